@@ -1,0 +1,85 @@
+#pragma once
+// The domain records, as the store keeps them and the API shows them.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sealhook {
+
+struct Tenant {
+  std::string id;  // tn_...
+  std::string name;
+  int64_t created_at_ms = 0;
+};
+
+// A tenant API key, kept only as the SHA-256 of the token.
+struct ApiKey {
+  std::string id;  // ak_...
+  std::string tenant_id;
+  std::string hash_hex;
+  int64_t created_at_ms = 0;
+};
+
+// A tenant's uploaded public key, kept as its public JWK (JSON text).
+struct PublicKeyRecord {
+  std::string kid;  // RFC 7638 thumbprint
+  std::string tenant_id;
+  std::string alg;  // RSA-OAEP-256 | ECDH-ES+A256KW
+  std::string jwk_json;
+  int64_t created_at_ms = 0;
+};
+
+enum class Ordering { kUnordered, kOrdered };
+
+struct Endpoint {
+  std::string id;  // ep_...
+  std::string tenant_id;
+  std::string url;
+  std::string secret;                    // whsec_...
+  std::vector<std::string> event_types;  // empty: every type the tenant subscribes to
+  Ordering ordering = Ordering::kUnordered;
+  int max_attempts = 6;
+  int64_t created_at_ms = 0;
+};
+
+enum class DeliveryStatus { kPending, kDelivered, kDead };
+
+std::string_view to_string(DeliveryStatus s);
+std::optional<DeliveryStatus> parse_delivery_status(std::string_view s);
+std::string_view to_string(Ordering o);
+std::optional<Ordering> parse_ordering(std::string_view s);
+
+// One delivery of one event to one endpoint. Its id is the `webhook-id` on the wire.
+struct DeliveryRecord {
+  std::string id;  // msg_...
+  std::string tenant_id;
+  std::string endpoint_id;
+  std::string event_id;
+  std::string event_type;
+  DeliveryStatus status = DeliveryStatus::kPending;
+  int attempts = 0;
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+  int64_t next_attempt_at_ms = 0;  // 0 when not pending
+  std::string last_error;
+};
+
+struct AttemptRecord {
+  std::string delivery_id;
+  int number = 0;  // 1-based
+  int64_t at_ms = 0;
+  int64_t duration_ms = 0;
+  int status_code = 0;  // 0 when no HTTP answer
+  std::string error;    // empty on a 2xx
+};
+
+// A cached answer to an idempotent publish, valid for 24 h.
+struct IdempotencyRecord {
+  std::string scope;  // "admin" or the tenant id
+  std::string key;
+  std::string response_json;
+  int64_t created_at_ms = 0;
+};
+
+}  // namespace sealhook

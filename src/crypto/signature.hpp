@@ -1,0 +1,30 @@
+#pragma once
+// Standard Webhooks signatures: v1,<base64 HMAC-SHA256(secret, "{id}.{timestamp}.{body}")>,
+// the secret being the base64 after "whsec_".
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+
+namespace sealhook::crypto {
+
+class SigningSecret {
+ public:
+  // 24 random bytes (Svix and Standard Webhooks use 24 to 64).
+  static SigningSecret generate();
+  // "whsec_<base64>" with 24..64 decoded bytes.
+  static Result<SigningSecret> parse(std::string_view text);
+
+  std::string to_string() const;  // whsec_...
+  // The header value: "v1,<base64>".
+  std::string sign(std::string_view msg_id, int64_t timestamp_s, std::string_view body) const;
+  // True when any space-separated "v1,..." entry of `header` matches (constant time).
+  bool verify(std::string_view msg_id, int64_t timestamp_s, std::string_view body,
+              std::string_view header) const;
+
+ private:
+  std::string key_;  // raw bytes
+};
+
+}  // namespace sealhook::crypto

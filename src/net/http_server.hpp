@@ -1,0 +1,59 @@
+#pragma once
+// A small Beast HTTP/1.1 server: one session per connection, keep-alive, a deadline on every
+// read, bounded header and body sizes (413 answered by the server itself), a bound on open
+// connections. Used by the API (`serve`) and by the reference receiver (`receive`).
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/result.hpp"
+
+namespace sealhook::net {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+// Runs on one of the io_context's threads; must not block for long.
+using Handler = std::function<Response(Request&)>;
+
+struct ServerOptions {
+  size_t max_body_bytes = 1024 * 1024 + 64 * 1024;  // payload bound + JSON envelope
+  size_t max_header_bytes = 16 * 1024;
+  std::chrono::seconds read_timeout{30};
+  std::chrono::seconds idle_timeout{75};
+  size_t max_connections = 10'000;
+};
+
+// A JSON error body {"error": {"code", "message"}} with the status of `e.kind`.
+Response error_response(const Error& e, unsigned version = 11, bool keep_alive = true);
+Response json_response(unsigned status, std::string body, unsigned version = 11,
+                       bool keep_alive = true);
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, ServerOptions options, Handler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // "host:port" (port 0 picks a free one). Starts accepting.
+  Status listen(const std::string& host_port);
+  uint16_t port() const;
+  // Closes the listening socket; open sessions finish their current request then close.
+  void stop_accepting();
+  size_t open_connections() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// Splits "host:port" / "[v6]:port"; a bare port means 0.0.0.0.
+Result<boost::asio::ip::tcp::endpoint> parse_listen_address(const std::string& host_port);
+
+}  // namespace sealhook::net

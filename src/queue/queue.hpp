@@ -1,0 +1,66 @@
+#pragma once
+// The delivery queue: ciphertext and a small fixed record per delivery, never plaintext.
+// One implementation per folder (memory/, later redis/ and kafka/), chosen in queue_factory.
+//
+// Contract:
+//  - push() is all-or-nothing; a full queue answers kUnavailable (HTTP 503, backpressure).
+//  - lease() hands out deliveries whose time has come. For an `ordered` endpoint it hands out
+//    only the head, and nothing more of that endpoint until the head is acked or dead;
+//    an `unordered` endpoint gets up to `max_inflight_per_endpoint` at once.
+//  - Every leased delivery comes back exactly once through complete() or retry().
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+
+namespace sealhook {
+
+struct QueuedDelivery {
+  std::string id;  // msg_..., the webhook-id, the same on every retry
+  std::string tenant_id;
+  std::string endpoint_id;
+  std::shared_ptr<const std::string> body;  // JWE compact; shared by a tenant's endpoints
+  bool ordered = false;
+  int attempts = 0;             // attempts already made
+  int64_t not_before_ms = 0;    // not to be tried before
+  int64_t published_at_ms = 0;  // for ordering and latency
+};
+
+struct QueueStats {
+  size_t depth = 0;     // everything held: waiting, scheduled and leased
+  size_t leased = 0;    // handed out, not yet completed or retried
+  size_t capacity = 0;
+};
+
+struct QueueOptions {
+  size_t capacity = 100'000;
+  int max_inflight_per_endpoint = 16;
+};
+
+class Queue {
+ public:
+  virtual ~Queue() = default;
+  virtual Status push(std::vector<QueuedDelivery>&& batch) = 0;
+  // Up to `max` deliveries due at `now_ms`.
+  virtual std::vector<QueuedDelivery> lease(int64_t now_ms, size_t max) = 0;
+  // The leased delivery is finished (acknowledged, or dead-lettered).
+  virtual void complete(const QueuedDelivery& d) = 0;
+  // The leased delivery failed and is tried again at `d.not_before_ms` (attempts already counted).
+  virtual void retry(QueuedDelivery&& d) = 0;
+  // Blocks until something may be due (a push, a retry, a completion freeing an ordered head,
+  // the earliest scheduled time) or `max_wait` passes or close() is called.
+  virtual void wait(std::chrono::milliseconds max_wait) = 0;
+  virtual void close() = 0;  // wakes waiters; push() fails afterwards
+  virtual QueueStats stats() const = 0;
+  virtual Status ping() = 0;
+};
+
+// kind: "memory" (later "redis", "kafka").
+Result<std::unique_ptr<Queue>> make_queue(const std::string& kind, const QueueOptions& options,
+                                          const Clock& clock);
+
+}  // namespace sealhook

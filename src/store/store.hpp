@@ -1,0 +1,86 @@
+#pragma once
+// The durable store. The catalog (tenants, keys, subscriptions, endpoints) is read whole at
+// start and served from memory afterwards; delivery and attempt records are written in
+// batches off the hot path. One implementation per folder (sqlite/, later postgres/).
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model.hpp"
+#include "core/result.hpp"
+
+namespace sealhook {
+
+struct Catalog {
+  std::vector<Tenant> tenants;
+  std::vector<ApiKey> api_keys;
+  std::vector<PublicKeyRecord> public_keys;
+  std::vector<std::pair<std::string, std::vector<std::string>>> subscriptions;  // tenant -> patterns
+  std::vector<Endpoint> endpoints;
+};
+
+// A dead-lettered delivery keeps its ciphertext so it can be replayed.
+struct DeadLetter {
+  DeliveryRecord record;
+  std::string body;  // the JWE compact string as it was sent
+};
+
+struct DeliveryUpdate {
+  DeliveryRecord record;                    // upserted by id
+  std::vector<AttemptRecord> attempts;      // appended
+  std::optional<std::string> dead_body;     // set when the delivery is dead-lettered
+  bool clear_dead_body = false;             // set when a dead delivery is replayed
+};
+
+struct DeliveryPage {
+  std::vector<DeliveryRecord> data;
+  std::optional<std::string> next;  // cursor: the last id of this page
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Result<Catalog> load_catalog() = 0;
+
+  virtual Status insert_tenant(const Tenant& tenant, const ApiKey& first_key) = 0;
+  // Deletes the tenant and everything it owns (keys, endpoints, deliveries).
+  virtual Status delete_tenant(const std::string& tenant_id) = 0;
+  virtual Status insert_api_key(const ApiKey& key) = 0;
+  virtual Status delete_api_key(const std::string& tenant_id, const std::string& key_id) = 0;
+  virtual Status insert_public_key(const PublicKeyRecord& key) = 0;
+  virtual Status delete_public_key(const std::string& tenant_id, const std::string& kid) = 0;
+  virtual Status put_subscriptions(const std::string& tenant_id,
+                                   const std::vector<std::string>& patterns) = 0;
+  // Insert or replace by id.
+  virtual Status put_endpoint(const Endpoint& endpoint) = 0;
+  virtual Status delete_endpoint(const std::string& tenant_id, const std::string& endpoint_id) = 0;
+
+  // Applied in one transaction.
+  virtual Status write_deliveries(const std::vector<DeliveryUpdate>& batch) = 0;
+  virtual Result<std::optional<DeliveryRecord>> get_delivery(const std::string& tenant_id,
+                                                            const std::string& id) = 0;
+  virtual Result<std::vector<AttemptRecord>> get_attempts(const std::string& delivery_id) = 0;
+  // Newest first; `cursor` is the last id of the previous page.
+  virtual Result<DeliveryPage> list_deliveries(const std::string& tenant_id,
+                                               std::optional<DeliveryStatus> status, size_t limit,
+                                               const std::optional<std::string>& cursor) = 0;
+  virtual Result<std::optional<DeadLetter>> get_dead_letter(const std::string& tenant_id,
+                                                            const std::string& id) = 0;
+  virtual Result<int64_t> count_deliveries(std::optional<DeliveryStatus> status) = 0;
+
+  virtual Result<std::optional<IdempotencyRecord>> get_idempotency(const std::string& scope,
+                                                                   const std::string& key,
+                                                                   int64_t not_before_ms) = 0;
+  virtual Status put_idempotency(const IdempotencyRecord& record) = 0;
+  virtual Status purge_idempotency(int64_t before_ms) = 0;
+
+  // For /readyz.
+  virtual Status ping() = 0;
+};
+
+// "sqlite:PATH" (the default, PATH a directory or a .db file). Later: "postgres://...".
+Result<std::unique_ptr<Store>> make_store(const std::string& spec);
+
+}  // namespace sealhook
