@@ -23,6 +23,8 @@ struct QueuedDelivery {
   std::string id;  // msg_..., the webhook-id, the same on every retry
   std::string tenant_id;
   std::string endpoint_id;
+  std::string event_id;
+  std::string event_type;
   std::shared_ptr<const std::string> body;  // JWE compact; shared by a tenant's endpoints
   bool ordered = false;
   int attempts = 0;             // attempts already made
