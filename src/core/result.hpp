@@ -13,6 +13,7 @@ enum class ErrorKind {
   kUnauthorized,   // 401 missing or bad token
   kForbidden,      // 403 wrong tenant
   kNotFound,       // 404
+  kMethodNotAllowed,  // 405
   kConflict,       // 409
   kTooLarge,       // 413 over a size bound
   kUnprocessable,  // 422 semantically invalid (bad key, weak key, bad URL)

@@ -31,6 +31,7 @@ struct DeliveryUpdate {
   std::vector<AttemptRecord> attempts;      // appended
   std::optional<std::string> dead_body;     // set when the delivery is dead-lettered
   bool clear_dead_body = false;             // set when a dead delivery is replayed
+  bool create_only = false;  // the publish-time record: never overwrites a later update
 };
 
 struct DeliveryPage {

@@ -1,0 +1,107 @@
+// Tenant routes: /v1/endpoints
+#include "api/handlers/handlers.hpp"
+
+namespace sealhook::api {
+namespace {
+
+boost::json::object endpoint_json(const Endpoint& e, bool with_secret) {
+  boost::json::array types;
+  for (const auto& t : e.event_types) types.push_back(boost::json::value(t));
+  boost::json::object o{{"id", e.id},
+                        {"url", e.url},
+                        {"event_types", std::move(types)},
+                        {"ordering", to_string(e.ordering)},
+                        {"max_attempts", e.max_attempts},
+                        {"created_at", e.created_at_ms}};
+  if (with_secret) o["secret"] = e.secret;
+  return o;
+}
+
+Result<EndpointSpec> parse_spec(const net::Request& req) {
+  auto body = parse_object(req);
+  if (!body) return body.error();
+  if (auto st = only_fields(*body, {"url", "event_types", "ordering", "max_attempts", "secret"}); !st)
+    return st.error();
+  EndpointSpec spec;
+  auto url = optional_string(*body, "url");
+  if (!url) return url.error();
+  spec.url = *url;
+  auto types = optional_string_list(*body, "event_types");
+  if (!types) return types.error();
+  spec.event_types = *types;
+  auto ordering = optional_string(*body, "ordering", 32);
+  if (!ordering) return ordering.error();
+  if (ordering->has_value()) {
+    spec.ordering = parse_ordering(**ordering);
+    if (!spec.ordering)
+      return make_error(ErrorKind::kBadRequest, "invalid_field",
+                        "'ordering' must be \"unordered\" or \"ordered\"");
+  }
+  auto attempts = optional_int(*body, "max_attempts");
+  if (!attempts) return attempts.error();
+  spec.max_attempts = *attempts;
+  auto secret = optional_string(*body, "secret", 128);
+  if (!secret) return secret.error();
+  spec.secret = *secret;
+  return spec;
+}
+
+const EndpointView* find_own(const Snapshot& s, const Principal& p, const std::string& id) {
+  auto it = s.endpoints.find(id);
+  if (it == s.endpoints.end() || it->second->endpoint.tenant_id != p.tenant_id) return nullptr;
+  return it->second.get();
+}
+
+}  // namespace
+
+HandlerResult create_endpoint(ApiContext& ctx, const Principal& p, const net::Request& req) {
+  auto spec = parse_spec(req);
+  if (!spec) return spec.error();
+  auto e = ctx.catalog.create_endpoint(p.tenant_id, *spec);
+  if (!e) return e.error();
+  return ok_json(201, endpoint_json(*e, true));
+}
+
+HandlerResult list_endpoints(ApiContext& ctx, const Principal& p, const Target& t) {
+  auto page = page_params(t);
+  if (!page) return page.error();
+  auto snap = ctx.catalog.snapshot();
+  boost::json::array data;
+  std::optional<std::string> next;
+  if (auto it = snap->tenants.find(p.tenant_id); it != snap->tenants.end()) {
+    for (const auto& id : it->second->endpoint_ids) {
+      if (page->cursor && id <= *page->cursor) continue;
+      const EndpointView* e = find_own(*snap, p, id);
+      if (!e) continue;
+      if (data.size() == page->limit) {
+        next = std::string(data.back().as_object().at("id").as_string());
+        break;
+      }
+      data.push_back(endpoint_json(e->endpoint, false));
+    }
+  }
+  return net::json_response(200, page_json(std::move(data), next));
+}
+
+HandlerResult get_endpoint(ApiContext& ctx, const Principal& p, const std::string& id) {
+  auto snap = ctx.catalog.snapshot();
+  const EndpointView* e = find_own(*snap, p, id);
+  if (!e) return make_error(ErrorKind::kNotFound, "not_found", "endpoint not found");
+  return ok_json(200, endpoint_json(e->endpoint, false));
+}
+
+HandlerResult patch_endpoint(ApiContext& ctx, const Principal& p, const std::string& id,
+                             const net::Request& req) {
+  auto spec = parse_spec(req);
+  if (!spec) return spec.error();
+  auto e = ctx.catalog.update_endpoint(p.tenant_id, id, *spec);
+  if (!e) return e.error();
+  return ok_json(200, endpoint_json(*e, false));
+}
+
+HandlerResult delete_endpoint(ApiContext& ctx, const Principal& p, const std::string& id) {
+  if (auto st = ctx.catalog.delete_endpoint(p.tenant_id, id); !st) return st.error();
+  return no_content();
+}
+
+}  // namespace sealhook::api

@@ -1,0 +1,59 @@
+// Publish: POST /v1/events and the original's POST /publish.
+#include <boost/json/serialize.hpp>
+
+#include "api/handlers/handlers.hpp"
+#include "catalog/event_types.hpp"
+
+namespace sealhook::api {
+
+HandlerResult publish_event(ApiContext& ctx, const Principal& p, const net::Request& req, bool legacy) {
+  auto body = parse_object(req);
+  if (!body) return body.error();
+  if (auto st = legacy ? only_fields(*body, {"type", "payload", "target", "url"})
+                       : only_fields(*body, {"type", "payload", "tenant", "id"});
+      !st)
+    return st.error();
+  PublishRequest pr;
+  auto type = optional_string(*body, "type", kMaxEventTypeLength);
+  if (!type) return type.error();
+  if (!type->has_value() && !legacy)
+    return make_error(ErrorKind::kBadRequest, "missing_field", "'type' is required");
+  pr.type = type->value_or("default");
+  if (!is_valid_event_type(pr.type))
+    return make_error(ErrorKind::kBadRequest, "invalid_event_type",
+                      "'type' must be 1 to 256 letters, digits or . _ : -");
+  auto payload = body->find("payload");
+  if (payload == body->end())
+    return make_error(ErrorKind::kBadRequest, "missing_field", "'payload' is required");
+  size_t size = boost::json::serialize(payload->value()).size();
+  if (size > ctx.max_payload_bytes)
+    return make_error(ErrorKind::kTooLarge, "payload_too_large",
+                      "payload is " + std::to_string(size) + " bytes, over the limit of " +
+                          std::to_string(ctx.max_payload_bytes));
+  pr.payload = &payload->value();
+  auto tenant = optional_string(*body, legacy ? "target" : "tenant", 64);
+  if (!tenant) return tenant.error();
+  pr.tenant_id = *tenant;
+  if (!legacy) {
+    auto key = optional_string(*body, "id", 256);
+    if (!key) return key.error();
+    if (key->has_value() && (*key)->empty())
+      return make_error(ErrorKind::kBadRequest, "invalid_field", "'id' must not be empty");
+    pr.idempotency_key = *key;
+  }
+  if (p.admin) {
+    pr.scope = "admin";
+  } else {
+    if (pr.tenant_id && *pr.tenant_id != p.tenant_id)
+      return make_error(ErrorKind::kForbidden, "forbidden", "a tenant key publishes to its own tenant only");
+    pr.tenant_id = p.tenant_id;
+    pr.scope = p.tenant_id;
+  }
+  if (pr.tenant_id && !ctx.catalog.snapshot()->tenants.contains(*pr.tenant_id))
+    return make_error(ErrorKind::kNotFound, "not_found", "tenant not found");
+  auto answer = ctx.publisher.publish(pr);
+  if (!answer) return answer.error();
+  return net::json_response(202, std::move(answer.value()));
+}
+
+}  // namespace sealhook::api

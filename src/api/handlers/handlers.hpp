@@ -1,0 +1,44 @@
+#pragma once
+// One function per route; the router authenticates and picks the function.
+#include "api/context.hpp"
+#include "api/http_util.hpp"
+
+namespace sealhook::api {
+
+using HandlerResult = Result<net::Response>;
+
+// Admin: tenants.
+HandlerResult create_tenant(ApiContext& ctx, const net::Request& req);
+HandlerResult list_tenants(ApiContext& ctx, const Target& t);
+HandlerResult delete_tenant(ApiContext& ctx, const std::string& id);
+HandlerResult create_api_key(ApiContext& ctx, const std::string& tenant_id);
+
+// Tenant: keys and subscriptions.
+HandlerResult add_key(ApiContext& ctx, const Principal& p, const net::Request& req);
+HandlerResult list_keys(ApiContext& ctx, const Principal& p);
+HandlerResult delete_key(ApiContext& ctx, const Principal& p, const std::string& kid);
+HandlerResult put_subscriptions(ApiContext& ctx, const Principal& p, const net::Request& req);
+HandlerResult get_subscriptions(ApiContext& ctx, const Principal& p);
+
+// Tenant: endpoints.
+HandlerResult create_endpoint(ApiContext& ctx, const Principal& p, const net::Request& req);
+HandlerResult list_endpoints(ApiContext& ctx, const Principal& p, const Target& t);
+HandlerResult get_endpoint(ApiContext& ctx, const Principal& p, const std::string& id);
+HandlerResult patch_endpoint(ApiContext& ctx, const Principal& p, const std::string& id,
+                             const net::Request& req);
+HandlerResult delete_endpoint(ApiContext& ctx, const Principal& p, const std::string& id);
+
+// Tenant: deliveries.
+HandlerResult list_deliveries(ApiContext& ctx, const Principal& p, const Target& t);
+HandlerResult get_delivery(ApiContext& ctx, const Principal& p, const std::string& id);
+HandlerResult replay_delivery(ApiContext& ctx, const Principal& p, const std::string& id);
+
+// Publish (admin or tenant). `legacy` is POST /publish.
+HandlerResult publish_event(ApiContext& ctx, const Principal& p, const net::Request& req, bool legacy);
+
+// Ops.
+HandlerResult healthz();
+HandlerResult readyz(ApiContext& ctx);
+HandlerResult metrics(ApiContext& ctx);
+
+}  // namespace sealhook::api

@@ -1,0 +1,54 @@
+// Admin routes: /v1/tenants
+#include "api/handlers/handlers.hpp"
+
+namespace sealhook::api {
+
+HandlerResult create_tenant(ApiContext& ctx, const net::Request& req) {
+  auto body = parse_object(req);
+  if (!body) return body.error();
+  if (auto st = only_fields(*body, {"name"}); !st) return st.error();
+  auto name = required_string(*body, "name", 128);
+  if (!name) return name.error();
+  auto created = ctx.catalog.create_tenant(*name);
+  if (!created) return created.error();
+  auto& [tenant, token] = created.value();
+  return ok_json(201, boost::json::object{{"id", tenant.id},
+                                          {"name", tenant.name},
+                                          {"created_at", tenant.created_at_ms},
+                                          {"api_key", token}});
+}
+
+HandlerResult list_tenants(ApiContext& ctx, const Target& t) {
+  auto page = page_params(t);
+  if (!page) return page.error();
+  auto snap = ctx.catalog.snapshot();
+  auto it = page->cursor ? snap->tenants.upper_bound(*page->cursor) : snap->tenants.begin();
+  boost::json::array data;
+  std::optional<std::string> next;
+  for (; it != snap->tenants.end(); ++it) {
+    if (data.size() == page->limit) {
+      next = data.back().as_object().at("id").as_string().c_str();
+      break;
+    }
+    const Tenant& tn = it->second->tenant;
+    data.push_back(boost::json::object{{"id", tn.id}, {"name", tn.name}, {"created_at", tn.created_at_ms}});
+  }
+  return net::json_response(200, page_json(std::move(data), next));
+}
+
+HandlerResult delete_tenant(ApiContext& ctx, const std::string& id) {
+  if (auto st = ctx.catalog.delete_tenant(id); !st) return st.error();
+  return no_content();
+}
+
+HandlerResult create_api_key(ApiContext& ctx, const std::string& tenant_id) {
+  auto created = ctx.catalog.create_api_key(tenant_id);
+  if (!created) return created.error();
+  auto& [key, token] = created.value();
+  return ok_json(201, boost::json::object{{"id", key.id},
+                                          {"tenant", key.tenant_id},
+                                          {"created_at", key.created_at_ms},
+                                          {"api_key", token}});
+}
+
+}  // namespace sealhook::api

@@ -1,0 +1,132 @@
+#include <boost/beast/http/verb.hpp>
+
+#include "api/context.hpp"
+#include "api/handlers/handlers.hpp"
+#include "core/ids.hpp"
+
+namespace sealhook::api {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+std::string_view bearer_token(const net::Request& req) {
+  auto auth = req[http::field::authorization];
+  if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer "))
+    return auth.substr(7);
+  return req["X-API-Key"];
+}
+
+Error method_not_allowed() {
+  return make_error(ErrorKind::kMethodNotAllowed, "method_not_allowed",
+                    "this method is not allowed on this path");
+}
+
+Error not_found() { return make_error(ErrorKind::kNotFound, "not_found", "no such route"); }
+
+Result<Principal> require_admin(const ApiContext& ctx, const net::Request& req) {
+  auto p = authenticate(ctx, req);
+  if (p && !p->admin)
+    return make_error(ErrorKind::kForbidden, "forbidden", "this route needs the admin token");
+  return p;
+}
+
+Result<Principal> require_tenant(const ApiContext& ctx, const net::Request& req) {
+  auto p = authenticate(ctx, req);
+  if (p && p->admin)
+    return make_error(ErrorKind::kForbidden, "forbidden",
+                      "this route needs a tenant API key, not the admin token");
+  return p;
+}
+
+HandlerResult admin_routes(ApiContext& ctx, const net::Request& req, const Target& t) {
+  auto p = require_admin(ctx, req);
+  if (!p) return p.error();
+  const auto& s = t.segments;
+  auto m = req.method();
+  if (s.size() == 2) {
+    if (m == http::verb::post) return create_tenant(ctx, req);
+    if (m == http::verb::get) return list_tenants(ctx, t);
+    return method_not_allowed();
+  }
+  if (s.size() == 3) return m == http::verb::delete_ ? delete_tenant(ctx, s[2]) : method_not_allowed();
+  if (s.size() == 4 && s[3] == "api-keys")
+    return m == http::verb::post ? create_api_key(ctx, s[2]) : method_not_allowed();
+  return not_found();
+}
+
+HandlerResult tenant_routes(ApiContext& ctx, const net::Request& req, const Target& t) {
+  auto p = require_tenant(ctx, req);
+  if (!p) return p.error();
+  const auto& s = t.segments;
+  const std::string& res = s[1];
+  auto m = req.method();
+  if (res == "keys") {
+    if (s.size() == 2 && m == http::verb::post) return add_key(ctx, *p, req);
+    if (s.size() == 2 && m == http::verb::get) return list_keys(ctx, *p);
+    if (s.size() == 3 && m == http::verb::delete_) return delete_key(ctx, *p, s[2]);
+  } else if (res == "subscriptions" && s.size() == 2) {
+    if (m == http::verb::put) return put_subscriptions(ctx, *p, req);
+    if (m == http::verb::get) return get_subscriptions(ctx, *p);
+  } else if (res == "endpoints") {
+    if (s.size() == 2 && m == http::verb::post) return create_endpoint(ctx, *p, req);
+    if (s.size() == 2 && m == http::verb::get) return list_endpoints(ctx, *p, t);
+    if (s.size() == 3 && m == http::verb::get) return get_endpoint(ctx, *p, s[2]);
+    if (s.size() == 3 && m == http::verb::patch) return patch_endpoint(ctx, *p, s[2], req);
+    if (s.size() == 3 && m == http::verb::delete_) return delete_endpoint(ctx, *p, s[2]);
+  } else if (res == "deliveries") {
+    if (s.size() == 2 && m == http::verb::get) return list_deliveries(ctx, *p, t);
+    if (s.size() == 3 && m == http::verb::get) return get_delivery(ctx, *p, s[2]);
+    if (s.size() == 4 && s[3] == "replay" && m == http::verb::post)
+      return replay_delivery(ctx, *p, s[2]);
+  } else {
+    return not_found();
+  }
+  return s.size() <= 4 ? method_not_allowed() : not_found();
+}
+
+HandlerResult route(ApiContext& ctx, net::Request& req, const Target& t) {
+  const auto& s = t.segments;
+  auto m = req.method();
+  if (s.size() == 1) {
+    if (s[0] == "healthz") return m == http::verb::get ? healthz() : method_not_allowed();
+    if (s[0] == "readyz") return m == http::verb::get ? readyz(ctx) : method_not_allowed();
+    if (s[0] == "metrics") return m == http::verb::get ? metrics(ctx) : method_not_allowed();
+    if (s[0] == "publish") {
+      if (m != http::verb::post) return method_not_allowed();
+      auto p = authenticate(ctx, req);
+      if (!p) return p.error();
+      return publish_event(ctx, *p, req, true);
+    }
+  }
+  if (s.size() < 2 || s[0] != "v1") return not_found();
+  if (s[1] == "tenants") return admin_routes(ctx, req, t);
+  if (s[1] == "events" && s.size() == 2) {
+    if (m != http::verb::post) return method_not_allowed();
+    auto p = authenticate(ctx, req);
+    if (!p) return p.error();
+    return publish_event(ctx, *p, req, false);
+  }
+  return tenant_routes(ctx, req, t);
+}
+
+}  // namespace
+
+Result<Principal> authenticate(const ApiContext& ctx, const net::Request& req) {
+  std::string_view token = bearer_token(req);
+  if (token.empty())
+    return make_error(ErrorKind::kUnauthorized, "unauthorized",
+                      "missing credentials: send 'Authorization: Bearer <token>'");
+  if (constant_time_equal(sha256_hex(token), ctx.admin_token_hash)) return Principal{true, ""};
+  if (auto tenant = ctx.catalog.authenticate(token)) return Principal{false, *tenant};
+  return make_error(ErrorKind::kUnauthorized, "unauthorized", "invalid token");
+}
+
+net::Response handle_request(ApiContext& ctx, net::Request& req) {
+  auto target = parse_target(req.target());
+  HandlerResult r = target ? route(ctx, req, *target) : HandlerResult(target.error());
+  if (!r) return net::error_response(r.error(), req.version(), req.keep_alive());
+  return std::move(r.value());
+}
+
+}  // namespace sealhook::api

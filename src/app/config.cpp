@@ -1,0 +1,111 @@
+#include "app/config.hpp"
+
+#include <toml++/toml.h>
+
+namespace sealhook::app {
+namespace {
+
+template <class T>
+CLI::Option* opt(CLI::App& cmd, const std::string& name, T& var, const std::string& help) {
+  std::string env = "SEALHOOK_";
+  for (char c : name) env.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(c)));
+  return cmd.add_option("--" + name, var, help)->envname(env)->capture_default_str();
+}
+
+}  // namespace
+
+void add_serve_options(CLI::App& cmd, ServeConfig& c) {
+  opt(cmd, "config", c.config_file, "TOML file with any of these options (keys as flag names)");
+  opt(cmd, "listen", c.listen, "address:port of the HTTP API");
+  opt(cmd, "queue", c.queue, "delivery queue: memory | redis | kafka")
+      ->check(CLI::IsMember({"memory", "redis", "kafka"}));
+  opt(cmd, "redis", c.redis, "Redis URL (queue redis)");
+  opt(cmd, "kafka-brokers", c.kafka_brokers, "Kafka bootstrap brokers (queue kafka)");
+  opt(cmd, "store", c.store, "sqlite:PATH (a directory or a .db file)");
+  opt(cmd, "admin-token", c.admin_token, "admin token; generated and printed once if unset");
+  cmd.add_flag("--allow-private-networks", c.allow_private_networks,
+               "allow endpoints on loopback/private/link-local addresses (local demos, tests)")
+      ->envname("SEALHOOK_ALLOW_PRIVATE_NETWORKS");
+  opt(cmd, "max-payload-bytes", c.max_payload_bytes, "largest accepted event payload")
+      ->check(CLI::Range(size_t{1}, size_t{64} << 20));
+  opt(cmd, "queue-capacity", c.queue_capacity, "deliveries the memory queue holds before 503")
+      ->check(CLI::Range(size_t{1}, size_t{100'000'000}));
+  opt(cmd, "max-inflight", c.max_inflight, "delivery attempts in flight at once")
+      ->check(CLI::Range(size_t{1}, size_t{100'000}));
+  opt(cmd, "max-inflight-per-endpoint", c.max_inflight_per_endpoint,
+      "concurrent attempts per unordered endpoint")->check(CLI::Range(1, 1000));
+  opt(cmd, "attempt-timeout-ms", c.attempt_timeout_ms, "deadline of one delivery attempt")
+      ->check(CLI::Range(int64_t{1}, int64_t{600'000}));
+  opt(cmd, "retry-base-ms", c.retry_base_ms, "backoff base: attempt n waits base*2^(n-1)")
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
+  opt(cmd, "retry-max-delay-ms", c.retry_max_delay_ms, "longest backoff")
+      ->check(CLI::Range(int64_t{1}, int64_t{7 * 86'400'000LL}));
+  opt(cmd, "retry-jitter", c.retry_jitter, "fraction of each backoff taken off at random")
+      ->check(CLI::Range(0.0, 0.99));
+  opt(cmd, "max-attempts", c.max_attempts, "default attempts per delivery before the DLQ")
+      ->check(CLI::Range(1, 50));
+  opt(cmd, "drain-timeout-ms", c.drain_timeout_ms, "on SIGTERM, how long to keep delivering")
+      ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
+  opt(cmd, "max-endpoints-per-tenant", c.max_endpoints_per_tenant, "bound on endpoints per tenant")
+      ->check(CLI::Range(size_t{1}, size_t{100'000}));
+  opt(cmd, "max-tenants", c.max_tenants, "bound on tenants")
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+  opt(cmd, "max-connections", c.max_connections, "open API connections at once")
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
+  opt(cmd, "max-response-bytes", c.max_response_bytes, "bytes read of an endpoint's answer")
+      ->check(CLI::Range(size_t{0}, size_t{16} << 20));
+  opt(cmd, "io-threads", c.io_threads, "threads running HTTP (API and deliveries)")
+      ->check(CLI::Range(1, 256));
+  opt(cmd, "log-level", c.log_level, "trace|debug|info|warn|error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+}
+
+Status apply_config_file(CLI::App& cmd, const std::string& path) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return make_error(ErrorKind::kBadRequest, "invalid_config",
+                      "cannot read config " + path + ": " + std::string(e.description()));
+  }
+  for (auto&& [key, node] : table) {
+    std::string name(key.str());
+    for (char& ch : name)
+      if (ch == '_') ch = '-';
+    CLI::Option* o = nullptr;
+    try {
+      o = cmd.get_option("--" + name);
+    } catch (const CLI::OptionNotFound&) {
+      return make_error(ErrorKind::kBadRequest, "invalid_config",
+                        path + ": unknown option '" + std::string(key.str()) + "'");
+    }
+    if (o->count() > 0) continue;  // a flag or an environment variable said otherwise
+    std::string value;
+    if (auto s = node.value<std::string>()) value = *s;
+    else if (auto b = node.value<bool>()) value = *b ? "true" : "false";
+    else if (auto i = node.value<int64_t>()) value = std::to_string(*i);
+    else if (auto d = node.value<double>()) value = std::to_string(*d);
+    else
+      return make_error(ErrorKind::kBadRequest, "invalid_config",
+                        path + ": '" + std::string(key.str()) + "' must be a string, number or boolean");
+    try {
+      o->run_callback_for_default(true);
+      o->default_val(value);
+    } catch (const CLI::Error& e) {
+      return make_error(ErrorKind::kBadRequest, "invalid_config",
+                        path + ": '" + std::string(key.str()) + "': " + e.what());
+    }
+  }
+  return {};
+}
+
+Status validate(const ServeConfig& c) {
+  if (c.store.rfind("sqlite:", 0) != 0 && c.store.rfind("postgres", 0) != 0)
+    return make_error(ErrorKind::kBadRequest, "invalid_config", "--store must be sqlite:PATH");
+  if (!c.admin_token.empty() && c.admin_token.size() < 16)
+    return make_error(ErrorKind::kBadRequest, "invalid_config",
+                      "--admin-token must be at least 16 characters (128 bits of randomness)");
+  return {};
+}
+
+}  // namespace sealhook::app

@@ -1,0 +1,48 @@
+#pragma once
+// `serve` options. Precedence: flags, then SEALHOOK_* environment variables, then the TOML
+// file given by --config (or SEALHOOK_CONFIG), then these defaults.
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+
+#include "core/result.hpp"
+
+namespace sealhook::app {
+
+struct ServeConfig {
+  std::string listen = "0.0.0.0:4242";
+  std::string queue = "memory";
+  std::string redis = "redis://127.0.0.1:6379";
+  std::string kafka_brokers = "127.0.0.1:9092";
+  std::string store = "sqlite:./sealhook-data";
+  std::string admin_token;  // generated and printed once when empty
+  bool allow_private_networks = false;
+  size_t max_payload_bytes = 1024 * 1024;
+  size_t queue_capacity = 100'000;
+  size_t max_inflight = 1024;
+  int max_inflight_per_endpoint = 16;
+  int64_t attempt_timeout_ms = 30'000;
+  int64_t retry_base_ms = 1'000;
+  int64_t retry_max_delay_ms = 3'600'000;
+  double retry_jitter = 0.2;
+  int max_attempts = 6;
+  int64_t drain_timeout_ms = 10'000;
+  size_t max_endpoints_per_tenant = 100;
+  size_t max_tenants = 100'000;
+  size_t max_connections = 10'000;
+  size_t max_response_bytes = 64 * 1024;
+  int io_threads = 2;
+  std::string log_level = "info";
+  std::string config_file;
+};
+
+// Registers every serve option on `cmd` (flag names as in PRODUCT.md §2, each with an
+// environment variable SEALHOOK_<NAME>).
+void add_serve_options(CLI::App& cmd, ServeConfig& cfg);
+// After parsing: loads the TOML file named by --config / SEALHOOK_CONFIG and applies its
+// values to the options that neither a flag nor an environment variable set.
+Status apply_config_file(CLI::App& cmd, const std::string& path);
+// Cross-field checks after parsing.
+Status validate(const ServeConfig& cfg);
+
+}  // namespace sealhook::app

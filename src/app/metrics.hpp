@@ -1,0 +1,15 @@
+#pragma once
+// Prometheus text exposition of the counters the parts keep.
+#include <string>
+
+#include "delivery/dispatcher.hpp"
+#include "publish/publisher.hpp"
+#include "queue/queue.hpp"
+#include "store/store.hpp"
+
+namespace sealhook::app {
+
+std::string render_metrics(const PublishCounters& publish, const delivery::Dispatcher& dispatcher,
+                           const Queue& queue, Store& store);
+
+}  // namespace sealhook::app

@@ -1,0 +1,87 @@
+// `sealhook receive`: the reference receiver.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "app/commands.hpp"
+#include "core/clock.hpp"
+#include "receiver/receiver.hpp"
+
+namespace sealhook::app {
+namespace {
+
+struct ReceiveArgs {
+  std::string listen = "127.0.0.1:9000";
+  std::vector<std::string> key_files;
+  std::vector<std::string> secrets;
+  std::string secret_file;
+  double fail_rate = 0;
+  int delay_ms = 0;
+  int64_t tolerance_s = 300;
+  uint64_t seed = 0;
+  int threads = 4;
+};
+
+int run(const ReceiveArgs& a) {
+  receiver::ReceiverOptions o;
+  for (const auto& f : a.key_files) {
+    auto k = crypto::PrivateKey::load_file(f);
+    if (!k) {
+      std::cerr << "receive: " << f << ": " << k.error().message << "\n";
+      return 2;
+    }
+    o.keys.push_back(std::move(k.value()));
+  }
+  o.secrets = a.secrets;
+  o.secret_file = a.secret_file;
+  o.fail_rate = a.fail_rate;
+  o.delay_ms = a.delay_ms;
+  o.tolerance_s = a.tolerance_s;
+  o.seed = a.seed;
+  SystemClock clock;
+  receiver::Receiver rx(std::move(o), clock, [](const std::string& line) {
+    std::cout << line << '\n' << std::flush;
+  });
+  boost::asio::io_context io;
+  net::HttpServer server(io, net::ServerOptions{}, [&](net::Request& r) { return rx.handle(r); });
+  if (auto st = server.listen(a.listen); !st) {
+    std::cerr << "receive: " << st.error().message << "\n";
+    return 2;
+  }
+  std::cerr << "sealhook receive listening on port " << server.port() << std::endl;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](auto, int) { io.stop(); });
+  std::vector<std::thread> pool;
+  for (int i = 1; i < a.threads; ++i) pool.emplace_back([&] { io.run(); });
+  io.run();
+  for (auto& t : pool) t.join();
+  std::cerr << "sealhook receive: " << rx.received() << " events, " << rx.duplicates()
+            << " duplicates\n";
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> add_receive_command(CLI::App& app) {
+  auto a = std::make_shared<ReceiveArgs>();
+  auto* cmd = app.add_subcommand("receive", "customer side: verify, decrypt and print deliveries");
+  cmd->add_option("--listen", a->listen, "address:port to listen on")->capture_default_str();
+  cmd->add_option("--key", a->key_files, "private key file (PEM or JWK); repeat for rotation")
+      ->required();
+  cmd->add_option("--secret", a->secrets, "endpoint signing secret whsec_...; repeatable");
+  cmd->add_option("--secret-file", a->secret_file,
+                  "file with one whsec_ secret per line, re-read on every request");
+  cmd->add_option("--fail-rate", a->fail_rate, "answer 500 to this fraction of requests")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--delay-ms", a->delay_ms, "wait this long before answering")
+      ->check(CLI::Range(0, 600'000));
+  cmd->add_option("--tolerance-s", a->tolerance_s, "accepted webhook-timestamp skew")
+      ->capture_default_str();
+  cmd->add_option("--seed", a->seed, "seed for --fail-rate (0: random)");
+  cmd->add_option("--threads", a->threads, "worker threads")->check(CLI::Range(1, 256));
+  return [a] { return run(*a); };
+}
+
+}  // namespace sealhook::app

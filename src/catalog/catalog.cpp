@@ -1,0 +1,201 @@
+#include "catalog/catalog.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "catalog/event_types.hpp"
+#include "core/ids.hpp"
+#include "delivery/ssrf_guard.hpp"
+
+namespace sealhook {
+namespace {
+
+Error not_found(std::string_view what) {
+  return make_error(ErrorKind::kNotFound, "not_found", std::string(what) + " not found");
+}
+
+Error too_many(std::string_view what, size_t limit) {
+  return make_error(ErrorKind::kConflict, "limit_reached",
+                    "at most " + std::to_string(limit) + " " + std::string(what));
+}
+
+std::string new_api_key_token() { return random_token("shk_", 32); }
+
+}  // namespace
+
+CatalogService::CatalogService(Store& store, Registry& registry, const Clock& clock,
+                               CatalogLimits limits, bool allow_private_networks)
+    : store_(store), registry_(registry), clock_(clock), limits_(limits),
+      allow_private_(allow_private_networks) {}
+
+Status CatalogService::load() {
+  auto cat = store_.load_catalog();
+  if (!cat) return cat.error();
+  return registry_.update([&](Snapshot& s) -> Status {
+    std::map<std::string, TenantView> views;
+    for (auto& t : cat->tenants) views[t.id].tenant = t;
+    for (auto& k : cat->api_keys) s.api_keys[k.hash_hex] = k;
+    for (auto& k : cat->public_keys) {
+      boost::system::error_code ec;
+      auto jwk = boost::json::parse(k.jwk_json, ec);
+      if (ec) return make_error(ErrorKind::kInternal, "corrupt_store", "bad stored key " + k.kid);
+      auto key = crypto::PublicKey::from_jwk(jwk);
+      if (!key) return key.error();
+      views[k.tenant_id].keys.push_back(
+          KeyView{k, std::make_shared<const crypto::PublicKey>(std::move(key.value()))});
+    }
+    for (auto& [tenant, patterns] : cat->subscriptions) views[tenant].patterns = patterns;
+    for (auto& e : cat->endpoints) {
+      auto secret = crypto::SigningSecret::parse(e.secret);
+      if (!secret) return secret.error();
+      views[e.tenant_id].endpoint_ids.push_back(e.id);
+      s.endpoints[e.id] = std::make_shared<const EndpointView>(EndpointView{e, secret.value()});
+    }
+    for (auto& [id, v] : views) {
+      std::sort(v.keys.begin(), v.keys.end(), [](const KeyView& a, const KeyView& b) {
+        return a.record.created_at_ms < b.record.created_at_ms;
+      });
+      std::sort(v.endpoint_ids.begin(), v.endpoint_ids.end());
+      s.tenants[id] = std::make_shared<const TenantView>(std::move(v));
+    }
+    return {};
+  });
+}
+
+Result<std::shared_ptr<const TenantView>> CatalogService::tenant(const Snapshot& s,
+                                                                 const std::string& id) const {
+  auto it = s.tenants.find(id);
+  if (it == s.tenants.end()) return not_found("tenant");
+  return it->second;
+}
+
+Result<std::pair<Tenant, std::string>> CatalogService::create_tenant(const std::string& name) {
+  if (name.empty() || name.size() > 128)
+    return make_error(ErrorKind::kBadRequest, "invalid_name", "name must be 1 to 128 characters");
+  return registry_.update([&](Snapshot& s) -> Result<std::pair<Tenant, std::string>> {
+    if (s.tenants.size() >= limits_.max_tenants) return too_many("tenants", limits_.max_tenants);
+    int64_t now = clock_.now_ms();
+    Tenant t{new_id("tn_", now), name, now};
+    std::string token = new_api_key_token();
+    ApiKey key{new_id("ak_", now), t.id, sha256_hex(token), now};
+    if (auto st = store_.insert_tenant(t, key); !st) return st.error();
+    s.tenants[t.id] = std::make_shared<const TenantView>(TenantView{t, {}, {}, {}});
+    s.api_keys[key.hash_hex] = key;
+    return std::make_pair(t, token);
+  });
+}
+
+Status CatalogService::delete_tenant(const std::string& tenant_id) {
+  return registry_.update([&](Snapshot& s) -> Status {
+    auto t = tenant(s, tenant_id);
+    if (!t) return t.error();
+    if (auto st = store_.delete_tenant(tenant_id); !st) return st;
+    for (auto& ep : (*t)->endpoint_ids) s.endpoints.erase(ep);
+    std::erase_if(s.api_keys, [&](const auto& kv) { return kv.second.tenant_id == tenant_id; });
+    s.tenants.erase(tenant_id);
+    return {};
+  });
+}
+
+Result<std::pair<ApiKey, std::string>> CatalogService::create_api_key(const std::string& tenant_id) {
+  return registry_.update([&](Snapshot& s) -> Result<std::pair<ApiKey, std::string>> {
+    if (auto t = tenant(s, tenant_id); !t) return t.error();
+    size_t have = std::count_if(s.api_keys.begin(), s.api_keys.end(),
+                                [&](const auto& kv) { return kv.second.tenant_id == tenant_id; });
+    if (have >= limits_.max_api_keys_per_tenant)
+      return too_many("API keys per tenant", limits_.max_api_keys_per_tenant);
+    int64_t now = clock_.now_ms();
+    std::string token = new_api_key_token();
+    ApiKey key{new_id("ak_", now), tenant_id, sha256_hex(token), now};
+    if (auto st = store_.insert_api_key(key); !st) return st.error();
+    s.api_keys[key.hash_hex] = key;
+    return std::make_pair(key, token);
+  });
+}
+
+std::optional<std::string> CatalogService::authenticate(std::string_view token) const {
+  if (token.size() > 256) return std::nullopt;
+  std::string hash = sha256_hex(token);
+  auto snap = registry_.snapshot();
+  auto it = snap->api_keys.find(hash);
+  // The map lookup is on a hash of a 256-bit secret; compare the stored hash in constant time.
+  if (it == snap->api_keys.end() || !constant_time_equal(it->second.hash_hex, hash))
+    return std::nullopt;
+  return it->second.tenant_id;
+}
+
+Result<PublicKeyRecord> CatalogService::add_public_key(const std::string& tenant_id,
+                                                       const boost::json::value& value) {
+  auto key = crypto::PublicKey::parse(value);
+  if (!key) return key.error();
+  return registry_.update([&](Snapshot& s) -> Result<PublicKeyRecord> {
+    auto t = tenant(s, tenant_id);
+    if (!t) return t.error();
+    for (auto& k : (*t)->keys)
+      if (k.record.kid == key->kid())
+        return make_error(ErrorKind::kConflict, "key_exists", "this key is already uploaded");
+    if ((*t)->keys.size() >= limits_.max_keys_per_tenant)
+      return too_many("keys per tenant", limits_.max_keys_per_tenant);
+    PublicKeyRecord rec{key->kid(), tenant_id, key->alg(), boost::json::serialize(key->to_jwk()),
+                        clock_.now_ms()};
+    if (auto st = store_.insert_public_key(rec); !st) return st.error();
+    auto next = std::make_shared<TenantView>(**t);
+    next->keys.push_back(KeyView{rec, std::make_shared<const crypto::PublicKey>(key.value())});
+    s.tenants[tenant_id] = std::move(next);
+    return rec;
+  });
+}
+
+Status CatalogService::delete_public_key(const std::string& tenant_id, const std::string& kid) {
+  return registry_.update([&](Snapshot& s) -> Status {
+    auto t = tenant(s, tenant_id);
+    if (!t) return t.error();
+    auto next = std::make_shared<TenantView>(**t);
+    auto removed = std::erase_if(next->keys, [&](const KeyView& k) { return k.record.kid == kid; });
+    if (removed == 0) return not_found("key");
+    if (auto st = store_.delete_public_key(tenant_id, kid); !st) return st;
+    s.tenants[tenant_id] = std::move(next);
+    return {};
+  });
+}
+
+Status CatalogService::set_subscriptions(const std::string& tenant_id,
+                                         const std::vector<std::string>& patterns) {
+  auto normalized = normalize_patterns(patterns);
+  if (!normalized) return normalized.error();
+  return registry_.update([&](Snapshot& s) -> Status {
+    auto t = tenant(s, tenant_id);
+    if (!t) return t.error();
+    if (auto st = store_.put_subscriptions(tenant_id, *normalized); !st) return st;
+    auto next = std::make_shared<TenantView>(**t);
+    next->patterns = *normalized;
+    s.tenants[tenant_id] = std::move(next);
+    return {};
+  });
+}
+
+std::vector<FanoutTarget> CatalogService::fanout(std::string_view type,
+                                                 const std::optional<std::string>& tenant_id) const {
+  auto snap = registry_.snapshot();
+  std::vector<FanoutTarget> out;
+  auto consider = [&](const std::shared_ptr<const TenantView>& t) {
+    if (!t->active_key() || !any_pattern_matches(t->patterns, type)) return;
+    FanoutTarget target{t, {}};
+    for (auto& id : t->endpoint_ids) {
+      auto it = snap->endpoints.find(id);
+      if (it == snap->endpoints.end()) continue;
+      const auto& types = it->second->endpoint.event_types;
+      if (types.empty() || any_pattern_matches(types, type)) target.endpoints.push_back(it->second);
+    }
+    if (!target.endpoints.empty()) out.push_back(std::move(target));
+  };
+  if (tenant_id) {
+    auto it = snap->tenants.find(*tenant_id);
+    if (it != snap->tenants.end()) consider(it->second);
+  } else {
+    for (auto& [id, t] : snap->tenants) consider(t);
+  }
+  return out;
+}
+
+}  // namespace sealhook

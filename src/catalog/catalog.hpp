@@ -1,0 +1,76 @@
+#pragma once
+// The catalog service: every change goes to the store first, then into the in-memory
+// snapshot (Registry) that publish and delivery read. Bounds on counts live here.
+#include <boost/json/value.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/registry.hpp"
+#include "core/clock.hpp"
+#include "store/store.hpp"
+
+namespace sealhook {
+
+struct CatalogLimits {
+  size_t max_tenants = 100'000;
+  size_t max_endpoints_per_tenant = 100;
+  size_t max_keys_per_tenant = 10;
+  size_t max_api_keys_per_tenant = 10;
+  int max_attempts_limit = 50;
+  int default_max_attempts = 6;
+};
+
+struct EndpointSpec {  // POST /v1/endpoints and PATCH (unset fields stay as they are)
+  std::optional<std::string> url;
+  std::optional<std::vector<std::string>> event_types;
+  std::optional<Ordering> ordering;
+  std::optional<int> max_attempts;
+  std::optional<std::string> secret;  // whsec_...; generated when absent on create
+};
+
+// The endpoints of subscribed tenants for one event, with the key to encrypt for each tenant.
+struct FanoutTarget {
+  std::shared_ptr<const TenantView> tenant;
+  std::vector<std::shared_ptr<const EndpointView>> endpoints;
+};
+
+class CatalogService {
+ public:
+  CatalogService(Store& store, Registry& registry, const Clock& clock, CatalogLimits limits,
+                 bool allow_private_networks);
+  Status load();
+
+  Result<std::pair<Tenant, std::string>> create_tenant(const std::string& name);
+  Status delete_tenant(const std::string& tenant_id);
+  Result<std::pair<ApiKey, std::string>> create_api_key(const std::string& tenant_id);
+  // The tenant id owning this API key, if any.
+  std::optional<std::string> authenticate(std::string_view token) const;
+
+  Result<PublicKeyRecord> add_public_key(const std::string& tenant_id, const boost::json::value& key);
+  Status delete_public_key(const std::string& tenant_id, const std::string& kid);
+  Status set_subscriptions(const std::string& tenant_id, const std::vector<std::string>& patterns);
+
+  Result<Endpoint> create_endpoint(const std::string& tenant_id, const EndpointSpec& spec);
+  Result<Endpoint> update_endpoint(const std::string& tenant_id, const std::string& endpoint_id,
+                                   const EndpointSpec& spec);
+  Status delete_endpoint(const std::string& tenant_id, const std::string& endpoint_id);
+
+  // Who receives an event of `type` (only `tenant_id` when given). Tenants without a key
+  // are skipped: nothing is ever sent unencrypted.
+  std::vector<FanoutTarget> fanout(std::string_view type,
+                                   const std::optional<std::string>& tenant_id) const;
+  std::shared_ptr<const Snapshot> snapshot() const { return registry_.snapshot(); }
+
+ private:
+  Result<std::shared_ptr<const TenantView>> tenant(const Snapshot& s, const std::string& id) const;
+  Status validate(EndpointSpec& spec, bool creating) const;
+
+  Store& store_;
+  Registry& registry_;
+  const Clock& clock_;
+  CatalogLimits limits_;
+  bool allow_private_;
+};
+
+}  // namespace sealhook

@@ -1,0 +1,90 @@
+#include "publish/publisher.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "core/ids.hpp"
+#include "crypto/jwe.hpp"
+
+namespace sealhook {
+
+std::string PublishResult::to_json() const {
+  boost::json::object o{{"event_id", event_id}, {"deliveries", deliveries}};
+  return boost::json::serialize(o);
+}
+
+Publisher::Publisher(CatalogService& catalog, Queue& queue, Journal& journal, Store& store,
+                     const Clock& clock)
+    : catalog_(catalog), queue_(queue), journal_(journal), store_(store), clock_(clock) {}
+
+Result<std::string> Publisher::publish(const PublishRequest& request) {
+  if (!request.idempotency_key) {
+    auto r = fan_out(request);
+    if (!r) return r.error();
+    return r->to_json();
+  }
+  // One idempotent publish at a time, so that a key is never fanned out twice.
+  std::lock_guard lock(idempotency_mu_);
+  int64_t now = clock_.now_ms();
+  auto seen = store_.get_idempotency(request.scope, *request.idempotency_key,
+                                     now - kIdempotencyWindowMs);
+  if (!seen) return seen.error();
+  if (seen->has_value()) return (*seen)->response_json;
+  auto r = fan_out(request);
+  if (!r) return r.error();
+  std::string body = r->to_json();
+  if (auto st = store_.put_idempotency({request.scope, *request.idempotency_key, body, now}); !st)
+    return st.error();
+  return body;
+}
+
+Result<PublishResult> Publisher::fan_out(const PublishRequest& request) {
+  int64_t now = clock_.now_ms();
+  PublishResult result{new_id("evt_", now), 0};
+  auto targets = catalog_.fanout(request.type, request.tenant_id);
+  std::vector<QueuedDelivery> batch;
+  std::vector<DeliveryUpdate> records;
+  for (const auto& target : targets) {
+    const TenantView& tenant = *target.tenant;
+    boost::json::object plain{{"id", result.event_id},
+                              {"type", request.type},
+                              {"tenant", tenant.tenant.id},
+                              {"timestamp", now},
+                              {"data", *request.payload}};
+    auto sealed = crypto::jwe_seal(*tenant.active_key()->key, boost::json::serialize(plain));
+    if (!sealed) return sealed.error();
+    auto body = std::make_shared<const std::string>(std::move(sealed.value()));
+    for (const auto& ep : target.endpoints) {
+      QueuedDelivery d;
+      d.id = new_id("msg_", now);
+      d.tenant_id = tenant.tenant.id;
+      d.endpoint_id = ep->endpoint.id;
+      d.event_id = result.event_id;
+      d.event_type = request.type;
+      d.body = body;
+      d.ordered = ep->endpoint.ordering == Ordering::kOrdered;
+      d.not_before_ms = now;
+      d.published_at_ms = now;
+      DeliveryUpdate u;
+      u.create_only = true;
+      u.record = DeliveryRecord{d.id,    d.tenant_id, d.endpoint_id, d.event_id, d.event_type,
+                                DeliveryStatus::kPending, 0, now, now, now, ""};
+      records.push_back(std::move(u));
+      batch.push_back(std::move(d));
+    }
+  }
+  result.deliveries = batch.size();
+  if (!batch.empty()) {
+    // Queue first, so a refused (503) publish leaves no trace; the publish-time records are
+    // create_only, so they never overwrite an attempt that raced ahead of them.
+    if (auto st = queue_.push(std::move(batch)); !st) {
+      counters_.rejected_full++;
+      return st.error();
+    }
+    journal_.submit(std::move(records));
+  }
+  counters_.events++;
+  counters_.deliveries += result.deliveries;
+  return result;
+}
+
+}  // namespace sealhook

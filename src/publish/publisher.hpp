@@ -1,0 +1,59 @@
+#pragma once
+// Publish: who subscribes (catalog snapshot) -> one JWE per tenant -> one queued delivery per
+// matching endpoint, all-or-nothing into the queue -> records to the journal. Idempotent on
+// the caller's key for 24 h.
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <boost/json/value.hpp>
+
+#include "catalog/catalog.hpp"
+#include "core/clock.hpp"
+#include "queue/queue.hpp"
+#include "store/journal.hpp"
+#include "store/store.hpp"
+
+namespace sealhook {
+
+struct PublishRequest {
+  std::string type;
+  const boost::json::value* payload = nullptr;
+  std::optional<std::string> tenant_id;        // only this tenant
+  std::optional<std::string> idempotency_key;  // "id"
+  std::string scope;                           // "admin" or the caller's tenant id
+};
+
+struct PublishResult {
+  std::string event_id;
+  size_t deliveries = 0;
+  std::string to_json() const;
+};
+
+struct PublishCounters {
+  std::atomic<uint64_t> events{0}, deliveries{0}, rejected_full{0};
+};
+
+class Publisher {
+ public:
+  Publisher(CatalogService& catalog, Queue& queue, Journal& journal, Store& store,
+            const Clock& clock);
+  // Returns the JSON answer body (a replay of the first answer for a repeated key).
+  Result<std::string> publish(const PublishRequest& request);
+  const PublishCounters& counters() const { return counters_; }
+
+ private:
+  Result<PublishResult> fan_out(const PublishRequest& request);
+
+  CatalogService& catalog_;
+  Queue& queue_;
+  Journal& journal_;
+  Store& store_;
+  const Clock& clock_;
+  std::mutex idempotency_mu_;
+  PublishCounters counters_;
+};
+
+inline constexpr int64_t kIdempotencyWindowMs = 24LL * 3600 * 1000;
+
+}  // namespace sealhook

@@ -1,0 +1,234 @@
+// SqliteStore: delivery records, attempts, dead letters and idempotency records.
+#include <algorithm>
+
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace sealhook::sqlite {
+namespace {
+
+constexpr std::string_view kDeliveryColumns =
+    "id, tenant_id, endpoint_id, event_id, event_type, status, attempts, created_at_ms,"
+    " updated_at_ms, next_attempt_at_ms, last_error";
+
+// Reads the kDeliveryColumns of the current row, starting at column 0.
+DeliveryRecord read_delivery(const Statement& r) {
+  DeliveryRecord d;
+  d.id = r.text(0);
+  d.tenant_id = r.text(1);
+  d.endpoint_id = r.text(2);
+  d.event_id = r.text(3);
+  d.event_type = r.text(4);
+  d.status = parse_delivery_status(r.text(5)).value_or(DeliveryStatus::kPending);
+  d.attempts = r.int32(6);
+  d.created_at_ms = r.int64(7);
+  d.updated_at_ms = r.int64(8);
+  d.next_attempt_at_ms = r.int64(9);
+  d.last_error = r.text(10);
+  return d;
+}
+
+// The SELECT for one page of list_deliveries. Four fixed texts, so each variant keeps its own
+// cached statement and uses the matching index; only values are bound.
+const char* list_sql(bool by_status, bool after_cursor) {
+  static const std::string variants[4] = {
+      "SELECT " + std::string(kDeliveryColumns) +
+          " FROM deliveries WHERE tenant_id = ?1 ORDER BY id DESC LIMIT ?2",
+      "SELECT " + std::string(kDeliveryColumns) +
+          " FROM deliveries WHERE tenant_id = ?1 AND id < ?3 ORDER BY id DESC LIMIT ?2",
+      "SELECT " + std::string(kDeliveryColumns) +
+          " FROM deliveries WHERE tenant_id = ?1 AND status = ?4 ORDER BY id DESC LIMIT ?2",
+      "SELECT " + std::string(kDeliveryColumns) +
+          " FROM deliveries WHERE tenant_id = ?1 AND status = ?4 AND id < ?3"
+          " ORDER BY id DESC LIMIT ?2",
+  };
+  return variants[(by_status ? 2 : 0) + (after_cursor ? 1 : 0)].c_str();
+}
+
+// Upserts one delivery by id, unless its tenant is gone. An update never moves a delivery to
+// another tenant nor changes its creation time; a create_only record never updates.
+const char* write_sql(bool create_only) {
+  static const std::string insert = "INSERT INTO deliveries (" + std::string(kDeliveryColumns) +
+                                    ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11"
+                                    " WHERE EXISTS (SELECT 1 FROM tenants WHERE id = ?2)";
+  static const std::string upsert =
+      insert +
+      " ON CONFLICT (id) DO UPDATE SET endpoint_id = excluded.endpoint_id,"
+      " event_id = excluded.event_id, event_type = excluded.event_type,"
+      " status = excluded.status, attempts = excluded.attempts,"
+      " updated_at_ms = excluded.updated_at_ms,"
+      " next_attempt_at_ms = excluded.next_attempt_at_ms, last_error = excluded.last_error"
+      " WHERE deliveries.tenant_id = excluded.tenant_id";
+  static const std::string create = insert + " ON CONFLICT (id) DO NOTHING";
+  return (create_only ? create : upsert).c_str();
+}
+
+}  // namespace
+
+// A record whose tenant is gone (deleted while the batch was in flight) is skipped, with its
+// attempts and dead letter, instead of resurrecting rows nobody owns. So is a create_only
+// record whose delivery was already written (a later update raced ahead of it).
+Status SqliteStore::write_one(const DeliveryUpdate& u) {
+  const DeliveryRecord& d = u.record;
+  if (Status s =
+          conn_->run(write_sql(u.create_only), "write a delivery", d.id, d.tenant_id, d.endpoint_id,
+                     d.event_id, d.event_type, to_string(d.status), d.attempts, d.created_at_ms,
+                     d.updated_at_ms, d.next_attempt_at_ms, d.last_error);
+      !s) {
+    return s;
+  }
+  if (conn_->changes() == 0) return {};
+  for (const AttemptRecord& a : u.attempts) {
+    // Keyed by (delivery, number): writing the same attempt twice is harmless.
+    if (Status s = conn_->run(
+            "INSERT INTO attempts (delivery_id, number, at_ms, duration_ms, status_code, error)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            " ON CONFLICT (delivery_id, number) DO UPDATE SET at_ms = excluded.at_ms,"
+            " duration_ms = excluded.duration_ms, status_code = excluded.status_code,"
+            " error = excluded.error",
+            "append an attempt", d.id, a.number, a.at_ms, a.duration_ms, a.status_code, a.error);
+        !s) {
+      return s;
+    }
+  }
+  if (u.clear_dead_body) {
+    Status s =
+        conn_->run("DELETE FROM dead_letters WHERE delivery_id = ?1", "clear a dead letter", d.id);
+    if (!s) return s;
+  }
+  if (u.dead_body) {
+    auto st = conn_->query(
+        "INSERT INTO dead_letters (delivery_id, body) VALUES (?1, ?2)"
+        " ON CONFLICT (delivery_id) DO UPDATE SET body = excluded.body",
+        d.id);
+    if (!st) return st.error();
+    int rc = (*st)->bind_blob(2, *u.dead_body).step();
+    if (rc != SQLITE_DONE) return conn_->error(rc, "write a dead letter");
+  }
+  return {};
+}
+
+Status SqliteStore::write_deliveries(const std::vector<DeliveryUpdate>& batch) {
+  if (batch.empty()) return {};
+  std::lock_guard lock(mu_);
+  auto tx = Transaction::begin(*conn_);
+  if (!tx) return tx.error();
+  for (const DeliveryUpdate& u : batch) {
+    if (Status s = write_one(u); !s) return s;
+  }
+  return tx->commit();
+}
+
+Result<std::optional<DeliveryRecord>> SqliteStore::get_delivery(const std::string& tenant_id,
+                                                                const std::string& id) {
+  std::lock_guard lock(mu_);
+  static const std::string sql = "SELECT " + std::string(kDeliveryColumns) +
+                                 " FROM deliveries WHERE id = ?1 AND tenant_id = ?2";
+  auto st = conn_->query(sql, id, tenant_id);
+  if (!st) return st.error();
+  int rc = (*st)->step();
+  if (rc == SQLITE_DONE) return std::optional<DeliveryRecord>();
+  if (rc != SQLITE_ROW) return conn_->error(rc, "read a delivery");
+  return std::optional<DeliveryRecord>(read_delivery(**st));
+}
+
+Result<std::vector<AttemptRecord>> SqliteStore::get_attempts(const std::string& delivery_id) {
+  std::lock_guard lock(mu_);
+  auto st = conn_->query(
+      "SELECT number, at_ms, duration_ms, status_code, error FROM attempts"
+      " WHERE delivery_id = ?1 ORDER BY number",
+      delivery_id);
+  if (!st) return st.error();
+  std::vector<AttemptRecord> out;
+  int rc;
+  while ((rc = (*st)->step()) == SQLITE_ROW) {
+    const Statement& r = **st;
+    out.push_back(
+        AttemptRecord{delivery_id, r.int32(0), r.int64(1), r.int64(2), r.int32(3), r.text(4)});
+  }
+  if (rc != SQLITE_DONE) return conn_->error(rc, "read attempts");
+  return out;
+}
+
+Result<DeliveryPage> SqliteStore::list_deliveries(const std::string& tenant_id,
+                                                  std::optional<DeliveryStatus> status,
+                                                  size_t limit,
+                                                  const std::optional<std::string>& cursor) {
+  limit = std::clamp<size_t>(limit, 1, kMaxPageSize);
+  std::lock_guard lock(mu_);
+  auto st = conn_->query(list_sql(status.has_value(), cursor.has_value()), tenant_id,
+                         static_cast<int64_t>(limit + 1));  // one more: is there a next page?
+  if (!st) return st.error();
+  if (cursor) (*st)->bind(3, *cursor);
+  if (status) (*st)->bind(4, to_string(*status));
+  DeliveryPage page;
+  int rc;
+  while ((rc = (*st)->step()) == SQLITE_ROW) {
+    if (page.data.size() == limit) {
+      page.next = page.data.back().id;
+      break;
+    }
+    page.data.push_back(read_delivery(**st));
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return conn_->error(rc, "list deliveries");
+  return page;
+}
+
+Result<std::optional<DeadLetter>> SqliteStore::get_dead_letter(const std::string& tenant_id,
+                                                               const std::string& id) {
+  std::lock_guard lock(mu_);
+  static const std::string sql = "SELECT " + std::string(kDeliveryColumns) +
+                                 ", l.body FROM deliveries d"
+                                 " JOIN dead_letters l ON l.delivery_id = d.id"
+                                 " WHERE d.id = ?1 AND d.tenant_id = ?2";
+  auto st = conn_->query(sql, id, tenant_id);
+  if (!st) return st.error();
+  int rc = (*st)->step();
+  if (rc == SQLITE_DONE) return std::optional<DeadLetter>();
+  if (rc != SQLITE_ROW) return conn_->error(rc, "read a dead letter");
+  return std::optional<DeadLetter>(DeadLetter{read_delivery(**st), (*st)->blob(11)});
+}
+
+Result<int64_t> SqliteStore::count_deliveries(std::optional<DeliveryStatus> status) {
+  std::lock_guard lock(mu_);
+  auto st =
+      status ? conn_->query("SELECT COUNT(*) FROM deliveries WHERE status = ?1", to_string(*status))
+             : conn_->query("SELECT COUNT(*) FROM deliveries");
+  if (!st) return st.error();
+  int rc = (*st)->step();
+  if (rc != SQLITE_ROW) return conn_->error(rc, "count deliveries");
+  return (*st)->int64(0);
+}
+
+Result<std::optional<IdempotencyRecord>> SqliteStore::get_idempotency(const std::string& scope,
+                                                                      const std::string& key,
+                                                                      int64_t not_before_ms) {
+  std::lock_guard lock(mu_);
+  auto st = conn_->query(
+      "SELECT response_json, created_at_ms FROM idempotency"
+      " WHERE scope = ?1 AND key = ?2 AND created_at_ms >= ?3",
+      scope, key, not_before_ms);
+  if (!st) return st.error();
+  int rc = (*st)->step();
+  if (rc == SQLITE_DONE) return std::optional<IdempotencyRecord>();
+  if (rc != SQLITE_ROW) return conn_->error(rc, "read an idempotency key");
+  return std::optional<IdempotencyRecord>(
+      IdempotencyRecord{scope, key, (*st)->text(0), (*st)->int64(1)});
+}
+
+// Replaces an existing (normally expired) record with the same scope and key.
+Status SqliteStore::put_idempotency(const IdempotencyRecord& r) {
+  std::lock_guard lock(mu_);
+  return conn_->run(
+      "INSERT INTO idempotency (scope, key, response_json, created_at_ms)"
+      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (scope, key) DO UPDATE SET"
+      " response_json = excluded.response_json, created_at_ms = excluded.created_at_ms",
+      "write an idempotency key", r.scope, r.key, r.response_json, r.created_at_ms);
+}
+
+Status SqliteStore::purge_idempotency(int64_t before_ms) {
+  std::lock_guard lock(mu_);
+  return conn_->run("DELETE FROM idempotency WHERE created_at_ms < ?1", "purge idempotency keys",
+                    before_ms);
+}
+
+}  // namespace sealhook::sqlite

@@ -1,0 +1,66 @@
+#pragma once
+// The SQLite implementation of Store: one connection, serialized by a mutex. It is not on the
+// hot path (the catalog is served from memory, deliveries are written in batches), so one
+// connection in WAL mode is plenty.
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "store/sqlite/connection.hpp"
+#include "store/store.hpp"
+
+namespace sealhook::sqlite {
+
+class SqliteStore final : public Store {
+ public:
+  // `path` is a database file or ":memory:"; the schema is migrated before this returns.
+  static Result<std::unique_ptr<Store>> open(const std::string& path,
+                                             const ConnectionOptions& options = {});
+
+  Result<Catalog> load_catalog() override;
+  Status insert_tenant(const Tenant& tenant, const ApiKey& first_key) override;
+  Status delete_tenant(const std::string& tenant_id) override;
+  Status insert_api_key(const ApiKey& key) override;
+  Status delete_api_key(const std::string& tenant_id, const std::string& key_id) override;
+  Status insert_public_key(const PublicKeyRecord& key) override;
+  Status delete_public_key(const std::string& tenant_id, const std::string& kid) override;
+  Status put_subscriptions(const std::string& tenant_id,
+                           const std::vector<std::string>& patterns) override;
+  Status put_endpoint(const Endpoint& endpoint) override;
+  Status delete_endpoint(const std::string& tenant_id, const std::string& endpoint_id) override;
+
+  Status write_deliveries(const std::vector<DeliveryUpdate>& batch) override;
+  Result<std::optional<DeliveryRecord>> get_delivery(const std::string& tenant_id,
+                                                     const std::string& id) override;
+  Result<std::vector<AttemptRecord>> get_attempts(const std::string& delivery_id) override;
+  Result<DeliveryPage> list_deliveries(const std::string& tenant_id,
+                                       std::optional<DeliveryStatus> status, size_t limit,
+                                       const std::optional<std::string>& cursor) override;
+  Result<std::optional<DeadLetter>> get_dead_letter(const std::string& tenant_id,
+                                                    const std::string& id) override;
+  Result<int64_t> count_deliveries(std::optional<DeliveryStatus> status) override;
+
+  Result<std::optional<IdempotencyRecord>> get_idempotency(const std::string& scope,
+                                                           const std::string& key,
+                                                           int64_t not_before_ms) override;
+  Status put_idempotency(const IdempotencyRecord& record) override;
+  Status purge_idempotency(int64_t before_ms) override;
+
+  Status ping() override;
+
+  // list_deliveries never returns more than this many rows at once (`next` pages on).
+  static constexpr size_t kMaxPageSize = 1000;
+
+ private:
+  explicit SqliteStore(std::unique_ptr<Connection> conn) : conn_(std::move(conn)) {}
+
+  // Runs a DELETE; kNotFound naming `what` when it removed nothing.
+  template <class... Args>
+  Status delete_one(std::string_view sql, std::string_view what, const Args&... args);
+  Status write_one(const DeliveryUpdate& update);
+
+  std::mutex mu_;
+  std::unique_ptr<Connection> conn_;
+};
+
+}  // namespace sealhook::sqlite

@@ -1,0 +1,263 @@
+#include <set>
+#include <thread>
+
+#include "core/ids.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "store/store.hpp"
+#include "test_util.hpp"
+
+namespace sealhook {
+namespace {
+
+using testing::delivery;
+
+class SqliteDeliveriesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = testing::open_store("sqlite::memory:");
+    ASSERT_NE(store_, nullptr);
+    for (const char* id : {"tn_a", "tn_b"}) {
+      ASSERT_TRUE(
+          store_->insert_tenant(testing::tenant(id), testing::api_key(std::string("ak_") + id, id))
+              .ok());
+    }
+  }
+
+  void write(std::vector<DeliveryUpdate> batch) {
+    Status s = store_->write_deliveries(batch);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+  }
+
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SqliteDeliveriesTest, UpsertsAppendsAttemptsAndKeepsDeadLetters) {
+  DeliveryRecord d = delivery("tn_a", 1);
+  write({{d, {}, {}, false}});
+
+  d.attempts = 1;
+  d.updated_at_ms = 2000;
+  d.next_attempt_at_ms = 3000;
+  d.last_error = "HTTP 503";
+  write({{d, {{d.id, 1, 2000, 15, 503, "HTTP 503"}}, {}, false}});
+
+  d.status = DeliveryStatus::kDead;
+  d.attempts = 2;
+  d.next_attempt_at_ms = 0;
+  d.last_error = "timeout";
+  std::string body("eyJhbGciOi.\0binary.ok", 21);
+  write({{d, {{d.id, 2, 3000, 10000, 0, "timeout"}}, body, false}});
+
+  auto got = store_->get_delivery("tn_a", d.id);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  const DeliveryRecord& r = **got;
+  EXPECT_EQ(r.status, DeliveryStatus::kDead);
+  EXPECT_EQ(r.attempts, 2);
+  EXPECT_EQ(r.endpoint_id, "ep_1");
+  EXPECT_EQ(r.event_id, "evt_1");
+  EXPECT_EQ(r.event_type, "order.created");
+  EXPECT_EQ(r.created_at_ms, 1001);
+  EXPECT_EQ(r.updated_at_ms, 2000);
+  EXPECT_EQ(r.next_attempt_at_ms, 0);
+  EXPECT_EQ(r.last_error, "timeout");
+
+  auto attempts = store_->get_attempts(d.id);
+  ASSERT_TRUE(attempts.ok());
+  ASSERT_EQ(attempts->size(), 2u);
+  EXPECT_EQ((*attempts)[0].number, 1);
+  EXPECT_EQ((*attempts)[0].status_code, 503);
+  EXPECT_EQ((*attempts)[0].duration_ms, 15);
+  EXPECT_EQ((*attempts)[1].number, 2);
+  EXPECT_EQ((*attempts)[1].at_ms, 3000);
+  EXPECT_EQ((*attempts)[1].error, "timeout");
+  EXPECT_EQ((*attempts)[1].delivery_id, d.id);
+
+  auto dead = store_->get_dead_letter("tn_a", d.id);
+  ASSERT_TRUE(dead.ok() && dead->has_value());
+  EXPECT_EQ((*dead)->body, body);  // binary-safe
+  EXPECT_EQ((*dead)->record.status, DeliveryStatus::kDead);
+  EXPECT_EQ(*store_->count_deliveries(DeliveryStatus::kDead), 1);
+
+  // Replayed: pending again, the dead letter goes.
+  d.status = DeliveryStatus::kPending;
+  write({{d, {}, {}, true}});
+  EXPECT_FALSE(store_->get_dead_letter("tn_a", d.id)->has_value());
+  EXPECT_EQ(*store_->count_deliveries(DeliveryStatus::kDead), 0);
+  EXPECT_EQ(*store_->count_deliveries(DeliveryStatus::kPending), 1);
+  EXPECT_EQ(store_->get_attempts(d.id)->size(), 2u);
+}
+
+TEST_F(SqliteDeliveriesTest, CreateOnlyNeverOverwritesALaterUpdate) {
+  DeliveryRecord done = delivery("tn_a", 1, DeliveryStatus::kDelivered);
+  done.attempts = 1;
+  write({{done, {{done.id, 1, 5, 5, 200, ""}}, {}, false}});
+  DeliveryUpdate created{delivery("tn_a", 1), {}, {}, false};
+  created.create_only = true;
+  DeliveryUpdate fresh{delivery("tn_a", 2), {}, {}, false};
+  fresh.create_only = true;
+  write({created, fresh});
+  EXPECT_EQ((*store_->get_delivery("tn_a", done.id))->status, DeliveryStatus::kDelivered);
+  EXPECT_EQ((*store_->get_delivery("tn_a", done.id))->attempts, 1);
+  EXPECT_EQ((*store_->get_delivery("tn_a", fresh.record.id))->status, DeliveryStatus::kPending);
+}
+
+TEST_F(SqliteDeliveriesTest, ReadsAreScopedByTenant) {
+  write({{delivery("tn_a", 1, DeliveryStatus::kDead), {}, std::string("x"), false}});
+  const std::string id = delivery("tn_a", 1).id;
+  EXPECT_TRUE(store_->get_delivery("tn_a", id)->has_value());
+  EXPECT_FALSE(store_->get_delivery("tn_b", id)->has_value());
+  EXPECT_TRUE(store_->get_dead_letter("tn_a", id)->has_value());
+  EXPECT_FALSE(store_->get_dead_letter("tn_b", id)->has_value());
+  EXPECT_FALSE(store_->get_delivery("tn_a", "msg_missing")->has_value());
+}
+
+TEST_F(SqliteDeliveriesTest, RecordsOfAVanishedTenantAreSkipped) {
+  DeliveryRecord stolen = delivery("tn_a", 1);
+  write({{stolen, {}, {}, false}});
+  stolen.tenant_id = "tn_b";  // the same id under another tenant does not move it
+  write({{delivery("tn_gone", 2), {{"", 1, 1, 1, 200, ""}}, std::string("x"), false},
+         {stolen, {}, {}, false},
+         {delivery("tn_b", 3), {}, {}, false}});
+  EXPECT_EQ(*store_->count_deliveries(std::nullopt), 2);
+  EXPECT_TRUE(store_->get_delivery("tn_a", stolen.id)->has_value());
+  EXPECT_TRUE(store_->get_delivery("tn_b", delivery("tn_b", 3).id)->has_value());
+}
+
+TEST_F(SqliteDeliveriesTest, ListsNewestFirstInPages) {
+  std::vector<DeliveryUpdate> batch;
+  for (int i = 1; i <= 25; ++i) {
+    batch.push_back(
+        {delivery("tn_a", i, i % 5 == 0 ? DeliveryStatus::kDead : DeliveryStatus::kDelivered),
+         {},
+         {},
+         false});
+    batch.push_back({delivery("tn_b", 100 + i), {}, {}, false});
+  }
+  write(batch);
+
+  std::vector<std::string> seen;
+  std::vector<size_t> sizes;
+  std::optional<std::string> cursor;
+  do {
+    auto page = store_->list_deliveries("tn_a", std::nullopt, 10, cursor);
+    ASSERT_TRUE(page.ok());
+    sizes.push_back(page->data.size());
+    for (const auto& d : page->data) {
+      EXPECT_EQ(d.tenant_id, "tn_a");
+      seen.push_back(d.id);
+    }
+    if (page->next) {
+      EXPECT_EQ(*page->next, page->data.back().id);
+    }
+    cursor = page->next;
+  } while (cursor && sizes.size() < 10);
+  EXPECT_EQ(sizes, (std::vector<size_t>{10, 10, 5}));
+  ASSERT_EQ(seen.size(), 25u);
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 25u);
+  EXPECT_TRUE(std::is_sorted(seen.rbegin(), seen.rend()));
+  EXPECT_EQ(seen.front(), delivery("tn_a", 25).id);
+
+  // Exactly a page left: no phantom next.
+  auto exact = store_->list_deliveries("tn_a", std::nullopt, 5, delivery("tn_a", 6).id);
+  ASSERT_TRUE(exact.ok());
+  EXPECT_EQ(exact->data.size(), 5u);
+  EXPECT_FALSE(exact->next.has_value());
+
+  auto dead = store_->list_deliveries("tn_a", DeliveryStatus::kDead, 3, std::nullopt);
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->data.size(), 3u);
+  EXPECT_EQ(dead->data[0].id, delivery("tn_a", 25).id);
+  EXPECT_EQ(dead->data[2].id, delivery("tn_a", 15).id);
+  ASSERT_TRUE(dead->next.has_value());
+  auto rest = store_->list_deliveries("tn_a", DeliveryStatus::kDead, 3, dead->next);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->data.size(), 2u);
+  EXPECT_EQ(rest->data[1].id, delivery("tn_a", 5).id);
+  EXPECT_FALSE(rest->next.has_value());
+
+  EXPECT_TRUE(
+      store_->list_deliveries("tn_b", DeliveryStatus::kDead, 10, std::nullopt)->data.empty());
+  EXPECT_EQ(
+      store_->list_deliveries("tn_b", DeliveryStatus::kPending, 100, std::nullopt)->data.size(),
+      25u);
+  EXPECT_TRUE(store_->list_deliveries("tn_zz", std::nullopt, 10, std::nullopt)->data.empty());
+  EXPECT_EQ(*store_->count_deliveries(std::nullopt), 50);
+  EXPECT_EQ(*store_->count_deliveries(DeliveryStatus::kDelivered), 20);
+}
+
+TEST_F(SqliteDeliveriesTest, IdempotencyWindow) {
+  ASSERT_TRUE(store_->put_idempotency({"tn_a", "key-1", R"({"event_id":"evt_1"})", 1000}).ok());
+  auto hit = store_->get_idempotency("tn_a", "key-1", 1000);
+  ASSERT_TRUE(hit.ok() && hit->has_value());
+  EXPECT_EQ((*hit)->response_json, R"({"event_id":"evt_1"})");
+  EXPECT_EQ((*hit)->created_at_ms, 1000);
+  EXPECT_FALSE(store_->get_idempotency("tn_a", "key-1", 1001)->has_value());  // expired
+  EXPECT_FALSE(store_->get_idempotency("admin", "key-1", 0)->has_value());    // other scope
+
+  // An expired key may be reused.
+  ASSERT_TRUE(store_->put_idempotency({"tn_a", "key-1", R"({"event_id":"evt_2"})", 5000}).ok());
+  EXPECT_EQ((*store_->get_idempotency("tn_a", "key-1", 4000))->response_json,
+            R"({"event_id":"evt_2"})");
+
+  ASSERT_TRUE(store_->put_idempotency({"admin", "old", "{}", 10}).ok());
+  ASSERT_TRUE(store_->purge_idempotency(5000).ok());
+  EXPECT_FALSE(store_->get_idempotency("admin", "old", 0)->has_value());
+  EXPECT_TRUE(store_->get_idempotency("tn_a", "key-1", 0)->has_value());
+}
+
+TEST_F(SqliteDeliveriesTest, TenThousandRecordsInOneBatch) {
+  std::vector<DeliveryUpdate> batch;
+  for (int i = 0; i < 10'000; ++i) {
+    DeliveryRecord d = delivery(i % 2 ? "tn_a" : "tn_b", i);
+    d.id = new_id("msg_", 1'700'000'000'000 + i);
+    d.status = i % 10 == 0 ? DeliveryStatus::kDead : DeliveryStatus::kDelivered;
+    std::optional<std::string> body;
+    if (d.status == DeliveryStatus::kDead) body = std::string(512, 'j');
+    batch.push_back({d, {{d.id, 1, d.created_at_ms, 3, 200, ""}}, body, false});
+  }
+  write(batch);
+  EXPECT_EQ(*store_->count_deliveries(std::nullopt), 10'000);
+  EXPECT_EQ(*store_->count_deliveries(DeliveryStatus::kDead), 1'000);
+  const DeliveryRecord& last = batch.back().record;
+  auto page = store_->list_deliveries("tn_a", std::nullopt, 1, std::nullopt);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->data.at(0).id, last.id);
+  EXPECT_EQ(store_->get_attempts(last.id)->size(), 1u);
+  EXPECT_EQ((*store_->get_dead_letter("tn_b", batch[0].record.id))->body.size(), 512u);
+}
+
+TEST_F(SqliteDeliveriesTest, SeveralThreadsShareTheStore) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        EXPECT_TRUE(
+            store_->write_deliveries({{delivery("tn_a", t * 1000 + i), {}, {}, false}}).ok());
+        EXPECT_TRUE(store_->list_deliveries("tn_a", std::nullopt, 5, std::nullopt).ok());
+        EXPECT_TRUE(store_->ping().ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(*store_->count_deliveries(std::nullopt), 200);
+}
+
+TEST(SqliteBusy, ALockedDatabaseIsUnavailableNotACrash) {
+  testing::TempDir dir;
+  const std::string file = (dir.path() / "busy.db").string();
+  auto store = sqlite::SqliteStore::open(file, {.busy_timeout_ms = 20});
+  ASSERT_TRUE(store.ok());
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  Status s = (*store)->put_idempotency({"admin", "k", "{}", 1});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().kind, ErrorKind::kUnavailable);
+  EXPECT_EQ(s.error().code, "store_busy");
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_TRUE((*store)->put_idempotency({"admin", "k", "{}", 1}).ok());  // and it recovers
+}
+
+}  // namespace
+}  // namespace sealhook

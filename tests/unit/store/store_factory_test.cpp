@@ -1,0 +1,104 @@
+#include <sys/stat.h>
+
+#include "store/store.hpp"
+#include "test_util.hpp"
+
+namespace sealhook {
+namespace {
+
+using testing::TempDir;
+
+TEST(StoreFactory, RefusesUnknownSpecs) {
+  for (const char* spec : {"", "mysql://db", "sqlite", "sqlite:", "memory", "SQLITE:/tmp"}) {
+    auto store = make_store(spec);
+    ASSERT_FALSE(store.ok()) << spec;
+    EXPECT_EQ(store.error().kind, ErrorKind::kBadRequest) << spec;
+    EXPECT_EQ(store.error().code, "invalid_store") << spec;
+    EXPECT_FALSE(store.error().message.empty());
+  }
+}
+
+TEST(StoreFactory, PostgresIsNotSupportedYet) {
+  auto store = make_store("postgres://user@localhost/sealhook");
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, "invalid_store");
+  EXPECT_NE(store.error().message.find("postgres://"), std::string::npos);
+  EXPECT_NE(store.error().message.find("not supported yet"), std::string::npos);
+}
+
+TEST(StoreFactory, OpensInMemory) {
+  auto store = testing::open_store("sqlite::memory:");
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(store->ping().ok());
+}
+
+TEST(StoreFactory, CreatesTheDirectoryAndAPrivateDatabaseFile) {
+  TempDir dir;
+  auto path = dir.path() / "nested" / "data";
+  auto store = testing::open_store("sqlite:" + path.string());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(std::filesystem::exists(path / "sealhook.db"));
+  struct stat st {};
+  ASSERT_EQ(::stat((path / "sealhook.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(StoreFactory, OpensADotDbFile) {
+  TempDir dir;
+  auto file = dir.path() / "sub" / "custom.db";
+  auto store = testing::open_store("sqlite:" + file.string());
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(std::filesystem::is_regular_file(file));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "sub" / "custom.db-wal"));  // WAL mode
+}
+
+TEST(StoreFactory, ReopenKeepsTheDataAndMigrationsAreIdempotent) {
+  TempDir dir;
+  const std::string spec = "sqlite:" + dir.path().string();
+  {
+    auto store = testing::open_store(spec);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(
+        store->insert_tenant(testing::tenant("tn_a"), testing::api_key("ak_a", "tn_a")).ok());
+    ASSERT_TRUE(store->write_deliveries({{testing::delivery("tn_a", 1), {}, {}, false}}).ok());
+  }
+  for (int round = 0; round < 2; ++round) {
+    auto store = testing::open_store(spec);
+    ASSERT_NE(store, nullptr);
+    auto catalog = store->load_catalog();
+    ASSERT_TRUE(catalog.ok());
+    ASSERT_EQ(catalog->tenants.size(), 1u);
+    EXPECT_EQ(catalog->tenants[0].id, "tn_a");
+    auto count = store->count_deliveries(std::nullopt);
+    ASSERT_TRUE(count.ok());
+    EXPECT_EQ(*count, 1);
+  }
+}
+
+TEST(StoreFactory, UnusablePathIsAnErrorNotACrash) {
+  TempDir dir;
+  auto blocker = dir.path() / "file";
+  {
+    std::FILE* f = std::fopen(blocker.c_str(), "w");
+    std::fclose(f);
+  }
+  auto store = make_store("sqlite:" + (blocker / "sub").string());  // parent is a file
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().kind, ErrorKind::kUnavailable);
+}
+
+TEST(StoreFactory, AFileThatIsNotADatabaseIsAnErrorNotACrash) {
+  TempDir dir;
+  auto file = dir.path() / "junk.db";
+  {
+    std::FILE* f = std::fopen(file.c_str(), "w");
+    std::fputs("this is not an SQLite database, not even close; padding padding padding", f);
+    std::fclose(f);
+  }
+  auto store = make_store("sqlite:" + file.string());
+  ASSERT_FALSE(store.ok());
+  EXPECT_FALSE(store.error().message.empty());
+}
+
+}  // namespace
+}  // namespace sealhook
