@@ -1,0 +1,205 @@
+"""Fixtures that run the real binary: `sealhook serve` and `sealhook receive` on loopback,
+a real SQLite store in a temp dir, real HTTP. No mocks."""
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ADMIN = "e2e-admin-token-0123456789abcdef"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--sealhook", default=os.path.join(ROOT, "build", "sealhook"))
+
+
+@pytest.fixture(scope="session")
+def binary(request):
+    path = request.config.getoption("--sealhook")
+    assert os.access(path, os.X_OK), f"build sealhook first: {path}"
+    return path
+
+
+class Proc:
+    """A child process whose stdout and stderr lines are collected by threads."""
+
+    def __init__(self, args, env=None):
+        self.p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True, env=env)
+        self.out, self.err = queue.Queue(), queue.Queue()
+        self.out_lines, self.err_lines = [], []
+        self.lock = threading.Lock()
+        self.cond = threading.Condition(self.lock)
+        for stream, q, lines in ((self.p.stdout, self.out, self.out_lines),
+                                 (self.p.stderr, self.err, self.err_lines)):
+            threading.Thread(target=self._pump, args=(stream, lines), daemon=True).start()
+
+    def _pump(self, stream, lines):
+        for line in stream:
+            with self.cond:
+                lines.append(line.rstrip("\n"))
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+    def wait_for(self, predicate, timeout=30, what="condition"):
+        """Waits until predicate(self) is true (re-checked on every new output line)."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not predicate(self):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out waiting for {what}; stdout={self.out_lines[-5:]} "
+                                         f"stderr={self.err_lines[-5:]}")
+                self.cond.wait(min(left, 0.5))
+
+    def wait_line(self, regex, stream="out", timeout=30):
+        pat = re.compile(regex)
+        found = []
+
+        def pred(s):
+            for line in (s.out_lines if stream == "out" else s.err_lines):
+                m = pat.search(line)
+                if m:
+                    found.append(m)
+                    return True
+            return False
+
+        self.wait_for(pred, timeout, f"/{regex}/ on {stream}")
+        return found[0]
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+            try:
+                self.p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        return self.p.returncode
+
+
+class Server:
+    def __init__(self, proc, port):
+        self.proc, self.port = proc, port
+        self.base = f"http://127.0.0.1:{port}"
+        self.http = requests.Session()
+
+    def call(self, method, path, token=ADMIN, body=None, raw=None, headers=None):
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = f"Bearer {token}"
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        r = self.http.request(method, self.base + path, data=data, headers=h, timeout=30)
+        return r
+
+    def ok(self, method, path, token=ADMIN, body=None, status=None):
+        r = self.call(method, path, token, body)
+        assert r.status_code < 300, (method, path, r.status_code, r.text)
+        if status:
+            assert r.status_code == status, (r.status_code, r.text)
+        return r.json() if r.content else None
+
+    def onboard(self, name, key_dir, url, event_types=("*",), **endpoint):
+        """The whole tenant flow through the API only."""
+        tenant = self.ok("POST", "/v1/tenants", body={"name": name}, status=201)
+        key = tenant["api_key"]
+        with open(os.path.join(key_dir, "public.jwk")) as f:
+            jwk = json.load(f)
+        uploaded = self.ok("POST", "/v1/keys", key, {"public_key": jwk}, status=201)
+        self.ok("PUT", "/v1/subscriptions", key, {"event_types": list(event_types)})
+        ep = self.ok("POST", "/v1/endpoints", key, {"url": url, **endpoint}, status=201)
+        return {"tenant": tenant, "api_key": key, "kid": uploaded["kid"], "endpoint": ep}
+
+    def wait_list(self, api_key, query, count, timeout=60):
+        """Polls a delivery list until it holds `count` rows (the ack lands after the receipt)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            page = self.ok("GET", "/v1/deliveries?" + query, api_key)
+            if len(page["data"]) >= count:
+                return page
+            assert time.monotonic() < deadline, f"{query}: {len(page['data'])} of {count}"
+            time.sleep(0.05)
+
+    def wait_status(self, api_key, delivery_id, status, timeout=60):
+        deadline = time.monotonic() + timeout
+        while True:
+            d = self.ok("GET", f"/v1/deliveries/{delivery_id}", api_key)
+            if d["status"] == status:
+                return d
+            assert time.monotonic() < deadline, f"delivery never became {status}: {d}"
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def start_server(binary, tmp_path):
+    procs = []
+
+    def start(*extra, env=None):
+        args = [binary, "serve", "--listen", "127.0.0.1:0", "--store", f"sqlite:{tmp_path}/data{len(procs)}",
+                "--admin-token", ADMIN, "--allow-private-networks", "--retry-base-ms", "50",
+                "--retry-max-delay-ms", "400", "--attempt-timeout-ms", "5000", *extra]
+        proc = Proc(args, env=env)
+        procs.append(proc)
+        m = proc.wait_line(r"listening on http://[\d.]+:(\d+)")
+        return Server(proc, int(m.group(1)))
+
+    yield start
+    for p in procs:
+        p.stop()
+
+
+@pytest.fixture
+def keygen(binary, tmp_path):
+    def make(name, kind="rsa", bits=2048):
+        d = tmp_path / f"keys-{name}"
+        subprocess.run([binary, "keygen", "--type", kind, "--bits", str(bits), "--out", str(d)],
+                       check=True, capture_output=True)
+        return str(d)
+    return make
+
+
+class Receiver:
+    def __init__(self, proc, port, secret_file):
+        self.proc, self.port, self.secret_file = proc, port, secret_file
+        self.url = f"http://127.0.0.1:{port}/hook"
+
+    def set_secret(self, secret):
+        tmp = self.secret_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(secret + "\n")
+        os.replace(tmp, self.secret_file)
+
+    def events(self):
+        with self.proc.lock:
+            return [json.loads(line) for line in self.proc.out_lines if line.startswith("{")]
+
+    def wait_count(self, n, timeout=60):
+        self.proc.wait_for(lambda p: sum(1 for l in p.out_lines if l.startswith("{")) >= n,
+                           timeout, f"{n} events")
+        return self.events()
+
+
+@pytest.fixture
+def start_receiver(binary, tmp_path):
+    procs = []
+
+    def start(key_dir, *extra):
+        secret_file = str(tmp_path / f"secret-{len(procs)}")
+        args = [binary, "receive", "--listen", "127.0.0.1:0", "--key",
+                os.path.join(key_dir, "private.jwk"), "--secret-file", secret_file, *extra]
+        proc = Proc(args)
+        procs.append(proc)
+        m = proc.wait_line(r"listening on port (\d+)", stream="err")
+        return Receiver(proc, int(m.group(1)), secret_file)
+
+    yield start
+    for p in procs:
+        p.stop()
