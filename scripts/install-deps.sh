@@ -23,13 +23,18 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Interop test libraries (third-party JOSE + Standard Webhooks), kept inside the repo's tools/ dir.
-if [ ! -f tests/interop/node/node_modules/.installed ]; then
-  (cd tests/interop/node && npm install --no-audit --no-fund --silent && touch node_modules/.installed)
+# Test libraries: third-party JOSE and Standard Webhooks implementations (interop tests) and
+# pytest. Re-installed only when their pinned versions change (a stamp holds the lock's hash).
+stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$(sha256sum "$2" | cut -d' ' -f1)" ]; }
+node_dir=tests/interop/node
+if ! stamp_ok "$node_dir/node_modules/.stamp" "$node_dir/package-lock.json"; then
+  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1 > "$node_dir/node_modules/.stamp"
 fi
-if [ ! -x .venv/bin/python ] || [ ! -f .venv/.installed ]; then
+req=tests/interop/python/requirements.txt
+if [ ! -x .venv/bin/python ] || ! stamp_ok .venv/.stamp "$req"; then
   python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check -r tests/interop/python/requirements.txt
-  touch .venv/.installed
+  .venv/bin/pip install --quiet --disable-pip-version-check -r "$req"
+  sha256sum "$req" | cut -d' ' -f1 > .venv/.stamp
 fi
 echo "install-deps: ready"

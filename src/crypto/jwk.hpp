@@ -43,11 +43,17 @@ class PublicKey {
   EVP_PKEY* get() const { return pkey_.get(); }
 
  private:
+  friend class PrivateKey;
+  friend Result<std::string> jwe_seal(const PublicKey& key, std::string_view plaintext);
+  // No tenant policy here (from_pem/from_jwk add it): PrivateKey::public_key() uses it too.
   static Result<PublicKey> from_pkey(PkeyPtr pkey);
   PkeyPtr pkey_;
   KeyType type_ = KeyType::kRsa;
   int bits_ = 0;
   std::string kid_, alg_, curve_;
+  // RSA keys only: the base64url JWE protected header, the same for every seal, so it is
+  // built once here and only read (by any number of threads) afterwards.
+  std::string jwe_header_b64_;
 };
 
 class PrivateKey {
@@ -56,6 +62,8 @@ class PrivateKey {
   static Result<PrivateKey> from_jwk(const boost::json::value& jwk);
   // A file holding a PEM private key or a private JWK (by its first non-blank character).
   static Result<PrivateKey> load_file(const std::string& path);
+  // A key OpenSSL already holds (keygen); it must have its private half.
+  static Result<PrivateKey> from_pkey(PkeyPtr pkey);
 
   KeyType type() const { return type_; }
   const std::string& kid() const { return kid_; }  // thumbprint of the public half
@@ -68,6 +76,7 @@ class PrivateKey {
   PkeyPtr pkey_;
   KeyType type_ = KeyType::kRsa;
   std::string kid_;
+  PublicKey public_;  // the public half (its own public-only EVP_PKEY), made once
 };
 
 // RFC 7638 thumbprint of a JWK object (required members only, lexicographic, SHA-256).

@@ -48,8 +48,9 @@ class HttpServer {
   void stop_accepting();
   size_t open_connections() const;
 
+  struct Impl;  // defined in the .cpp; public so that its sessions can name it
+
  private:
-  struct Impl;
   std::shared_ptr<Impl> impl_;
 };
 

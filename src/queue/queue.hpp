@@ -28,6 +28,7 @@ struct QueuedDelivery {
   std::shared_ptr<const std::string> body;  // JWE compact; shared by a tenant's endpoints
   bool ordered = false;
   int attempts = 0;             // attempts already made
+  int round_start = 0;          // attempts made before the last replay (max_attempts counts from here)
   int64_t not_before_ms = 0;    // not to be tried before
   int64_t published_at_ms = 0;  // for ordering and latency
 };

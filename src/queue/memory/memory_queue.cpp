@@ -173,7 +173,7 @@ void MemoryQueue::wait(std::chrono::milliseconds max_wait) {
   if (due != std::numeric_limits<int64_t>::max())
     wait_for = std::min(max_wait, std::chrono::milliseconds(std::max<int64_t>(0, due - now)));
   std::unique_lock lock(wait_mu_);
-  wait_cv_.wait_for(lock, wait_for, [&] { return signaled_ || closed_.load(); });
+  wait_cv_.wait_for(lock, wait_for, [&] { return signaled_; });
   signaled_ = false;
 }
 

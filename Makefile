@@ -1,0 +1,49 @@
+# sealhook — `make run` and `make test` work on a fresh Debian 12 machine.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+ARGS ?=
+
+.PHONY: deps build run test test-unit test-asan demo bench format format-check clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS) --target sealhook
+
+run: build
+	./build/sealhook serve $(ARGS)
+
+# Everything: unit tests, end-to-end and interop tests (release build), then the unit tests
+# again under AddressSanitizer + UndefinedBehaviorSanitizer.
+test: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+	@cd build && ctest --output-on-failure
+	@$(MAKE) --no-print-directory test-asan
+
+test-unit: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+	@cd build && ctest --output-on-failure -L unit
+
+test-asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS) --target unit_tests
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -L unit
+
+demo: build
+	@scripts/demo.sh
+
+bench: deps
+	@bench/run $(ARGS)
+
+format:
+	@clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+format-check:
+	@clang-format --dry-run -Werror $$(git ls-files '*.cpp' '*.hpp')
+
+clean:
+	rm -rf build build-debug build-asan build-bench

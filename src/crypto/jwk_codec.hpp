@@ -1,0 +1,36 @@
+#pragma once
+// Private to src/crypto: JWK members <-> EVP_PKEY, with no tenant policy applied
+// (PublicKey::from_* apply it on top). Errors are ErrorKind::kUnprocessable.
+#include <boost/json/object.hpp>
+#include <string>
+
+#include "core/result.hpp"
+#include "crypto/jwk.hpp"
+
+namespace sealhook::crypto::detail {
+
+inline constexpr size_t kMaxKeyText = 64 * 1024;
+
+// What an EVP_PKEY is, in JOSE terms. Anything but RSA, X25519 and the NIST P curves is
+// `unsupported_key`.
+struct KeyInfo {
+  KeyType type = KeyType::kRsa;
+  int bits = 0;
+  std::string curve;  // "X25519", "P-256", "P-384", "P-521"; "" for RSA
+};
+Result<KeyInfo> classify(EVP_PKEY* pkey);
+
+// A JWK object to a key. Public only (`want_private` false): any private member is
+// `private_key_rejected`. Private (`want_private` true): "d" (and for RSA optionally the CRT
+// members) is required and checked against the public members.
+Result<PkeyPtr> pkey_from_jwk(const boost::json::object& jwk, bool want_private);
+
+// The key's members as a JWK ("kty" first), with the private members when asked.
+Result<boost::json::object> pkey_to_jwk(EVP_PKEY* pkey, const KeyInfo& info, bool with_private);
+
+// The RFC 7638 hash input of a JWK: its required members, sorted, no whitespace.
+Result<std::string> thumbprint_input(const boost::json::object& jwk);
+
+PkeyPtr adopt(EVP_PKEY* pkey);
+
+}  // namespace sealhook::crypto::detail

@@ -1,0 +1,28 @@
+#pragma once
+// Internal to the HTTP sender: the state shared by the sender and its in-flight attempts,
+// and the entry point that runs one POST attempt.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <functional>
+#include <memory>
+
+#include "delivery/connection_pool.hpp"
+#include "delivery/sender.hpp"
+
+namespace sealhook::delivery {
+
+struct SenderShared {
+  SenderShared(boost::asio::io_context& io_context, SenderOptions opts);
+
+  boost::asio::io_context& io;
+  const SenderOptions options;
+  boost::asio::ssl::context tls;  // one per sender: verify peer, system trust store
+  ConnectionPool pool;
+};
+
+// Runs one POST (on a pooled connection when one is idle for the origin); done is called
+// exactly once, on the io_context. Never throws.
+void start_attempt(const std::shared_ptr<SenderShared>& shared, SendRequest request,
+                   std::function<void(SendResult)> done);
+
+}  // namespace sealhook::delivery
