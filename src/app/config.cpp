@@ -15,6 +15,7 @@ CLI::Option* opt(CLI::App& cmd, const std::string& name, T& var, const std::stri
 }  // namespace
 
 void add_serve_options(CLI::App& cmd, ServeConfig& c) {
+  cmd.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // last flag wins
   opt(cmd, "config", c.config_file, "TOML file with any of these options (keys as flag names)");
   opt(cmd, "listen", c.listen, "address:port of the HTTP API");
   opt(cmd, "queue", c.queue, "delivery queue: memory | redis | kafka")

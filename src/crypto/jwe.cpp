@@ -42,10 +42,16 @@ int ecdh_kek_bytes(std::string_view alg) {
 // ECDH-ES+A256KW to `key`: a fresh ephemeral key on its curve, Z, Concat KDF, AES key wrap.
 Status ecdh_wrap(const PublicKey& key, std::string_view cek, std::string& header_b64,
                  std::string& encrypted_key) {
-  EVP_PKEY* raw = key.type() == KeyType::kX25519
-                      ? EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519")
-                      : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", key.curve().c_str());
-  UniquePkey eph(raw);
+  UniquePkey eph;
+  if (key.type() == KeyType::kX25519) {  // 32 random bytes are an X25519 private key
+    unsigned char secret[32];
+    if (random_bytes(secret, sizeof secret)) {
+      eph.reset(EVP_PKEY_new_raw_private_key_ex(nullptr, "X25519", nullptr, secret, 32));
+    }
+    OPENSSL_cleanse(secret, sizeof secret);
+  } else {
+    eph.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", key.curve().c_str()));
+  }
   if (!eph) return internal_error("could not generate an ephemeral key");
   auto info = classify(eph.get());
   if (!info) return info.error();

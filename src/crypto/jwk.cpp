@@ -35,6 +35,18 @@ Error too_large() { return invalid_key("key text is larger than 64 KiB"); }
 
 bool jwk_too_large(const json::object& o) { return json::serialize(o).size() > kMaxKeyText; }
 
+// Every seal does key agreement with this key: refuse now a key that would make it fail
+// (an EC point at infinity from a PEM, an X25519 point of small order: Z would be zero).
+bool agreement_works(const PublicKey& key) {
+  if (key.type() == KeyType::kRsa) return true;
+  detail::PkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  if (!ctx || EVP_PKEY_public_check(ctx.get()) != 1) return false;
+  detail::UniquePkey probe(key.type() == KeyType::kX25519
+                               ? EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519")
+                               : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", key.curve().c_str()));
+  return probe && detail::ecdh(probe.get(), key.get(), false).has_value();
+}
+
 // The tenant-key policy (PRODUCT.md §3): RSA 2048..16384 bits, X25519 or P-256.
 Result<PublicKey> tenant_policy(Result<PublicKey> key) {
   if (!key) return key;
@@ -47,6 +59,7 @@ Result<PublicKey> tenant_policy(Result<PublicKey> key) {
   if (key->type() == KeyType::kEc && key->curve() != "P-256") {
     return detail::key_error("unsupported_key", "only the P-256 curve is accepted for EC keys");
   }
+  if (!agreement_works(*key)) return invalid_key("this public key cannot be used for ECDH");
   return key;
 }
 
@@ -195,7 +208,8 @@ Result<PrivateKey> PrivateKey::from_pem(std::string_view pem) {
   if (pem.size() > kMaxKeyText) return too_large();
   pem = trim(pem);
   detail::Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  EVP_PKEY* pkey = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr) : nullptr;
+  EVP_PKEY* pkey =
+      bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr) : nullptr;
   if (pkey == nullptr) return invalid_key("no unencrypted PEM private key found");
   return from_pkey(detail::adopt(pkey));
 }

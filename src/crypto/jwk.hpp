@@ -34,8 +34,8 @@ class PublicKey {
 
   KeyType type() const { return type_; }
   int bits() const { return bits_; }
-  const std::string& kid() const { return kid_; }     // RFC 7638 thumbprint, base64url
-  const std::string& alg() const { return alg_; }     // "RSA-OAEP-256" | "ECDH-ES+A256KW"
+  const std::string& kid() const { return kid_; }      // RFC 7638 thumbprint, base64url
+  const std::string& alg() const { return alg_; }      // "RSA-OAEP-256" | "ECDH-ES+A256KW"
   const std::string& curve() const { return curve_; }  // "X25519", "P-256", ... ("" for RSA)
   // Public JWK with "kid", "alg" and "use": "enc".
   boost::json::object to_jwk() const;

@@ -11,6 +11,14 @@ namespace sealhook::crypto::detail {
 
 inline constexpr size_t kMaxKeyText = 64 * 1024;
 
+// The NIST curves JOSE names ("P-256", ...), with OpenSSL's names and their field sizes.
+struct Curve {
+  const char* jose;
+  const char* openssl;
+  size_t field_bytes;
+};
+const Curve* curve_named(std::string_view name, bool jose);  // by JOSE or OpenSSL name
+
 // What an EVP_PKEY is, in JOSE terms. Anything but RSA, X25519 and the NIST P curves is
 // `unsupported_key`.
 struct KeyInfo {
@@ -25,7 +33,7 @@ Result<KeyInfo> classify(EVP_PKEY* pkey);
 // members) is required and checked against the public members.
 Result<PkeyPtr> pkey_from_jwk(const boost::json::object& jwk, bool want_private);
 
-// The key's members as a JWK ("kty" first), with the private members when asked.
+// jwk_export.cpp: the key's members as a JWK ("kty" first), with the private members when asked.
 Result<boost::json::object> pkey_to_jwk(EVP_PKEY* pkey, const KeyInfo& info, bool with_private);
 
 // The RFC 7638 hash input of a JWK: its required members, sorted, no whitespace.

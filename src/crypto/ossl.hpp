@@ -65,7 +65,12 @@ inline Error key_error(const char* code, std::string message) {
   ERR_clear_error();
   return make_error(ErrorKind::kUnprocessable, code, std::move(message));
 }
-inline Error invalid_key(std::string message) { return key_error("invalid_key", std::move(message)); }
+inline Error invalid_key(std::string message) {
+  return key_error("invalid_key", std::move(message));
+}
+inline Error unsupported(std::string message) {
+  return key_error("unsupported_key", std::move(message));
+}
 inline Error invalid_jwe(std::string message) {
   ERR_clear_error();
   return make_error(ErrorKind::kBadRequest, "invalid_jwe", std::move(message));

@@ -63,8 +63,8 @@ char* b64url_write(char* out, const unsigned char* in, size_t n) {
 }
 
 bool is_b64url_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '_';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
 }
 
 std::optional<std::string> aes_kw(std::string_view kek, std::string_view in, bool wrap) {
@@ -96,10 +96,10 @@ std::optional<std::string> rsa_oaep(EVP_PKEY* key, const char* md, std::string_v
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_PAD_MODE,
                                        const_cast<char*>(OSSL_PKEY_RSA_PAD_MODE_OAEP), 0),
-      OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST,
-                                       const_cast<char*>(md), 0),
-      OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST,
-                                       const_cast<char*>(md), 0),
+      OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST, const_cast<char*>(md),
+                                       0),
+      OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST, const_cast<char*>(md),
+                                       0),
       OSSL_PARAM_construct_end()};
   auto op = encrypt ? EVP_PKEY_encrypt : EVP_PKEY_decrypt;
   int init = encrypt ? EVP_PKEY_encrypt_init_ex(ctx.get(), params)
@@ -177,9 +177,8 @@ bool gcm_seal_b64(std::string_view key, std::string_view iv, std::string_view aa
   return true;
 }
 
-std::optional<std::string> gcm_open(std::string_view key, std::string_view iv,
-                                    std::string_view aad, std::string_view ciphertext,
-                                    std::string_view tag) {
+std::optional<std::string> gcm_open(std::string_view key, std::string_view iv, std::string_view aad,
+                                    std::string_view ciphertext, std::string_view tag) {
   const EVP_CIPHER* cipher = gcm_cipher(key.size());
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   int len = 0;

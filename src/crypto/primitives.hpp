@@ -27,9 +27,8 @@ std::optional<std::string> b64url_decode(std::string_view text);
 // to `out` chunk by chunk, so a large payload is never held twice.
 bool gcm_seal_b64(std::string_view key, std::string_view iv, std::string_view aad,
                   std::string_view plaintext, std::string& out, unsigned char* tag);
-std::optional<std::string> gcm_open(std::string_view key, std::string_view iv,
-                                    std::string_view aad, std::string_view ciphertext,
-                                    std::string_view tag);
+std::optional<std::string> gcm_open(std::string_view key, std::string_view iv, std::string_view aad,
+                                    std::string_view ciphertext, std::string_view tag);
 
 // AES key wrap, RFC 3394 (KEK 16/24/32 bytes).
 std::optional<std::string> aes_kw_wrap(std::string_view kek, std::string_view key);

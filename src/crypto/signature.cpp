@@ -20,8 +20,8 @@ Error invalid_secret(std::string message) {
 }
 
 bool is_base64_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '+' || c == '/';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/';
 }
 
 // Padded standard base64 and nothing else (no whitespace, '=' only at the end).
@@ -36,8 +36,8 @@ bool is_strict_base64(std::string_view s) {
 }
 
 // HMAC-SHA256 over "{id}.{timestamp}.{body}", fed piecewise so the body is never copied.
-bool hmac(std::string_view key, std::string_view msg_id, int64_t timestamp_s,
-          std::string_view body, unsigned char* out) {
+bool hmac(std::string_view key, std::string_view msg_id, int64_t timestamp_s, std::string_view body,
+          unsigned char* out) {
   static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);  // shared, immutable
   detail::MacCtx ctx(mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr);
   OSSL_PARAM params[] = {
@@ -83,9 +83,7 @@ Result<SigningSecret> SigningSecret::parse(std::string_view text) {
   return secret;
 }
 
-std::string SigningSecret::to_string() const {
-  return std::string(kPrefix) + base64_encode(key_);
-}
+std::string SigningSecret::to_string() const { return std::string(kPrefix) + base64_encode(key_); }
 
 std::string SigningSecret::sign(std::string_view msg_id, int64_t timestamp_s,
                                 std::string_view body) const {

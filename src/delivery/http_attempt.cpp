@@ -7,15 +7,12 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/buffers_range.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/span_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <optional>
 
 #include "delivery/http_connection.hpp"
+#include "delivery/http_message.hpp"
 #include "delivery/ssrf_guard.hpp"
 
 namespace sealhook::delivery {
@@ -29,32 +26,6 @@ using Clock = std::chrono::steady_clock;
 using Done = std::function<void(SendResult)>;
 using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Strand>;
 using Resolver = asio::ip::basic_resolver<tcp, Strand>;
-
-// A response body is only counted (against the parser's body limit) and thrown away.
-struct DiscardBody {
-  struct value_type {};
-  struct reader {
-    template <bool isRequest, class Fields>
-    reader(http::header<isRequest, Fields>&, value_type&) {}
-    void init(const boost::optional<std::uint64_t>&, beast::error_code& ec) { ec = {}; }
-    template <class Buffers>
-    size_t put(const Buffers& buffers, beast::error_code& ec) {
-      ec = {};
-      return beast::buffer_bytes(buffers);
-    }
-    void finish(beast::error_code& ec) { ec = {}; }
-  };
-};
-
-using Request = http::request<http::span_body<const char>>;  // points into the shared body
-using Parser = http::response_parser<DiscardBody>;
-
-bool valid_header(const std::string& name, const std::string& value) {
-  if (name.empty()) return false;
-  for (char c : name)
-    if (c <= ' ' || c >= 0x7f || c == ':') return false;
-  return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos;
-}
 
 class Attempt : public std::enable_shared_from_this<Attempt> {
  public:
@@ -81,37 +52,15 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
     beast::error_code ec;
     literal_ = asio::ip::make_address(url_.host, ec);
     if (ec) literal_.reset();
-    if (!build_request()) return;
-    if (conn_) write();
-    else connect_fresh();
+    if (!build_post(msg_, url_, request_, shared_->options.user_agent))
+      return fail("invalid_header");
+    if (conn_)
+      write();
+    else
+      connect_fresh();
   }
 
  private:
-  bool build_request() {
-    msg_.method(http::verb::post);
-    msg_.target(url_.target);
-    msg_.version(11);
-    const bool default_port = url_.port == (url_.scheme == "https" ? 443 : 80);
-    const bool v6 = literal_ && literal_->is_v6();
-    msg_.set(http::field::host, (v6 ? "[" + url_.host + "]" : url_.host) +
-                                    (default_port ? "" : ":" + std::to_string(url_.port)));
-    msg_.set(http::field::user_agent, shared_->options.user_agent);
-    for (const auto& [name, value] : request_.headers) {
-      if (!valid_header(name, value)) {
-        fail("invalid_header");
-        return false;
-      }
-      const http::field f = http::string_to_field(name);
-      if (f == http::field::host || f == http::field::content_length ||
-          f == http::field::transfer_encoding || f == http::field::connection)
-        continue;  // framing is the sender's business
-      msg_.insert(name, value);
-    }
-    if (request_.body) msg_.body() = {request_.body->data(), request_.body->size()};
-    msg_.prepare_payload();
-    return true;
-  }
-
   void connect_fresh() {
     const bool allow = shared_->options.allow_private_networks;
     if (literal_) {
@@ -162,8 +111,9 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
     conn_->tls.emplace(conn_->socket, shared_->tls);
     SSL* ssl = conn_->tls->native_handle();
     const char* host = url_.host.c_str();
-    const bool ok = literal_ ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1
-                             : SSL_set_tlsext_host_name(ssl, host) == 1 && SSL_set1_host(ssl, host) == 1;
+    const bool ok = literal_
+                        ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1
+                        : SSL_set_tlsext_host_name(ssl, host) == 1 && SSL_set1_host(ssl, host) == 1;
     if (!ok) return fail("tls: cannot set the expected peer name");
     conn_->tls->async_handshake(
         asio::ssl::stream_base::client,
@@ -182,16 +132,17 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
 
   template <class F>
   void with_stream(F&& f) {
-    if (conn_->tls) f(*conn_->tls);
-    else f(conn_->socket);
+    if (conn_->tls)
+      f(*conn_->tls);
+    else
+      f(conn_->socket);
   }
 
   void write() {
     with_stream([this](auto& stream) {
-      http::async_write(stream, msg_,
-                        [self = shared_from_this()](const beast::error_code& ec, size_t) {
-                          self->on_write(ec);
-                        });
+      http::async_write(
+          stream, msg_,
+          [self = shared_from_this()](const beast::error_code& ec, size_t) { self->on_write(ec); });
     });
   }
 
@@ -255,8 +206,7 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
   }
 
   void complete(bool keep_alive) {
-    if (keep_alive && conn_->buffer.size() == 0)
-      shared_->pool.release(origin_, std::move(conn_));
+    if (keep_alive && conn_->buffer.size() == 0) shared_->pool.release(origin_, std::move(conn_));
     finish(std::move(result_));
   }
 
@@ -290,8 +240,8 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
   bool finished_ = false;
   Clock::time_point start_;
   std::optional<asio::ip::address> literal_;
-  Request msg_;
-  std::optional<Parser> parser_;
+  HttpRequest msg_;
+  std::optional<HttpResponseParser> parser_;
   SendResult result_;
   beast::error_code ignored_;
 };
@@ -313,9 +263,9 @@ void start_attempt(const std::shared_ptr<SenderShared>& shared, SendRequest requ
   std::string origin = url->origin();
   auto conn = shared->pool.acquire(origin);
   const Strand strand = conn ? conn->socket.get_executor() : asio::make_strand(shared->io);
-  auto attempt =
-      std::make_shared<Attempt>(shared, std::move(url.value()), std::move(origin),
-                                std::move(request), std::move(done), strand, std::move(conn), start);
+  auto attempt = std::make_shared<Attempt>(shared, std::move(url.value()), std::move(origin),
+                                           std::move(request), std::move(done), strand,
+                                           std::move(conn), start);
   asio::post(strand, [attempt = std::move(attempt)] { attempt->start(); });
 }
 

@@ -18,7 +18,7 @@ struct Connection {
 
   Socket socket;
   std::optional<boost::asio::ssl::stream<Socket&>> tls;  // engaged for https
-  boost::beast::flat_buffer buffer;                       // bytes read past the last response
+  boost::beast::flat_buffer buffer;                      // bytes read past the last response
 };
 
 }  // namespace sealhook::delivery

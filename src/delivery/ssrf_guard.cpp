@@ -28,8 +28,8 @@ std::string to_lower(std::string_view s) {
 }
 
 bool is_host_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_';
 }
 
 // Parses "[v6]" or "name" plus an optional ":port" into out.host / out.port.
@@ -47,8 +47,10 @@ Status parse_authority(std::string_view auth, ParsedUrl& out) {
     boost::system::error_code ec;
     boost::asio::ip::make_address_v6(std::string(host), ec);
     if (ec) return invalid_url("invalid IPv6 literal in URL");
-    if (rest.empty()) port = {};
-    else if (port.empty()) return invalid_url("empty port in URL");
+    if (rest.empty())
+      port = {};
+    else if (port.empty())
+      return invalid_url("empty port in URL");
   } else {
     const size_t colon = auth.find(':');
     host = auth.substr(0, colon);
@@ -135,15 +137,15 @@ bool forbidden_v6(const boost::asio::ip::address_v6& addr) {
   const bool zero96 = has_prefix(b, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 96);
   const bool mapped = has_prefix(b, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, 96);
   const bool nat64 = has_prefix(b, {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0}, 96);
-  if (zero96 || mapped || nat64) return forbidden_v4(v4_at(b, 12));  // ::, ::1 via 0/8
+  if (zero96 || mapped || nat64) return forbidden_v4(v4_at(b, 12));       // ::, ::1 via 0/8
   if (has_prefix(b, {0x20, 0x02}, 16)) return forbidden_v4(v4_at(b, 2));  // 6to4
-  return has_prefix(b, {0xfc}, 7) ||                                    // ULA, fd00:ec2::254
-         has_prefix(b, {0xfe, 0x80}, 10) ||                              // link-local
-         has_prefix(b, {0xfe, 0xc0}, 10) ||                              // site-local
-         has_prefix(b, {0xff}, 8) ||                                     // multicast
-         has_prefix(b, {0x20, 0x01, 0x0d, 0xb8}, 32) ||                  // documentation
-         has_prefix(b, {0x00, 0x64, 0xff, 0x9b, 0x00, 0x01}, 48) ||      // local NAT64
-         has_prefix(b, {0x01, 0, 0, 0, 0, 0, 0, 0}, 64);                 // discard-only
+  return has_prefix(b, {0xfc}, 7) ||                                      // ULA, fd00:ec2::254
+         has_prefix(b, {0xfe, 0x80}, 10) ||                               // link-local
+         has_prefix(b, {0xfe, 0xc0}, 10) ||                               // site-local
+         has_prefix(b, {0xff}, 8) ||                                      // multicast
+         has_prefix(b, {0x20, 0x01, 0x0d, 0xb8}, 32) ||                   // documentation
+         has_prefix(b, {0x00, 0x64, 0xff, 0x9b, 0x00, 0x01}, 48) ||       // local NAT64
+         has_prefix(b, {0x01, 0, 0, 0, 0, 0, 0, 0}, 64);                  // discard-only
 }
 
 using AddressList = std::vector<boost::asio::ip::address>;
@@ -209,9 +211,12 @@ Result<ParsedUrl> parse_url(std::string_view url) {
   const size_t path_start = rest.find_first_of("/?");
   if (Status st = parse_authority(rest.substr(0, path_start), out); !st) return st.error();
   std::string_view target = path_start == std::string_view::npos ? "" : rest.substr(path_start);
-  if (target.empty()) out.target = "/";
-  else if (target.front() == '?') out.target = "/" + std::string(target);
-  else out.target = std::string(target);
+  if (target.empty())
+    out.target = "/";
+  else if (target.front() == '?')
+    out.target = "/" + std::string(target);
+  else
+    out.target = std::string(target);
   return out;
 }
 

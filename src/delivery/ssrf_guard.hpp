@@ -25,8 +25,10 @@ Result<ParsedUrl> parse_url(std::string_view url);
 // metadata addresses (169.254.169.254, fd00:ec2::254).
 bool is_forbidden_address(const boost::asio::ip::address& addr);
 
-// At registration: the URL parses, and when its host is a literal IP (or "localhost")
-// it is not forbidden unless allow_private. Host names are checked again at connect time.
+// At registration: the URL parses, and its host (a literal IP, or a name resolved with
+// getaddrinfo, bounded to 5 s) has no forbidden address unless allow_private. Errors are
+// kUnprocessable: invalid_url, forbidden_address, unresolvable_host. The sender checks the
+// addresses again at connect time (DNS may change).
 Status check_endpoint_url(std::string_view url, bool allow_private);
 
 }  // namespace sealhook::delivery

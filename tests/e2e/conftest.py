@@ -55,8 +55,8 @@ class Proc:
         with self.cond:
             while not predicate(self):
                 left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"timed out waiting for {what}; stdout={self.out_lines[-5:]} "
+                if left <= 0 or (self.p.poll() is not None and not predicate(self)):
+                    raise AssertionError(f"no {what} (exit {self.p.poll()}); stdout={self.out_lines[-5:]} "
                                          f"stderr={self.err_lines[-5:]}")
                 self.cond.wait(min(left, 0.5))
 
@@ -142,10 +142,12 @@ class Server:
 def start_server(binary, tmp_path):
     procs = []
 
-    def start(*extra, env=None):
+    def start(*extra, env=None, private=True):
         args = [binary, "serve", "--listen", "127.0.0.1:0", "--store", f"sqlite:{tmp_path}/data{len(procs)}",
-                "--admin-token", ADMIN, "--allow-private-networks", "--retry-base-ms", "50",
-                "--retry-max-delay-ms", "400", "--attempt-timeout-ms", "5000", *extra]
+                "--admin-token", ADMIN, "--retry-base-ms", "50", "--retry-max-delay-ms", "400",
+                "--attempt-timeout-ms", "5000", *extra]
+        if private:
+            args.append("--allow-private-networks")
         proc = Proc(args, env=env)
         procs.append(proc)
         m = proc.wait_line(r"listening on http://[\d.]+:(\d+)")

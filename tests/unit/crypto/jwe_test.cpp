@@ -45,8 +45,11 @@ std::string hand_seal(const PrivateKey& recipient, const std::string& alg, const
   std::string z = detail::ecdh(eph.get(), recipient.public_key().get(), true).value();
   json::object epk = eph.public_key().to_jwk();
   for (const char* m : {"kid", "alg", "use"}) epk.erase(m);
-  json::object header{{"alg", alg}, {"enc", enc}, {"apu", base64url_encode("Alice")},
-                      {"apv", base64url_encode("Bob")}, {"epk", epk}};
+  json::object header{{"alg", alg},
+                      {"enc", enc},
+                      {"apu", base64url_encode("Alice")},
+                      {"apv", base64url_encode("Bob")},
+                      {"epk", epk}};
   std::string cek(cek_bytes, 'k'), encrypted_key;
   if (kek_bytes == 0) {
     cek = concat_kdf(z, enc, "Alice", "Bob", cek_bytes).value();
@@ -65,10 +68,9 @@ std::string hand_seal(const PrivateKey& recipient, const std::string& alg, const
 class JweTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    keys_ = new std::vector<PrivateKey>{generate_key(KeyType::kRsa, 2048).value(),
-                                        generate_key(KeyType::kRsa, 4096).value(),
-                                        generate_key(KeyType::kX25519, 0).value(),
-                                        generate_key(KeyType::kEc, 0).value()};
+    keys_ = new std::vector<PrivateKey>{
+        generate_key(KeyType::kRsa, 2048).value(), generate_key(KeyType::kRsa, 4096).value(),
+        generate_key(KeyType::kX25519, 0).value(), generate_key(KeyType::kEc, 0).value()};
   }
   static void TearDownTestSuite() { delete keys_; }
   static const PrivateKey& rsa() { return (*keys_)[0]; }
@@ -178,10 +180,22 @@ TEST_F(JweTest, MalformedCompactStringsAreRefused) {
   };
   auto header = [&](const std::string& json_text) { return with(0, base64url_encode(json_text)); };
   std::vector<std::string> bad = {
-      "", ".", "a.b.c.d", good + ".x", "....", with(0, "!!!"), with(2, "***"), with(3, "a b"),
-      with(1, "A"), with(2, ""), with(4, "AAAA"),
-      header("not json"), header("[1,2]"), header(R"({"alg":1,"enc":"A256GCM"})"),
-      header(R"({"alg":"ECDH-ES+A256KW"})"), header(R"({"alg":"dir","enc":"A256GCM"})"),
+      "",
+      ".",
+      "a.b.c.d",
+      good + ".x",
+      "....",
+      with(0, "!!!"),
+      with(2, "***"),
+      with(3, "a b"),
+      with(1, "A"),
+      with(2, ""),
+      with(4, "AAAA"),
+      header("not json"),
+      header("[1,2]"),
+      header(R"({"alg":1,"enc":"A256GCM"})"),
+      header(R"({"alg":"ECDH-ES+A256KW"})"),
+      header(R"({"alg":"dir","enc":"A256GCM"})"),
       header(R"({"alg":"ECDH-ES+A256KW","enc":"A128CBC-HS256"})"),
       header(R"({"alg":"ECDH-ES+A256KW","enc":"A256GCM","zip":"DEF"})"),
       header(R"({"alg":"ECDH-ES+A256KW","enc":"A256GCM","crit":["exp"]})"),
@@ -224,9 +238,9 @@ TEST_F(JweTest, OpensEcdhEsDirectAndOtherKeyWrapSizes) {
     size_t cek, kek;
   };
   for (const PrivateKey* key : {&x25519(), &p256()}) {
-    for (Mode m : {Mode{"ECDH-ES", "A128GCM", 16, 0}, Mode{"ECDH-ES", "A256GCM", 32, 0},
-                   Mode{"ECDH-ES+A128KW", "A256GCM", 32, 16},
-                   Mode{"ECDH-ES+A192KW", "A192GCM", 24, 24}}) {
+    for (Mode m :
+         {Mode{"ECDH-ES", "A128GCM", 16, 0}, Mode{"ECDH-ES", "A256GCM", 32, 0},
+          Mode{"ECDH-ES+A128KW", "A256GCM", 32, 16}, Mode{"ECDH-ES+A192KW", "A192GCM", 24, 24}}) {
       std::string compact = hand_seal(*key, m.alg, m.enc, m.cek, m.kek, "hello receiver");
       auto opened = jwe_open(*key, compact);
       ASSERT_TRUE(opened) << m.alg << " " << m.enc << ": " << opened.error().message;

@@ -120,9 +120,10 @@ TEST_F(JwkTest, WeakAndUnsupportedKeys) {
   expect_error(PublicKey::from_pem(public_pem("ED25519")), "unsupported_key");
   expect_error(PublicKey::from_pem(public_pem("X448")), "unsupported_key");
   expect_error(PublicKey::from_pem(public_pem("EC", "P-384")), "unsupported_key");
-  expect_error(PublicKey::from_jwk(json::parse(
-                   R"({"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})")),
-               "unsupported_key");
+  expect_error(
+      PublicKey::from_jwk(json::parse(
+          R"({"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})")),
+      "unsupported_key");
   json::object p384 = p256_->public_key().to_jwk();
   p384["crv"] = "P-384";
   expect_error(PublicKey::from_jwk(p384), "invalid_key");  // P-256 sized coordinates
@@ -162,15 +163,16 @@ TEST_F(JwkTest, PrivateKeysAreRejected) {
 
 TEST_F(JwkTest, GarbagePemIsInvalid) {
   std::string pem = rsa_->public_key().to_pem();
-  for (std::string bad : {std::string(), std::string("hello"),
-                          std::string("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"),
-                          std::string("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
-                          pem.substr(0, pem.size() / 2), pem + pem, std::string(1, '\0')}) {
+  for (std::string bad :
+       {std::string(), std::string("hello"),
+        std::string("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"),
+        std::string("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+        pem.substr(0, pem.size() / 2), pem + pem, std::string(1, '\0')}) {
     expect_error(PublicKey::from_pem(bad), "invalid_key");
   }
   expect_error(PublicKey::from_pem(std::string(64 * 1024 + 1, 'A')), "invalid_key");
-  for (json::value v : {json::value(nullptr), json::value(42), json::parse("[1,2]"),
-                        json::value(true)}) {
+  for (json::value v :
+       {json::value(nullptr), json::value(42), json::parse("[1,2]"), json::value(true)}) {
     expect_error(PublicKey::parse(v), "invalid_key");
   }
 }
@@ -198,10 +200,18 @@ TEST_F(JwkTest, MalformedJwksAreInvalid) {
   expect_error(PublicKey::from_jwk(json::parse(R"({"kty":"RSA","n":"AAAA"})")), "invalid_key");
   expect_error(PublicKey::from_jwk(json::parse(R"({"kty":"RSA","n":"AAAA","e":"AQAB"})")),
                "invalid_key");  // an even modulus
-  expect_error(PublicKey::from_jwk(with("padding", json::string(std::string(70 * 1024, 'a')))), "invalid_key");
+  expect_error(PublicKey::from_jwk(with("padding", json::string(std::string(70 * 1024, 'a')))),
+               "invalid_key");
   json::object okp = x25519_->public_key().to_jwk();
   okp["x"] = "AAAA";
   expect_error(PublicKey::from_jwk(okp), "invalid_key");
+  okp["x"] = std::string(43, 'A');  // u = 0: a small-order point, Z would be all zero
+  expect_error(PublicKey::from_jwk(okp), "invalid_key");
+  // SPKI of a P-256 "point" 0x00 (the point at infinity).
+  expect_error(PublicKey::from_pem("-----BEGIN PUBLIC KEY-----\n"
+                                   "MBkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDAgAA\n"
+                                   "-----END PUBLIC KEY-----\n"),
+               "invalid_key");
 }
 
 TEST_F(JwkTest, MutatedInputsNeverCrash) {

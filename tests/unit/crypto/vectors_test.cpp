@@ -259,8 +259,8 @@ TEST(Rfc7518, AppendixCConcatKdf) {
 TEST(Rfc3394, Section46Wrap256BitsWith256BitKek) {
   std::string kek = unhex("000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F");
   std::string key = unhex("00112233445566778899AABBCCDDEEFF000102030405060708090A0B0C0D0E0F");
-  std::string wrapped = unhex(
-      "28C9F404C4B810F4CBCCB35CFB87F8263F5786E2D80ED326CBC7F0E71A99F43BFB988B9B7A02DD21");
+  std::string wrapped =
+      unhex("28C9F404C4B810F4CBCCB35CFB87F8263F5786E2D80ED326CBC7F0E71A99F43BFB988B9B7A02DD21");
   EXPECT_EQ(detail::aes_kw_wrap(kek, key), wrapped);
   EXPECT_EQ(detail::aes_kw_unwrap(kek, wrapped), key);
   std::string tampered = wrapped;
@@ -273,12 +273,10 @@ TEST(StandardWebhooks, ReferenceSignature) {
   ASSERT_TRUE(secret);
   EXPECT_EQ(secret->sign("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, R"({"test": 2432232314})"),
             "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
-  EXPECT_TRUE(secret->verify("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
-                             R"({"test": 2432232314})",
+  EXPECT_TRUE(secret->verify("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, R"({"test": 2432232314})",
                              "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="));
   // The library's own negative case: the last base64 character changed.
-  EXPECT_FALSE(secret->verify("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
-                              R"({"test": 2432232314})",
+  EXPECT_FALSE(secret->verify("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, R"({"test": 2432232314})",
                               "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA="));
 }
 

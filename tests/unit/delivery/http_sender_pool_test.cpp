@@ -47,9 +47,11 @@ TEST_F(HttpSenderTest, SurvivesTheServerClosingIdleConnections) {
 
 TEST_F(HttpSenderTest, RetriesOnceWhenAReusedConnectionDiesBeforeAnswering) {
   // The second request on any connection is met with a close (the keep-alive race).
-  TestServer server([](const RecordedRequest&, int nth) { Reply r;
+  TestServer server([](const RecordedRequest&, int nth) {
+    Reply r;
     r.drop = nth == 2;
-    return r; });
+    return r;
+  });
   sender();
   EXPECT_EQ(send(url(server)).status, 200);
   const SendResult r = send(url(server));
@@ -60,9 +62,11 @@ TEST_F(HttpSenderTest, RetriesOnceWhenAReusedConnectionDiesBeforeAnswering) {
 }
 
 TEST_F(HttpSenderTest, DoesNotRetryAFreshConnection) {
-  TestServer server([](const RecordedRequest&, int) { Reply r;
+  TestServer server([](const RecordedRequest&, int) {
+    Reply r;
     r.drop = true;
-    return r; });
+    return r;
+  });
   sender();
   const SendResult r = send(url(server));
   EXPECT_EQ(r.status, 0);
@@ -71,9 +75,11 @@ TEST_F(HttpSenderTest, DoesNotRetryAFreshConnection) {
 }
 
 TEST_F(HttpSenderTest, DropsConnectionsTheServerAsksToClose) {
-  TestServer server([](const RecordedRequest&, int) { Reply r;
+  TestServer server([](const RecordedRequest&, int) {
+    Reply r;
     r.keep_alive = false;
-    return r; });
+    return r;
+  });
   sender();
   for (int i = 0; i < 3; ++i) EXPECT_EQ(send(url(server)).status, 200);
   EXPECT_EQ(server.connections(), 3);

@@ -66,9 +66,11 @@ TEST_F(HttpSenderTest, DoesNotFollowRedirects) {
 }
 
 TEST_F(HttpSenderTest, TimesOutWhenTheServerNeverAnswers) {
-  TestServer server([](const RecordedRequest&, int) { Reply r;
+  TestServer server([](const RecordedRequest&, int) {
+    Reply r;
     r.never = true;
-    return r; });
+    return r;
+  });
   sender();
   const SendResult r = send(url(server), 300ms);
   EXPECT_EQ(r.error, "timeout");

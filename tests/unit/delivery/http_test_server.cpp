@@ -43,7 +43,7 @@ struct TestServer::Impl {
   std::shared_ptr<asio::ssl::context> tls;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::weak_ptr<SessionBase>> sessions;  // server thread only
-  std::vector<std::shared_ptr<SessionBase>> held;     // sessions that never answer
+  std::vector<std::shared_ptr<SessionBase>> held;    // sessions that never answer
   mutable std::mutex mu;
   std::vector<RecordedRequest> received;
 
@@ -110,15 +110,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     res_.result(static_cast<unsigned>(reply.status));
     for (const auto& [n, v] : reply.headers) res_.insert(n, v);
     res_.body() = reply.body;
-    if (reply.chunked) res_.chunked(true);
-    else res_.prepare_payload();
+    if (reply.chunked)
+      res_.chunked(true);
+    else
+      res_.prepare_payload();
     res_.keep_alive(reply.keep_alive);
-    http::async_write(stream_, res_,
-                      [self = this->shared_from_this(), keep = reply.keep_alive](
-                          beast::error_code ec, size_t) {
-                        if (ec || !keep) return self->close();
-                        self->read();
-                      });
+    http::async_write(
+        stream_, res_,
+        [self = this->shared_from_this(), keep = reply.keep_alive](beast::error_code ec, size_t) {
+          if (ec || !keep) return self->close();
+          self->read();
+        });
   }
 
   TestServer::Impl& impl_;

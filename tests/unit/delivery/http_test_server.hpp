@@ -36,7 +36,10 @@ struct Reply {
   bool never = false;      // never answer; keep the connection open
   bool drop = false;       // close the connection without answering
 
-  Reply& with_status(int s) { status = s; return *this; }
+  Reply& with_status(int s) {
+    status = s;
+    return *this;
+  }
   Reply& with_header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
     return *this;
@@ -53,8 +56,7 @@ class TestServer {
   // request_on_connection is 1 for the first request of a connection.
   using Handler = std::function<Reply(const RecordedRequest&, int request_on_connection)>;
 
-  explicit TestServer(Handler handler,
-                      std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
+  explicit TestServer(Handler handler, std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
   ~TestServer();
 
   uint16_t port() const { return port_; }

@@ -63,8 +63,8 @@ TestCert make_self_signed_cert(const std::string& san) {
   Bio cert_bio(BIO_new(BIO_s_mem()));
   Bio key_bio(BIO_new(BIO_s_mem()));
   check(PEM_write_bio_X509(cert_bio.get(), cert.get()) == 1, "pem cert");
-  check(PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr,
-                                 nullptr) == 1,
+  check(PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) ==
+            1,
         "pem key");
   return TestCert{bio_string(cert_bio.get()), bio_string(key_bio.get())};
 }
