@@ -37,9 +37,11 @@ void print_welcome(const ServeConfig& c, uint16_t port, bool generated_token) {
   std::cout << std::flush;
 }
 
-int run(ServeConfig c, CLI::App& cmd) {
-  if (!c.config_file.empty())
-    if (auto st = apply_config_file(cmd, c.config_file); !st) return fail(st.error());
+int run(ServeConfig& parsed, CLI::App& cmd) {
+  // The file fills in what flags and environment left unset (it writes into `parsed`).
+  if (!parsed.config_file.empty())
+    if (auto st = apply_config_file(cmd, parsed.config_file); !st) return fail(st.error());
+  ServeConfig c = parsed;
   if (auto st = validate(c); !st) return fail(st.error());
   spdlog::set_level(spdlog::level::from_str(c.log_level));
   SystemClock clock;

@@ -154,7 +154,8 @@ Result<std::string> ecdh_cek(const PrivateKey& key, const json::object& header, 
   Wipe wipe_z(*z);
   std::string_view alg = str(header, "alg");
   if (kek_bytes == 0) {
-    if (!encrypted_key.empty()) return invalid_jwe("ECDH-ES has an empty encrypted key");
+    if (!encrypted_key.empty())
+      return invalid_jwe("direct ECDH-ES must have an empty encrypted key");
     return concat_kdf(*z, str(header, "enc"), *apu, *apv, cek_bytes);
   }
   auto kek = concat_kdf(*z, alg, *apu, *apv, static_cast<size_t>(kek_bytes));

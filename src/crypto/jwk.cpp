@@ -211,6 +211,7 @@ Result<PrivateKey> PrivateKey::from_pem(std::string_view pem) {
   EVP_PKEY* pkey =
       bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr) : nullptr;
   if (pkey == nullptr) return invalid_key("no unencrypted PEM private key found");
+  ERR_clear_error();  // the decoders may leave the errors of the formats they tried
   return from_pkey(detail::adopt(pkey));
 }
 

@@ -175,7 +175,7 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
     result_.status = status;
     if (auto it = res.find(http::field::retry_after); it != res.end())
       result_.retry_after.emplace(it->value());
-    if (parser_->is_done()) return complete(parser_->keep_alive());
+    if (parser_->is_done()) return complete(status != 101 && parser_->keep_alive());
     // The status is the answer: a body too large, or on a connection about to close, is not read.
     const uint64_t limit = shared_->options.max_response_bytes;
     const auto length = parser_->content_length();

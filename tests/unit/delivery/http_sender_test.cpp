@@ -65,6 +65,18 @@ TEST_F(HttpSenderTest, DoesNotFollowRedirects) {
   EXPECT_EQ(server.received()[0].target, "/hook");
 }
 
+TEST_F(HttpSenderTest, SkipsInterimResponses) {
+  TestServer server([](const RecordedRequest&, int) {
+    Reply r = Reply().with_status(202);
+    r.interim = true;
+    return r;
+  });
+  sender();
+  EXPECT_EQ(send(url(server)).status, 202);
+  EXPECT_EQ(send(url(server)).status, 202);
+  EXPECT_EQ(server.connections(), 1);
+}
+
 TEST_F(HttpSenderTest, TimesOutWhenTheServerNeverAnswers) {
   TestServer server([](const RecordedRequest&, int) {
     Reply r;

@@ -115,12 +115,24 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     else
       res_.prepare_payload();
     res_.keep_alive(reply.keep_alive);
+    if (!reply.interim) return write(reply.keep_alive);
+    hints_.version(11);
+    hints_.result(103);  // Early Hints
+    hints_.set(http::field::link, "</style.css>; rel=preload");
     http::async_write(
-        stream_, res_,
+        stream_, hints_,
         [self = this->shared_from_this(), keep = reply.keep_alive](beast::error_code ec, size_t) {
-          if (ec || !keep) return self->close();
-          self->read();
+          if (ec) return self->close();
+          self->write(keep);
         });
+  }
+
+  void write(bool keep) {
+    http::async_write(stream_, res_,
+                      [self = this->shared_from_this(), keep](beast::error_code ec, size_t) {
+                        if (ec || !keep) return self->close();
+                        self->read();
+                      });
   }
 
   TestServer::Impl& impl_;
@@ -130,6 +142,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
+  http::response<http::empty_body> hints_;
 };
 
 }  // namespace

@@ -35,6 +35,7 @@ struct Reply {
   bool keep_alive = true;  // false: "Connection: close", then close
   bool never = false;      // never answer; keep the connection open
   bool drop = false;       // close the connection without answering
+  bool interim = false;    // send "103 Early Hints" before the answer
 
   Reply& with_status(int s) {
     status = s;

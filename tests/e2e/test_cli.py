@@ -1,0 +1,76 @@
+"""The command line: --help everywhere, option precedence (flag > env > TOML), keygen file
+modes, and SIGTERM draining with a report of what is left."""
+import os
+import signal
+import stat
+import subprocess
+
+from conftest import ADMIN, Proc
+
+
+def test_help_on_every_command(binary):
+    for cmd in ([], ["serve"], ["keygen"], ["receive"]):
+        r = subprocess.run([binary, *cmd, "--help"], capture_output=True, text=True)
+        assert r.returncode == 0 and "Usage" in r.stdout, cmd
+    serve_help = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True).stdout
+    for flag in ["--listen", "--queue", "--redis", "--kafka-brokers", "--store", "--admin-token",
+                 "--allow-private-networks", "--config"]:
+        assert flag in serve_help
+
+
+def test_keygen_writes_private_files_0600(keygen):
+    for kind in ("rsa", "x25519"):
+        d = keygen(f"modes-{kind}", kind)
+        for name, mode in (("private.pem", 0o600), ("private.jwk", 0o600), ("public.pem", 0o644),
+                           ("public.jwk", 0o644)):
+            assert stat.S_IMODE(os.stat(os.path.join(d, name)).st_mode) == mode, (kind, name)
+
+
+def test_flags_beat_environment_beat_toml(binary, tmp_path):
+    cfg = tmp_path / "sealhook.toml"
+    cfg.write_text('listen = "127.0.0.1:1"\nadmin_token = "toml-token-0123456789abcdef"\n'
+                   f'store = "sqlite:{tmp_path}/toml-store"\nallow_private_networks = true\n')
+    env = dict(os.environ, SEALHOOK_LISTEN="127.0.0.1:0", SEALHOOK_ADMIN_TOKEN="env-token-0123456789abcdef")
+    p = Proc([binary, "serve", "--config", str(cfg), "--admin-token", ADMIN], env=env)
+    try:
+        m = p.wait_line(r"listening on http://127\.0\.0\.1:(\d+)")
+        assert m.group(1) != "1"  # env beat the file
+        import requests
+        base = f"http://127.0.0.1:{m.group(1)}"
+        ok = requests.get(base + "/v1/tenants", headers={"Authorization": f"Bearer {ADMIN}"})
+        assert ok.status_code == 200  # the flag beat env and file
+        for other in ("env-token-0123456789abcdef", "toml-token-0123456789abcdef"):
+            assert requests.get(base + "/v1/tenants", headers={"Authorization": f"Bearer {other}"}).status_code == 401
+        assert os.path.exists(tmp_path / "toml-store")  # the file still set what nobody else did
+    finally:
+        p.stop()
+
+
+def test_bad_config_is_refused_clearly(binary, tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('no_such_option = 1\n')
+    r = subprocess.run([binary, "serve", "--config", str(cfg)], capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0 and "no_such_option" in r.stderr
+
+
+def test_sigterm_drains_in_flight_work(start_server, start_receiver, keygen):
+    srv = start_server("--drain-timeout-ms", "20000")
+    keys = keygen("drain")
+    slow = start_receiver(keys, "--delay-ms", "300")
+    t = srv.onboard("drain", keys, slow.url)
+    slow.set_secret(t["endpoint"]["secret"])
+    for i in range(5):
+        srv.ok("POST", "/v1/events", body={"type": "a", "payload": i})
+    assert srv.proc.stop(signal.SIGTERM) == 0
+    assert any("drained: nothing left" in l for l in srv.proc.out_lines), srv.proc.out_lines
+    assert len(slow.events()) == 5
+
+
+def test_sigterm_reports_what_is_left_when_the_drain_times_out(start_server, keygen):
+    srv = start_server("--drain-timeout-ms", "300", "--retry-base-ms", "60000")
+    keys = keygen("left")
+    t = srv.onboard("left", keys, "http://127.0.0.1:9/nothing-listens")
+    for i in range(3):
+        srv.ok("POST", "/v1/events", body={"type": "a", "payload": i})
+    assert srv.proc.stop(signal.SIGTERM) == 0
+    assert any("not drained: 3 deliveries left" in l for l in srv.proc.out_lines), srv.proc.out_lines
