@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The original prototype's demo, done for real and watchable: `serve` + a receiver that fails
+# 20 % of requests on purpose, a tenant onboarded through the API only, 100 encrypted events,
+# progress as they arrive (retries visible), then the tally.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=./build/sealhook
+API_PORT=${API_PORT:-4242}
+RX_PORT=${RX_PORT:-9099}
+N=${N:-100}
+DIR=demo-data
+rm -rf "$DIR" && mkdir -p "$DIR"
+ADMIN="demo-admin-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+cleanup() { kill "$SERVE_PID" "$RX_PID" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+echo "== customer: generate a key pair"
+$BIN keygen --type rsa --out "$DIR/keys"
+echo "== customer: start the receiver (fails 20 % of requests on purpose)"
+$BIN receive --listen "127.0.0.1:$RX_PORT" --key "$DIR/keys/private.jwk" \
+  --secret-file "$DIR/secret" --fail-rate 0.2 > "$DIR/received.jsonl" 2> "$DIR/receiver.log" &
+RX_PID=$!
+echo "== provider: start sealhook serve (memory queue, SQLite store)"
+$BIN serve --listen "127.0.0.1:$API_PORT" --store "sqlite:$DIR/store" --admin-token "$ADMIN" \
+  --allow-private-networks --retry-base-ms 250 --retry-max-delay-ms 2000 > "$DIR/serve.log" 2>&1 &
+SERVE_PID=$!
+BASE="http://127.0.0.1:$API_PORT"
+for _ in $(seq 100); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
+
+call() { curl -sS -X "$1" "$BASE$2" -H "Authorization: Bearer $3" -H 'Content-Type: application/json' ${4:+-d "$4"}; }
+echo "== provider: create tenant 'acme' (its API key is shown once)"
+TENANT=$(call POST /v1/tenants "$ADMIN" '{"name":"acme"}')
+API_KEY=$(echo "$TENANT" | json '["api_key"]'); TENANT_ID=$(echo "$TENANT" | json '["id"]')
+echo "   tenant $TENANT_ID"
+echo "== customer: upload the public key, subscribe, register the endpoint"
+call POST /v1/keys "$API_KEY" "{\"public_key\": $(cat "$DIR/keys/public.jwk")}"; echo
+call PUT /v1/subscriptions "$API_KEY" '{"event_types":["order.*"]}'; echo
+EP=$(call POST /v1/endpoints "$API_KEY" "{\"url\":\"http://127.0.0.1:$RX_PORT/webhooks\",\"max_attempts\":20}")
+echo "$EP" | json '["secret"]' > "$DIR/secret"
+echo "   endpoint $(echo "$EP" | json '["id"]') (secret handed to the receiver)"
+
+echo "== provider: publish $N events"
+for i in $(seq 1 "$N"); do
+  call POST /v1/events "$ADMIN" "{\"type\":\"order.created\",\"payload\":{\"order\":$i,\"total\":$((i * 7)).5}}" >/dev/null
+done
+metric() { curl -s "$BASE/metrics" | awk -v m="$1" '$1==m {print $2}'; }
+while :; do
+  got=$(wc -l < "$DIR/received.jsonl")
+  retried=$(metric 'sealhook_deliveries_total{outcome="retried"}')
+  printf '\r   received %3d/%d decrypted events, %s retries so far' "$got" "$N" "${retried:-0}"
+  [ "$got" -ge "$N" ] && break
+  sleep 0.3
+done
+echo
+echo "== last event as the customer sees it:"
+tail -n 1 "$DIR/received.jsonl"
+echo "== tally"
+sleep 0.3
+kill -TERM "$RX_PID"; wait "$RX_PID" 2>/dev/null || true
+tail -n 1 "$DIR/receiver.log"
+echo "   delivered: $(metric 'sealhook_deliveries_total{outcome="delivered"}'), retries: $(metric 'sealhook_deliveries_total{outcome="retried"}'), dead: $(metric 'sealhook_deliveries_total{outcome="dead"}')"
+echo "   unique events decrypted: $(python3 -c "import json; print(len({json.loads(l)['event']['id'] for l in open('$DIR/received.jsonl')}))")/$N"
