@@ -23,8 +23,11 @@ bool build_post(HttpRequest& msg, const ParsedUrl& url, const SendRequest& reque
   msg.version(11);
   const bool v6 = url.host.find(':') != std::string::npos;  // parse_url unbracketed it
   const bool default_port = url.port == (url.scheme == "https" ? 443 : 80);
-  msg.set(http::field::host, (v6 ? "[" + url.host + "]" : url.host) +
-                                 (default_port ? "" : ":" + std::to_string(url.port)));
+  std::string host;
+  host.reserve(url.host.size() + 8);
+  host.append(v6 ? "[" : "").append(url.host).append(v6 ? "]" : "");
+  if (!default_port) host.append(":").append(std::to_string(url.port));
+  msg.set(http::field::host, host);
   msg.set(http::field::user_agent, user_agent);
   for (const auto& [name, value] : request.headers) {
     if (!valid_header(name, value)) return false;

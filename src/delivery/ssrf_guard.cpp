@@ -32,41 +32,8 @@ bool is_host_char(char c) {
          c == '.' || c == '_';
 }
 
-// Parses "[v6]" or "name" plus an optional ":port" into out.host / out.port.
-Status parse_authority(std::string_view auth, ParsedUrl& out) {
-  if (auth.find('@') != std::string_view::npos)
-    return invalid_url("user information (user:password@) is not allowed in the URL");
-  std::string_view host, port;
-  if (!auth.empty() && auth.front() == '[') {
-    const size_t close = auth.find(']');
-    if (close == std::string_view::npos) return invalid_url("unterminated IPv6 literal in URL");
-    host = auth.substr(1, close - 1);
-    std::string_view rest = auth.substr(close + 1);
-    if (!rest.empty() && rest.front() != ':') return invalid_url("junk after IPv6 literal");
-    if (!rest.empty()) port = rest.substr(1);
-    boost::system::error_code ec;
-    boost::asio::ip::make_address_v6(std::string(host), ec);
-    if (ec) return invalid_url("invalid IPv6 literal in URL");
-    if (rest.empty())
-      port = {};
-    else if (port.empty())
-      return invalid_url("empty port in URL");
-  } else {
-    const size_t colon = auth.find(':');
-    host = auth.substr(0, colon);
-    if (colon != std::string_view::npos) {
-      port = auth.substr(colon + 1);
-      if (port.empty()) return invalid_url("empty port in URL");
-    }
-    for (char c : host)
-      if (!is_host_char(c)) return invalid_url("invalid character in URL host");
-  }
-  if (host.empty()) return invalid_url("URL has no host");
-  out.host = to_lower(host);
-  if (port.empty()) {
-    out.port = out.scheme == "https" ? 443 : 80;
-    return {};
-  }
+Status parse_port(std::string_view port, ParsedUrl& out) {
+  if (port.empty()) return invalid_url("empty port in URL");
   if (port.size() > 5) return invalid_url("URL port out of range 1..65535");
   unsigned value = 0;
   for (char c : port) {
@@ -75,6 +42,34 @@ Status parse_authority(std::string_view auth, ParsedUrl& out) {
   }
   if (value < 1 || value > 65535) return invalid_url("URL port out of range 1..65535");
   out.port = static_cast<uint16_t>(value);
+  return {};
+}
+
+// Parses "[v6]" or "name" plus an optional ":port" into out.host / out.port.
+Status parse_authority(std::string_view auth, ParsedUrl& out) {
+  if (auth.find('@') != std::string_view::npos)
+    return invalid_url("user information (user:password@) is not allowed in the URL");
+  std::string_view host, rest;  // rest: "" or ":port"
+  if (!auth.empty() && auth.front() == '[') {
+    const size_t close = auth.find(']');
+    if (close == std::string_view::npos) return invalid_url("unterminated IPv6 literal in URL");
+    host = auth.substr(1, close - 1);
+    rest = auth.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return invalid_url("junk after IPv6 literal");
+    boost::system::error_code ec;
+    boost::asio::ip::make_address_v6(std::string(host), ec);
+    if (ec) return invalid_url("invalid IPv6 literal in URL");
+  } else {
+    const size_t colon = auth.find(':');
+    host = auth.substr(0, colon);
+    if (colon != std::string_view::npos) rest = auth.substr(colon);
+    for (char c : host)
+      if (!is_host_char(c)) return invalid_url("invalid character in URL host");
+  }
+  if (host.empty()) return invalid_url("URL has no host");
+  out.host = to_lower(host);
+  if (!rest.empty()) return parse_port(rest.substr(1), out);
+  out.port = out.scheme == "https" ? 443 : 80;
   return {};
 }
 
@@ -190,7 +185,11 @@ Result<AddressList> resolve_bounded(const std::string& host) {
 
 std::string ParsedUrl::origin() const {
   const bool v6 = host.find(':') != std::string::npos;
-  return scheme + "://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  std::string out;
+  out.reserve(scheme.size() + host.size() + 11);
+  out.append(scheme).append(v6 ? "://[" : "://").append(host).append(v6 ? "]:" : ":");
+  out.append(std::to_string(port));
+  return out;
 }
 
 Result<ParsedUrl> parse_url(std::string_view url) {
@@ -211,12 +210,9 @@ Result<ParsedUrl> parse_url(std::string_view url) {
   const size_t path_start = rest.find_first_of("/?");
   if (Status st = parse_authority(rest.substr(0, path_start), out); !st) return st.error();
   std::string_view target = path_start == std::string_view::npos ? "" : rest.substr(path_start);
-  if (target.empty())
-    out.target = "/";
-  else if (target.front() == '?')
-    out.target = "/" + std::string(target);
-  else
-    out.target = std::string(target);
+  if (target.empty() || target.front() == '?')
+    out.target.push_back('/');  // GCC 12 -Wrestrict: not = "/"
+  out.target.append(target);
   return out;
 }
 
