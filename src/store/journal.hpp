@@ -2,6 +2,7 @@
 // Write-behind for delivery and attempt records: producers hand over updates and go on; one
 // thread writes them in batches, one store transaction per batch, off the hot path.
 // flush() is a barrier for readers that must see their own writes (GET /v1/deliveries).
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -14,9 +15,14 @@
 namespace sealhook {
 
 struct JournalOptions {
-  size_t max_batch = 1'000;
+  size_t max_batch = 2'000;
   size_t max_backlog = 200'000;  // producers wait when this many updates are unwritten
+  std::chrono::milliseconds linger{5};  // how long a small batch waits for company
 };
+
+// Merges updates of the same delivery (publish-time record, attempts, outcome) into one, in
+// order, so a batch writes each delivery once. Exposed for tests.
+std::vector<DeliveryUpdate> coalesce(std::vector<DeliveryUpdate>&& batch);
 
 class Journal {
  public:
@@ -41,7 +47,7 @@ class Journal {
   mutable std::mutex mu_;
   std::condition_variable work_cv_, done_cv_;
   std::deque<DeliveryUpdate> pending_;
-  uint64_t submitted_ = 0, written_ = 0, errors_ = 0;
+  uint64_t submitted_ = 0, written_ = 0, errors_ = 0, flush_target_ = 0;
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -159,22 +159,23 @@ int64_t MemoryQueue::earliest_timer_ms() {
 }
 
 void MemoryQueue::signal() {
-  {
-    std::lock_guard lock(wait_mu_);
-    signaled_ = true;
-  }
+  signaled_.store(true);
+  if (waiters_.load() == 0) return;  // nobody sleeps: no lock, no futex wake
+  { std::lock_guard lock(wait_mu_); }
   wait_cv_.notify_all();
 }
 
 void MemoryQueue::wait(std::chrono::milliseconds max_wait) {
+  if (signaled_.exchange(false)) return;
   int64_t due = earliest_timer_ms();
   int64_t now = clock_.now_ms();
   auto wait_for = max_wait;
   if (due != std::numeric_limits<int64_t>::max())
     wait_for = std::min(max_wait, std::chrono::milliseconds(std::max<int64_t>(0, due - now)));
   std::unique_lock lock(wait_mu_);
-  wait_cv_.wait_for(lock, wait_for, [&] { return signaled_; });
-  signaled_ = false;
+  waiters_.fetch_add(1);
+  wait_cv_.wait_for(lock, wait_for, [&] { return signaled_.exchange(false); });
+  waiters_.fetch_sub(1);
 }
 
 void MemoryQueue::close() {

@@ -67,9 +67,12 @@ class MemoryQueue final : public Queue {
   std::atomic<size_t> leased_{0};
   std::atomic<size_t> next_shard_{0};
   std::atomic<bool> closed_{false};
+  // Wake-ups: a signal sets `signaled_`; only when a waiter sleeps does it take the lock and
+  // notify (the seq_cst pair signaled_/waiters_ makes sure one side sees the other).
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;
-  bool signaled_ = false;
+  std::atomic<bool> signaled_{false};
+  std::atomic<int> waiters_{0};
 };
 
 }  // namespace sealhook
