@@ -25,12 +25,12 @@ HandlerResult publish_event(ApiContext& ctx, const Principal& p, const net::Requ
   auto payload = body->find("payload");
   if (payload == body->end())
     return make_error(ErrorKind::kBadRequest, "missing_field", "'payload' is required");
-  size_t size = boost::json::serialize(payload->value()).size();
+  pr.payload_json = boost::json::serialize(payload->value());
+  size_t size = pr.payload_json.size();
   if (size > ctx.max_payload_bytes)
     return make_error(ErrorKind::kTooLarge, "payload_too_large",
                       "payload is " + std::to_string(size) + " bytes, over the limit of " +
                           std::to_string(ctx.max_payload_bytes));
-  pr.payload = &payload->value();
   auto tenant = optional_string(*body, legacy ? "target" : "tenant", 64);
   if (!tenant) return tenant.error();
   pr.tenant_id = *tenant;
