@@ -13,11 +13,6 @@ namespace {
 
 namespace json = boost::json;
 
-const json::string* string_member(const json::object& o, std::string_view name) {
-  const json::value* v = o.if_contains(name);
-  return v == nullptr ? nullptr : v->if_string();
-}
-
 Result<std::string> b64_member(const json::object& o, const char* name, size_t want = 0) {
   const json::value* v = o.if_contains(name);
   if (v == nullptr) return invalid_key(std::string("the JWK has no \"") + name + "\" member");

@@ -2,6 +2,8 @@
 // Private to src/crypto: JWK members <-> EVP_PKEY, with no tenant policy applied
 // (PublicKey::from_* apply it on top). Errors are ErrorKind::kUnprocessable.
 #include <boost/json/object.hpp>
+#include <boost/json/string.hpp>
+#include <boost/json/value.hpp>
 #include <string>
 
 #include "core/result.hpp"
@@ -10,6 +12,12 @@
 namespace sealhook::crypto::detail {
 
 inline constexpr size_t kMaxKeyText = 64 * 1024;
+
+// The member `name` of a JWK object when it is a string, else nullptr.
+inline const boost::json::string* string_member(const boost::json::object& o, std::string_view name) {
+  const boost::json::value* v = o.if_contains(name);
+  return v == nullptr ? nullptr : v->if_string();
+}
 
 // The NIST curves JOSE names ("P-256", ...), with OpenSSL's names and their field sizes.
 struct Curve {

@@ -13,11 +13,6 @@ namespace {
 
 namespace json = boost::json;
 
-const json::string* string_member(const json::object& o, std::string_view name) {
-  const json::value* v = o.if_contains(name);
-  return v == nullptr ? nullptr : v->if_string();
-}
-
 std::optional<std::string> bn_b64(EVP_PKEY* pkey, const char* param, int pad = 0) {
   BIGNUM* raw_bn = nullptr;
   if (EVP_PKEY_get_bn_param(pkey, param, &raw_bn) != 1) return std::nullopt;
