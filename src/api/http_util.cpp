@@ -37,7 +37,8 @@ Result<Target> parse_target(std::string_view target) {
   size_t start = 0;
   while (start <= path.size()) {
     auto slash = path.find('/', start);
-    auto seg = path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    auto seg = path.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (!seg.empty()) {
       auto dec = percent_decode(seg);
       if (!dec) return bad("invalid_path", "malformed percent-encoding in the path");
@@ -89,8 +90,8 @@ Result<std::optional<std::string>> optional_string(const boost::json::object& o,
     return bad("invalid_field", "'" + std::string(key) + "' must be a string");
   const auto& s = it->value().as_string();
   if (s.size() > max_len)
-    return bad("invalid_field",
-               "'" + std::string(key) + "' is longer than " + std::to_string(max_len) + " characters");
+    return bad("invalid_field", "'" + std::string(key) + "' is longer than " +
+                                    std::to_string(max_len) + " characters");
   return std::optional<std::string>(std::string(s));
 }
 
@@ -99,7 +100,8 @@ Result<std::optional<std::vector<std::string>>> optional_string_list(const boost
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return std::optional<std::vector<std::string>>{};
   const std::string name(key);
-  if (!it->value().is_array()) return bad("invalid_field", "'" + name + "' must be an array of strings");
+  if (!it->value().is_array())
+    return bad("invalid_field", "'" + name + "' must be an array of strings");
   std::vector<std::string> out;
   for (const auto& v : it->value().as_array()) {
     if (!v.is_string()) return bad("invalid_field", "'" + name + "' must be an array of strings");

@@ -49,7 +49,8 @@ HandlerResult admin_routes(ApiContext& ctx, const net::Request& req, const Targe
     if (m == http::verb::get) return list_tenants(ctx, t);
     return method_not_allowed();
   }
-  if (s.size() == 3) return m == http::verb::delete_ ? delete_tenant(ctx, s[2]) : method_not_allowed();
+  if (s.size() == 3)
+    return m == http::verb::delete_ ? delete_tenant(ctx, s[2]) : method_not_allowed();
   if (s.size() == 4 && s[3] == "api-keys")
     return m == http::verb::post ? create_api_key(ctx, s[2]) : method_not_allowed();
   return not_found();

@@ -34,7 +34,8 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   opt(cmd, "max-inflight", c.max_inflight, "delivery attempts in flight at once")
       ->check(CLI::Range(size_t{1}, size_t{100'000}));
   opt(cmd, "max-inflight-per-endpoint", c.max_inflight_per_endpoint,
-      "concurrent attempts per unordered endpoint")->check(CLI::Range(1, 1000));
+      "concurrent attempts per unordered endpoint")
+      ->check(CLI::Range(1, 1000));
   opt(cmd, "attempt-timeout-ms", c.attempt_timeout_ms, "deadline of one delivery attempt")
       ->check(CLI::Range(int64_t{1}, int64_t{600'000}));
   opt(cmd, "retry-base-ms", c.retry_base_ms, "backoff base: attempt n waits base*2^(n-1)")
@@ -82,13 +83,18 @@ Status apply_config_file(CLI::App& cmd, const std::string& path) {
     }
     if (o->count() > 0) continue;  // a flag or an environment variable said otherwise
     std::string value;
-    if (auto s = node.value<std::string>()) value = *s;
-    else if (auto b = node.value<bool>()) value = *b ? "true" : "false";
-    else if (auto i = node.value<int64_t>()) value = std::to_string(*i);
-    else if (auto d = node.value<double>()) value = std::to_string(*d);
+    if (auto s = node.value<std::string>())
+      value = *s;
+    else if (auto b = node.value<bool>())
+      value = *b ? "true" : "false";
+    else if (auto i = node.value<int64_t>())
+      value = std::to_string(*i);
+    else if (auto d = node.value<double>())
+      value = std::to_string(*d);
     else
-      return make_error(ErrorKind::kBadRequest, "invalid_config",
-                        path + ": '" + std::string(key.str()) + "' must be a string, number or boolean");
+      return make_error(
+          ErrorKind::kBadRequest, "invalid_config",
+          path + ": '" + std::string(key.str()) + "' must be a string, number or boolean");
     try {
       o->run_callback_for_default(true);
       o->default_val(value);

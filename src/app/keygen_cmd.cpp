@@ -20,7 +20,8 @@ struct KeygenArgs {
   bool force = false;
 };
 
-bool write_file(const std::filesystem::path& path, const std::string& text, bool secret, bool force) {
+bool write_file(const std::filesystem::path& path, const std::string& text, bool secret,
+                bool force) {
   if (!force && std::filesystem::exists(path)) {
     std::cerr << "keygen: " << path << " exists (use --force to overwrite)\n";
     return false;
@@ -69,10 +70,13 @@ std::function<int()> add_keygen_command(CLI::App& app) {
   auto args = std::make_shared<KeygenArgs>();
   auto* cmd = app.add_subcommand("keygen", "customer side: write a key pair (PEM and JWK)");
   cmd->add_option("--type", args->type, "rsa | x25519 | p256")
-      ->check(CLI::IsMember({"rsa", "x25519", "p256"}))->capture_default_str();
+      ->check(CLI::IsMember({"rsa", "x25519", "p256"}))
+      ->capture_default_str();
   cmd->add_option("--bits", args->bits, "RSA modulus size")
-      ->check(CLI::IsMember({2048, 3072, 4096}))->capture_default_str();
-  cmd->add_option("--out", args->out, "directory for private.pem, private.jwk, public.pem, public.jwk")
+      ->check(CLI::IsMember({2048, 3072, 4096}))
+      ->capture_default_str();
+  cmd->add_option("--out", args->out,
+                  "directory for private.pem, private.jwk, public.pem, public.jwk")
       ->capture_default_str();
   cmd->add_flag("--force", args->force, "overwrite existing files");
   return [args] { return run(*args); };

@@ -18,22 +18,29 @@ std::string render_metrics(const PublishCounters& p, const delivery::Dispatcher&
   std::ostringstream out;
   const auto& c = d.counters();
   auto qs = q.stats();
-  metric(out, "sealhook_events_published_total", "counter", "Events accepted by publish.", p.events);
-  metric(out, "sealhook_deliveries_enqueued_total", "counter", "Deliveries enqueued.", p.deliveries);
-  metric(out, "sealhook_publish_rejected_total", "counter", "Publishes refused with 503 (queue full).",
-         p.rejected_full);
+  metric(out, "sealhook_events_published_total", "counter", "Events accepted by publish.",
+         p.events);
+  metric(out, "sealhook_deliveries_enqueued_total", "counter", "Deliveries enqueued.",
+         p.deliveries);
+  metric(out, "sealhook_publish_rejected_total", "counter",
+         "Publishes refused with 503 (queue full).", p.rejected_full);
   metric(out, "sealhook_attempts_total", "counter", "Delivery attempts made.", c.attempts);
-  out << "# HELP sealhook_deliveries_total Attempt outcomes.\n# TYPE sealhook_deliveries_total counter\n"
+  out << "# HELP sealhook_deliveries_total Attempt outcomes.\n# TYPE sealhook_deliveries_total "
+         "counter\n"
       << "sealhook_deliveries_total{outcome=\"delivered\"} " << c.delivered << '\n'
       << "sealhook_deliveries_total{outcome=\"retried\"} " << c.retried << '\n'
       << "sealhook_deliveries_total{outcome=\"dead\"} " << c.dead << '\n';
   metric(out, "sealhook_attempt_duration_seconds_sum", "counter", "Total time spent in attempts.",
          static_cast<double>(c.attempt_ms_total.load()) / 1000.0);
-  metric(out, "sealhook_queue_depth", "gauge", "Deliveries held by the queue.", static_cast<double>(qs.depth));
-  metric(out, "sealhook_queue_leased", "gauge", "Deliveries being attempted.", static_cast<double>(qs.leased));
+  metric(out, "sealhook_queue_depth", "gauge", "Deliveries held by the queue.",
+         static_cast<double>(qs.depth));
+  metric(out, "sealhook_queue_leased", "gauge", "Deliveries being attempted.",
+         static_cast<double>(qs.leased));
   metric(out, "sealhook_queue_capacity", "gauge", "Queue bound.", static_cast<double>(qs.capacity));
   auto dead = store.count_deliveries(DeliveryStatus::kDead);
-  if (dead) metric(out, "sealhook_dlq_size", "gauge", "Dead-lettered deliveries.", static_cast<double>(*dead));
+  if (dead)
+    metric(out, "sealhook_dlq_size", "gauge", "Dead-lettered deliveries.",
+           static_cast<double>(*dead));
   return out.str();
 }
 

@@ -54,7 +54,8 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   limits.default_max_attempts = c.max_attempts;
   CatalogService catalog(**store, registry, clock, limits, c.allow_private_networks);
   if (auto st = catalog.load(); !st) return fail(st.error());
-  auto queue = make_queue(c.queue, QueueOptions{c.queue_capacity, c.max_inflight_per_endpoint}, clock);
+  auto queue =
+      make_queue(c.queue, QueueOptions{c.queue_capacity, c.max_inflight_per_endpoint}, clock);
   if (!queue) return fail(queue.error());
   Journal journal(**store);
   Publisher publisher(catalog, **queue, journal, **store, clock);
@@ -64,19 +65,30 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
 
   boost::asio::io_context io;
   auto sender = delivery::make_http_sender(
-      io, delivery::SenderOptions{c.allow_private_networks, c.max_response_bytes, 32, "sealhook/0.1"});
+      io,
+      delivery::SenderOptions{c.allow_private_networks, c.max_response_bytes, 32, "sealhook/0.1"});
   delivery::RetryPolicy policy({c.retry_base_ms, c.retry_max_delay_ms, c.retry_jitter},
                                delivery::system_uniform01());
-  delivery::Dispatcher dispatcher(**queue, *sender, registry, journal, policy, clock,
-                                  {c.max_inflight, std::chrono::milliseconds(c.attempt_timeout_ms),
-                                   c.max_attempts});
-  api::ApiContext ctx{catalog, publisher, **store, journal, **queue, clock, sha256_hex(c.admin_token),
-                      c.max_payload_bytes, nullptr};
-  ctx.metrics_text = [&] { return render_metrics(publisher.counters(), dispatcher, **queue, **store); };
+  delivery::Dispatcher dispatcher(
+      **queue, *sender, registry, journal, policy, clock,
+      {c.max_inflight, std::chrono::milliseconds(c.attempt_timeout_ms), c.max_attempts});
+  api::ApiContext ctx{catalog,
+                      publisher,
+                      **store,
+                      journal,
+                      **queue,
+                      clock,
+                      sha256_hex(c.admin_token),
+                      c.max_payload_bytes,
+                      nullptr};
+  ctx.metrics_text = [&] {
+    return render_metrics(publisher.counters(), dispatcher, **queue, **store);
+  };
   net::ServerOptions server_options;
   server_options.max_body_bytes = c.max_payload_bytes + 64 * 1024;
   server_options.max_connections = c.max_connections;
-  net::HttpServer server(io, server_options, [&](net::Request& r) { return api::handle_request(ctx, r); });
+  net::HttpServer server(io, server_options,
+                         [&](net::Request& r) { return api::handle_request(ctx, r); });
   if (auto st = server.listen(c.listen); !st) return fail(st.error());
 
   auto work = boost::asio::make_work_guard(io);
@@ -103,7 +115,7 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   work.reset();
   io.stop();
   for (auto& t : threads) t.join();
-  std::cout << (drained ? "drained: nothing left" : "not drained: ") ;
+  std::cout << (drained ? "drained: nothing left" : "not drained: ");
   if (!drained)
     std::cout << left.depth << " deliveries left in the memory queue (" << inflight
               << " were in flight); they are lost with this process";

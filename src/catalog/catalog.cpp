@@ -25,7 +25,10 @@ std::string new_api_key_token() { return random_token("shk_", 32); }
 
 CatalogService::CatalogService(Store& store, Registry& registry, const Clock& clock,
                                CatalogLimits limits, bool allow_private_networks)
-    : store_(store), registry_(registry), clock_(clock), limits_(limits),
+    : store_(store),
+      registry_(registry),
+      clock_(clock),
+      limits_(limits),
       allow_private_(allow_private_networks) {}
 
 Status CatalogService::load() {
@@ -97,7 +100,8 @@ Status CatalogService::delete_tenant(const std::string& tenant_id) {
   });
 }
 
-Result<std::pair<ApiKey, std::string>> CatalogService::create_api_key(const std::string& tenant_id) {
+Result<std::pair<ApiKey, std::string>> CatalogService::create_api_key(
+    const std::string& tenant_id) {
   return registry_.update([&](Snapshot& s) -> Result<std::pair<ApiKey, std::string>> {
     if (auto t = tenant(s, tenant_id); !t) return t.error();
     size_t have = std::count_if(s.api_keys.begin(), s.api_keys.end(),
@@ -174,8 +178,8 @@ Status CatalogService::set_subscriptions(const std::string& tenant_id,
   });
 }
 
-std::vector<FanoutTarget> CatalogService::fanout(std::string_view type,
-                                                 const std::optional<std::string>& tenant_id) const {
+std::vector<FanoutTarget> CatalogService::fanout(
+    std::string_view type, const std::optional<std::string>& tenant_id) const {
   auto snap = registry_.snapshot();
   std::vector<FanoutTarget> out;
   auto consider = [&](const std::shared_ptr<const TenantView>& t) {

@@ -47,7 +47,8 @@ class CatalogService {
   // The tenant id owning this API key, if any.
   std::optional<std::string> authenticate(std::string_view token) const;
 
-  Result<PublicKeyRecord> add_public_key(const std::string& tenant_id, const boost::json::value& key);
+  Result<PublicKeyRecord> add_public_key(const std::string& tenant_id,
+                                         const boost::json::value& key);
   Status delete_public_key(const std::string& tenant_id, const std::string& kid);
   Status set_subscriptions(const std::string& tenant_id, const std::vector<std::string>& patterns);
 

@@ -17,10 +17,11 @@ Status CatalogService::validate(EndpointSpec& spec, bool creating) const {
     if (!normalized) return normalized.error();
     spec.event_types = std::move(normalized.value());
   }
-  if (spec.max_attempts && (*spec.max_attempts < 1 || *spec.max_attempts > limits_.max_attempts_limit))
-    return make_error(ErrorKind::kBadRequest, "invalid_max_attempts",
-                      "max_attempts must be between 1 and " +
-                          std::to_string(limits_.max_attempts_limit));
+  if (spec.max_attempts &&
+      (*spec.max_attempts < 1 || *spec.max_attempts > limits_.max_attempts_limit))
+    return make_error(
+        ErrorKind::kBadRequest, "invalid_max_attempts",
+        "max_attempts must be between 1 and " + std::to_string(limits_.max_attempts_limit));
   if (spec.secret) {
     if (auto parsed = crypto::SigningSecret::parse(*spec.secret); !parsed) return parsed.error();
   }
@@ -35,9 +36,9 @@ Result<Endpoint> CatalogService::create_endpoint(const std::string& tenant_id,
     auto t = tenant(s, tenant_id);
     if (!t) return t.error();
     if ((*t)->endpoint_ids.size() >= limits_.max_endpoints_per_tenant)
-      return make_error(ErrorKind::kConflict, "limit_reached",
-                        "at most " + std::to_string(limits_.max_endpoints_per_tenant) +
-                            " endpoints per tenant");
+      return make_error(
+          ErrorKind::kConflict, "limit_reached",
+          "at most " + std::to_string(limits_.max_endpoints_per_tenant) + " endpoints per tenant");
     int64_t now = clock_.now_ms();
     auto secret = spec.secret ? crypto::SigningSecret::parse(*spec.secret).value()
                               : crypto::SigningSecret::generate();
@@ -83,7 +84,8 @@ Result<Endpoint> CatalogService::update_endpoint(const std::string& tenant_id,
   });
 }
 
-Status CatalogService::delete_endpoint(const std::string& tenant_id, const std::string& endpoint_id) {
+Status CatalogService::delete_endpoint(const std::string& tenant_id,
+                                       const std::string& endpoint_id) {
   return registry_.update([&](Snapshot& s) -> Status {
     auto it = s.endpoints.find(endpoint_id);
     if (it == s.endpoints.end() || it->second->endpoint.tenant_id != tenant_id)

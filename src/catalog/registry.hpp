@@ -28,9 +28,9 @@ struct KeyView {
 
 struct TenantView {
   Tenant tenant;
-  std::vector<KeyView> keys;               // oldest first; the newest encrypts new events
-  std::vector<std::string> patterns;       // subscriptions
-  std::vector<std::string> endpoint_ids;   // oldest first
+  std::vector<KeyView> keys;              // oldest first; the newest encrypts new events
+  std::vector<std::string> patterns;      // subscriptions
+  std::vector<std::string> endpoint_ids;  // oldest first
   const KeyView* active_key() const { return keys.empty() ? nullptr : &keys.back(); }
 };
 

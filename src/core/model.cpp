@@ -4,9 +4,12 @@ namespace sealhook {
 
 std::string_view to_string(DeliveryStatus s) {
   switch (s) {
-    case DeliveryStatus::kPending: return "pending";
-    case DeliveryStatus::kDelivered: return "delivered";
-    case DeliveryStatus::kDead: return "dead";
+    case DeliveryStatus::kPending:
+      return "pending";
+    case DeliveryStatus::kDelivered:
+      return "delivered";
+    case DeliveryStatus::kDead:
+      return "dead";
   }
   return "pending";
 }

@@ -9,17 +9,17 @@
 namespace sealhook {
 
 enum class ErrorKind {
-  kBadRequest,     // 400 malformed JSON or field
-  kUnauthorized,   // 401 missing or bad token
-  kForbidden,      // 403 wrong tenant
-  kNotFound,       // 404
+  kBadRequest,        // 400 malformed JSON or field
+  kUnauthorized,      // 401 missing or bad token
+  kForbidden,         // 403 wrong tenant
+  kNotFound,          // 404
   kMethodNotAllowed,  // 405
-  kConflict,       // 409
-  kTooLarge,       // 413 over a size bound
-  kUnprocessable,  // 422 semantically invalid (bad key, weak key, bad URL)
-  kTooMany,        // 429
-  kUnavailable,    // 503 backpressure or a dependency down
-  kInternal,       // 500 a bug or an environment failure, never bad input
+  kConflict,          // 409
+  kTooLarge,          // 413 over a size bound
+  kUnprocessable,     // 422 semantically invalid (bad key, weak key, bad URL)
+  kTooMany,           // 429
+  kUnavailable,       // 503 backpressure or a dependency down
+  kInternal,          // 500 a bug or an environment failure, never bad input
 };
 
 int http_status(ErrorKind kind);
@@ -37,7 +37,7 @@ inline Error make_error(ErrorKind kind, std::string code, std::string message) {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT implicit
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT implicit
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT implicit
 
   bool ok() const { return v_.index() == 0; }

@@ -14,7 +14,8 @@ namespace sealhook::crypto::detail {
 inline constexpr size_t kMaxKeyText = 64 * 1024;
 
 // The member `name` of a JWK object when it is a string, else nullptr.
-inline const boost::json::string* string_member(const boost::json::object& o, std::string_view name) {
+inline const boost::json::string* string_member(const boost::json::object& o,
+                                                std::string_view name) {
   const boost::json::value* v = o.if_contains(name);
   return v == nullptr ? nullptr : v->if_string();
 }

@@ -6,8 +6,13 @@ namespace sealhook::delivery {
 
 Dispatcher::Dispatcher(Queue& queue, Sender& sender, const Registry& registry, Journal& journal,
                        const RetryPolicy& policy, const Clock& clock, DispatcherOptions options)
-    : queue_(queue), sender_(sender), registry_(registry), journal_(journal), policy_(policy),
-      clock_(clock), options_(options) {}
+    : queue_(queue),
+      sender_(sender),
+      registry_(registry),
+      journal_(journal),
+      policy_(policy),
+      clock_(clock),
+      options_(options) {}
 
 Dispatcher::~Dispatcher() { stop(); }
 
@@ -54,14 +59,15 @@ void Dispatcher::attempt(QueuedDelivery&& d) {
   int max_attempts = endpoint->endpoint.max_attempts;
   inflight_++;
   counters_.attempts++;
-  sender_.send(std::move(request), [this, d = std::move(d), max_attempts, now](SendResult r) mutable {
-    Outcome outcome =
-        classify(r, d.attempts + 1 - d.round_start, max_attempts, policy_, clock_.now_ms());
-    d.attempts++;
-    counters_.attempt_ms_total += static_cast<uint64_t>(r.duration.count());
-    finish(std::move(d), outcome, r, now);
-    inflight_--;
-  });
+  sender_.send(
+      std::move(request), [this, d = std::move(d), max_attempts, now](SendResult r) mutable {
+        Outcome outcome =
+            classify(r, d.attempts + 1 - d.round_start, max_attempts, policy_, clock_.now_ms());
+        d.attempts++;
+        counters_.attempt_ms_total += static_cast<uint64_t>(r.duration.count());
+        finish(std::move(d), outcome, r, now);
+        inflight_--;
+      });
 }
 
 void Dispatcher::finish(QueuedDelivery&& d, const Outcome& outcome, const SendResult& result,

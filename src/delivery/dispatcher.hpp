@@ -17,7 +17,7 @@
 namespace sealhook::delivery {
 
 struct DispatcherOptions {
-  size_t max_inflight = 1024;                       // attempts in flight, all endpoints
+  size_t max_inflight = 1024;  // attempts in flight, all endpoints
   std::chrono::milliseconds attempt_timeout{30'000};
   int default_max_attempts = 6;
 };

@@ -20,7 +20,8 @@ int64_t RetryPolicy::delay_ms(int failed_attempts, std::optional<int64_t> retry_
   d = std::min(d, options_.max_delay_ms);
   double u = std::clamp(uniform01_(), 0.0, 1.0);
   auto jittered = static_cast<int64_t>(static_cast<double>(d) * (1.0 - options_.jitter * u));
-  if (retry_after_ms) jittered = std::max(jittered, std::min(*retry_after_ms, options_.max_delay_ms));
+  if (retry_after_ms)
+    jittered = std::max(jittered, std::min(*retry_after_ms, options_.max_delay_ms));
   return std::max<int64_t>(jittered, 0);
 }
 

@@ -13,7 +13,7 @@ struct ParsedUrl {
   std::string scheme;  // "http" | "https"
   std::string host;    // without brackets for IPv6
   uint16_t port = 0;
-  std::string target;  // path + query, at least "/"
+  std::string target;          // path + query, at least "/"
   std::string origin() const;  // scheme://host:port
 };
 

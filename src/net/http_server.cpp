@@ -45,7 +45,8 @@ Result<tcp::endpoint> parse_listen_address(const std::string& host_port) {
   unsigned port = 0;
   auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535)
-    return make_error(ErrorKind::kBadRequest, "invalid_listen", "bad listen port in '" + host_port + "'");
+    return make_error(ErrorKind::kBadRequest, "invalid_listen",
+                      "bad listen port in '" + host_port + "'");
   if (host == "localhost") host = "127.0.0.1";
   boost::system::error_code aec;
   auto addr = asio::ip::make_address(host, aec);
@@ -91,13 +92,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_read(beast::error_code ec, size_t) {
     if (ec == http::error::body_limit) {
-      Error e = make_error(ErrorKind::kTooLarge, "payload_too_large",
-                           "request body is over " +
-                               std::to_string(server_->options.max_body_bytes) + " bytes");
+      Error e = make_error(
+          ErrorKind::kTooLarge, "payload_too_large",
+          "request body is over " + std::to_string(server_->options.max_body_bytes) + " bytes");
       return write(error_response(e, 11, false));
     }
     if (ec == http::error::header_limit) {
-      Error e = make_error(ErrorKind::kBadRequest, "headers_too_large", "request headers are too large");
+      Error e =
+          make_error(ErrorKind::kBadRequest, "headers_too_large", "request headers are too large");
       return write(error_response(e, 11, false));
     }
     if (ec) return close();
@@ -111,11 +113,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void write(Response&& res) {
     auto sp = std::make_shared<Response>(std::move(res));
     stream_.expires_after(server_->options.read_timeout);
-    http::async_write(stream_, *sp,
-                      [self = shared_from_this(), sp](beast::error_code ec, size_t) {
-                        if (ec || !sp->keep_alive()) return self->close();
-                        self->read();
-                      });
+    http::async_write(stream_, *sp, [self = shared_from_this(), sp](beast::error_code ec, size_t) {
+      if (ec || !sp->keep_alive()) return self->close();
+      self->read();
+    });
   }
 
   void close() {
@@ -133,21 +134,22 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void HttpServer::Impl::accept() {
-  acceptor.async_accept(asio::make_strand(io), [self = shared_from_this()](
-                                                   beast::error_code ec, tcp::socket socket) {
-    if (ec) {
-      if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-      return self->accept();  // e.g. EMFILE: keep serving
-    }
-    if (self->connections.load() >= self->options.max_connections) {
-      beast::error_code ignored;
-      socket.close(ignored);
-    } else {
-      self->connections++;
-      std::make_shared<Session>(std::move(socket), self)->start();
-    }
-    self->accept();
-  });
+  acceptor.async_accept(asio::make_strand(io),
+                        [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                          if (ec) {
+                            if (ec == asio::error::operation_aborted || !self->acceptor.is_open())
+                              return;
+                            return self->accept();  // e.g. EMFILE: keep serving
+                          }
+                          if (self->connections.load() >= self->options.max_connections) {
+                            beast::error_code ignored;
+                            socket.close(ignored);
+                          } else {
+                            self->connections++;
+                            std::make_shared<Session>(std::move(socket), self)->start();
+                          }
+                          self->accept();
+                        });
 }
 
 HttpServer::HttpServer(asio::io_context& io, ServerOptions options, Handler handler)

@@ -2,11 +2,11 @@
 // A small Beast HTTP/1.1 server: one session per connection, keep-alive, a deadline on every
 // read, bounded header and body sizes (413 answered by the server itself), a bound on open
 // connections. Used by the API (`serve`) and by the reference receiver (`receive`).
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>

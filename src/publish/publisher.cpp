@@ -29,8 +29,8 @@ Result<std::string> Publisher::publish(const PublishRequest& request) {
   // One idempotent publish at a time, so that a key is never fanned out twice.
   std::lock_guard lock(idempotency_mu_);
   int64_t now = clock_.now_ms();
-  auto seen = store_.get_idempotency(request.scope, *request.idempotency_key,
-                                     now - kIdempotencyWindowMs);
+  auto seen =
+      store_.get_idempotency(request.scope, *request.idempotency_key, now - kIdempotencyWindowMs);
   if (!seen) return seen.error();
   if (seen->has_value()) return (*seen)->response_json;
   auto r = fan_out(request);
@@ -50,7 +50,8 @@ Result<PublishResult> Publisher::fan_out(const PublishRequest& request) {
   // The plaintext {"id","type","tenant","timestamp","data"}: ids and the type are validated
   // token characters, so it is assembled once around the already-serialized payload and only
   // the tenant id changes per tenant.
-  std::string plain = "{\"id\":\"" + result.event_id + "\",\"type\":\"" + request.type + "\",\"tenant\":\"";
+  std::string plain =
+      "{\"id\":\"" + result.event_id + "\",\"type\":\"" + request.type + "\",\"tenant\":\"";
   const size_t prefix_len = plain.size();
   std::string suffix = "\",\"timestamp\":" + std::to_string(now) + ",\"data\":";
   suffix.append(request.payload_json).push_back('}');
@@ -74,8 +75,9 @@ Result<PublishResult> Publisher::fan_out(const PublishRequest& request) {
       d.published_at_ms = now;
       DeliveryUpdate u;
       u.create_only = true;
-      u.record = DeliveryRecord{d.id,    d.tenant_id, d.endpoint_id, d.event_id, d.event_type,
-                                DeliveryStatus::kPending, 0, now, now, now, ""};
+      u.record = DeliveryRecord{
+          d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, DeliveryStatus::kPending, 0,
+          now,  now,         now,           ""};
       records.push_back(std::move(u));
       batch.push_back(std::move(d));
     }

@@ -17,8 +17,8 @@
 namespace sealhook {
 
 struct PublishRequest {
-  std::string type;                  // validated: [A-Za-z0-9._:-], nothing to escape
-  std::string payload_json;          // the payload, serialized once
+  std::string type;                            // validated: [A-Za-z0-9._:-], nothing to escape
+  std::string payload_json;                    // the payload, serialized once
   std::optional<std::string> tenant_id;        // only this tenant
   std::optional<std::string> idempotency_key;  // "id"
   std::string scope;                           // "admin" or the caller's tenant id

@@ -27,15 +27,15 @@ struct QueuedDelivery {
   std::string event_type;
   std::shared_ptr<const std::string> body;  // JWE compact; shared by a tenant's endpoints
   bool ordered = false;
-  int attempts = 0;             // attempts already made
-  int round_start = 0;          // attempts made before the last replay (max_attempts counts from here)
+  int attempts = 0;     // attempts already made
+  int round_start = 0;  // attempts made before the last replay (max_attempts counts from here)
   int64_t not_before_ms = 0;    // not to be tried before
   int64_t published_at_ms = 0;  // for ordering and latency
 };
 
 struct QueueStats {
-  size_t depth = 0;     // everything held: waiting, scheduled and leased
-  size_t leased = 0;    // handed out, not yet completed or retried
+  size_t depth = 0;   // everything held: waiting, scheduled and leased
+  size_t leased = 0;  // handed out, not yet completed or retried
   size_t capacity = 0;
 };
 

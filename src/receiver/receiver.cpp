@@ -32,7 +32,9 @@ std::string trim(std::string s) {
 
 Receiver::Receiver(ReceiverOptions options, const Clock& clock,
                    std::function<void(const std::string&)> emit)
-    : options_(std::move(options)), clock_(clock), emit_(std::move(emit)),
+    : options_(std::move(options)),
+      clock_(clock),
+      emit_(std::move(emit)),
       rng_(options_.seed ? options_.seed : std::random_device{}()) {
   for (const auto& k : options_.keys) by_kid_[k.kid()] = &k;
 }
@@ -63,7 +65,8 @@ bool Receiver::should_fail() {
 }
 
 net::Response Receiver::handle(net::Request& req) {
-  if (options_.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(options_.delay_ms));
+  if (options_.delay_ms > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(options_.delay_ms));
   if (req.method() != boost::beast::http::verb::post)
     return answer(400, "method", "webhooks are POSTed");
   if (should_fail()) return answer(500, "simulated_failure", "--fail-rate said no");
@@ -73,7 +76,8 @@ net::Response Receiver::handle(net::Request& req) {
   int64_t ts = 0;
   auto [p, ec] = std::from_chars(ts_text.data(), ts_text.data() + ts_text.size(), ts);
   if (id.empty() || sig.empty() || ec != std::errc() || p != ts_text.data() + ts_text.size())
-    return answer(400, "missing_headers", "webhook-id, webhook-timestamp and webhook-signature are required");
+    return answer(400, "missing_headers",
+                  "webhook-id, webhook-timestamp and webhook-signature are required");
   if (std::llabs(clock_.now_ms() / 1000 - ts) > options_.tolerance_s)
     return answer(401, "stale_timestamp", "webhook-timestamp is too far from now");
   auto secrets = current_secrets();
@@ -85,7 +89,8 @@ net::Response Receiver::handle(net::Request& req) {
   auto header = crypto::jwe_peek_header(req.body());
   if (!header) return answer(400, "bad_jwe", header.error().message);
   auto key = by_kid_.find(header->kid);
-  if (key == by_kid_.end()) return answer(400, "unknown_kid", "no private key for kid " + header->kid);
+  if (key == by_kid_.end())
+    return answer(400, "unknown_kid", "no private key for kid " + header->kid);
   auto plain = crypto::jwe_open(*key->second, req.body());
   if (!plain) return answer(400, "decrypt_failed", plain.error().message);
   boost::system::error_code jec;
@@ -98,8 +103,11 @@ net::Response Receiver::handle(net::Request& req) {
       return net::json_response(200, "{}");
     }
     ++received_;
-    boost::json::object line{{"webhook_id", id}, {"kid", header->kid}, {"alg", header->alg},
-                             {"timestamp", ts}, {"event", std::move(event)}};
+    boost::json::object line{{"webhook_id", id},
+                             {"kid", header->kid},
+                             {"alg", header->alg},
+                             {"timestamp", ts},
+                             {"event", std::move(event)}};
     emit_(boost::json::serialize(line));
   }
   return net::json_response(200, "{}");

@@ -31,7 +31,8 @@ struct ReceiverOptions {
 class Receiver {
  public:
   // `emit` gets one JSON line per new event (not for duplicates).
-  Receiver(ReceiverOptions options, const Clock& clock, std::function<void(const std::string&)> emit);
+  Receiver(ReceiverOptions options, const Clock& clock,
+           std::function<void(const std::string&)> emit);
   net::Response handle(net::Request& req);
   uint64_t received() const;
   uint64_t duplicates() const;

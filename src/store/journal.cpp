@@ -96,7 +96,8 @@ void Journal::run() {
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(n));
     lock.unlock();
     Status st = store_.write_deliveries(coalesce(std::move(batch)));
-    if (!st) spdlog::error("journal: writing {} delivery records failed: {}", n, st.error().message);
+    if (!st)
+      spdlog::error("journal: writing {} delivery records failed: {}", n, st.error().message);
     batch.clear();
     lock.lock();
     if (!st) errors_ += n;

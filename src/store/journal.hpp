@@ -16,7 +16,7 @@ namespace sealhook {
 
 struct JournalOptions {
   size_t max_batch = 2'000;
-  size_t max_backlog = 200'000;  // producers wait when this many updates are unwritten
+  size_t max_backlog = 200'000;         // producers wait when this many updates are unwritten
   std::chrono::milliseconds linger{5};  // how long a small batch waits for company
 };
 

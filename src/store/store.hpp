@@ -16,7 +16,8 @@ struct Catalog {
   std::vector<Tenant> tenants;
   std::vector<ApiKey> api_keys;
   std::vector<PublicKeyRecord> public_keys;
-  std::vector<std::pair<std::string, std::vector<std::string>>> subscriptions;  // tenant -> patterns
+  std::vector<std::pair<std::string, std::vector<std::string>>>
+      subscriptions;  // tenant -> patterns
   std::vector<Endpoint> endpoints;
 };
 
@@ -27,11 +28,11 @@ struct DeadLetter {
 };
 
 struct DeliveryUpdate {
-  DeliveryRecord record;                    // upserted by id
-  std::vector<AttemptRecord> attempts;      // appended
-  std::optional<std::string> dead_body;     // set when the delivery is dead-lettered
-  bool clear_dead_body = false;             // set when a dead delivery is replayed
-  bool create_only = false;  // the publish-time record: never overwrites a later update
+  DeliveryRecord record;                 // upserted by id
+  std::vector<AttemptRecord> attempts;   // appended
+  std::optional<std::string> dead_body;  // set when the delivery is dead-lettered
+  bool clear_dead_body = false;          // set when a dead delivery is replayed
+  bool create_only = false;              // the publish-time record: never overwrites a later update
 };
 
 struct DeliveryPage {
@@ -61,7 +62,7 @@ class Store {
   // Applied in one transaction.
   virtual Status write_deliveries(const std::vector<DeliveryUpdate>& batch) = 0;
   virtual Result<std::optional<DeliveryRecord>> get_delivery(const std::string& tenant_id,
-                                                            const std::string& id) = 0;
+                                                             const std::string& id) = 0;
   virtual Result<std::vector<AttemptRecord>> get_attempts(const std::string& delivery_id) = 0;
   // Newest first; `cursor` is the last id of the previous page.
   virtual Result<DeliveryPage> list_deliveries(const std::string& tenant_id,

@@ -5,7 +5,9 @@
 namespace sealhook::api {
 namespace {
 
-boost::json::value opt_ms(int64_t ms) { return ms ? boost::json::value(ms) : boost::json::value(nullptr); }
+boost::json::value opt_ms(int64_t ms) {
+  return ms ? boost::json::value(ms) : boost::json::value(nullptr);
+}
 
 boost::json::object delivery_json(const DeliveryRecord& d) {
   return boost::json::object{
@@ -19,10 +21,13 @@ boost::json::object delivery_json(const DeliveryRecord& d) {
       {"updated_at", d.updated_at_ms},
       {"next_attempt_at", d.status == DeliveryStatus::kPending ? opt_ms(d.next_attempt_at_ms)
                                                                : boost::json::value(nullptr)},
-      {"last_error", d.last_error.empty() ? boost::json::value(nullptr) : boost::json::value(d.last_error)}};
+      {"last_error",
+       d.last_error.empty() ? boost::json::value(nullptr) : boost::json::value(d.last_error)}};
 }
 
-Error delivery_not_found() { return make_error(ErrorKind::kNotFound, "not_found", "delivery not found"); }
+Error delivery_not_found() {
+  return make_error(ErrorKind::kNotFound, "not_found", "delivery not found");
+}
 
 }  // namespace
 
@@ -58,7 +63,8 @@ HandlerResult get_delivery(ApiContext& ctx, const Principal& p, const std::strin
     list.push_back(boost::json::object{
         {"number", a.number},
         {"at", a.at_ms},
-        {"status_code", a.status_code ? boost::json::value(a.status_code) : boost::json::value(nullptr)},
+        {"status_code",
+         a.status_code ? boost::json::value(a.status_code) : boost::json::value(nullptr)},
         {"error", a.error.empty() ? boost::json::value(nullptr) : boost::json::value(a.error)},
         {"duration_ms", a.duration_ms}});
   o["attempts"] = std::move(list);

@@ -20,7 +20,8 @@ boost::json::object endpoint_json(const Endpoint& e, bool with_secret) {
 Result<EndpointSpec> parse_spec(const net::Request& req) {
   auto body = parse_object(req);
   if (!body) return body.error();
-  if (auto st = only_fields(*body, {"url", "event_types", "ordering", "max_attempts", "secret"}); !st)
+  if (auto st = only_fields(*body, {"url", "event_types", "ordering", "max_attempts", "secret"});
+      !st)
     return st.error();
   EndpointSpec spec;
   auto url = optional_string(*body, "url");

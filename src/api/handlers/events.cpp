@@ -6,7 +6,8 @@
 
 namespace sealhook::api {
 
-HandlerResult publish_event(ApiContext& ctx, const Principal& p, const net::Request& req, bool legacy) {
+HandlerResult publish_event(ApiContext& ctx, const Principal& p, const net::Request& req,
+                            bool legacy) {
   auto body = parse_object(req);
   if (!body) return body.error();
   if (auto st = legacy ? only_fields(*body, {"type", "payload", "target", "url"})
@@ -45,7 +46,8 @@ HandlerResult publish_event(ApiContext& ctx, const Principal& p, const net::Requ
     pr.scope = "admin";
   } else {
     if (pr.tenant_id && *pr.tenant_id != p.tenant_id)
-      return make_error(ErrorKind::kForbidden, "forbidden", "a tenant key publishes to its own tenant only");
+      return make_error(ErrorKind::kForbidden, "forbidden",
+                        "a tenant key publishes to its own tenant only");
     pr.tenant_id = p.tenant_id;
     pr.scope = p.tenant_id;
   }

@@ -34,7 +34,8 @@ HandlerResult get_delivery(ApiContext& ctx, const Principal& p, const std::strin
 HandlerResult replay_delivery(ApiContext& ctx, const Principal& p, const std::string& id);
 
 // Publish (admin or tenant). `legacy` is POST /publish.
-HandlerResult publish_event(ApiContext& ctx, const Principal& p, const net::Request& req, bool legacy);
+HandlerResult publish_event(ApiContext& ctx, const Principal& p, const net::Request& req,
+                            bool legacy);
 
 // Ops.
 HandlerResult healthz();

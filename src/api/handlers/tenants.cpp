@@ -31,7 +31,8 @@ HandlerResult list_tenants(ApiContext& ctx, const Target& t) {
       break;
     }
     const Tenant& tn = it->second->tenant;
-    data.push_back(boost::json::object{{"id", tn.id}, {"name", tn.name}, {"created_at", tn.created_at_ms}});
+    data.push_back(
+        boost::json::object{{"id", tn.id}, {"name", tn.name}, {"created_at", tn.created_at_ms}});
   }
   return net::json_response(200, page_json(std::move(data), next));
 }

@@ -45,14 +45,15 @@ bool MemoryQueue::takeable(const Lane& lane, int64_t now_ms) const {
 }
 
 Status MemoryQueue::push(std::vector<QueuedDelivery>&& batch) {
-  if (closed_) return make_error(ErrorKind::kUnavailable, "shutting_down", "the server is shutting down");
+  if (closed_)
+    return make_error(ErrorKind::kUnavailable, "shutting_down", "the server is shutting down");
   size_t n = batch.size();
   size_t before = size_.fetch_add(n);
   if (before + n > options_.capacity) {
     size_.fetch_sub(n);
-    return make_error(ErrorKind::kUnavailable, "queue_full",
-                      "the delivery queue is full (" + std::to_string(options_.capacity) +
-                          "); retry later");
+    return make_error(
+        ErrorKind::kUnavailable, "queue_full",
+        "the delivery queue is full (" + std::to_string(options_.capacity) + "); retry later");
   }
   int64_t now = clock_.now_ms();
   for (auto& d : batch) {

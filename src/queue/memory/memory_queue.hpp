@@ -39,7 +39,9 @@ class MemoryQueue final : public Queue {
     uint64_t seq;
     std::string endpoint_id;
     std::optional<QueuedDelivery> delivery;  // empty: wake an ordered lane whose head waits
-    bool operator>(const Timer& o) const { return due_ms != o.due_ms ? due_ms > o.due_ms : seq > o.seq; }
+    bool operator>(const Timer& o) const {
+      return due_ms != o.due_ms ? due_ms > o.due_ms : seq > o.seq;
+    }
   };
   static constexpr size_t kShards = 16;
   struct Shard {

@@ -26,7 +26,8 @@ TEST(EventTypes, Validation) {
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, (std::vector<std::string>{"a", "b.*"}));
   EXPECT_EQ(normalize_patterns({"bad pattern"}).error().code, "invalid_event_type");
-  EXPECT_EQ(normalize_patterns(std::vector<std::string>(300, "a")).error().code, "too_many_event_types");
+  EXPECT_EQ(normalize_patterns(std::vector<std::string>(300, "a")).error().code,
+            "too_many_event_types");
 }
 
 }  // namespace

@@ -24,7 +24,8 @@ TEST(RequestValidation, MalformedJsonAndNonObjectsAre400) {
 }
 
 TEST(RequestValidation, TypedFields) {
-  auto o = parse_object(with_body(R"({"s":"x","n":5,"l":["a","b"],"bad":7,"big":1e30,"lb":[1]})")).value();
+  auto o = parse_object(with_body(R"({"s":"x","n":5,"l":["a","b"],"bad":7,"big":1e30,"lb":[1]})"))
+               .value();
   EXPECT_EQ(required_string(o, "s").value(), "x");
   EXPECT_EQ(required_string(o, "missing").error().code, "missing_field");
   EXPECT_EQ(required_string(o, "bad").error().code, "invalid_field");

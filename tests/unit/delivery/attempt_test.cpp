@@ -5,7 +5,9 @@
 namespace sealhook::delivery {
 namespace {
 
-RetryPolicy no_jitter() { return RetryPolicy({.base_ms = 1000, .max_delay_ms = 60'000, .jitter = 0.2}, [] { return 0.0; }); }
+RetryPolicy no_jitter() {
+  return RetryPolicy({.base_ms = 1000, .max_delay_ms = 60'000, .jitter = 0.2}, [] { return 0.0; });
+}
 
 TEST(Classify, TwoHundredsAreAcks) {
   auto p = no_jitter();

@@ -27,8 +27,8 @@ TEST(RetryPolicy, JitterShortensByAtMostItsFraction) {
 
 TEST(RetryPolicy, RetryAfterIsHonouredButCapped) {
   RetryPolicy p({.base_ms = 1000, .max_delay_ms = 60'000, .jitter = 0.2}, [] { return 0.0; });
-  EXPECT_EQ(p.delay_ms(1, 7000), 7000);       // longer than backoff: wait as asked
-  EXPECT_EQ(p.delay_ms(4, 1000), 8000);       // shorter: backoff still applies
+  EXPECT_EQ(p.delay_ms(1, 7000), 7000);           // longer than backoff: wait as asked
+  EXPECT_EQ(p.delay_ms(4, 1000), 8000);           // shorter: backoff still applies
   EXPECT_EQ(p.delay_ms(1, 999'999'999), 60'000);  // capped at max_delay
 }
 

@@ -33,7 +33,8 @@ class MemoryQueueTest : public ::testing::Test {
 
 TEST_F(MemoryQueueTest, FullQueueRefusesWholeBatchWithUnavailable) {
   std::vector<QueuedDelivery> batch;
-  for (int i = 0; i < 8; ++i) batch.push_back(make("m" + std::to_string(i), "ep" + std::to_string(i)));
+  for (int i = 0; i < 8; ++i)
+    batch.push_back(make("m" + std::to_string(i), "ep" + std::to_string(i)));
   ASSERT_TRUE(q.push(std::move(batch)).ok());
   std::vector<QueuedDelivery> three;
   for (int i = 0; i < 3; ++i) three.push_back(make("x" + std::to_string(i), "epx"));
@@ -79,16 +80,19 @@ TEST_F(MemoryQueueTest, RetryBecomesDueAtItsTime) {
 }
 
 TEST_F(MemoryQueueTest, OrderedHeadBlocksOnlyItsOwnEndpoint) {
-  ASSERT_TRUE(q.push({make("o1", "ordered", true), make("o2", "ordered", true),
-                      make("u1", "other"), make("u2", "other")}).ok());
+  ASSERT_TRUE(q.push({make("o1", "ordered", true), make("o2", "ordered", true), make("u1", "other"),
+                      make("u2", "other")})
+                  .ok());
   auto got = q.lease(clock.now_ms(), 100);
   auto v = ids(got);
   std::set<std::string> first(v.begin(), v.end());
   EXPECT_EQ(first, (std::set<std::string>{"o1", "u1", "u2"}));  // o2 waits behind o1
   QueuedDelivery o1;
   for (auto& d : got) {
-    if (d.id == "o1") o1 = d;
-    else q.complete(d);
+    if (d.id == "o1")
+      o1 = d;
+    else
+      q.complete(d);
   }
   o1.attempts = 1;
   o1.not_before_ms = clock.now_ms() + 5000;

@@ -51,7 +51,9 @@ TEST(Coalesce, LateCreateOnlyNeverOverwritesAnOutcome) {
 TEST(Journal, FlushMakesEverySubmittedUpdateVisible) {
   auto store = testing::open_store("sqlite::memory:");
   ASSERT_TRUE(store->insert_tenant(testing::tenant("tn"), testing::api_key("ak", "tn")).ok());
-  Journal journal(*store, JournalOptions{.max_batch = 7, .max_backlog = 100, .linger = std::chrono::milliseconds(50)});
+  Journal journal(
+      *store,
+      JournalOptions{.max_batch = 7, .max_backlog = 100, .linger = std::chrono::milliseconds(50)});
   for (int i = 0; i < 250; ++i) journal.submit(update(delivery("tn", i), true));
   auto done = delivery("tn", 3, DeliveryStatus::kDelivered);
   journal.submit(update(done, false, 1));
