@@ -17,7 +17,7 @@ run: build
 
 # Everything: unit tests, end-to-end and interop tests (release build), then the unit tests
 # again under AddressSanitizer + UndefinedBehaviorSanitizer.
-test: deps
+test: deps format-check
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 	@cd build && ctest --output-on-failure
@@ -39,11 +39,13 @@ demo: build
 bench: deps
 	@bench/run $(ARGS)
 
-format:
-	@clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+CXX_SOURCES = $$(git ls-files '*.cpp' '*.hpp')
 
-format-check:
-	@clang-format --dry-run -Werror $$(git ls-files '*.cpp' '*.hpp')
+format:
+	@clang-format -i $(CXX_SOURCES)
+
+format-check: deps
+	@clang-format --dry-run -Werror $(CXX_SOURCES) && echo "clang-format: clean"
 
 clean:
 	rm -rf build build-debug build-asan build-bench
