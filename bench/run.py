@@ -1,164 +1,588 @@
 #!/usr/bin/env python3
-"""First end-to-end benchmark: `sealhook serve` (release, memory queue, SQLite) publishing N
-events to a sink that acknowledges without decrypting. Prints one JSON summary.
+"""End-to-end benchmark of `sealhook serve` (release build, memory queue, SQLite in a temp dir).
 
-  bench/run [--events N] [--concurrency C] [--payload-bytes B] [--key-type rsa|x25519]
+  bench/run [--scenario one|fifty|fanout1000|dead|all[,...]] [--payload-bytes 1024[,...]]
+            [--key-type rsa|rsa4096|x25519[,...]] [--events N] [--connections C] [--rate R]
+            [--runs K] [--decrypting-sink]
 
-Figures: events/s accepted by POST /v1/events, deliveries/s end to end (first publish to last
-delivery), publish->delivery latency p50/p90/p99/max (the sink maps each webhook-id to its
-publish time through GET /v1/deliveries), serve's CPU seconds and peak RSS (VmHWM).
-Load generator and sink share one asyncio loop in this process, on the same 2 cores as serve.
+For every combination of scenario x payload x key it starts a fresh `serve`, onboards tenants,
+keys, subscriptions and endpoints through the HTTP API, points the endpoints at a sink, publishes
+N events with the native load generator (`sealhook-bench load`: keep-alive connections, as fast as
+possible or at --rate events/s), waits until the sink has every delivery, and prints one JSON line:
+events/s accepted, deliveries/s, publish latency, publish->delivery latency (each webhook-id mapped
+to its event through GET /v1/deliveries, then arrival_ns - publish answer_ns), serve's CPU seconds
+and peak RSS (/proc), and `wrk`'s ceiling against the same sink. With --runs K it prints K lines
+and then their median. See bench/README.md.
+
+The sink is `sealhook-bench sink` (acknowledges without decrypting) or, with --decrypting-sink,
+`sealhook receive` (verifies the signature and decrypts, one JSON line per event on stdout).
 """
 import argparse
-import asyncio
+import concurrent.futures
 import json
 import os
 import re
+import shutil
+import signal
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ADMIN = "bench-admin-token-0123456789abcdef"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# scenario -> (tenants, live endpoints per tenant, dead endpoint?, default events)
+SCENARIOS = {
+    "one": (1, 1, False, 20000),
+    "fifty": (1, 50, False, 1000),
+    "fanout1000": (1000, 1, False, 100),
+    "dead": (1, 1, True, 20000),
+}
+KEYS = {"rsa": ["--type", "rsa", "--bits", "2048"], "rsa2048": ["--type", "rsa", "--bits", "2048"],
+        "rsa4096": ["--type", "rsa", "--bits", "4096"], "x25519": ["--type", "x25519"]}
 
 
-async def read_request(reader):
-    head = await reader.readuntil(b"\r\n\r\n")
-    length, wid = 0, None
-    for line in head.split(b"\r\n")[1:]:
-        k, _, v = line.partition(b":")
-        k = k.strip().lower()
-        if k == b"content-length":
-            length = int(v)
-        elif k == b"webhook-id":
-            wid = v.strip().decode()
-    if length:
-        await reader.readexactly(length)
-    return wid
+def log(*a):
+    print("[bench]", *a, file=sys.stderr, flush=True)
 
 
-class Sink:
-    def __init__(self):
-        self.arrivals = {}
+# ---------------------------------------------------------------------------------------------
+# /proc helpers
 
-    async def handle(self, reader, writer):
+def proc_cpu_s(pid):
+    """utime + stime of a process (all its threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_threads_cpu(pid):
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
         try:
-            while True:
-                wid = await read_request(reader)
-                if wid and wid not in self.arrivals:
-                    self.arrivals[wid] = time.monotonic()
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                raw = f.read()
+            comm = raw[raw.index("(") + 1:raw.rindex(")")]
+            fields = raw.rsplit(")", 1)[1].split()
+            out[tid] = (comm, (int(fields[11]) + int(fields[12])) / CLK_TCK)
+        except (FileNotFoundError, ProcessLookupError, ValueError):
             pass
-        finally:
-            writer.close()
+    return out
 
 
-async def publisher(port, bodies, published, lat):
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    for body in bodies:
-        t0 = time.monotonic()
-        writer.write(b"POST /v1/events HTTP/1.1\r\nHost: b\r\nAuthorization: Bearer " + ADMIN.encode() +
-                     b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() +
-                     b"\r\n\r\n" + body)
-        head = await reader.readuntil(b"\r\n\r\n")
-        m = re.search(rb"(?i)content-length:\s*(\d+)", head)
-        resp = await reader.readexactly(int(m.group(1)))
-        t1 = time.monotonic()
-        assert head.startswith(b"HTTP/1.1 202"), head + resp
-        published[json.loads(resp)["event_id"]] = t1
-        lat.append(t1 - t0)
-    writer.close()
+def proc_hwm_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"VmHWM:\s*(\d+)", f.read()).group(1)) / 1024
+
+
+def machine_ticks():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]  # idle + iowait
+    return sum(v[:8]), idle
+
+
+def wait_quiet(limit_s, busy_pct=15):
+    """Waits (up to limit_s) for a second in which the machine is less than busy_pct busy."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        t0 = machine_ticks()
+        time.sleep(1)
+        t1 = machine_ticks()
+        busy = 100 * (1 - (t1[1] - t0[1]) / max(1, t1[0] - t0[0]))
+        if busy < busy_pct:
+            return
+        if time.monotonic() > deadline:
+            log(f"machine still {busy:.0f} % busy after {limit_s} s: measuring anyway")
+            return
 
 
 def pct(values, p):
+    """Nearest-rank percentile (the same definition as sealhook-bench)."""
+    if not values:
+        return None
     v = sorted(values)
-    return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))] if v else None
+    return v[min(len(v) - 1, int(p / 100 * (len(v) - 1) + 0.5))]
 
 
-def proc_stats(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    with open(f"/proc/{pid}/status") as f:
-        hwm = int(re.search(r"VmHWM:\s*(\d+)", f.read()).group(1))
-    return cpu, hwm / 1024
+def ms(ns):
+    return None if ns is None else round(ns / 1e6, 3)
 
 
-async def main(a):
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for_line(path, pattern, proc, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            with open(path) as f:
+                m = re.search(pattern, f.read())
+            if m:
+                return m
+        if proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    raise RuntimeError(f"{path}: no line matching {pattern!r} (exit code {proc.poll()}):\n" +
+                       (open(path).read()[-2000:] if os.path.exists(path) else ""))
+
+
+def stop(proc, timeout=15):
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# ---------------------------------------------------------------------------------------------
+# processes
+
+class FastSink:
+    """`sealhook-bench sink`: also the hang listener of the dead-endpoint scenario."""
+
+    def __init__(self, tool, tmp, threads, expect):
+        self.out = f"{tmp}/sink.out"
+        self.proc = subprocess.Popen([tool, "sink", "--listen", "127.0.0.1:0", "--threads", str(threads),
+                                      "--hang-listen", "127.0.0.1:0", "--expect", str(expect)],
+                                     stdout=open(self.out, "w"), stderr=subprocess.STDOUT)
+        self.port = int(wait_for_line(self.out, r"sink listening on port (\d+)", self.proc).group(1))
+        self.hang_port = int(wait_for_line(self.out, r"hang listening on port (\d+)", self.proc).group(1))
+        self.http = requests.Session()
+        self.tmp = tmp
+
+    def url(self, i):
+        return f"http://127.0.0.1:{self.port}/hook/{i}"
+
+    def count(self):
+        return self.http.get(f"http://127.0.0.1:{self.port}/stats?summary=1").json()["count"]
+
+    def stats(self):
+        return self.http.get(f"http://127.0.0.1:{self.port}/stats?summary=1").json()
+
+    def arrivals(self):
+        path = f"{self.tmp}/arrivals.txt"
+        self.http.get(f"http://127.0.0.1:{self.port}/stats", params={"out": path}).raise_for_status()
+        out = {}
+        with open(path) as f:
+            for line in f:
+                wid, ns = line.split()
+                out[wid] = int(ns)
+        return out
+
+    def reset(self):
+        self.http.delete(f"http://127.0.0.1:{self.port}/stats").raise_for_status()
+
+
+class DecryptingSink:
+    """`sealhook receive`: verifies, decrypts, prints one JSON line per new event; a reader
+    thread stamps each line with the wall clock when it reads it."""
+
+    def __init__(self, binary, tmp, port, key_file, secrets, threads):
+        self.port = port
+        self.lines = []  # (ns, raw line)
+        self.err = f"{tmp}/receive.err"
+        args = [binary, "receive", "--listen", f"127.0.0.1:{port}", "--key", key_file,
+                "--threads", str(threads)]
+        for s in secrets:
+            args += ["--secret", s]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=open(self.err, "w"))
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        wait_for_line(self.err, r"listening on port (\d+)", self.proc)
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append((time.time_ns(), line))
+
+    def count(self):
+        return len(self.lines)
+
+    def arrivals_and_events(self):
+        arrivals, event_of = {}, {}
+        for ns, raw in list(self.lines):
+            d = json.loads(raw)
+            arrivals[d["webhook_id"]] = ns
+            event_of[d["webhook_id"]] = d["event"]["id"]
+        return arrivals, event_of
+
+
+class Serve:
+    def __init__(self, binary, tmp, extra):
+        self.out = f"{tmp}/serve.out"
+        self.err = f"{tmp}/serve.err"
+        args = [binary, "serve", "--listen", "127.0.0.1:0", "--store", f"sqlite:{tmp}/store",
+                "--admin-token", ADMIN, "--allow-private-networks", "--queue-capacity", "10000000",
+                "--log-level", "warn", "--drain-timeout-ms", "0"] + extra
+        self.proc = subprocess.Popen(args, stdout=open(self.out, "w"), stderr=open(self.err, "w"))
+        m = wait_for_line(self.out, r"listening on http://[\d.]+:(\d+)", self.proc)
+        self.port = int(m.group(1))
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def metrics(self):
+        text = requests.get(self.base + "/metrics").text
+        out = {}
+        for line in text.splitlines():
+            m = re.match(r'sealhook_(\w+?)(?:\{outcome="(\w+)"\})? ([\d.e+]+)$', line)
+            if m:
+                out[m.group(1) + ("_" + m.group(2) if m.group(2) else "")] = float(m.group(3))
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# onboarding
+
+_local = threading.local()
+
+
+def session():
+    if not hasattr(_local, "s"):
+        _local.s = requests.Session()
+    return _local.s
+
+
+def call(method, url, token, body=None, expect=(200, 201, 202)):
+    r = session().request(method, url, json=body, headers={"Authorization": f"Bearer {token}"})
+    if r.status_code not in expect:
+        raise RuntimeError(f"{method} {url}: {r.status_code} {r.text[:300]}")
+    return r.json()
+
+
+def onboard_tenant(base, i, public_jwk, urls):
+    t = call("POST", base + "/v1/tenants", ADMIN, {"name": f"bench-{i}"})
+    key = t["api_key"]
+    call("POST", base + "/v1/keys", key, {"public_key": public_jwk})
+    call("PUT", base + "/v1/subscriptions", key, {"event_types": ["*"]})
+    secrets = [call("POST", base + "/v1/endpoints", key, {"url": u})["secret"] for u in urls]
+    return {"id": t["id"], "key": key, "secrets": secrets}
+
+
+def map_events(base, tenants):
+    """webhook-id -> event_id for every delivery of these tenants (GET /v1/deliveries pages)."""
+
+    def one(tenant):
+        out, cursor = {}, None
+        while True:
+            q = "limit=100" + (f"&cursor={cursor}" if cursor else "")
+            page = call("GET", f"{base}/v1/deliveries?{q}", tenant["key"])
+            for d in page["data"]:
+                out[d["id"]] = d["event_id"]
+            cursor = page["next"]
+            if not cursor:
+                return out
+
+    event_of = {}
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        for part in ex.map(one, tenants):
+            event_of.update(part)
+    return event_of
+
+
+# ---------------------------------------------------------------------------------------------
+# one measured run
+
+def run_wrk(sink_port, seconds, tmp, body_bytes=1024):
+    script = f"{tmp}/post-{body_bytes}.lua"
+    with open(script, "w") as f:
+        f.write(f'wrk.method = "POST"\nwrk.body = string.rep("x", {body_bytes})\n'
+                'wrk.headers["Content-Type"] = "application/jose"\n')
+    out = subprocess.run(["wrk", "-t1", "-c32", f"-d{seconds:g}s", "-s", script,
+                          f"http://127.0.0.1:{sink_port}/hook/wrk"], capture_output=True, text=True)
+    m = re.search(r"Requests/sec:\s*([\d.]+)", out.stdout)
+    if not m:
+        log("wrk failed:", out.stdout, out.stderr)
+        return None
+    return float(m.group(1))
+
+
+def run_load(a, tool, serve, tmp, events, payload_bytes):
+    out = f"{tmp}/load.txt"
+    args = [tool, "load", "--url", serve.base + "/v1/events", "--token", ADMIN,
+            "--connections", str(a.connections), "--events", str(events),
+            "--payload-bytes", str(payload_bytes), "--type", "bench.event", "--out", out]
+    if a.rate:
+        args += ["--rate", str(a.rate)]
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    stdout = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    summary["cpu_s"] = round(ru.ru_utime + ru.ru_stime, 2)
+    published = {}
+    with open(out) as f:
+        for line in f:
+            eid, answer_ns, _lat, code = line.split()
+            if code == "202":
+                published[eid] = int(answer_ns)
+    return summary, published
+
+
+def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
+    """Fresh serve, onboarding, load, wait, collect. Returns the summary dict."""
+    scenario, payload_bytes, key_type = case
+    tenants_n, eps_n, _, default_events = SCENARIOS[scenario]
+    events = a.events or default_events
+    run_dir = tempfile.mkdtemp(prefix="run-", dir=tmp)
+    extra = list(a.serve_arg)
+    if a.attempt_timeout_ms or scenario == "dead":
+        extra += ["--attempt-timeout-ms", str(a.attempt_timeout_ms or 2000)]
+    serve = Serve(a.binary, run_dir, extra)
+    dec = None
+    try:
+        public_jwk = json.load(open(f"{key_dir}/public.jwk"))
+        if a.decrypting_sink:
+            rport = free_port()
+            live_urls = [f"http://127.0.0.1:{rport}/hook/{j}" for j in range(eps_n)]
+        else:
+            live_urls = [fast_sink.url(j) for j in range(eps_n)]
+        t0 = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(8 if tenants_n > 1 else 1) as ex:
+            tenants = list(ex.map(lambda i: onboard_tenant(serve.base, i, public_jwk, live_urls),
+                                  range(tenants_n)))
+        if with_dead:
+            call("POST", serve.base + "/v1/endpoints", tenants[0]["key"],
+                 {"url": f"http://127.0.0.1:{fast_sink.hang_port}/hook/dead"})
+        onboarding_s = time.monotonic() - t0
+        if a.decrypting_sink:
+            dec = DecryptingSink(a.binary, run_dir, rport, f"{key_dir}/private.jwk",
+                                 [s for t in tenants for s in t["secrets"]], a.sink_threads)
+        sink = dec or fast_sink
+        if not a.decrypting_sink:
+            fast_sink.reset()
+
+        if a.wait_quiet:
+            wait_quiet(a.wait_quiet)
+        perf = None
+        if a.perf:
+            perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(serve.proc.pid),
+                                     "-o", f"{a.perf}.{scenario}{'-dead' if with_dead else ''}"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
+        cpu0, threads0 = proc_cpu_s(serve.proc.pid), proc_threads_cpu(serve.proc.pid)
+        sink_cpu0 = proc_cpu_s(sink.proc.pid)
+        mt0 = machine_ticks()
+        log(f"{scenario} {payload_bytes} B {key_type}{' +dead' if with_dead else ''}: "
+            f"onboarded {tenants_n} tenant(s) in {onboarding_s:.1f} s; publishing {events} events")
+        load, published = run_load(a, tool, serve, run_dir, events, payload_bytes)
+        expected = load["accepted"] * tenants_n * eps_n
+
+        # Wait until the sink has every live delivery, or nothing arrived for --settle-s.
+        last_count, last_change = -1, time.monotonic()
+        while True:
+            n = sink.count()
+            if n >= expected:
+                break
+            if n != last_count:
+                last_count, last_change = n, time.monotonic()
+            elif time.monotonic() - last_change > a.settle_s:
+                log(f"gave up waiting: {n} of {expected} deliveries arrived")
+                break
+            time.sleep(0.02)
+        cpu1, threads1 = proc_cpu_s(serve.proc.pid), proc_threads_cpu(serve.proc.pid)
+        sink_cpu1 = proc_cpu_s(sink.proc.pid)
+        mt1 = machine_ticks()
+        rss = proc_hwm_mib(serve.proc.pid)
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait()
+        metrics = serve.metrics()
+
+        body_bytes = None
+        if dec:
+            arrivals, event_of = dec.arrivals_and_events()
+        else:
+            st = fast_sink.stats()
+            body_bytes = round(st["webhook_body_bytes"] / st["webhook_posts"]) if st["webhook_posts"] else None
+            arrivals = fast_sink.arrivals()
+            event_of = map_events(serve.base, tenants)
+        e2e = [arrivals[w] - published[e] for w, e in event_of.items() if w in arrivals and e in published]
+        delivered = len(arrivals)
+        first = load["first_send_ns"]
+        last = max(arrivals.values()) if arrivals else first
+        window_s = max(1e-9, (last - first) / 1e9)
+        busy = 1 - (mt1[1] - mt0[1]) / max(1, mt1[0] - mt0[0])
+        busy_cpu_s = ((mt1[0] - mt0[0]) - (mt1[1] - mt0[1])) / CLK_TCK
+        threads = sorted(((round(c - threads0.get(t, (n, 0))[1], 2), n) for t, (n, c) in threads1.items()),
+                         reverse=True)
+        serve_cpu = cpu1 - cpu0
+        return {
+            "scenario": (f"dead:{'with' if with_dead else 'without'}" if scenario == "dead" else scenario),
+            "tenants": tenants_n, "endpoints_per_tenant": eps_n + (1 if with_dead else 0),
+            "payload_bytes": payload_bytes, "key": key_type,
+            "sink": "decrypting" if dec else "fast",
+            "events": events, "connections": load["connections"], "rate": a.rate or None,
+            "accepted": load["accepted"], "non_202": load["non_202"] + load["transport_errors"],
+            "events_per_s_accepted": round(load["accepted_per_s"], 1),
+            "publish_ms": {k: load["publish_ms"][k] for k in ("p50", "p99")},
+            "expected_deliveries": expected, "delivered": delivered,
+            "deliveries_per_s": round(delivered / window_s, 1),
+            "publish_to_delivery_ms": {"p50": ms(pct(e2e, 50)), "p90": ms(pct(e2e, 90)),
+                                       "p99": ms(pct(e2e, 99)), "max": ms(max(e2e) if e2e else None)},
+            "latency_samples": len(e2e), "delivery_body_bytes": body_bytes,
+            "serve_cpu_s": round(serve_cpu, 2),
+            "serve_cpu_us_per_delivery": round(serve_cpu / delivered * 1e6, 1) if delivered else None,
+            "serve_peak_rss_mib": round(rss, 1),
+            "serve_threads_cpu_s": [c for c, _ in threads if c > 0.0],
+            "machine_busy_pct": round(100 * busy, 1),
+            "load_cpu_s": load["cpu_s"], "sink_cpu_s": round(sink_cpu1 - sink_cpu0, 2),
+            # busy CPU of the whole machine not spent in serve, load or sink: other processes
+            # (a concurrent build skews every figure) plus this script.
+            "other_cpu_s": round(busy_cpu_s - serve_cpu - load["cpu_s"] - (sink_cpu1 - sink_cpu0), 2),
+            "window_s": round(window_s, 3), "onboarding_s": round(onboarding_s, 2),
+            "serve_metrics": {k: metrics.get(k) for k in ("attempts_total", "deliveries_total_delivered",
+                                                          "deliveries_total_retried",
+                                                          "deliveries_total_dead", "queue_depth")},
+            **({"publish_from_due_ms": load["publish_from_due_ms"]} if "publish_from_due_ms" in load else {}),
+            **({"load_first_error": load["first_error"]} if "first_error" in load else {}),
+        }
+    finally:
+        stop(serve.proc)
+        if dec:
+            stop(dec.proc)
+        if not a.keep_tmp:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def one_run(a, case, tmp, key_dir, tool):
+    scenario, payload_bytes, _ = case
+    tenants_n, eps_n, dead, default_events = SCENARIOS[scenario]
+    expect = tenants_n * eps_n * (a.events or default_events)
+    fast_sink = FastSink(tool, tmp, a.sink_threads, expect)
+    try:
+        if dead:
+            without = measure(a, case, tmp, key_dir, False, tool, fast_sink)
+            with_ = measure(a, case, tmp, key_dir, True, tool, fast_sink)
+            result = {"scenario": "dead", "without_dead": without, "with_dead": with_,
+                      "live_deliveries_per_s_with_vs_without":
+                          round(with_["deliveries_per_s"] / without["deliveries_per_s"], 3)
+                          if without["deliveries_per_s"] else None}
+            ref = with_
+        else:
+            result = ref = measure(a, case, tmp, key_dir, False, tool, fast_sink)
+        if a.ceiling_s > 0:
+            ceiling = run_wrk(fast_sink.port, a.ceiling_s, tmp)
+            result["wrk_ceiling_rps"] = ceiling
+            result["deliveries_vs_ceiling"] = round(ref["deliveries_per_s"] / ceiling, 3) if ceiling else None
+            size = ref.get("delivery_body_bytes")
+            if size and size > 4096:  # large deliveries: also a ceiling with bodies of their size
+                same = run_wrk(fast_sink.port, a.ceiling_s, tmp, size)
+                result["wrk_ceiling_same_size_rps"] = same
+                result["deliveries_vs_same_size_ceiling"] = round(ref["deliveries_per_s"] / same, 3) if same else None
+        return result
+    finally:
+        stop(fast_sink.proc)
+
+
+def median_of(runs):
+    """Median of every numeric leaf; other leaves from the first run."""
+    first = runs[0]
+    if isinstance(first, dict):
+        return {k: median_of([r.get(k) for r in runs]) for k in first}
+    if isinstance(first, bool) or not isinstance(first, (int, float)):
+        return first
+    vals = [v for v in runs if isinstance(v, (int, float))]
+    m = statistics.median(vals)
+    return round(m, 3) if isinstance(m, float) else m
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scenario", default="one",
+                   help="one, fifty, fanout1000, dead, or all; comma-separated for several")
+    p.add_argument("--payload-bytes", default="1024", help="e.g. 256,1024,65536")
+    p.add_argument("--key-type", default="rsa", help="rsa (2048), rsa4096, x25519; comma-separated")
+    p.add_argument("--events", type=int, default=0,
+                   help="events per run (default per scenario: one 20000, fifty 1000, "
+                        "fanout1000 100, dead 10000)")
+    p.add_argument("--connections", "--concurrency", type=int, default=32, help="keep-alive publish connections")
+    p.add_argument("--rate", type=float, default=0, help="events/s overall (default: as fast as possible)")
+    p.add_argument("--runs", type=int, default=1, help="repeat each case and also print the medians")
+    p.add_argument("--decrypting-sink", action="store_true",
+                   help="deliver to `sealhook receive` (verify + decrypt) instead of the fast sink")
+    p.add_argument("--sink-threads", type=int, default=1, help="threads of the sink (either kind)")
+    p.add_argument("--ceiling-s", type=float, default=5, help="wrk duration; 0 skips the ceiling")
+    p.add_argument("--attempt-timeout-ms", type=int, default=0,
+                   help="serve's --attempt-timeout-ms (default: serve's own; 2000 in the dead scenario)")
+    p.add_argument("--settle-s", type=float, default=30,
+                   help="stop waiting for deliveries after this long without progress")
+    p.add_argument("--serve-arg", action="append", default=[],
+                   help="extra flag for serve, e.g. --serve-arg=--io-threads=4 (repeatable)")
+    p.add_argument("--wait-quiet", type=float, default=0, metavar="S",
+                   help="before each measurement, wait up to S s for the machine to be < 15 %% busy")
+    p.add_argument("--perf", metavar="PREFIX",
+                   help="record `perf record -g` of serve during each measurement to PREFIX.<scenario>")
+    p.add_argument("--json-out", help="also append every summary line to this file")
+    p.add_argument("--keep-tmp", action="store_true", help="keep the temp directory (logs, stores)")
+    p.add_argument("--binary", default=os.path.join(ROOT, "build", "sealhook"))
+    p.add_argument("--tool", default=os.path.join(ROOT, "build-bench", "sealhook-bench"))
+    a = p.parse_args()
+
+    scenarios = list(SCENARIOS) if a.scenario == "all" else a.scenario.split(",")
+    keys = a.key_type.split(",")
+    payloads = [int(x) for x in a.payload_bytes.split(",")]
+    for s in scenarios:
+        if s not in SCENARIOS:
+            p.error(f"unknown scenario {s!r}")
+    for k in keys:
+        if k not in KEYS:
+            p.error(f"unknown key type {k!r}")
+    for path in (a.binary, a.tool):
+        if not os.access(path, os.X_OK):
+            p.error(f"{path} is missing: run bench/run (it builds both), or pass --binary/--tool")
+    if a.ceiling_s > 0 and not shutil.which("wrk"):
+        p.error("wrk is not installed (apt-get install wrk), or pass --ceiling-s 0")
+
     tmp = tempfile.mkdtemp(prefix="sealhook-bench-")
-    subprocess.run([a.binary, "keygen", "--type", a.key_type, "--out", f"{tmp}/keys"], check=True,
-                   capture_output=True)
-    sink = Sink()
-    server = await asyncio.start_server(sink.handle, "127.0.0.1", 0)
-    sink_port = server.sockets[0].getsockname()[1]
-    serve = subprocess.Popen([a.binary, "serve", "--listen", "127.0.0.1:0", "--store", f"sqlite:{tmp}/store",
-                              "--admin-token", ADMIN, "--allow-private-networks", "--queue-capacity", "2000000",
-                              "--log-level", "warn"], stdout=subprocess.PIPE, text=True)
-    port = None
-    for line in serve.stdout:
-        m = re.search(r"listening on http://[\d.]+:(\d+)", line)
-        if m:
-            port = int(m.group(1))
-            break
-    base = f"http://127.0.0.1:{port}"
-    H = {"Authorization": f"Bearer {ADMIN}"}
-    t = requests.post(base + "/v1/tenants", json={"name": "bench"}, headers=H).json()
-    K = {"Authorization": f"Bearer {t['api_key']}"}
-    requests.post(base + "/v1/keys", json={"public_key": json.load(open(f"{tmp}/keys/public.jwk"))}, headers=K).raise_for_status()
-    requests.put(base + "/v1/subscriptions", json={"event_types": ["*"]}, headers=K).raise_for_status()
-    requests.post(base + "/v1/endpoints", json={"url": f"http://127.0.0.1:{sink_port}/hook"}, headers=K).raise_for_status()
+    out_file = open(a.json_out, "a") if a.json_out else None
 
-    payload = "x" * max(0, a.payload_bytes - 12)
-    bodies = [json.dumps({"type": "bench.event", "payload": {"i": i, "p": payload}}).encode()
-              for i in range(a.events)]
-    published, lat = {}, []
-    start = time.monotonic()
-    per = (len(bodies) + a.concurrency - 1) // a.concurrency
-    await asyncio.gather(*(publisher(port, bodies[i * per:(i + 1) * per], published, lat)
-                           for i in range(a.concurrency)))
-    publish_done = time.monotonic()
-    deadline = publish_done + 300
-    while len(sink.arrivals) < a.events and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    end = max(sink.arrivals.values()) if sink.arrivals else time.monotonic()
-    cpu, rss = proc_stats(serve.pid)
+    def emit(obj):
+        line = json.dumps(obj)
+        print(line, flush=True)
+        if out_file:
+            out_file.write(line + "\n")
+            out_file.flush()
 
-    # webhook-id -> event id, through the API (newest first, 100 a page).
-    event_of, cursor = {}, None
-    while True:
-        q = "limit=100" + (f"&cursor={cursor}" if cursor else "")
-        page = requests.get(base + "/v1/deliveries?" + q, headers=K).json()
-        for d in page["data"]:
-            event_of[d["id"]] = d["event_id"]
-        cursor = page["next"]
-        if not cursor:
-            break
-    e2e = [sink.arrivals[w] - published[e] for w, e in event_of.items() if w in sink.arrivals and e in published]
-    serve.terminate()
-    serve.wait()
-    server.close()
-    ms = lambda v: None if v is None else round(v * 1000, 2)
-    print(json.dumps({
-        "events": a.events, "concurrency": a.concurrency, "payload_bytes": a.payload_bytes, "key": a.key_type,
-        "delivered": len(sink.arrivals),
-        "events_per_s_accepted": round(a.events / (publish_done - start), 1),
-        "deliveries_per_s": round(len(sink.arrivals) / (end - start), 1),
-        "publish_ms": {"p50": ms(pct(lat, 50)), "p99": ms(pct(lat, 99))},
-        "publish_to_delivery_ms": {"p50": ms(pct(e2e, 50)), "p90": ms(pct(e2e, 90)),
-                                   "p99": ms(pct(e2e, 99)), "max": ms(max(e2e) if e2e else None)},
-        "serve_cpu_s": round(cpu, 2), "serve_peak_rss_mib": round(rss, 1),
-    }, indent=None))
+    try:
+        key_dirs = {}
+        for k in keys:
+            key_dirs[k] = f"{tmp}/keys-{k}"
+            subprocess.run([a.binary, "keygen", *KEYS[k], "--out", key_dirs[k]], check=True,
+                           capture_output=True)
+        for s in scenarios:
+            for pb in payloads:
+                for k in keys:
+                    case = (s, pb, k)
+                    results = []
+                    for i in range(a.runs):
+                        r = one_run(a, case, tmp, key_dirs[k], a.tool)
+                        if a.runs > 1:
+                            r = {"run": i + 1, **r}
+                        results.append(r)
+                        emit(r)
+                    if a.runs > 1:
+                        med = median_of(results)
+                        med.pop("run", None)
+                        emit({"median_of": a.runs, **med})
+    finally:
+        if not a.keep_tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            log("kept", tmp)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser()
-    p.add_argument("--events", type=int, default=10000)
-    p.add_argument("--concurrency", type=int, default=32)
-    p.add_argument("--payload-bytes", type=int, default=1024)
-    p.add_argument("--key-type", default="rsa", choices=["rsa", "x25519"])
-    p.add_argument("--binary", default=os.path.join(ROOT, "build", "sealhook"))
-    asyncio.run(main(p.parse_args()))
+    main()
