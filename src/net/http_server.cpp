@@ -72,10 +72,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
 namespace {
 
+constexpr size_t kReadBuffer = 16 * 1024;
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, std::shared_ptr<HttpServer::Impl> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {}
+      : stream_(std::move(socket)), server_(std::move(server)) {
+    // Beast reads at most the buffer's free capacity per recv (512 bytes when unreserved).
+    buffer_.reserve(kReadBuffer);
+  }
   ~Session() { server_->connections--; }
 
   void start() { read(); }
