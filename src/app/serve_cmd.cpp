@@ -70,7 +70,7 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   delivery::RetryPolicy policy({c.retry_base_ms, c.retry_max_delay_ms, c.retry_jitter},
                                delivery::system_uniform01());
   delivery::Dispatcher dispatcher(
-      **queue, *sender, registry, journal, policy, clock,
+      **queue, *sender, registry, journal, policy, clock, io,
       {c.max_inflight, std::chrono::milliseconds(c.attempt_timeout_ms), c.max_attempts});
   api::ApiContext ctx{catalog,
                       publisher,

@@ -1,11 +1,16 @@
 #pragma once
 // The delivery loop: lease due deliveries from the queue, POST each through the sender, and
 // route the outcome — ack, retry with backoff, or dead-letter — back to the queue and the
-// journal. One thread leases; the HTTP work runs on the sender's io_context.
+// journal. There is no thread of its own: work is pumped on the io threads, when a push makes
+// work available (the queue's ready listener), when an attempt completes, and when the timer
+// for the earliest scheduled retry fires. No thread hand-off per delivery.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <thread>
+#include <memory>
 
 #include "catalog/registry.hpp"
 #include "core/clock.hpp"
@@ -30,22 +35,27 @@ struct DispatcherCounters {
 class Dispatcher {
  public:
   Dispatcher(Queue& queue, Sender& sender, const Registry& registry, Journal& journal,
-             const RetryPolicy& policy, const Clock& clock, DispatcherOptions options);
+             const RetryPolicy& policy, const Clock& clock, boost::asio::io_context& io,
+             DispatcherOptions options);
   ~Dispatcher();
 
   void start();
-  // Stops leasing and waits for the loop thread; in-flight attempts finish on their own.
+  // Starts no new attempts from now on; in-flight attempts finish on their own.
   void stop();
-  // Keeps delivering until nothing is due and nothing is in flight, or `deadline` passes.
+  // Keeps delivering until nothing is queued and nothing is in flight, or `deadline` passes.
   // Returns true when drained.
   bool drain(std::chrono::steady_clock::time_point deadline);
+  // Starts attempts while there is room and due work. Thread-safe; cheap when idle.
+  void pump();
   size_t inflight() const { return inflight_.load(); }
   const DispatcherCounters& counters() const { return counters_; }
 
  private:
-  void run();
   void attempt(QueuedDelivery&& d);
   void finish(QueuedDelivery&& d, const Outcome& outcome, const SendResult& result, int64_t at_ms);
+  // Makes sure the timer fires by `due_ms` (an earlier wake-up is never replaced by a later one).
+  void wake_at(int64_t due_ms);
+  void on_timer();
 
   Queue& queue_;
   Sender& sender_;
@@ -57,7 +67,9 @@ class Dispatcher {
   DispatcherCounters counters_;
   std::atomic<size_t> inflight_{0};
   std::atomic<bool> running_{false};
-  std::thread thread_;
+  std::atomic<int64_t> armed_for_ms_{0};  // when the timer fires; 0: not armed
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  boost::asio::steady_timer timer_;
 };
 
 }  // namespace sealhook::delivery

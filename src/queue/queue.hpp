@@ -10,6 +10,7 @@
 //  - Every leased delivery comes back exactly once through complete() or retry().
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,6 +59,9 @@ class Queue {
   // the earliest scheduled time) or `max_wait` passes or close() is called.
   virtual void wait(std::chrono::milliseconds max_wait) = 0;
   virtual void close() = 0;  // wakes waiters; push() fails afterwards
+  // Called (outside any queue lock, on the pushing thread) after a push made work available,
+  // so an in-process dispatcher can start it at once instead of polling. Set before use.
+  virtual void set_ready_listener(std::function<void()> listener) = 0;
   virtual QueueStats stats() const = 0;
   virtual Status ping() = 0;
 };

@@ -71,6 +71,7 @@ Status MemoryQueue::push(std::vector<QueuedDelivery>&& batch) {
     activate(s, lane.ready.back().endpoint_id, lane);
   }
   signal();
+  if (listener_) listener_();
   return {};
 }
 

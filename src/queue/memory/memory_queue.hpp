@@ -27,6 +27,7 @@ class MemoryQueue final : public Queue {
   void close() override;
   QueueStats stats() const override;
   Status ping() override { return {}; }
+  void set_ready_listener(std::function<void()> listener) override { listener_ = std::move(listener); }
 
  private:
   struct Lane {
@@ -64,6 +65,7 @@ class MemoryQueue final : public Queue {
 
   QueueOptions options_;
   const Clock& clock_;
+  std::function<void()> listener_;
   std::array<Shard, kShards> shards_;
   std::atomic<size_t> size_{0};
   std::atomic<size_t> leased_{0};
