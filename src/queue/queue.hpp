@@ -42,7 +42,7 @@ struct QueueStats {
 
 struct QueueOptions {
   size_t capacity = 100'000;
-  int max_inflight_per_endpoint = 16;
+  int max_inflight_per_endpoint = 64;
 };
 
 class Queue {

@@ -64,10 +64,10 @@ CREATE TABLE deliveries (
   updated_at_ms      INTEGER NOT NULL,
   next_attempt_at_ms INTEGER NOT NULL,
   last_error         TEXT NOT NULL
-);
+) WITHOUT ROWID;  -- clustered on id: one B-tree less to write per delivery
 CREATE INDEX deliveries_by_tenant ON deliveries (tenant_id, id DESC);
 CREATE INDEX deliveries_by_tenant_status ON deliveries (tenant_id, status, id DESC);
-CREATE INDEX deliveries_by_status ON deliveries (status);
+-- (No index on status alone: the DLQ size is the row count of dead_letters.)
 
 CREATE TABLE attempts (
   delivery_id TEXT NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
@@ -77,7 +77,7 @@ CREATE TABLE attempts (
   status_code INTEGER NOT NULL,  -- 0 when no HTTP answer
   error       TEXT NOT NULL,
   PRIMARY KEY (delivery_id, number)
-);
+) WITHOUT ROWID;
 
 -- The ciphertext of a dead delivery, kept so it can be replayed.
 CREATE TABLE dead_letters (
