@@ -66,7 +66,10 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   boost::asio::io_context io;
   auto sender = delivery::make_http_sender(
       io,
-      delivery::SenderOptions{c.allow_private_networks, c.max_response_bytes, 32, "sealhook/0.1"});
+      // Keep as many idle connections per origin as attempts may run at once against it, so a
+      // busy endpoint never churns connections.
+      delivery::SenderOptions{c.allow_private_networks, c.max_response_bytes,
+                              static_cast<size_t>(c.max_inflight_per_endpoint), "sealhook/0.1"});
   delivery::RetryPolicy policy({c.retry_base_ms, c.retry_max_delay_ms, c.retry_jitter},
                                delivery::system_uniform01());
   delivery::Dispatcher dispatcher(
