@@ -1,0 +1,172 @@
+// The dispatcher with real parts around it (memory queue, SQLite journal, retry policy) and a
+// scripted Sender in place of the network, so every retry time is exact (ManualClock).
+#include "delivery/dispatcher.hpp"
+
+#include <gtest/gtest.h>
+
+#include "queue/memory/memory_queue.hpp"
+
+namespace sealhook::delivery {
+namespace {
+
+class ScriptedSender final : public Sender {
+ public:
+  void send(SendRequest request, std::function<void(SendResult)> done) override {
+    sent.push_back(std::move(request));
+    pending.push_back(std::move(done));
+  }
+  // Answers the oldest unanswered request.
+  void answer(int status, std::optional<std::string> retry_after = std::nullopt) {
+    auto done = std::move(pending.front());
+    pending.erase(pending.begin());
+    done(SendResult{status, "", std::move(retry_after), std::chrono::milliseconds(3)});
+  }
+  std::vector<SendRequest> sent;
+  std::vector<std::function<void(SendResult)>> pending;
+};
+
+std::string header(const SendRequest& r, std::string_view name) {
+  for (const auto& [k, v] : r.headers)
+    if (k == name) return v;
+  return "";
+}
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store = std::move(make_store("sqlite::memory:").value());
+    ASSERT_TRUE(store->insert_tenant(Tenant{"tn_1", "t", 1}, ApiKey{"ak_1", "tn_1", "h", 1}).ok());
+    add_endpoint("ep_1", Ordering::kUnordered, 3);
+    journal = std::make_unique<Journal>(*store);
+    dispatcher =
+        std::make_unique<Dispatcher>(queue, sender, registry, *journal, policy, clock, io,
+                                     DispatcherOptions{64, std::chrono::milliseconds(1000), 3});
+    dispatcher->start();
+  }
+
+  void add_endpoint(const std::string& id, Ordering ordering, int max_attempts) {
+    Endpoint e;
+    e.id = id;
+    e.tenant_id = "tn_1";
+    e.url = "http://192.0.2.1/hook";
+    e.ordering = ordering;
+    e.max_attempts = max_attempts;
+    auto secret = crypto::SigningSecret::generate();
+    e.secret = secret.to_string();
+    ASSERT_TRUE(
+        registry
+            .update([&](Snapshot& s) {
+              s.endpoints[id] = std::make_shared<const EndpointView>(EndpointView{e, secret});
+              return Status{};
+            })
+            .ok());
+  }
+
+  void publish(const std::string& id, const std::string& endpoint, bool ordered = false) {
+    QueuedDelivery d;
+    d.id = id;
+    d.tenant_id = "tn_1";
+    d.endpoint_id = endpoint;
+    d.event_id = "evt_" + id;
+    d.event_type = "a";
+    d.body = std::make_shared<const std::string>("jwe-" + id);
+    d.ordered = ordered;
+    d.not_before_ms = d.published_at_ms = clock.now_ms();
+    ASSERT_TRUE(queue.push({d}).ok());  // the ready listener pumps
+  }
+
+  DeliveryRecord record(const std::string& id) {
+    journal->flush();
+    return store->get_delivery("tn_1", id).value().value();
+  }
+
+  ManualClock clock{1'700'000'000'000};
+  MemoryQueue queue{QueueOptions{1000, 64}, clock};
+  ScriptedSender sender;
+  Registry registry;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Journal> journal;
+  RetryPolicy policy{{.base_ms = 1000, .max_delay_ms = 60'000, .jitter = 0.2}, [] { return 0.0; }};
+  boost::asio::io_context io;  // never run: the tests pump by hand
+  std::unique_ptr<Dispatcher> dispatcher;
+};
+
+TEST_F(DispatcherTest, RetriesAtTheExactBackoffThenDelivers) {
+  publish("msg_a", "ep_1");
+  ASSERT_EQ(sender.sent.size(), 1u);
+  EXPECT_EQ(*sender.sent[0].body, "jwe-msg_a");
+  sender.answer(500);
+  clock.advance_ms(999);
+  dispatcher->pump();
+  EXPECT_EQ(sender.sent.size(), 1u);  // 1 s backoff not over yet
+  clock.advance_ms(1);
+  dispatcher->pump();
+  ASSERT_EQ(sender.sent.size(), 2u);
+  EXPECT_EQ(header(sender.sent[1], "webhook-id"), "msg_a");  // same id on every retry
+  sender.answer(200);
+  auto rec = record("msg_a");
+  EXPECT_EQ(rec.status, DeliveryStatus::kDelivered);
+  EXPECT_EQ(rec.attempts, 2);
+  auto attempts = store->get_attempts("msg_a").value();
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0].status_code, 500);
+  EXPECT_EQ(attempts[1].status_code, 200);
+  EXPECT_EQ(dispatcher->inflight(), 0u);
+  EXPECT_EQ(queue.stats().depth, 0u);
+}
+
+TEST_F(DispatcherTest, DeadLettersAfterMaxAttemptsKeepingTheCiphertext) {
+  publish("msg_b", "ep_1");
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(sender.sent.size(), static_cast<size_t>(i + 1));
+    sender.answer(503);
+    clock.advance_ms(60'000);
+    dispatcher->pump();
+  }
+  EXPECT_EQ(sender.sent.size(), 3u);
+  EXPECT_EQ(record("msg_b").status, DeliveryStatus::kDead);
+  auto letter = store->get_dead_letter("tn_1", "msg_b").value();
+  ASSERT_TRUE(letter.has_value());
+  EXPECT_EQ(letter->body, "jwe-msg_b");
+}
+
+TEST_F(DispatcherTest, HonoursRetryAfter) {
+  publish("msg_c", "ep_1");
+  sender.answer(429, "30");
+  clock.advance_ms(29'999);
+  dispatcher->pump();
+  EXPECT_EQ(sender.sent.size(), 1u);
+  clock.advance_ms(1);
+  dispatcher->pump();
+  EXPECT_EQ(sender.sent.size(), 2u);
+}
+
+TEST_F(DispatcherTest, OrderedEndpointWaitsForItsHead) {
+  add_endpoint("ep_o", Ordering::kOrdered, 5);
+  publish("msg_1", "ep_o", true);
+  publish("msg_2", "ep_o", true);
+  publish("msg_x", "ep_1");  // another endpoint is not held up
+  ASSERT_EQ(sender.sent.size(), 2u);
+  EXPECT_EQ(header(sender.sent[0], "webhook-id"), "msg_1");
+  EXPECT_EQ(header(sender.sent[1], "webhook-id"), "msg_x");
+  sender.answer(500);  // msg_1 fails
+  sender.answer(200);  // msg_x delivered
+  clock.advance_ms(1000);
+  dispatcher->pump();
+  ASSERT_EQ(sender.sent.size(), 3u);
+  EXPECT_EQ(header(sender.sent[2], "webhook-id"), "msg_1");  // the head again, not msg_2
+  sender.answer(200);
+  ASSERT_EQ(sender.sent.size(), 4u);  // completion pumped the next one
+  EXPECT_EQ(header(sender.sent[3], "webhook-id"), "msg_2");
+}
+
+TEST_F(DispatcherTest, DeletedEndpointDeadLettersWithoutSending) {
+  publish("msg_d", "ep_gone");
+  EXPECT_TRUE(sender.sent.empty());
+  auto rec = record("msg_d");
+  EXPECT_EQ(rec.status, DeliveryStatus::kDead);
+  EXPECT_EQ(rec.last_error, "endpoint deleted");
+}
+
+}  // namespace
+}  // namespace sealhook::delivery
