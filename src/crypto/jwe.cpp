@@ -39,9 +39,9 @@ int ecdh_kek_bytes(std::string_view alg) {
   return -1;
 }
 
-// ECDH-ES+A256KW to `key`: a fresh ephemeral key on its curve, Z, Concat KDF, AES key wrap.
-Status ecdh_wrap(const PublicKey& key, std::string_view cek, std::string& header_b64,
-                 std::string& encrypted_key) {
+// A fresh ephemeral key on the curve of `key`. EC keys are generated with the tenant key as
+// the template, so the curve's group is not rebuilt per seal.
+UniquePkey ephemeral_key(const PublicKey& key) {
   UniquePkey eph;
   if (key.type() == KeyType::kX25519) {  // 32 random bytes are an X25519 private key
     unsigned char secret[32];
@@ -49,16 +49,51 @@ Status ecdh_wrap(const PublicKey& key, std::string_view cek, std::string& header
       eph.reset(EVP_PKEY_new_raw_private_key_ex(nullptr, "X25519", nullptr, secret, 32));
     }
     OPENSSL_cleanse(secret, sizeof secret);
-  } else {
-    eph.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", key.curve().c_str()));
+    return eph;
   }
+  PkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  EVP_PKEY* raw = nullptr;
+  if (ctx && EVP_PKEY_keygen_init(ctx.get()) == 1 && EVP_PKEY_keygen(ctx.get(), &raw) == 1)
+    eph.reset(raw);
+  return eph;
+}
+
+// The "epk" header member: the compact public JWK of `eph`, members in RFC 7638 order, read
+// straight from the encoded public key (X25519: 32 bytes; EC: 0x04 || X || Y).
+Result<std::string> epk_json(EVP_PKEY* eph, const PublicKey& key) {
+  unsigned char pub[1 + 2 * 66];
+  size_t len = 0;
+  if (EVP_PKEY_get_octet_string_param(eph, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof pub, &len) != 1)
+    return internal_error("could not export the ephemeral key");
+  auto bytes = [&](size_t from, size_t n) {
+    return std::string_view(reinterpret_cast<const char*>(pub) + from, n);
+  };
+  std::string out = R"({"crv":")" + key.curve();
+  if (key.type() == KeyType::kX25519) {
+    if (len != 32) return internal_error("unexpected X25519 public key size");
+    out += R"(","kty":"OKP","x":")";
+    b64url_append(out, bytes(0, 32));
+  } else {
+    if (len < 3 || pub[0] != 0x04 || len % 2 != 1)
+      return internal_error("unexpected EC public key encoding");
+    size_t field = (len - 1) / 2;
+    out += R"(","kty":"EC","x":")";
+    b64url_append(out, bytes(1, field));
+    out += R"(","y":")";
+    b64url_append(out, bytes(1 + field, field));
+  }
+  out += "\"}";
+  return out;
+}
+
+// ECDH-ES+A256KW to `key`: a fresh ephemeral key on its curve, Z, Concat KDF, AES key wrap.
+Status ecdh_wrap(const PublicKey& key, std::string_view cek, std::string& header_b64,
+                 std::string& encrypted_key) {
+  UniquePkey eph = ephemeral_key(key);
   if (!eph) return internal_error("could not generate an ephemeral key");
-  auto info = classify(eph.get());
-  if (!info) return info.error();
-  auto epk = pkey_to_jwk(eph.get(), *info, false);
+  auto epk = epk_json(eph.get(), key);
   if (!epk) return epk.error();
-  auto epk_json = thumbprint_input(*epk);  // {"crv","kty","x"[,"y"]}: a compact public JWK
-  if (!epk_json) return epk_json.error();
+  const std::string* epk_json = &epk.value();
   std::optional<std::string> z = ecdh(eph.get(), key.get(), false);  // validated at import
   if (!z) return internal_error("key agreement failed");
   Wipe wipe_z(*z);

@@ -31,7 +31,8 @@ class ThirdPartyReceiver:
             return [json.loads(l) for l in self.proc.out_lines if '"webhook_id"' in l]
 
 
-@pytest.mark.parametrize("kind,alg", [("rsa", "RSA-OAEP-256"), ("x25519", "ECDH-ES+A256KW")])
+@pytest.mark.parametrize("kind,alg", [("rsa", "RSA-OAEP-256"), ("x25519", "ECDH-ES+A256KW"),
+                                      ("p256", "ECDH-ES+A256KW")])
 def test_third_party_libraries_verify_and_decrypt_real_deliveries(start_server, keygen, tmp_path, kind, alg):
     srv = start_server()
     keys = keygen(f"interop-{kind}", kind)
