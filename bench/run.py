@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """End-to-end benchmark of `sealhook serve` (release build, memory queue, SQLite in a temp dir).
 
-  bench/run [--scenario one|fifty|fanout1000|dead|all[,...]] [--payload-bytes 1024[,...]]
-            [--key-type rsa|rsa4096|x25519[,...]] [--events N] [--connections C] [--rate R]
-            [--runs K] [--decrypting-sink]
+  bench/run [--scenario one|fifty|fanout1000|dead|endpoints|backlog|all[,...]]
+            [--payload-bytes 1024[,...]] [--key-type rsa|rsa4096|x25519[,...]] [--events N]
+            [--connections C] [--rate R] [--runs K] [--decrypting-sink]
+            [--endpoints 1,100,10000] [--backlog 1000,1000000]
 
 For every combination of scenario x payload x key it starts a fresh `serve`, onboards tenants,
 keys, subscriptions and endpoints through the HTTP API, points the endpoints at a sink, publishes
@@ -16,6 +17,11 @@ and then their median. See bench/README.md.
 
 The sink is `sealhook-bench sink` (acknowledges without decrypting) or, with --decrypting-sink,
 `sealhook receive` (verifies the signature and decrypts, one JSON line per event on stdout).
+
+Two sweeps measure how the cost grows with the work: `endpoints` (1 tenant with N endpoints, each
+event delivered to exactly one of them: same deliveries/s expected for every N) and `backlog`
+(B deliveries queued behind a paused sink: serve's RSS per queued delivery, then deliveries/s
+while draining them).
 """
 import argparse
 import concurrent.futures
@@ -45,6 +51,8 @@ SCENARIOS = {
     "fanout1000": (1000, 1, False, 100),
     "dead": (1, 1, True, 20000),
 }
+# sweeps: scenario -> default events (endpoints; backlog publishes B events per configuration)
+SWEEPS = {"endpoints": 20000, "backlog": None}
 KEYS = {"rsa": ["--type", "rsa", "--bits", "2048"], "rsa2048": ["--type", "rsa", "--bits", "2048"],
         "rsa4096": ["--type", "rsa", "--bits", "4096"], "x25519": ["--type", "x25519"]}
 
@@ -80,6 +88,14 @@ def proc_threads_cpu(pid):
 def proc_hwm_mib(pid):
     with open(f"/proc/{pid}/status") as f:
         return int(re.search(r"VmHWM:\s*(\d+)", f.read()).group(1)) / 1024
+
+
+def proc_mem_kib(pid):
+    """VmRSS and VmHWM of a process, in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        text = f.read()
+    return (int(re.search(r"VmRSS:\s*(\d+)", text).group(1)),
+            int(re.search(r"VmHWM:\s*(\d+)", text).group(1)))
 
 
 def machine_ticks():
@@ -187,6 +203,16 @@ class FastSink:
     def reset(self):
         self.http.delete(f"http://127.0.0.1:{self.port}/stats").raise_for_status()
 
+    def pause(self):
+        """From now on the sink holds every delivery unanswered (until resume)."""
+        self.http.post(f"http://127.0.0.1:{self.port}/pause").raise_for_status()
+
+    def resume(self):
+        """Answers the held deliveries and stops holding; returns how many were held."""
+        r = self.http.post(f"http://127.0.0.1:{self.port}/resume")
+        r.raise_for_status()
+        return r.json()["released"]
+
 
 class DecryptingSink:
     """`sealhook receive`: verifies, decrypts, prints one JSON line per new event; a reader
@@ -271,6 +297,21 @@ def onboard_tenant(base, i, public_jwk, urls):
     return {"id": t["id"], "key": key, "secrets": secrets}
 
 
+def create_endpoints_native(tool, base, key, n, url_template, types_template, connections=8):
+    """n endpoints of one tenant through POST /v1/endpoints, sent by `sealhook-bench load` over
+    keep-alive connections ({k} = 0..n-1 in both templates); much faster than Python for
+    thousands. The secrets are not kept (the fast sink checks no signature)."""
+    body = json.dumps({"url": url_template, "event_types": [types_template]})
+    out = subprocess.run([tool, "load", "--url", base + "/v1/endpoints", "--token", key,
+                          "--connections", str(connections), "--events", str(n),
+                          "--body-template", body, "--expect-status", "201"],
+                         capture_output=True, text=True)
+    lines = out.stdout.strip().splitlines()
+    summary = json.loads(lines[-1]) if lines else {}
+    if summary.get("accepted") != n:
+        raise RuntimeError(f"creating {n} endpoints: {summary or out.stderr[-2000:]}")
+
+
 def map_events(base, tenants):
     """webhook-id -> event_id for every delivery of these tenants (GET /v1/deliveries pages)."""
 
@@ -309,11 +350,16 @@ def run_wrk(sink_port, seconds, tmp, body_bytes=1024):
     return float(m.group(1))
 
 
-def run_load(a, tool, serve, tmp, events, payload_bytes):
+def run_load(a, tool, serve, tmp, events, payload_bytes, types_rr=0, records=True):
+    """Runs `sealhook-bench load`; returns its summary (plus its CPU) and, with records,
+    event_id -> wall-clock ns of its 202. types_rr > 0: event k has type bench.e<k % types_rr>."""
     out = f"{tmp}/load.txt"
     args = [tool, "load", "--url", serve.base + "/v1/events", "--token", ADMIN,
             "--connections", str(a.connections), "--events", str(events),
-            "--payload-bytes", str(payload_bytes), "--type", "bench.event", "--out", out]
+            "--payload-bytes", str(payload_bytes)]
+    args += ["--types-round-robin", str(types_rr)] if types_rr else ["--type", "bench.event"]
+    if records:
+        args += ["--out", out]
     if a.rate:
         args += ["--rate", str(a.rate)]
     p = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
@@ -323,6 +369,8 @@ def run_load(a, tool, serve, tmp, events, payload_bytes):
     summary = json.loads(stdout.strip().splitlines()[-1])
     summary["cpu_s"] = round(ru.ru_utime + ru.ru_stime, 2)
     published = {}
+    if not records:
+        return summary, published
     with open(out) as f:
         for line in f:
             eid, answer_ns, _lat, code = line.split()
@@ -331,13 +379,27 @@ def run_load(a, tool, serve, tmp, events, payload_bytes):
     return summary, published
 
 
+def shape(a, scenario, param):
+    """What one case onboards and publishes: tenants, live endpoints per tenant, whether a dead
+    endpoint is added, events, round-robin event types (endpoint j of the endpoints scenario
+    takes only bench.e<j>), deliveries per accepted event, serve flags."""
+    if scenario == "endpoints":
+        n = param  # 1 tenant, n endpoints, endpoint j takes only bench.e<j>: 1 delivery per event
+        return {"tenants": 1, "eps": n, "dead": False, "events": a.events or SWEEPS["endpoints"],
+                "types_rr": n, "per_event": 1,
+                "serve": ["--max-endpoints-per-tenant", str(n)]}
+    tenants_n, eps_n, dead, default_events = SCENARIOS[scenario]
+    return {"tenants": tenants_n, "eps": eps_n, "dead": dead, "events": a.events or default_events,
+            "types_rr": 0, "per_event": tenants_n * eps_n, "serve": []}
+
+
 def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
     """Fresh serve, onboarding, load, wait, collect. Returns the summary dict."""
-    scenario, payload_bytes, key_type = case
-    tenants_n, eps_n, _, default_events = SCENARIOS[scenario]
-    events = a.events or default_events
+    scenario, payload_bytes, key_type, param = case
+    sh = shape(a, scenario, param)
+    tenants_n, eps_n, events = sh["tenants"], sh["eps"], sh["events"]
     run_dir = tempfile.mkdtemp(prefix="run-", dir=tmp)
-    extra = list(a.serve_arg)
+    extra = sh["serve"] + list(a.serve_arg)
     if a.attempt_timeout_ms or scenario == "dead":
         extra += ["--attempt-timeout-ms", str(a.attempt_timeout_ms or 2000)]
     serve = Serve(a.binary, run_dir, extra)
@@ -349,14 +411,20 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
             live_urls = [f"http://127.0.0.1:{rport}/hook/{j}" for j in range(eps_n)]
         else:
             live_urls = [fast_sink.url(j) for j in range(eps_n)]
-        t0 = time.monotonic()
-        with concurrent.futures.ThreadPoolExecutor(8 if tenants_n > 1 else 1) as ex:
-            tenants = list(ex.map(lambda i: onboard_tenant(serve.base, i, public_jwk, live_urls),
-                                  range(tenants_n)))
+        t0, onboarding_cpu0 = time.monotonic(), proc_cpu_s(serve.proc.pid)
+        if scenario == "endpoints":  # 1 tenant; its endpoints sent by the native tool
+            tenants = [onboard_tenant(serve.base, 0, public_jwk, [])]
+            create_endpoints_native(tool, serve.base, tenants[0]["key"], eps_n,
+                                    fast_sink.url("{k}"), "bench.e{k}")
+        else:
+            with concurrent.futures.ThreadPoolExecutor(8 if tenants_n > 1 else 1) as ex:
+                tenants = list(ex.map(lambda i: onboard_tenant(serve.base, i, public_jwk, live_urls),
+                                      range(tenants_n)))
         if with_dead:
             call("POST", serve.base + "/v1/endpoints", tenants[0]["key"],
                  {"url": f"http://127.0.0.1:{fast_sink.hang_port}/hook/dead"})
         onboarding_s = time.monotonic() - t0
+        onboarding_serve_cpu_s = proc_cpu_s(serve.proc.pid) - onboarding_cpu0
         if a.decrypting_sink:
             dec = DecryptingSink(a.binary, run_dir, rport, f"{key_dir}/private.jwk",
                                  [s for t in tenants for s in t["secrets"]], a.sink_threads)
@@ -369,16 +437,18 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
         perf = None
         if a.perf:
             perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(serve.proc.pid),
-                                     "-o", f"{a.perf}.{scenario}{'-dead' if with_dead else ''}"],
+                                     "-o", f"{a.perf}.{scenario}{'' if param is None else '-' + str(param)}"
+                                           f"{'-dead' if with_dead else ''}"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)
         cpu0, threads0 = proc_cpu_s(serve.proc.pid), proc_threads_cpu(serve.proc.pid)
         sink_cpu0 = proc_cpu_s(sink.proc.pid)
         mt0 = machine_ticks()
-        log(f"{scenario} {payload_bytes} B {key_type}{' +dead' if with_dead else ''}: "
-            f"onboarded {tenants_n} tenant(s) in {onboarding_s:.1f} s; publishing {events} events")
-        load, published = run_load(a, tool, serve, run_dir, events, payload_bytes)
-        expected = load["accepted"] * tenants_n * eps_n
+        log(f"{scenario}{'' if param is None else ' ' + str(param)} {payload_bytes} B {key_type}"
+            f"{' +dead' if with_dead else ''}: onboarded {tenants_n} tenant(s) x {eps_n} endpoint(s) "
+            f"in {onboarding_s:.1f} s; publishing {events} events")
+        load, published = run_load(a, tool, serve, run_dir, events, payload_bytes, sh["types_rr"])
+        expected = load["accepted"] * sh["per_event"]
 
         # Wait until the sink has every live delivery, or nothing arrived for --settle-s.
         last_count, last_change = -1, time.monotonic()
@@ -421,6 +491,8 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
         serve_cpu = cpu1 - cpu0
         return {
             "scenario": (f"dead:{'with' if with_dead else 'without'}" if scenario == "dead" else scenario),
+            **({"endpoints": eps_n, "event_types_round_robin": sh["types_rr"]}
+               if scenario == "endpoints" else {}),
             "tenants": tenants_n, "endpoints_per_tenant": eps_n + (1 if with_dead else 0),
             "payload_bytes": payload_bytes, "key": key_type,
             "sink": "decrypting" if dec else "fast",
@@ -443,6 +515,7 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
             # (a concurrent build skews every figure) plus this script.
             "other_cpu_s": round(busy_cpu_s - serve_cpu - load["cpu_s"] - (sink_cpu1 - sink_cpu0), 2),
             "window_s": round(window_s, 3), "onboarding_s": round(onboarding_s, 2),
+            "onboarding_serve_cpu_s": round(onboarding_serve_cpu_s, 2),
             "serve_metrics": {k: metrics.get(k) for k in ("attempts_total", "deliveries_total_delivered",
                                                           "deliveries_total_retried",
                                                           "deliveries_total_dead", "queue_depth")},
@@ -457,13 +530,178 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
             shutil.rmtree(run_dir, ignore_errors=True)
 
 
+def wait_serve_idle(pid, limit_s, busy_s=0.05, step_s=0.5):
+    """Waits (up to limit_s) for a step_s interval in which serve uses < busy_s CPU seconds
+    (its write-behind journal has caught up); returns the time waited."""
+    t0 = time.monotonic()
+    c0 = proc_cpu_s(pid)
+    while time.monotonic() - t0 < limit_s:
+        time.sleep(step_s)
+        c1 = proc_cpu_s(pid)
+        if c1 - c0 < busy_s:
+            break
+        c0 = c1
+    return time.monotonic() - t0
+
+
+def measure_backlog(a, case, tmp, key_dir, tool, fast_sink):
+    """1 tenant x 1 endpoint on the fast sink, paused: publish B events, wait until serve's
+    queue holds all B deliveries, read serve's RSS; resume the sink and time the drain."""
+    scenario, payload_bytes, key_type, backlog = case
+    run_dir = tempfile.mkdtemp(prefix="run-", dir=tmp)
+    # The held attempts must not time out while the backlog builds up (publishing 1M events takes
+    # minutes): the longest attempt deadline serve accepts, unless --attempt-timeout-ms says
+    # otherwise. The harness's --queue-capacity (10M) already exceeds any sensible B.
+    extra = ["--queue-capacity", str(max(10_000_000, backlog + 10_000)),
+             "--attempt-timeout-ms", str(a.attempt_timeout_ms or 600_000)] + list(a.serve_arg)
+    serve = Serve(a.binary, run_dir, extra)
+    pid = serve.proc.pid
+    try:
+        public_jwk = json.load(open(f"{key_dir}/public.jwk"))
+        t0 = time.monotonic()
+        onboard_tenant(serve.base, 0, public_jwk, [fast_sink.url(0)])
+        onboarding_s = time.monotonic() - t0
+        fast_sink.reset()
+        fast_sink.pause()
+        wait_serve_idle(pid, 5)
+        rss0, _ = proc_mem_kib(pid)
+        if a.wait_quiet:
+            wait_quiet(a.wait_quiet)
+        log(f"backlog {backlog} {payload_bytes} B {key_type}: sink paused, RSS {rss0 / 1024:.1f} MiB; "
+            f"publishing {backlog} events")
+        pub_cpu0 = proc_cpu_s(pid)
+        load, _ = run_load(a, tool, serve, run_dir, backlog, payload_bytes, records=False)
+        accepted = load["accepted"]
+        if load["non_202"] or load["transport_errors"]:
+            log(f"publish: {load['non_202']} non-202, {load['transport_errors']} transport errors: "
+                f"{load.get('first_error')}")
+
+        # Wait until every accepted event's delivery is in serve's queue (depth counts waiting,
+        # scheduled and leased deliveries), then until serve is idle (journal caught up).
+        t_pub_end = time.monotonic()
+        depth, last_depth, last_change = 0, -1, time.monotonic()
+        while True:
+            depth = int(serve.metrics().get("queue_depth", 0))
+            if depth >= accepted:
+                break
+            if depth != last_depth:
+                last_depth, last_change = depth, time.monotonic()
+            elif time.monotonic() - last_change > a.settle_s:
+                log(f"gave up waiting: queue depth {depth} of {accepted}")
+                break
+            time.sleep(0.1)
+        settle_s = wait_serve_idle(pid, 60)
+        backlog_wait_s = time.monotonic() - t_pub_end
+        publish_serve_cpu_s = proc_cpu_s(pid) - pub_cpu0
+        rss1, hwm1 = proc_mem_kib(pid)
+        held = fast_sink.stats()["held"]
+        log(f"backlog {backlog}: queue depth {depth}, {held} held at the sink, "
+            f"RSS {rss1 / 1024:.1f} MiB (peak {hwm1 / 1024:.1f}); resuming the sink")
+
+        if a.wait_quiet:
+            wait_quiet(a.wait_quiet)
+        perf = None
+        if a.perf:
+            perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(pid),
+                                     "-o", f"{a.perf}.backlog-{backlog}"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
+        cpu0, threads0 = proc_cpu_s(pid), proc_threads_cpu(pid)
+        sink_cpu0 = proc_cpu_s(fast_sink.proc.pid)
+        mt0 = machine_ticks()
+        resume_ns = time.time_ns()
+        fast_sink.resume()
+
+        # Wait until the sink has every delivery and serve's queue is empty.
+        last_count, last_change = -1, time.monotonic()
+        while True:
+            n = fast_sink.count()
+            if n >= accepted:
+                break
+            if n != last_count:
+                last_count, last_change = n, time.monotonic()
+            elif time.monotonic() - last_change > a.settle_s:
+                log(f"gave up waiting: {n} of {accepted} deliveries arrived")
+                break
+            time.sleep(0.02)
+        deadline = time.monotonic() + 10
+        while int(serve.metrics().get("queue_depth", 0)) > 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        cpu1, threads1 = proc_cpu_s(pid), proc_threads_cpu(pid)
+        sink_cpu1 = proc_cpu_s(fast_sink.proc.pid)
+        mt1 = machine_ticks()
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait()
+        rss2, hwm2 = proc_mem_kib(pid)
+        metrics = serve.metrics()
+        st = fast_sink.stats()
+        delivered = st["count"]
+        drain_s = max(1e-9, (st["last_ns"] - resume_ns) / 1e9) if delivered else None
+        busy = 1 - (mt1[1] - mt0[1]) / max(1, mt1[0] - mt0[0])
+        busy_cpu_s = ((mt1[0] - mt0[0]) - (mt1[1] - mt0[1])) / CLK_TCK
+        threads = sorted(((round(c - threads0.get(t, (n, 0))[1], 2), n) for t, (n, c) in threads1.items()),
+                         reverse=True)
+        serve_cpu = cpu1 - cpu0
+        sink_cpu = sink_cpu1 - sink_cpu0
+        return {
+            "scenario": "backlog", "backlog": backlog,
+            "tenants": 1, "endpoints_per_tenant": 1,
+            "payload_bytes": payload_bytes, "key": key_type, "sink": "fast",
+            "events": backlog, "connections": load["connections"], "rate": a.rate or None,
+            "accepted": accepted, "non_202": load["non_202"] + load["transport_errors"],
+            "events_per_s_accepted": round(load["accepted_per_s"], 1),
+            "publish_ms": {k: load["publish_ms"][k] for k in ("p50", "p99")},
+            "publish_s": round(load["elapsed_s"], 2),
+            "publish_serve_cpu_s": round(publish_serve_cpu_s, 2),
+            "queue_depth_at_backlog": depth, "held_at_sink": held,
+            "backlog_wait_s": round(backlog_wait_s, 2), "idle_wait_s": round(settle_s, 2),
+            "rss_mib_before_publish": round(rss0 / 1024, 1),
+            "rss_mib_at_backlog": round(rss1 / 1024, 1),
+            "hwm_mib_at_backlog": round(hwm1 / 1024, 1),
+            "rss_bytes_per_queued_delivery": round((rss1 - rss0) * 1024 / accepted) if accepted else None,
+            "expected_deliveries": accepted, "delivered": delivered,
+            "deliveries_per_s": round(delivered / drain_s, 1) if delivered else 0.0,
+            "drain_s": round(drain_s, 3) if drain_s else None,
+            "delivery_body_bytes": round(st["webhook_body_bytes"] / st["webhook_posts"])
+            if st["webhook_posts"] else None,
+            "serve_cpu_s": round(serve_cpu, 2),
+            "serve_cpu_us_per_delivery": round(serve_cpu / delivered * 1e6, 1) if delivered else None,
+            "serve_threads_cpu_s": [c for c, _ in threads if c > 0.0],
+            "serve_peak_rss_mib": round(hwm2 / 1024, 1),
+            "rss_mib_after_drain": round(rss2 / 1024, 1),
+            "machine_busy_pct": round(100 * busy, 1),
+            "load_cpu_s": load["cpu_s"], "sink_cpu_s": round(sink_cpu, 2),
+            "other_cpu_s": round(busy_cpu_s - serve_cpu - sink_cpu, 2),
+            "onboarding_s": round(onboarding_s, 2),
+            "serve_metrics": {k: metrics.get(k) for k in ("attempts_total", "deliveries_total_delivered",
+                                                          "deliveries_total_retried",
+                                                          "deliveries_total_dead", "queue_depth")},
+            **({"load_first_error": load["first_error"]} if "first_error" in load else {}),
+        }
+    finally:
+        stop(serve.proc)
+        try:
+            fast_sink.resume()  # never leave the shared sink paused (e.g. after an error)
+        except requests.RequestException:
+            pass
+        if not a.keep_tmp:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
 def one_run(a, case, tmp, key_dir, tool):
-    scenario, payload_bytes, _ = case
-    tenants_n, eps_n, dead, default_events = SCENARIOS[scenario]
-    expect = tenants_n * eps_n * (a.events or default_events)
+    scenario, payload_bytes, _, param = case
+    if scenario == "backlog":
+        expect = param
+        dead = False
+    else:
+        sh = shape(a, scenario, param)
+        expect, dead = sh["per_event"] * sh["events"], sh["dead"]
     fast_sink = FastSink(tool, tmp, a.sink_threads, expect)
     try:
-        if dead:
+        if scenario == "backlog":
+            result = ref = measure_backlog(a, case, tmp, key_dir, tool, fast_sink)
+        elif dead:
             without = measure(a, case, tmp, key_dir, False, tool, fast_sink)
             with_ = measure(a, case, tmp, key_dir, True, tool, fast_sink)
             result = {"scenario": "dead", "without_dead": without, "with_dead": with_,
@@ -495,6 +733,8 @@ def median_of(runs):
     if isinstance(first, bool) or not isinstance(first, (int, float)):
         return first
     vals = [v for v in runs if isinstance(v, (int, float))]
+    if all(v == vals[0] for v in vals):  # e.g. the configuration (endpoints, backlog): as is
+        return vals[0]
     m = statistics.median(vals)
     return round(m, 3) if isinstance(m, float) else m
 
@@ -502,12 +742,17 @@ def median_of(runs):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scenario", default="one",
-                   help="one, fifty, fanout1000, dead, or all; comma-separated for several")
+                   help="one, fifty, fanout1000, dead, endpoints, backlog, or all (= one, fifty, "
+                        "fanout1000, dead); comma-separated for several")
     p.add_argument("--payload-bytes", default="1024", help="e.g. 256,1024,65536")
     p.add_argument("--key-type", default="rsa", help="rsa (2048), rsa4096, x25519; comma-separated")
     p.add_argument("--events", type=int, default=0,
                    help="events per run (default per scenario: one 20000, fifty 1000, "
-                        "fanout1000 100, dead 10000)")
+                        "fanout1000 100, dead 20000, endpoints 20000; backlog publishes B)")
+    p.add_argument("--endpoints", default="1,100,10000",
+                   help="endpoints scenario: endpoint counts, comma-separated (one run each)")
+    p.add_argument("--backlog", default="1000,1000000",
+                   help="backlog scenario: queued deliveries B, comma-separated (one run each)")
     p.add_argument("--connections", "--concurrency", type=int, default=32, help="keep-alive publish connections")
     p.add_argument("--rate", type=float, default=0, help="events/s overall (default: as fast as possible)")
     p.add_argument("--runs", type=int, default=1, help="repeat each case and also print the medians")
@@ -534,9 +779,19 @@ def main():
     scenarios = list(SCENARIOS) if a.scenario == "all" else a.scenario.split(",")
     keys = a.key_type.split(",")
     payloads = [int(x) for x in a.payload_bytes.split(",")]
+    params = {"endpoints": [int(x) for x in a.endpoints.split(",")],
+              "backlog": [int(x) for x in a.backlog.split(",")]}
     for s in scenarios:
-        if s not in SCENARIOS:
+        if s not in SCENARIOS and s not in SWEEPS:
             p.error(f"unknown scenario {s!r}")
+        if s in SWEEPS and a.decrypting_sink:
+            p.error(f"--decrypting-sink is not supported by the {s} scenario")
+    if any(n < 1 or n > 100_000 for n in params["endpoints"]):
+        p.error("--endpoints: each count must be 1..100000 (serve's --max-endpoints-per-tenant bound)")
+    if any(b < 1 for b in params["backlog"]):
+        p.error("--backlog: each B must be at least 1")
+    if "backlog" in scenarios and a.rate:
+        log("note: --rate also paces the backlog scenario's publishing")
     for k in keys:
         if k not in KEYS:
             p.error(f"unknown key type {k!r}")
@@ -562,21 +817,20 @@ def main():
             key_dirs[k] = f"{tmp}/keys-{k}"
             subprocess.run([a.binary, "keygen", *KEYS[k], "--out", key_dirs[k]], check=True,
                            capture_output=True)
-        for s in scenarios:
-            for pb in payloads:
-                for k in keys:
-                    case = (s, pb, k)
-                    results = []
-                    for i in range(a.runs):
-                        r = one_run(a, case, tmp, key_dirs[k], a.tool)
-                        if a.runs > 1:
-                            r = {"run": i + 1, **r}
-                        results.append(r)
-                        emit(r)
-                    if a.runs > 1:
-                        med = median_of(results)
-                        med.pop("run", None)
-                        emit({"median_of": a.runs, **med})
+        cases = [(s, pb, k, param) for s in scenarios for pb in payloads for k in keys
+                 for param in params.get(s, [None])]
+        for case in cases:
+            results = []
+            for i in range(a.runs):
+                r = one_run(a, case, tmp, key_dirs[case[2]], a.tool)
+                if a.runs > 1:
+                    r = {"run": i + 1, **r}
+                results.append(r)
+                emit(r)
+            if a.runs > 1:
+                med = median_of(results)
+                med.pop("run", None)
+                emit({"median_of": a.runs, **med})
     finally:
         if not a.keep_tmp:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -37,6 +37,7 @@ struct SinkArgs {
   std::string hang_listen;  // empty: no hang listener
   std::string hang_port_file;
   size_t expect = 0;
+  bool paused = false;  // hold webhook POSTs until POST /resume
 };
 
 struct LoadArgs {
@@ -48,6 +49,10 @@ struct LoadArgs {
   std::string body_file;
   size_t payload_bytes = 1024;
   std::string type = "bench.event";
+  uint64_t types_round_robin = 0;  // > 0: event k has type type_prefix + (k % N)
+  std::string type_prefix = "bench.e";
+  std::string body_template;  // every "{k}" replaced by the request's index k (0-based)
+  int expect_status = 202;    // answers counted as accepted
   std::string tenant;
   std::string out;
   int timeout_s = 120;

@@ -3,6 +3,10 @@
 // events/s overall (open loop: event k is due at start + k/R; a connection that is free
 // waits for the next due event). Per event it records the event_id of the 202 answer, the
 // wall-clock ns when the answer arrived and the round-trip latency; it prints a JSON summary.
+// With --types-round-robin N, event k (k-th sent, 0-based) has type <prefix>(k % N), e.g.
+// bench.e0 .. bench.e{N-1}; with --body-template every "{k}" of the body is replaced by k (any
+// URL and body, e.g. POST /v1/endpoints with --expect-status 201 to onboard many endpoints).
+// Either way the body is rebuilt per request from its fixed parts.
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -39,16 +43,18 @@ struct Record {
 
 struct Shared {
   const LoadArgs& args;
-  tcp::endpoint server;
-  std::string host, target;
-  std::string body;
-  std::vector<Record> records;
+  tcp::endpoint server{};
+  std::string host{}, target{};
+  std::string body{};
+  std::vector<std::string> parts{};  // per-request body: parts[0] + v + parts[1] + v + ...
+  uint64_t modulo = 0;               // v = k % modulo (0: v = k)
+  std::vector<Record> records{};
   uint64_t next = 0;
-  steady::time_point start;
+  steady::time_point start{};
   int64_t first_send_ns = 0, last_answer_ns = 0;
   uint64_t errors = 0, reconnects = 0;
-  std::map<int, uint64_t> statuses;
-  std::string first_error_body;
+  std::map<int, uint64_t> statuses{};
+  std::string first_error_body{};
 };
 
 class Conn : public std::enable_shared_from_this<Conn> {
@@ -92,6 +98,16 @@ class Conn : public std::enable_shared_from_this<Conn> {
   }
 
   void send() {
+    if (s_.parts.size() > 1) {
+      std::string v = std::to_string(s_.modulo ? idx_ % s_.modulo : idx_);
+      std::string& b = req_.body();
+      b.assign(s_.parts[0]);
+      for (size_t i = 1; i < s_.parts.size(); ++i) {
+        b += v;
+        b += s_.parts[i];
+      }
+      req_.prepare_payload();
+    }
     sent_ = steady::now();
     if (s_.args.rate <= 0) due_ = sent_;
     if (s_.first_send_ns == 0) s_.first_send_ns = wall_ns();
@@ -121,7 +137,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
     auto& res = parser_->get();
     r.status = static_cast<int>(res.result_int());
     s_.statuses[r.status]++;
-    if (r.status == 202) {
+    if (r.status == s_.args.expect_status) {
       const std::string& b = res.body();
       static constexpr std::string_view kKey = "\"event_id\":\"";
       auto p = b.find(kKey);
@@ -193,13 +209,22 @@ bool parse_url(const std::string& url, std::string& host, std::string& port, std
   return !host.empty();
 }
 
-std::string make_body(const LoadArgs& a) {
-  boost::json::object o{{"type", a.type}};
+std::string make_body(const LoadArgs& a, const std::string& type) {
+  boost::json::object o{{"type", type}};
   // The payload serializes to exactly payload_bytes (at least 8): {"p":"xxx..."}.
   size_t fill = a.payload_bytes > 8 ? a.payload_bytes - 8 : 0;
   o["payload"] = boost::json::object{{"p", std::string(fill, 'x')}};
   if (!a.tenant.empty()) o["tenant"] = a.tenant;
   return boost::json::serialize(o);
+}
+
+std::vector<std::string> split(const std::string& text, const std::string& sep) {
+  std::vector<std::string> out;
+  size_t from = 0;
+  for (size_t at; (at = text.find(sep, from)) != std::string::npos; from = at + sep.size())
+    out.push_back(text.substr(from, at - from));
+  out.push_back(text.substr(from));
+  return out;
 }
 
 }  // namespace
@@ -218,8 +243,10 @@ int run_load(const LoadArgs& a) {
     std::cerr << "load: cannot resolve " << host << ": " << ec.message() << "\n";
     return 2;
   }
-  Shared s{a, results.begin()->endpoint(), host + ":" + port, target, {}, {}, 0, {}, 0, 0, 0, 0, {},
-           {}};
+  Shared s{.args = a,
+           .server = results.begin()->endpoint(),
+           .host = host + ":" + port,
+           .target = target};
   if (!a.body_file.empty()) {
     std::ifstream f(a.body_file, std::ios::binary);
     if (!f) {
@@ -229,8 +256,16 @@ int run_load(const LoadArgs& a) {
     std::stringstream ss;
     ss << f.rdbuf();
     s.body = ss.str();
+  } else if (!a.body_template.empty()) {
+    s.parts = split(a.body_template, "{k}");
+    s.body = a.body_template;
+  } else if (a.types_round_robin > 0) {
+    static const std::string kMarker = "@@SEALHOOK_BENCH_TYPE@@";
+    s.parts = split(make_body(a, a.type_prefix + kMarker), kMarker);
+    s.modulo = a.types_round_robin;
+    s.body = make_body(a, a.type_prefix + "0");  // the size reported in the summary
   } else {
-    s.body = make_body(a);
+    s.body = make_body(a, a.type);
   }
   s.records.resize(a.events);
 
@@ -245,7 +280,7 @@ int run_load(const LoadArgs& a) {
   std::vector<int64_t> lat, late;
   uint64_t accepted = 0;
   for (const auto& r : s.records)
-    if (r.status == 202) {
+    if (r.status == a.expect_status) {
       ++accepted;
       lat.push_back(r.latency_ns);
       late.push_back(r.late_ns);
@@ -269,10 +304,11 @@ int run_load(const LoadArgs& a) {
       s.last_answer_ns > s.first_send_ns ? s.last_answer_ns - s.first_send_ns : elapsed_ns;
   uint64_t non_202 = 0;
   for (auto [code, n] : s.statuses)
-    if (code != 202) non_202 += n;
+    if (code != a.expect_status) non_202 += n;
   std::ostringstream o;
   o << "{\"events\":" << a.events << ",\"connections\":" << conns << ",\"rate\":" << a.rate
-    << ",\"body_bytes\":" << s.body.size() << ",\"accepted\":" << accepted
+    << ",\"body_bytes\":" << s.body.size() << ",\"types_round_robin\":" << a.types_round_robin
+    << ",\"expect_status\":" << a.expect_status << ",\"accepted\":" << accepted
     << ",\"non_202\":" << non_202
     << ",\"unsent\":" << (a.events - std::min<uint64_t>(a.events, s.next))
     << ",\"transport_errors\":" << s.errors << ",\"reconnects\":" << s.reconnects

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   sink->add_option("--hang-port-file", s.hang_port_file,
                    "write the hang listener's port here (implies --hang-listen 127.0.0.1:0)");
   sink->add_option("--expect", s.expect, "expected arrivals (pre-sizes the table)");
+  sink->add_flag("--paused", s.paused,
+                 "start paused: hold every webhook POST unanswered until POST /resume");
 
   LoadArgs l;
   auto* load = app.add_subcommand("load", "publish N events over C keep-alive connections");
@@ -38,7 +40,22 @@ int main(int argc, char** argv) {
   load->add_option("--payload-bytes", l.payload_bytes, "size of the generated payload")
       ->excludes(bf)
       ->capture_default_str();
-  load->add_option("--type", l.type, "event type of the generated body")->capture_default_str();
+  auto* type =
+      load->add_option("--type", l.type, "event type of the generated body")->capture_default_str();
+  load->add_option("--types-round-robin", l.types_round_robin,
+                   "N > 0: event k (in send order) has type <--type-prefix>(k % N)")
+      ->excludes(bf)
+      ->excludes(type)
+      ->check(CLI::Range(uint64_t{1}, uint64_t{10'000'000}));
+  load->add_option("--type-prefix", l.type_prefix, "prefix of the round-robin types")
+      ->capture_default_str();
+  load->add_option("--body-template", l.body_template,
+                   "request body with every {k} replaced by the request's index (0-based), e.g. "
+                   "to create endpoints: --url .../v1/endpoints --expect-status 201")
+      ->excludes(bf)
+      ->excludes("--types-round-robin");
+  load->add_option("--expect-status", l.expect_status, "answer status counted as accepted")
+      ->capture_default_str();
   load->add_option("--tenant", l.tenant, "\"tenant\" field of the generated body");
   load->add_option("--out", l.out, "per-event records: event_id answer_ns latency_ns status");
   load->add_option("--timeout-s", l.timeout_s, "deadline of one publish")->capture_default_str();

@@ -7,13 +7,21 @@
 //   webhook-id header and the sum of their body sizes)
 //   GET    /stats?summary=1  the same without "arrivals"
 //   GET    /stats?out=/PATH  (absolute, may be percent-encoded) writes "webhook_id arrival_ns"
-//   lines to PATH, answers the summary DELETE /stats            forgets everything
+//   lines to PATH, answers the summary
+//   DELETE /stats           forgets everything
+//   POST   /pause           from now on, holds every webhook POST unanswered (keep-alive
+//                           connections stay open, the sender's attempts stay in flight)
+//   POST   /resume          answers every held POST and stops holding; {"released": N}
+// The summary also has "first_ns"/"last_ns" (earliest and latest first arrival), "paused" and
+// "held" (POSTs waiting for /resume). A held POST is recorded when it is answered, so its
+// arrival time is the moment of the resume. --paused starts the sink paused.
 // With --hang-listen / --hang-port-file it also opens a listener that accepts connections and
 // never reads from them: every delivery attempt to it times out (the dead-endpoint scenario).
 #include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
@@ -28,6 +36,7 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "common.hpp"
 #include "net/http_server.hpp"
@@ -49,17 +58,23 @@ class Recorder {
     if (webhook_id.empty()) return;
     ++webhooks_;
     webhook_bytes_ += body_bytes;
-    if (!arrivals_.emplace(std::string(webhook_id), at_ns).second) ++duplicates_;
+    if (!arrivals_.emplace(std::string(webhook_id), at_ns).second) {
+      ++duplicates_;
+      return;
+    }
+    if (first_ns_ == 0 || at_ns < first_ns_) first_ns_ = at_ns;
+    if (at_ns > last_ns_) last_ns_ = at_ns;
   }
 
-  std::string summary_json(size_t hang, int64_t written = -1) {
+  // tail: further ",\"key\":value" members of the summary.
+  std::string summary_json(const std::string& tail, int64_t written = -1) {
     std::lock_guard lock(mu_);
-    return summary_locked(hang, written);
+    return summary_locked(tail, written);
   }
 
-  std::string full_json(size_t hang) {
+  std::string full_json(const std::string& tail) {
     std::lock_guard lock(mu_);
-    std::string out = summary_locked(hang, -1);
+    std::string out = summary_locked(tail, -1);
     out.pop_back();  // '}'
     out += ",\"arrivals\":{";
     bool first = true;
@@ -88,16 +103,18 @@ class Recorder {
     std::lock_guard lock(mu_);
     arrivals_.clear();
     posts_ = duplicates_ = webhooks_ = webhook_bytes_ = 0;
+    first_ns_ = last_ns_ = 0;
   }
 
  private:
-  std::string summary_locked(size_t hang, int64_t written) const {
+  std::string summary_locked(const std::string& tail, int64_t written) const {
     std::string s = "{\"count\":" + std::to_string(arrivals_.size()) +
                     ",\"posts\":" + std::to_string(posts_) +
                     ",\"duplicates\":" + std::to_string(duplicates_) +
                     ",\"webhook_posts\":" + std::to_string(webhooks_) +
                     ",\"webhook_body_bytes\":" + std::to_string(webhook_bytes_) +
-                    ",\"hang_connections\":" + std::to_string(hang);
+                    ",\"first_ns\":" + std::to_string(first_ns_) +
+                    ",\"last_ns\":" + std::to_string(last_ns_) + tail;
     if (written >= 0) s += ",\"written\":" + std::to_string(written);
     return s + "}";
   }
@@ -105,6 +122,56 @@ class Recorder {
   std::mutex mu_;
   std::unordered_map<std::string, int64_t> arrivals_;
   uint64_t posts_ = 0, duplicates_ = 0, webhooks_ = 0, webhook_bytes_ = 0;
+  int64_t first_ns_ = 0, last_ns_ = 0;
+};
+
+// POST /pause ... POST /resume: while paused, webhook POSTs are held (their sessions park a
+// continuation here) and answered on resume.
+class Gate {
+ public:
+  explicit Gate(bool paused) : paused_(paused) {}
+
+  static bool is_control(const net::Request& req) {
+    return req.method() == http::verb::post &&
+           (req.target() == "/pause" || req.target() == "/resume");
+  }
+
+  // True when req is a webhook POST and the sink is paused: `resume` then runs at /resume
+  // (on the caller's thread: it must only post work to the session's executor).
+  bool hold(const net::Request& req, std::function<void()> resume) {
+    if (req.method() != http::verb::post || is_control(req)) return false;
+    std::lock_guard lock(mu_);
+    if (!paused_) return false;
+    held_.push_back(std::move(resume));
+    return true;
+  }
+
+  void pause() {
+    std::lock_guard lock(mu_);
+    paused_ = true;
+  }
+
+  size_t resume() {
+    std::vector<std::function<void()>> held;
+    {
+      std::lock_guard lock(mu_);
+      paused_ = false;
+      held.swap(held_);
+    }
+    for (auto& f : held) f();
+    return held.size();
+  }
+
+  std::string summary_tail() {
+    std::lock_guard lock(mu_);
+    return std::string(",\"paused\":") + (paused_ ? "true" : "false") +
+           ",\"held\":" + std::to_string(held_.size());
+  }
+
+ private:
+  std::mutex mu_;
+  bool paused_;
+  std::vector<std::function<void()>> held_;
 };
 
 // Accepts and keeps every connection, never reads: the peer's request sits unanswered.
@@ -160,7 +227,8 @@ using Handler = std::function<net::Response(net::Request&)>;
 // large deliveries are read in 64 KiB chunks: the sink must stay far from being the ceiling.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& s, const Handler& handler) : stream_(std::move(s)), handler_(handler) {
+  Session(tcp::socket&& s, const Handler& handler, Gate& gate)
+      : stream_(std::move(s)), handler_(handler), gate_(gate) {
     buffer_.reserve(256 * 1024);
   }
   void start() {
@@ -177,16 +245,22 @@ class Session : public std::enable_shared_from_this<Session> {
                      [self = shared_from_this()](boost::system::error_code ec, size_t) {
                        if (ec) return self->close();
                        self->req_ = self->parser_->release();
-                       self->res_ = self->handler_(self->req_);
-                       self->res_.version(self->req_.version());
-                       self->res_.keep_alive(self->req_.keep_alive());
-                       http::async_write(self->stream_, self->res_,
-                                         [self](boost::system::error_code wec, size_t) {
-                                           if (wec || !self->res_.keep_alive())
-                                             return self->close();
-                                           self->read();
-                                         });
+                       if (self->gate_.hold(self->req_, [self] {
+                             asio::post(self->stream_.get_executor(), [self] { self->respond(); });
+                           }))
+                         return;
+                       self->respond();
                      });
+  }
+  void respond() {
+    res_ = handler_(req_);
+    res_.version(req_.version());
+    res_.keep_alive(req_.keep_alive());
+    http::async_write(stream_, res_,
+                      [self = shared_from_this()](boost::system::error_code wec, size_t) {
+                        if (wec || !self->res_.keep_alive()) return self->close();
+                        self->read();
+                      });
   }
   void close() {
     boost::system::error_code ec;
@@ -196,6 +270,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   boost::beast::tcp_stream stream_;
   const Handler& handler_;
+  Gate& gate_;
   boost::beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   net::Request req_;
@@ -204,8 +279,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class Server {
  public:
-  Server(asio::io_context& io, Handler h)
-      : io_(io), acceptor_(asio::make_strand(io)), handler_(std::move(h)) {}
+  Server(asio::io_context& io, Gate& gate, Handler h)
+      : io_(io), acceptor_(asio::make_strand(io)), handler_(std::move(h)), gate_(gate) {}
   bool listen(const std::string& host_port) {
     auto ep = net::parse_listen_address(host_port);
     if (!ep) return false;
@@ -228,13 +303,15 @@ class Server {
     acceptor_.async_accept(asio::make_strand(io_),
                            [this](boost::system::error_code ec, tcp::socket s) {
                              if (ec == asio::error::operation_aborted) return;
-                             if (!ec) std::make_shared<Session>(std::move(s), handler_)->start();
+                             if (!ec)
+                               std::make_shared<Session>(std::move(s), handler_, gate_)->start();
                              accept();
                            });
   }
   asio::io_context& io_;
   tcp::acceptor acceptor_;
   Handler handler_;
+  Gate& gate_;
 };
 
 std::string percent_decode(std::string_view in) {
@@ -292,10 +369,23 @@ int run_sink(const SinkArgs& a) {
       return 2;
     }
   }
-  auto hang_count = [&] { return hang ? hang->connections() : size_t{0}; };
+  Gate gate(a.paused);
+  auto tail = [&] {
+    return ",\"hang_connections\":" + std::to_string(hang ? hang->connections() : size_t{0}) +
+           gate.summary_tail();
+  };
 
-  Server server(io, [&](net::Request& req) {
+  Server server(io, gate, [&](net::Request& req) {
     int64_t now = wall_ns();
+    if (Gate::is_control(req)) {
+      if (req.target() == "/pause") {
+        gate.pause();
+        return net::json_response(200, "{\"paused\":true}");
+      }
+      size_t released = gate.resume();
+      return net::json_response(200,
+                                "{\"paused\":false,\"released\":" + std::to_string(released) + "}");
+    }
     if (req.method() == http::verb::post) {
       rec.post(req["webhook-id"], req.body().size(), now);
       net::Response res{http::status::ok, req.version()};
@@ -307,18 +397,18 @@ int run_sink(const SinkArgs& a) {
     if (target.substr(0, 6) != "/stats") return net::json_response(404, "{}");
     if (req.method() == http::verb::delete_) {
       rec.reset();
-      return net::json_response(200, rec.summary_json(hang_count()));
+      return net::json_response(200, rec.summary_json(tail()));
     }
     if (auto out = query_param(target, "out"); !out.empty()) {
       if (out.front() != '/')
         return net::json_response(400, "{\"error\":\"out must be an absolute path\"}");
       int64_t n = rec.write(out);
       if (n < 0) return net::json_response(500, "{\"error\":\"cannot write " + out + "\"}");
-      return net::json_response(200, rec.summary_json(hang_count(), n));
+      return net::json_response(200, rec.summary_json(tail(), n));
     }
     if (!query_param(target, "summary").empty())
-      return net::json_response(200, rec.summary_json(hang_count()));
-    return net::json_response(200, rec.full_json(hang_count()));
+      return net::json_response(200, rec.summary_json(tail()));
+    return net::json_response(200, rec.full_json(tail()));
   });
   if (!server.listen(a.listen)) {
     std::cerr << "sink: cannot listen on " << a.listen << "\n";

@@ -55,10 +55,7 @@ class Queue {
   virtual void complete(const QueuedDelivery& d) = 0;
   // The leased delivery failed and is tried again at `d.not_before_ms` (attempts already counted).
   virtual void retry(QueuedDelivery&& d) = 0;
-  // Blocks until something may be due (a push, a retry, a completion freeing an ordered head,
-  // the earliest scheduled time) or `max_wait` passes or close() is called.
-  virtual void wait(std::chrono::milliseconds max_wait) = 0;
-  virtual void close() = 0;  // wakes waiters; push() fails afterwards
+  virtual void close() = 0;  // push() fails afterwards; leasing goes on (drain)
   // Called (outside any queue lock, on the pushing thread) after a push made work available,
   // so an in-process dispatcher can start it at once instead of polling. Set before use.
   virtual void set_ready_listener(std::function<void()> listener) = 0;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <limits>
 
 namespace sealhook {
 
@@ -70,7 +69,6 @@ Status MemoryQueue::push(std::vector<QueuedDelivery>&& batch) {
     lane.ready.push_back(std::move(d));
     activate(s, lane.ready.back().endpoint_id, lane);
   }
-  signal();
   if (listener_) listener_();
   return {};
 }
@@ -128,7 +126,6 @@ void MemoryQueue::complete(const QueuedDelivery& d) {
   }
   size_--;
   leased_--;
-  signal();
 }
 
 void MemoryQueue::retry(QueuedDelivery&& d) {
@@ -148,42 +145,9 @@ void MemoryQueue::retry(QueuedDelivery&& d) {
     finish(s, ep, lane);
   }
   leased_--;
-  signal();
 }
 
-int64_t MemoryQueue::earliest_timer_ms() {
-  int64_t best = std::numeric_limits<int64_t>::max();
-  for (auto& s : shards_) {
-    std::lock_guard lock(s.mu);
-    if (!s.timers.empty()) best = std::min(best, s.timers.front().due_ms);
-  }
-  return best;
-}
-
-void MemoryQueue::signal() {
-  signaled_.store(true);
-  if (waiters_.load() == 0) return;  // nobody sleeps: no lock, no futex wake
-  { std::lock_guard lock(wait_mu_); }
-  wait_cv_.notify_all();
-}
-
-void MemoryQueue::wait(std::chrono::milliseconds max_wait) {
-  if (signaled_.exchange(false)) return;
-  int64_t due = earliest_timer_ms();
-  int64_t now = clock_.now_ms();
-  auto wait_for = max_wait;
-  if (due != std::numeric_limits<int64_t>::max())
-    wait_for = std::min(max_wait, std::chrono::milliseconds(std::max<int64_t>(0, due - now)));
-  std::unique_lock lock(wait_mu_);
-  waiters_.fetch_add(1);
-  wait_cv_.wait_for(lock, wait_for, [&] { return signaled_.exchange(false); });
-  waiters_.fetch_sub(1);
-}
-
-void MemoryQueue::close() {
-  closed_ = true;
-  signal();
-}
+void MemoryQueue::close() { closed_ = true; }
 
 QueueStats MemoryQueue::stats() const {
   return QueueStats{size_.load(), leased_.load(), options_.capacity};

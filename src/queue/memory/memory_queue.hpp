@@ -4,7 +4,6 @@
 // retries wait in a per-shard timer heap. A crash loses what is queued (PRODUCT.md §5).
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -23,11 +22,12 @@ class MemoryQueue final : public Queue {
   std::vector<QueuedDelivery> lease(int64_t now_ms, size_t max) override;
   void complete(const QueuedDelivery& d) override;
   void retry(QueuedDelivery&& d) override;
-  void wait(std::chrono::milliseconds max_wait) override;
   void close() override;
   QueueStats stats() const override;
   Status ping() override { return {}; }
-  void set_ready_listener(std::function<void()> listener) override { listener_ = std::move(listener); }
+  void set_ready_listener(std::function<void()> listener) override {
+    listener_ = std::move(listener);
+  }
 
  private:
   struct Lane {
@@ -60,8 +60,6 @@ class MemoryQueue final : public Queue {
   bool takeable(const Lane& lane, int64_t now_ms) const;
   void lease_from(Shard& s, int64_t now_ms, size_t max, std::vector<QueuedDelivery>& out);
   void finish(Shard& s, const std::string& endpoint_id, Lane& lane);
-  int64_t earliest_timer_ms();
-  void signal();
 
   QueueOptions options_;
   const Clock& clock_;
@@ -71,12 +69,6 @@ class MemoryQueue final : public Queue {
   std::atomic<size_t> leased_{0};
   std::atomic<size_t> next_shard_{0};
   std::atomic<bool> closed_{false};
-  // Wake-ups: a signal sets `signaled_`; only when a waiter sleeps does it take the lock and
-  // notify (the seq_cst pair signaled_/waiters_ makes sure one side sees the other).
-  std::mutex wait_mu_;
-  std::condition_variable wait_cv_;
-  std::atomic<bool> signaled_{false};
-  std::atomic<int> waiters_{0};
 };
 
 }  // namespace sealhook
