@@ -60,6 +60,7 @@ Status CatalogService::load() {
       });
       std::sort(v.endpoint_ids.begin(), v.endpoint_ids.end());
       s.tenants[id] = std::make_shared<const TenantView>(std::move(v));
+      rebuild_routes(s, id);
     }
     return {};
   });
@@ -185,11 +186,12 @@ std::vector<FanoutTarget> CatalogService::fanout(
   auto consider = [&](const std::shared_ptr<const TenantView>& t) {
     if (!t->active_key() || !any_pattern_matches(t->patterns, type)) return;
     FanoutTarget target{t, {}};
-    for (auto& id : t->endpoint_ids) {
-      auto it = snap->endpoints.find(id);
-      if (it == snap->endpoints.end()) continue;
-      const auto& types = it->second->endpoint.event_types;
-      if (types.empty() || any_pattern_matches(types, type)) target.endpoints.push_back(it->second);
+    const EndpointRoutes& routes = *t->routes;
+    if (auto it = routes.by_exact_type.find(std::string(type)); it != routes.by_exact_type.end())
+      target.endpoints = it->second;
+    for (const auto& ep : routes.by_pattern) {
+      const auto& types = ep->endpoint.event_types;
+      if (types.empty() || any_pattern_matches(types, type)) target.endpoints.push_back(ep);
     }
     if (!target.endpoints.empty()) out.push_back(std::move(target));
   };

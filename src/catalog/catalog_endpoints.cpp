@@ -1,10 +1,34 @@
 // The endpoint half of CatalogService: validation, create, update, delete.
+#include <algorithm>
+
 #include "catalog/catalog.hpp"
 #include "catalog/event_types.hpp"
 #include "core/ids.hpp"
 #include "delivery/ssrf_guard.hpp"
 
 namespace sealhook {
+
+void rebuild_routes(Snapshot& s, const std::string& tenant_id) {
+  auto t = s.tenants.find(tenant_id);
+  if (t == s.tenants.end()) return;
+  auto routes = std::make_shared<EndpointRoutes>();
+  for (const auto& id : t->second->endpoint_ids) {
+    auto ep = s.endpoints.find(id);
+    if (ep == s.endpoints.end()) continue;
+    const auto& types = ep->second->endpoint.event_types;
+    bool exact = !types.empty() && std::none_of(types.begin(), types.end(), [](const auto& p) {
+      return !p.empty() && p.back() == '*';
+    });
+    if (!exact) {
+      routes->by_pattern.push_back(ep->second);
+      continue;
+    }
+    for (const auto& type : types) routes->by_exact_type[type].push_back(ep->second);
+  }
+  auto next = std::make_shared<TenantView>(*t->second);
+  next->routes = std::move(routes);
+  t->second = std::move(next);
+}
 
 Status CatalogService::validate(EndpointSpec& spec, bool creating) const {
   if (creating && !spec.url)
@@ -55,6 +79,7 @@ Result<Endpoint> CatalogService::create_endpoint(const std::string& tenant_id,
     next->endpoint_ids.push_back(e.id);
     s.tenants[tenant_id] = std::move(next);
     s.endpoints[e.id] = std::make_shared<const EndpointView>(EndpointView{e, secret});
+    rebuild_routes(s, tenant_id);
     return e;
   });
 }
@@ -80,6 +105,7 @@ Result<Endpoint> CatalogService::update_endpoint(const std::string& tenant_id,
     }
     if (auto st = store_.put_endpoint(e); !st) return st.error();
     it->second = std::make_shared<const EndpointView>(next);
+    rebuild_routes(s, tenant_id);
     return e;
   });
 }
@@ -97,6 +123,7 @@ Status CatalogService::delete_endpoint(const std::string& tenant_id,
       auto next = std::make_shared<TenantView>(**t);
       std::erase(next->endpoint_ids, endpoint_id);
       s.tenants[tenant_id] = std::move(next);
+      rebuild_routes(s, tenant_id);
     }
     return {};
   });

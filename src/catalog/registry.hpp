@@ -26,11 +26,20 @@ struct KeyView {
   std::shared_ptr<const crypto::PublicKey> key;
 };
 
+// Which of a tenant's endpoints an event type reaches, without looking at every endpoint:
+// endpoints filtering on exact types are indexed by type; the others (no filter, or a
+// wildcard) are checked one by one.
+struct EndpointRoutes {
+  std::unordered_map<std::string, std::vector<std::shared_ptr<const EndpointView>>> by_exact_type;
+  std::vector<std::shared_ptr<const EndpointView>> by_pattern;
+};
+
 struct TenantView {
   Tenant tenant;
   std::vector<KeyView> keys;              // oldest first; the newest encrypts new events
   std::vector<std::string> patterns;      // subscriptions
   std::vector<std::string> endpoint_ids;  // oldest first
+  std::shared_ptr<const EndpointRoutes> routes = std::make_shared<const EndpointRoutes>();
   const KeyView* active_key() const { return keys.empty() ? nullptr : &keys.back(); }
 };
 
@@ -39,6 +48,9 @@ struct Snapshot {
   std::unordered_map<std::string, std::shared_ptr<const EndpointView>> endpoints;
   std::unordered_map<std::string, ApiKey> api_keys;  // by SHA-256 hex of the token
 };
+
+// Rebuilds the routes of `tenant_id` in `s` from its endpoints (after any endpoint change).
+void rebuild_routes(Snapshot& s, const std::string& tenant_id);
 
 class Registry {
  public:

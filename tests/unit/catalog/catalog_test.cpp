@@ -1,0 +1,98 @@
+// The catalog service over a real SQLite store: who an event reaches (fan-out routing through
+// the per-tenant index), kept in step with endpoint changes and rebuilt the same from the store.
+#include "catalog/catalog.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "crypto/keygen.hpp"
+
+namespace sealhook {
+namespace {
+
+class CatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store = std::move(make_store("sqlite::memory:").value());
+    catalog = std::make_unique<CatalogService>(*store, registry, clock, CatalogLimits{}, true);
+    tenant = catalog->create_tenant("acme").value().first.id;
+    auto key = crypto::generate_key(crypto::KeyType::kX25519, 0).value();
+    ASSERT_TRUE(catalog->add_public_key(tenant, key.public_key().to_jwk()).ok());
+    ASSERT_TRUE(catalog->set_subscriptions(tenant, {"*"}).ok());
+  }
+
+  std::string endpoint(std::vector<std::string> types) {
+    EndpointSpec spec;
+    spec.url = "http://127.0.0.1:9/hook";
+    spec.event_types = std::move(types);
+    return catalog->create_endpoint(tenant, spec).value().id;
+  }
+
+  static std::set<std::string> reached(const CatalogService& c, std::string_view type) {
+    std::set<std::string> out;
+    for (const auto& target : c.fanout(type, std::nullopt))
+      for (const auto& ep : target.endpoints) EXPECT_TRUE(out.insert(ep->endpoint.id).second);
+    return out;
+  }
+
+  ManualClock clock;
+  Registry registry;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<CatalogService> catalog;
+  std::string tenant;
+};
+
+TEST_F(CatalogTest, FanoutRoutesByExactTypeWildcardAndNoFilter) {
+  auto exact = endpoint({"a"});
+  auto two = endpoint({"a", "b"});
+  auto wild = endpoint({"b.*"});
+  auto all = endpoint({});
+  EXPECT_EQ(reached(*catalog, "a"), (std::set<std::string>{exact, two, all}));
+  EXPECT_EQ(reached(*catalog, "b"), (std::set<std::string>{two, all}));
+  EXPECT_EQ(reached(*catalog, "b.x"), (std::set<std::string>{wild, all}));
+  EXPECT_EQ(reached(*catalog, "zzz"), (std::set<std::string>{all}));
+
+  EndpointSpec to_c;
+  to_c.event_types = std::vector<std::string>{"c"};
+  ASSERT_TRUE(catalog->update_endpoint(tenant, exact, to_c).ok());
+  ASSERT_TRUE(catalog->delete_endpoint(tenant, all).ok());
+  EXPECT_EQ(reached(*catalog, "a"), (std::set<std::string>{two}));
+  EXPECT_EQ(reached(*catalog, "c"), (std::set<std::string>{exact}));
+  EXPECT_TRUE(reached(*catalog, "zzz").empty());
+
+  // The same routes come back from the store.
+  Registry fresh;
+  CatalogService reloaded(*store, fresh, clock, CatalogLimits{}, true);
+  ASSERT_TRUE(reloaded.load().ok());
+  EXPECT_EQ(reached(reloaded, "a"), (std::set<std::string>{two}));
+  EXPECT_EQ(reached(reloaded, "b.y"), (std::set<std::string>{wild}));
+  EXPECT_EQ(reached(reloaded, "c"), (std::set<std::string>{exact}));
+}
+
+TEST_F(CatalogTest, SubscriptionsAndKeysGateTheTenant) {
+  auto ep = endpoint({});
+  ASSERT_TRUE(catalog->set_subscriptions(tenant, {"order.*"}).ok());
+  EXPECT_EQ(reached(*catalog, "order.created"), (std::set<std::string>{ep}));
+  EXPECT_TRUE(reached(*catalog, "invoice.paid").empty());
+  auto other = catalog->create_tenant("no-key").value().first.id;  // subscribed, no key
+  ASSERT_TRUE(catalog->set_subscriptions(other, {"*"}).ok());
+  EndpointSpec spec;
+  spec.url = "http://127.0.0.1:9/x";
+  ASSERT_TRUE(catalog->create_endpoint(other, spec).ok());
+  EXPECT_EQ(reached(*catalog, "order.created"), (std::set<std::string>{ep}));  // never unencrypted
+}
+
+TEST_F(CatalogTest, ApiKeysAuthenticateTheirTenantOnly) {
+  auto created = catalog->create_tenant("beta").value();
+  EXPECT_EQ(catalog->authenticate(created.second), created.first.id);
+  EXPECT_FALSE(catalog->authenticate(created.second + "x").has_value());
+  auto second = catalog->create_api_key(created.first.id).value();
+  EXPECT_EQ(catalog->authenticate(second.second), created.first.id);
+  ASSERT_TRUE(catalog->delete_tenant(created.first.id).ok());
+  EXPECT_FALSE(catalog->authenticate(created.second).has_value());
+  EXPECT_FALSE(catalog->authenticate(second.second).has_value());
+}
+
+}  // namespace
+}  // namespace sealhook
