@@ -16,8 +16,15 @@ constexpr int64_t kIdleTickMs = 1000;
 Dispatcher::Dispatcher(Queue& queue, Sender& sender, const Registry& registry, Journal& journal,
                        const RetryPolicy& policy, const Clock& clock, asio::io_context& io,
                        DispatcherOptions options)
-    : queue_(queue), sender_(sender), registry_(registry), journal_(journal), policy_(policy),
-      clock_(clock), options_(options), strand_(asio::make_strand(io)), timer_(strand_) {}
+    : queue_(queue),
+      sender_(sender),
+      registry_(registry),
+      journal_(journal),
+      policy_(policy),
+      clock_(clock),
+      options_(options),
+      strand_(asio::make_strand(io)),
+      timer_(strand_) {}
 
 Dispatcher::~Dispatcher() { stop(); }
 
@@ -82,15 +89,16 @@ void Dispatcher::attempt(QueuedDelivery&& d) {
   SendRequest request = build_request(d, *endpoint, now, options_.attempt_timeout);
   int max_attempts = endpoint->endpoint.max_attempts;
   counters_.attempts++;
-  sender_.send(std::move(request), [this, d = std::move(d), max_attempts, now](SendResult r) mutable {
-    Outcome outcome =
-        classify(r, d.attempts + 1 - d.round_start, max_attempts, policy_, clock_.now_ms());
-    d.attempts++;
-    counters_.attempt_ms_total += static_cast<uint64_t>(r.duration.count());
-    finish(std::move(d), outcome, r, now);
-    inflight_--;
-    pump();
-  });
+  sender_.send(
+      std::move(request), [this, d = std::move(d), max_attempts, now](SendResult r) mutable {
+        Outcome outcome =
+            classify(r, d.attempts + 1 - d.round_start, max_attempts, policy_, clock_.now_ms());
+        d.attempts++;
+        counters_.attempt_ms_total += static_cast<uint64_t>(r.duration.count());
+        finish(std::move(d), outcome, r, now);
+        inflight_--;
+        pump();
+      });
 }
 
 void Dispatcher::finish(QueuedDelivery&& d, const Outcome& outcome, const SendResult& result,

@@ -4,10 +4,10 @@
 // journal. There is no thread of its own: work is pumped on the io threads, when a push makes
 // work available (the queue's ready listener), when an attempt completes, and when the timer
 // for the earliest scheduled retry fires. No thread hand-off per delivery.
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>

@@ -191,11 +191,11 @@ Result<std::optional<DeadLetter>> SqliteStore::get_dead_letter(const std::string
 Result<int64_t> SqliteStore::count_deliveries(std::optional<DeliveryStatus> status) {
   std::lock_guard lock(mu_);
   // Every dead delivery, and only a dead one, has its dead letter: that count is cheap.
-  auto st = !status ? conn_->query("SELECT COUNT(*) FROM deliveries")
-            : *status == DeliveryStatus::kDead
-                ? conn_->query("SELECT COUNT(*) FROM dead_letters")
-                : conn_->query("SELECT COUNT(*) FROM deliveries WHERE status = ?1",
-                               to_string(*status));
+  auto st =
+      !status ? conn_->query("SELECT COUNT(*) FROM deliveries")
+      : *status == DeliveryStatus::kDead
+          ? conn_->query("SELECT COUNT(*) FROM dead_letters")
+          : conn_->query("SELECT COUNT(*) FROM deliveries WHERE status = ?1", to_string(*status));
   if (!st) return st.error();
   int rc = (*st)->step();
   if (rc != SQLITE_ROW) return conn_->error(rc, "count deliveries");
