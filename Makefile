@@ -48,4 +48,4 @@ format-check: deps
 	@clang-format --dry-run -Werror $(CXX_SOURCES) && echo "clang-format: clean"
 
 clean:
-	rm -rf build build-debug build-asan build-bench
+	rm -rf build build-debug build-asan

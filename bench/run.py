@@ -773,7 +773,7 @@ def main():
     p.add_argument("--json-out", help="also append every summary line to this file")
     p.add_argument("--keep-tmp", action="store_true", help="keep the temp directory (logs, stores)")
     p.add_argument("--binary", default=os.path.join(ROOT, "build", "sealhook"))
-    p.add_argument("--tool", default=os.path.join(ROOT, "build-bench", "sealhook-bench"))
+    p.add_argument("--tool", default=os.path.join(ROOT, "build", "sealhook-bench"))
     a = p.parse_args()
 
     scenarios = list(SCENARIOS) if a.scenario == "all" else a.scenario.split(",")

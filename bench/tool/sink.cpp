@@ -180,14 +180,7 @@ class HangListener {
   explicit HangListener(asio::io_context& io) : acceptor_(io) {}
 
   bool listen(const std::string& host_port) {
-    auto ep = net::parse_listen_address(host_port);
-    if (!ep) return false;
-    boost::system::error_code ec;
-    acceptor_.open(ep->protocol(), ec);
-    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(*ep, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return false;
+    if (!net::listen_on(acceptor_, host_port)) return false;
     accept();
     return true;
   }
@@ -282,14 +275,7 @@ class Server {
   Server(asio::io_context& io, Gate& gate, Handler h)
       : io_(io), acceptor_(asio::make_strand(io)), handler_(std::move(h)), gate_(gate) {}
   bool listen(const std::string& host_port) {
-    auto ep = net::parse_listen_address(host_port);
-    if (!ep) return false;
-    boost::system::error_code ec;
-    acceptor_.open(ep->protocol(), ec);
-    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(*ep, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return false;
+    if (!net::listen_on(acceptor_, host_port)) return false;
     accept();
     return true;
   }

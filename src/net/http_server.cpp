@@ -162,18 +162,22 @@ HttpServer::HttpServer(asio::io_context& io, ServerOptions options, Handler hand
 
 HttpServer::~HttpServer() { stop_accepting(); }
 
-Status HttpServer::listen(const std::string& host_port) {
+Status listen_on(tcp::acceptor& acceptor, const std::string& host_port) {
   auto ep = parse_listen_address(host_port);
   if (!ep) return ep.error();
   beast::error_code ec;
-  auto& a = impl_->acceptor;
-  a.open(ep->protocol(), ec);
-  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) a.bind(*ep, ec);
-  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  acceptor.open(ep->protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(*ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec)
     return make_error(ErrorKind::kUnavailable, "listen_failed",
                       "cannot listen on " + host_port + ": " + ec.message());
+  return {};
+}
+
+Status HttpServer::listen(const std::string& host_port) {
+  if (auto st = listen_on(impl_->acceptor, host_port); !st) return st;
   impl_->accept();
   return {};
 }

@@ -54,6 +54,9 @@ class HttpServer {
   std::shared_ptr<Impl> impl_;
 };
 
+// Opens, binds (SO_REUSEADDR) and listens `acceptor` on "host:port".
+Status listen_on(boost::asio::ip::tcp::acceptor& acceptor, const std::string& host_port);
+
 // Splits "host:port" / "[v6]:port"; a bare port means 0.0.0.0.
 Result<boost::asio::ip::tcp::endpoint> parse_listen_address(const std::string& host_port);
 
