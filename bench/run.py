@@ -155,6 +155,21 @@ def wait_for_line(path, pattern, proc, timeout=30):
                        (open(path).read()[-2000:] if os.path.exists(path) else ""))
 
 
+def wait_for_count(count, expected, settle_s, what="deliveries arrived", step_s=0.02):
+    """Polls count() until it reaches `expected` or stops growing for `settle_s`; returns it."""
+    last_count, last_change = -1, time.monotonic()
+    while True:
+        n = count()
+        if n >= expected:
+            return n
+        if n != last_count:
+            last_count, last_change = n, time.monotonic()
+        elif time.monotonic() - last_change > settle_s:
+            log(f"gave up waiting: {n} of {expected} {what}")
+            return n
+        time.sleep(step_s)
+
+
 def stop(proc, timeout=15):
     if proc and proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -451,17 +466,7 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
         expected = load["accepted"] * sh["per_event"]
 
         # Wait until the sink has every live delivery, or nothing arrived for --settle-s.
-        last_count, last_change = -1, time.monotonic()
-        while True:
-            n = sink.count()
-            if n >= expected:
-                break
-            if n != last_count:
-                last_count, last_change = n, time.monotonic()
-            elif time.monotonic() - last_change > a.settle_s:
-                log(f"gave up waiting: {n} of {expected} deliveries arrived")
-                break
-            time.sleep(0.02)
+        wait_for_count(sink.count, expected, a.settle_s)
         cpu1, threads1 = proc_cpu_s(serve.proc.pid), proc_threads_cpu(serve.proc.pid)
         sink_cpu1 = proc_cpu_s(sink.proc.pid)
         mt1 = machine_ticks()
@@ -579,17 +584,8 @@ def measure_backlog(a, case, tmp, key_dir, tool, fast_sink):
         # Wait until every accepted event's delivery is in serve's queue (depth counts waiting,
         # scheduled and leased deliveries), then until serve is idle (journal caught up).
         t_pub_end = time.monotonic()
-        depth, last_depth, last_change = 0, -1, time.monotonic()
-        while True:
-            depth = int(serve.metrics().get("queue_depth", 0))
-            if depth >= accepted:
-                break
-            if depth != last_depth:
-                last_depth, last_change = depth, time.monotonic()
-            elif time.monotonic() - last_change > a.settle_s:
-                log(f"gave up waiting: queue depth {depth} of {accepted}")
-                break
-            time.sleep(0.1)
+        depth = wait_for_count(lambda: int(serve.metrics().get("queue_depth", 0)), accepted,
+                               a.settle_s, "queued (queue depth)", step_s=0.1)
         settle_s = wait_serve_idle(pid, 60)
         backlog_wait_s = time.monotonic() - t_pub_end
         publish_serve_cpu_s = proc_cpu_s(pid) - pub_cpu0
@@ -613,17 +609,7 @@ def measure_backlog(a, case, tmp, key_dir, tool, fast_sink):
         fast_sink.resume()
 
         # Wait until the sink has every delivery and serve's queue is empty.
-        last_count, last_change = -1, time.monotonic()
-        while True:
-            n = fast_sink.count()
-            if n >= accepted:
-                break
-            if n != last_count:
-                last_count, last_change = n, time.monotonic()
-            elif time.monotonic() - last_change > a.settle_s:
-                log(f"gave up waiting: {n} of {accepted} deliveries arrived")
-                break
-            time.sleep(0.02)
+        wait_for_count(fast_sink.count, accepted, a.settle_s)
         deadline = time.monotonic() + 10
         while int(serve.metrics().get("queue_depth", 0)) > 0 and time.monotonic() < deadline:
             time.sleep(0.02)
