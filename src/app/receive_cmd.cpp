@@ -15,17 +15,12 @@ namespace {
 struct ReceiveArgs {
   std::string listen = "127.0.0.1:9000";
   std::vector<std::string> key_files;
-  std::vector<std::string> secrets;
-  std::string secret_file;
-  double fail_rate = 0;
-  int delay_ms = 0;
-  int64_t tolerance_s = 300;
-  uint64_t seed = 0;
   int threads = 4;
+  receiver::ReceiverOptions receiver;  // the flags below fill it in place
 };
 
 int run(const ReceiveArgs& a) {
-  receiver::ReceiverOptions o;
+  receiver::ReceiverOptions o = a.receiver;
   for (const auto& f : a.key_files) {
     auto k = crypto::PrivateKey::load_file(f);
     if (!k) {
@@ -34,12 +29,6 @@ int run(const ReceiveArgs& a) {
     }
     o.keys.push_back(std::move(k.value()));
   }
-  o.secrets = a.secrets;
-  o.secret_file = a.secret_file;
-  o.fail_rate = a.fail_rate;
-  o.delay_ms = a.delay_ms;
-  o.tolerance_s = a.tolerance_s;
-  o.seed = a.seed;
   SystemClock clock;
   receiver::Receiver rx(std::move(o), clock, [](const std::string& line) {
     std::cout << line << '\n' << std::flush;
@@ -70,16 +59,16 @@ std::function<int()> add_receive_command(CLI::App& app) {
   cmd->add_option("--listen", a->listen, "address:port to listen on")->capture_default_str();
   cmd->add_option("--key", a->key_files, "private key file (PEM or JWK); repeat for rotation")
       ->required();
-  cmd->add_option("--secret", a->secrets, "endpoint signing secret whsec_...; repeatable");
-  cmd->add_option("--secret-file", a->secret_file,
+  cmd->add_option("--secret", a->receiver.secrets, "endpoint signing secret whsec_...; repeatable");
+  cmd->add_option("--secret-file", a->receiver.secret_file,
                   "file with one whsec_ secret per line, re-read on every request");
-  cmd->add_option("--fail-rate", a->fail_rate, "answer 500 to this fraction of requests")
+  cmd->add_option("--fail-rate", a->receiver.fail_rate, "answer 500 to this fraction of requests")
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--delay-ms", a->delay_ms, "wait this long before answering")
+  cmd->add_option("--delay-ms", a->receiver.delay_ms, "wait this long before answering")
       ->check(CLI::Range(0, 600'000));
-  cmd->add_option("--tolerance-s", a->tolerance_s, "accepted webhook-timestamp skew")
+  cmd->add_option("--tolerance-s", a->receiver.tolerance_s, "accepted webhook-timestamp skew")
       ->capture_default_str();
-  cmd->add_option("--seed", a->seed, "seed for --fail-rate (0: random)");
+  cmd->add_option("--seed", a->receiver.seed, "seed for --fail-rate (0: random)");
   cmd->add_option("--threads", a->threads, "worker threads")->check(CLI::Range(1, 256));
   return [a] { return run(*a); };
 }

@@ -104,15 +104,8 @@ void Dispatcher::attempt(QueuedDelivery&& d) {
 void Dispatcher::finish(QueuedDelivery&& d, const Outcome& outcome, const SendResult& result,
                         int64_t at_ms) {
   DeliveryUpdate u;
+  u.record = to_record(d, DeliveryStatus::kPending, clock_.now_ms());
   DeliveryRecord& rec = u.record;
-  rec.id = d.id;
-  rec.tenant_id = d.tenant_id;
-  rec.endpoint_id = d.endpoint_id;
-  rec.event_id = d.event_id;
-  rec.event_type = d.event_type;
-  rec.attempts = d.attempts;
-  rec.created_at_ms = d.published_at_ms;
-  rec.updated_at_ms = clock_.now_ms();
   rec.last_error = outcome.error;
   if (result.status != 0 || !result.error.empty())
     u.attempts.push_back(AttemptRecord{d.id, d.attempts, at_ms, result.duration.count(),

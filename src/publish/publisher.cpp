@@ -75,9 +75,8 @@ Result<PublishResult> Publisher::fan_out(const PublishRequest& request) {
       d.published_at_ms = now;
       DeliveryUpdate u;
       u.create_only = true;
-      u.record = DeliveryRecord{
-          d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, DeliveryStatus::kPending, 0,
-          now,  now,         now,           ""};
+      u.record = to_record(d, DeliveryStatus::kPending, now);
+      u.record.next_attempt_at_ms = now;
       records.push_back(std::move(u));
       batch.push_back(std::move(d));
     }

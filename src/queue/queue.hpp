@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/model.hpp"
 #include "core/result.hpp"
 
 namespace sealhook {
@@ -33,6 +34,22 @@ struct QueuedDelivery {
   int64_t not_before_ms = 0;    // not to be tried before
   int64_t published_at_ms = 0;  // for ordering and latency
 };
+
+// What the store keeps of a queued delivery, in `status` as of `now_ms` (no error yet, no
+// next attempt time: the caller sets those that apply).
+inline DeliveryRecord to_record(const QueuedDelivery& d, DeliveryStatus status, int64_t now_ms) {
+  DeliveryRecord r;
+  r.id = d.id;
+  r.tenant_id = d.tenant_id;
+  r.endpoint_id = d.endpoint_id;
+  r.event_id = d.event_id;
+  r.event_type = d.event_type;
+  r.status = status;
+  r.attempts = d.attempts;
+  r.created_at_ms = d.published_at_ms;
+  r.updated_at_ms = now_ms;
+  return r;
+}
 
 struct QueueStats {
   size_t depth = 0;   // everything held: waiting, scheduled and leased
