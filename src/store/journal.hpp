@@ -16,8 +16,10 @@ namespace sealhook {
 
 struct JournalOptions {
   size_t max_batch = 2'000;
-  size_t max_backlog = 200'000;         // producers wait when this many updates are unwritten
-  std::chrono::milliseconds linger{5};  // how long a small batch waits for company
+  size_t max_backlog = 200'000;  // producers wait when this many updates are unwritten
+  // How long a small batch waits for company. Long enough that most deliveries finish inside
+  // it, so their publish-time record and their outcome coalesce into one row write.
+  std::chrono::milliseconds linger{20};
 };
 
 // Merges updates of the same delivery (publish-time record, attempts, outcome) into one, in

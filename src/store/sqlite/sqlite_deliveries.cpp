@@ -1,5 +1,8 @@
 // SqliteStore: delivery records, attempts, dead letters and idempotency records.
 #include <algorithm>
+#include <array>
+#include <string_view>
+#include <unordered_map>
 
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -27,46 +30,45 @@ DeliveryRecord read_delivery(const Statement& r) {
   return d;
 }
 
-// The SELECT for one page of list_deliveries. Four fixed texts, so each variant keeps its own
-// cached statement and uses the matching index; only values are bound.
-const char* list_sql(bool by_status, bool after_cursor) {
-  static const std::string variants[4] = {
-      "SELECT " + std::string(kDeliveryColumns) +
-          " FROM deliveries WHERE tenant_id = ?1 ORDER BY id DESC LIMIT ?2",
-      "SELECT " + std::string(kDeliveryColumns) +
-          " FROM deliveries WHERE tenant_id = ?1 AND id < ?3 ORDER BY id DESC LIMIT ?2",
-      "SELECT " + std::string(kDeliveryColumns) +
-          " FROM deliveries WHERE tenant_id = ?1 AND status = ?4 ORDER BY id DESC LIMIT ?2",
-      "SELECT " + std::string(kDeliveryColumns) +
-          " FROM deliveries WHERE tenant_id = ?1 AND status = ?4 AND id < ?3"
-          " ORDER BY id DESC LIMIT ?2",
+// The SELECT for one page of list_deliveries. Six fixed texts, so each variant keeps its own
+// cached statement; only values are bound. Pending and dead pages name the partial index
+// deliveries_open and repeat its WHERE term (without statistics SQLite would rather scan the
+// tenant's rows in key order, which is what the other pages do).
+const char* list_sql(std::optional<DeliveryStatus> status, bool after_cursor) {
+  auto page = [](std::string_view from, std::string_view filter) {
+    std::string head = "SELECT " + std::string(kDeliveryColumns) + " FROM " + std::string(from) +
+                       " WHERE tenant_id = ?1" + std::string(filter);
+    return std::array<std::string, 2>{head + " ORDER BY id DESC LIMIT ?2",
+                                      head + " AND id < ?3 ORDER BY id DESC LIMIT ?2"};
   };
-  return variants[(by_status ? 2 : 0) + (after_cursor ? 1 : 0)].c_str();
+  static const auto all = page("deliveries", "");
+  static const auto delivered = page("deliveries", " AND status = ?4");
+  static const auto open =
+      page("deliveries INDEXED BY deliveries_open", " AND status = ?4 AND status <> 'delivered'");
+  const auto& variants = !status ? all : *status == DeliveryStatus::kDelivered ? delivered : open;
+  return variants[after_cursor ? 1 : 0].c_str();
 }
 
-// Upserts one delivery by id, unless its tenant is gone. An update never moves a delivery to
-// another tenant nor changes its creation time; a create_only record never updates.
+// Upserts one delivery by (tenant, id). An update never changes a delivery's creation time; a
+// create_only record never updates.
 const char* write_sql(bool create_only) {
   static const std::string insert = "INSERT INTO deliveries (" + std::string(kDeliveryColumns) +
-                                    ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11"
-                                    " WHERE EXISTS (SELECT 1 FROM tenants WHERE id = ?2)";
+                                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
   static const std::string upsert =
       insert +
-      " ON CONFLICT (id) DO UPDATE SET endpoint_id = excluded.endpoint_id,"
+      " ON CONFLICT (tenant_id, id) DO UPDATE SET endpoint_id = excluded.endpoint_id,"
       " event_id = excluded.event_id, event_type = excluded.event_type,"
       " status = excluded.status, attempts = excluded.attempts,"
       " updated_at_ms = excluded.updated_at_ms,"
-      " next_attempt_at_ms = excluded.next_attempt_at_ms, last_error = excluded.last_error"
-      " WHERE deliveries.tenant_id = excluded.tenant_id";
-  static const std::string create = insert + " ON CONFLICT (id) DO NOTHING";
+      " next_attempt_at_ms = excluded.next_attempt_at_ms, last_error = excluded.last_error";
+  static const std::string create = insert + " ON CONFLICT (tenant_id, id) DO NOTHING";
   return (create_only ? create : upsert).c_str();
 }
 
 }  // namespace
 
-// A record whose tenant is gone (deleted while the batch was in flight) is skipped, with its
-// attempts and dead letter, instead of resurrecting rows nobody owns. So is a create_only
-// record whose delivery was already written (a later update raced ahead of it).
+// A create_only record whose delivery was already written (a later update raced ahead of it)
+// is skipped; so are its (never present) attempts.
 Status SqliteStore::write_one(const DeliveryUpdate& u) {
   const DeliveryRecord& d = u.record;
   if (Status s =
@@ -112,7 +114,20 @@ Status SqliteStore::write_deliveries(const std::vector<DeliveryUpdate>& batch) {
   std::lock_guard lock(mu_);
   auto tx = Transaction::begin(*conn_);
   if (!tx) return tx.error();
+  // A record whose tenant is gone (deleted while the batch was in flight) is skipped, with its
+  // attempts and dead letter, instead of resurrecting rows nobody owns. A batch holds few
+  // tenants, so each is looked up once rather than once per row.
+  std::unordered_map<std::string_view, bool> tenant_exists;
   for (const DeliveryUpdate& u : batch) {
+    auto [it, fresh] = tenant_exists.try_emplace(u.record.tenant_id, false);
+    if (fresh) {
+      auto st = conn_->query("SELECT 1 FROM tenants WHERE id = ?1", u.record.tenant_id);
+      if (!st) return st.error();
+      int rc = (*st)->step();
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return conn_->error(rc, "look up a tenant");
+      it->second = rc == SQLITE_ROW;
+    }
+    if (!it->second) continue;
     if (Status s = write_one(u); !s) return s;
   }
   return tx->commit();
@@ -122,7 +137,7 @@ Result<std::optional<DeliveryRecord>> SqliteStore::get_delivery(const std::strin
                                                                 const std::string& id) {
   std::lock_guard lock(mu_);
   static const std::string sql = "SELECT " + std::string(kDeliveryColumns) +
-                                 " FROM deliveries WHERE id = ?1 AND tenant_id = ?2";
+                                 " FROM deliveries WHERE tenant_id = ?2 AND id = ?1";
   auto st = conn_->query(sql, id, tenant_id);
   if (!st) return st.error();
   int rc = (*st)->step();
@@ -155,7 +170,7 @@ Result<DeliveryPage> SqliteStore::list_deliveries(const std::string& tenant_id,
                                                   const std::optional<std::string>& cursor) {
   limit = std::clamp<size_t>(limit, 1, kMaxPageSize);
   std::lock_guard lock(mu_);
-  auto st = conn_->query(list_sql(status.has_value(), cursor.has_value()), tenant_id,
+  auto st = conn_->query(list_sql(status, cursor.has_value()), tenant_id,
                          static_cast<int64_t>(limit + 1));  // one more: is there a next page?
   if (!st) return st.error();
   if (cursor) (*st)->bind(3, *cursor);
@@ -179,7 +194,7 @@ Result<std::optional<DeadLetter>> SqliteStore::get_dead_letter(const std::string
   static const std::string sql = "SELECT " + std::string(kDeliveryColumns) +
                                  ", l.body FROM deliveries d"
                                  " JOIN dead_letters l ON l.delivery_id = d.id"
-                                 " WHERE d.id = ?1 AND d.tenant_id = ?2";
+                                 " WHERE d.tenant_id = ?2 AND d.id = ?1";
   auto st = conn_->query(sql, id, tenant_id);
   if (!st) return st.error();
   int rc = (*st)->step();

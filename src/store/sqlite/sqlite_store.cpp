@@ -144,12 +144,15 @@ Status SqliteStore::delete_tenant(const std::string& tenant_id) {
   std::lock_guard lock(mu_);
   auto tx = Transaction::begin(*conn_);
   if (!tx) return tx.error();
-  // Deliveries take their attempts and dead letters with them (ON DELETE CASCADE); the tenant
-  // row takes its keys, subscriptions and endpoints.
-  if (Status s = conn_->run("DELETE FROM deliveries WHERE tenant_id = ?1",
-                            "delete the tenant's deliveries", tenant_id);
-      !s) {
-    return s;
+  // The tenant's deliveries with their attempts and dead letters (no foreign key ties those to
+  // a delivery: see 0002_deliveries_by_tenant.sql); the tenant row takes its keys,
+  // subscriptions and endpoints with it (ON DELETE CASCADE).
+  for (const char* sql : {"DELETE FROM attempts WHERE delivery_id IN"
+                          " (SELECT id FROM deliveries WHERE tenant_id = ?1)",
+                          "DELETE FROM dead_letters WHERE delivery_id IN"
+                          " (SELECT id FROM deliveries WHERE tenant_id = ?1)",
+                          "DELETE FROM deliveries WHERE tenant_id = ?1"}) {
+    if (Status s = conn_->run(sql, "delete the tenant's deliveries", tenant_id); !s) return s;
   }
   if (Status s = conn_->run("DELETE FROM idempotency WHERE scope = ?1",
                             "delete the tenant's idempotency keys", tenant_id);

@@ -141,6 +141,7 @@ TEST_F(SqliteCatalogTest, DeleteTenantCascades) {
             4u);
   EXPECT_EQ(*store_->count_deliveries(std::nullopt), 1);
   EXPECT_TRUE(store_->get_attempts(testing::delivery("tn_a", 1).id)->empty());
+  EXPECT_EQ(*store_->count_deliveries(DeliveryStatus::kDead), 0);  // its dead letter went too
   EXPECT_FALSE(store_->get_idempotency("tn_a", "k", 0)->has_value());
 
   // The id can be used again.

@@ -112,14 +112,14 @@ TEST_F(SqliteDeliveriesTest, ReadsAreScopedByTenant) {
 }
 
 TEST_F(SqliteDeliveriesTest, RecordsOfAVanishedTenantAreSkipped) {
-  DeliveryRecord stolen = delivery("tn_a", 1);
-  write({{stolen, {}, {}, false}});
-  stolen.tenant_id = "tn_b";  // the same id under another tenant does not move it
-  write({{delivery("tn_gone", 2), {{"", 1, 1, 1, 200, ""}}, std::string("x"), false},
-         {stolen, {}, {}, false},
+  write({{delivery("tn_a", 1), {}, {}, false}});
+  DeliveryRecord gone = delivery("tn_gone", 2);
+  write({{gone, {{"", 1, 1, 1, 200, ""}}, std::string("x"), false},
          {delivery("tn_b", 3), {}, {}, false}});
   EXPECT_EQ(*store_->count_deliveries(std::nullopt), 2);
-  EXPECT_TRUE(store_->get_delivery("tn_a", stolen.id)->has_value());
+  EXPECT_EQ(*store_->count_deliveries(DeliveryStatus::kDead), 0);  // no dead letter either
+  EXPECT_TRUE(store_->get_attempts(gone.id)->empty());
+  EXPECT_TRUE(store_->get_delivery("tn_a", delivery("tn_a", 1).id)->has_value());
   EXPECT_TRUE(store_->get_delivery("tn_b", delivery("tn_b", 3).id)->has_value());
 }
 
