@@ -265,7 +265,7 @@ Result<std::string> jwe_seal(const PublicKey& key, std::string_view plaintext) {
   std::string encrypted_key, ecdh_header;
   const std::string* header = &key.jwe_header_b64_;
   if (key.type() == KeyType::kRsa) {
-    std::optional<std::string> wrapped = rsa_oaep_encrypt(key.get(), "SHA256", cek);
+    std::optional<std::string> wrapped = key.oaep_->encrypt(cek);
     if (!wrapped) return internal_error("RSA-OAEP encryption failed");
     encrypted_key = std::move(*wrapped);
   } else {

@@ -119,7 +119,10 @@ Result<PublicKey> PublicKey::from_pkey(PkeyPtr pkey) {
   key.curve_ = std::move(info->curve);
   key.kid_ = std::move(*kid);
   key.alg_ = key.type_ == KeyType::kRsa ? detail::kRsaAlg : detail::kEcdhAlg;
-  if (key.type_ == KeyType::kRsa) key.jwe_header_b64_ = detail::rsa_jwe_header_b64(key.kid_);
+  if (key.type_ == KeyType::kRsa) {
+    key.jwe_header_b64_ = detail::rsa_jwe_header_b64(key.kid_);
+    key.oaep_ = std::make_shared<detail::OaepEncryptor>(key.pkey_, "SHA256");
+  }
   return key;
 }
 

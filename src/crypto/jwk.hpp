@@ -12,6 +12,10 @@
 
 namespace sealhook::crypto {
 
+namespace detail {
+class OaepEncryptor;
+}
+
 enum class KeyType { kRsa, kX25519, kEc };  // kEc: a NIST curve (P-256 accepted for tenants)
 
 struct PkeyDeleter {
@@ -52,8 +56,10 @@ class PublicKey {
   int bits_ = 0;
   std::string kid_, alg_, curve_;
   // RSA keys only: the base64url JWE protected header, the same for every seal, so it is
-  // built once here and only read (by any number of threads) afterwards.
+  // built once here and only read (by any number of threads) afterwards; and the reusable
+  // RSA-OAEP-256 contexts that wrap each seal's content key.
   std::string jwe_header_b64_;
+  std::shared_ptr<detail::OaepEncryptor> oaep_;
 };
 
 class PrivateKey {

@@ -89,10 +89,11 @@ std::optional<std::string> aes_kw(std::string_view kek, std::string_view in, boo
   return out;
 }
 
-std::optional<std::string> rsa_oaep(EVP_PKEY* key, const char* md, std::string_view in,
-                                    bool encrypt) {
+// A context for RSAES-OAEP with `md` as the hash and the MGF1 hash, initialized to encrypt or
+// decrypt with `key`; empty on failure.
+PkeyCtx oaep_ctx(EVP_PKEY* key, const char* md, bool encrypt) {
   PkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
-  if (!ctx) return std::nullopt;
+  if (!ctx) return ctx;
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_PAD_MODE,
                                        const_cast<char*>(OSSL_PKEY_RSA_PAD_MODE_OAEP), 0),
@@ -101,21 +102,37 @@ std::optional<std::string> rsa_oaep(EVP_PKEY* key, const char* md, std::string_v
       OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST, const_cast<char*>(md),
                                        0),
       OSSL_PARAM_construct_end()};
-  auto op = encrypt ? EVP_PKEY_encrypt : EVP_PKEY_decrypt;
   int init = encrypt ? EVP_PKEY_encrypt_init_ex(ctx.get(), params)
                      : EVP_PKEY_decrypt_init_ex(ctx.get(), params);
+  if (init != 1) {
+    ERR_clear_error();
+    ctx.reset();
+  }
+  return ctx;
+}
+
+// Runs the operation `ctx` was initialized for.
+std::optional<std::string> oaep_run(EVP_PKEY_CTX* ctx, std::string_view in, bool encrypt) {
+  auto op = encrypt ? EVP_PKEY_encrypt : EVP_PKEY_decrypt;
   size_t len = 0;
-  if (init != 1 || op(ctx.get(), nullptr, &len, bytes(in), in.size()) != 1) {
+  if (op(ctx, nullptr, &len, bytes(in), in.size()) != 1) {
     ERR_clear_error();
     return std::nullopt;
   }
   std::string out(len, '\0');
-  if (op(ctx.get(), bytes(out), &len, bytes(in), in.size()) != 1) {
+  if (op(ctx, bytes(out), &len, bytes(in), in.size()) != 1) {
     ERR_clear_error();
     return std::nullopt;
   }
   out.resize(len);
   return out;
+}
+
+std::optional<std::string> rsa_oaep(EVP_PKEY* key, const char* md, std::string_view in,
+                                    bool encrypt) {
+  PkeyCtx ctx = oaep_ctx(key, md, encrypt);
+  if (!ctx) return std::nullopt;
+  return oaep_run(ctx.get(), in, encrypt);
 }
 
 }  // namespace
@@ -242,6 +259,23 @@ std::optional<std::string> rsa_oaep_encrypt(EVP_PKEY* key, const char* md, std::
 
 std::optional<std::string> rsa_oaep_decrypt(EVP_PKEY* key, const char* md, std::string_view in) {
   return rsa_oaep(key, md, in, false);
+}
+
+std::optional<std::string> OaepEncryptor::encrypt(std::string_view in) {
+  PkeyCtx ctx;
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      ctx = std::move(idle_.back());
+      idle_.pop_back();
+    }
+  }
+  if (!ctx) ctx = oaep_ctx(key_.get(), md_, true);
+  if (!ctx) return std::nullopt;
+  auto out = oaep_run(ctx.get(), in, true);
+  std::lock_guard lock(mu_);
+  if (out && idle_.size() < kMaxIdle) idle_.push_back(std::move(ctx));  // only a sound one
+  return out;
 }
 
 }  // namespace sealhook::crypto::detail

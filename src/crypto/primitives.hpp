@@ -5,9 +5,14 @@
 #include <openssl/evp.h>
 
 #include <cstddef>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "crypto/ossl.hpp"
 
 namespace sealhook::crypto::detail {
 
@@ -40,5 +45,21 @@ std::optional<std::string> ecdh(EVP_PKEY* own, EVP_PKEY* peer, bool validate_pee
 // RSAES-OAEP with `md` ("SHA1" or "SHA256") as both the hash and the MGF1 hash.
 std::optional<std::string> rsa_oaep_encrypt(EVP_PKEY* key, const char* md, std::string_view in);
 std::optional<std::string> rsa_oaep_decrypt(EVP_PKEY* key, const char* md, std::string_view in);
+
+// RSAES-OAEP encryption to one key with contexts that are set up once and reused: a fresh
+// EVP_PKEY_CTX with its OAEP parameters costs about 3 us of a 2048-bit seal's 21 us.
+// Thread-safe: a call borrows an idle context (or makes one) and gives it back afterwards.
+class OaepEncryptor {
+ public:
+  OaepEncryptor(std::shared_ptr<EVP_PKEY> key, const char* md) : key_(std::move(key)), md_(md) {}
+  std::optional<std::string> encrypt(std::string_view in);
+
+ private:
+  static constexpr size_t kMaxIdle = 16;  // about one per thread that seals at once
+  std::shared_ptr<EVP_PKEY> key_;         // kept alive for the contexts made later
+  const char* md_;
+  std::mutex mu_;
+  std::vector<PkeyCtx> idle_;
+};
 
 }  // namespace sealhook::crypto::detail
