@@ -43,7 +43,7 @@ struct World {
     catalog = std::make_unique<CatalogService>(*store, registry, clock, CatalogLimits{}, true);
     check(catalog->load().ok(), "catalog load");
     queue = std::make_unique<MemoryQueue>(options(100'000'000), clock);
-    journal = std::make_unique<Journal>(*store);
+    journal = std::make_unique<Journal>(*store, clock);
     publisher = std::make_unique<Publisher>(*catalog, *queue, *journal, *store, clock);
     ctx = std::make_unique<api::ApiContext>(
         api::ApiContext{*catalog, *publisher, *store, *journal, *queue, clock,

@@ -57,7 +57,7 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   auto queue =
       make_queue(c.queue, QueueOptions{c.queue_capacity, c.max_inflight_per_endpoint}, clock);
   if (!queue) return fail(queue.error());
-  Journal journal(**store);
+  Journal journal(**store, clock);
   Publisher publisher(catalog, **queue, journal, **store, clock);
 
   bool generated = c.admin_token.empty();

@@ -2,9 +2,29 @@
 
 #include <spdlog/spdlog.h>
 
-#include <unordered_map>
+#include <algorithm>
 
 namespace sealhook {
+namespace {
+
+// Folds `u`, a later update of the same delivery, into `merged`.
+void merge(DeliveryUpdate& merged, DeliveryUpdate&& u) {
+  if (!u.create_only) {  // a later full update wins; a late create_only changes nothing
+    merged.record = std::move(u.record);
+    merged.create_only = false;
+  }
+  for (auto& a : u.attempts) merged.attempts.push_back(std::move(a));
+  if (u.dead_body) {
+    merged.dead_body = std::move(u.dead_body);
+    merged.clear_dead_body = false;
+  }
+  if (u.clear_dead_body) {
+    merged.clear_dead_body = true;
+    merged.dead_body.reset();
+  }
+}
+
+}  // namespace
 
 std::vector<DeliveryUpdate> coalesce(std::vector<DeliveryUpdate>&& batch) {
   std::vector<DeliveryUpdate> out;
@@ -15,28 +35,15 @@ std::vector<DeliveryUpdate> coalesce(std::vector<DeliveryUpdate>&& batch) {
     auto [it, fresh] = at.try_emplace(u.record.id, out.size());
     if (fresh) {
       out.push_back(std::move(u));
-      continue;
-    }
-    DeliveryUpdate& merged = out[it->second];
-    if (!u.create_only) {  // a later full update wins; a late create_only changes nothing
-      merged.record = std::move(u.record);
-      merged.create_only = false;
-    }
-    for (auto& a : u.attempts) merged.attempts.push_back(std::move(a));
-    if (u.dead_body) {
-      merged.dead_body = std::move(u.dead_body);
-      merged.clear_dead_body = false;
-    }
-    if (u.clear_dead_body) {
-      merged.clear_dead_body = true;
-      merged.dead_body.reset();
+    } else {
+      merge(out[it->second], std::move(u));
     }
   }
   return out;
 }
 
-Journal::Journal(Store& store, JournalOptions options)
-    : store_(store), options_(options), thread_([this] { run(); }) {}
+Journal::Journal(Store& store, const Clock& clock, JournalOptions options)
+    : store_(store), clock_(clock), options_(options), thread_([this] { run(); }) {}
 
 Journal::~Journal() { stop(); }
 
@@ -44,7 +51,6 @@ void Journal::submit(DeliveryUpdate&& update) {
   std::unique_lock lock(mu_);
   done_cv_.wait(lock, [&] { return pending_.size() < options_.max_backlog || stopping_; });
   pending_.push_back(std::move(update));
-  ++submitted_;
   if (pending_.size() == 1 || pending_.size() >= options_.max_batch) work_cv_.notify_one();
 }
 
@@ -53,16 +59,15 @@ void Journal::submit(std::vector<DeliveryUpdate>&& updates) {
   done_cv_.wait(lock, [&] { return pending_.size() < options_.max_backlog || stopping_; });
   bool was_empty = pending_.empty();
   for (auto& u : updates) pending_.push_back(std::move(u));
-  submitted_ += updates.size();
   if (was_empty || pending_.size() >= options_.max_batch) work_cv_.notify_one();
 }
 
 void Journal::flush() {
   std::unique_lock lock(mu_);
-  uint64_t target = submitted_;
-  flush_target_ = std::max(flush_target_, target);  // no lingering: a reader waits
+  if (exited_) return;                   // stop() wrote everything
+  uint64_t ticket = ++flush_requested_;  // no lingering, no settling: a reader waits
   work_cv_.notify_one();
-  done_cv_.wait(lock, [&] { return written_ >= target || !thread_.joinable(); });
+  done_cv_.wait(lock, [&] { return flush_done_ >= ticket || exited_; });
 }
 
 void Journal::stop() {
@@ -80,30 +85,79 @@ uint64_t Journal::write_errors() const {
   return errors_;
 }
 
+std::vector<DeliveryUpdate> Journal::settle(std::vector<DeliveryUpdate>&& batch, bool everything) {
+  std::vector<DeliveryUpdate> out;
+  out.reserve(batch.size());
+  const int64_t now = clock_.now_ms();
+  const bool hold = !everything && options_.settle.count() > 0;
+  for (auto& u : batch) {
+    if (auto it = held_.find(u.record.id); it != held_.end()) {
+      // The outcome of a held delivery: one write for both (its held_order_ entry goes stale).
+      DeliveryUpdate merged = std::move(it->second.update);
+      held_.erase(it);
+      merge(merged, std::move(u));
+      out.push_back(std::move(merged));
+    } else if (u.create_only && hold) {
+      held_order_.emplace_back(now, u.record.id);
+      std::string id = u.record.id;
+      held_.emplace(std::move(id), Held{std::move(u), now});
+    } else {
+      out.push_back(std::move(u));
+    }
+  }
+  // Held long enough, or too many held, or a flush/stop: written as they are.
+  while (!held_order_.empty()) {
+    const auto& [since, id] = held_order_.front();
+    bool due =
+        everything || since + options_.settle.count() <= now || held_.size() > options_.max_held;
+    if (!due) break;
+    if (auto it = held_.find(id); it != held_.end() && it->second.since_ms == since) {
+      out.push_back(std::move(it->second.update));
+      held_.erase(it);
+    }
+    held_order_.pop_front();
+  }
+  return out;
+}
+
 void Journal::run() {
   std::vector<DeliveryUpdate> batch;
   std::unique_lock lock(mu_);
   for (;;) {
-    work_cv_.wait(lock, [&] { return !pending_.empty() || stopping_; });
-    if (pending_.empty() && stopping_) break;
+    auto urgent = [&] { return stopping_ || flush_requested_ > flush_done_; };
+    auto work = [&] { return !pending_.empty() || urgent(); };
+    if (held_order_.empty()) {
+      work_cv_.wait(lock, work);
+    } else {  // wake for the oldest held record, if nothing comes first
+      int64_t wait_ms = held_order_.front().first + options_.settle.count() - clock_.now_ms();
+      work_cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(wait_ms, 0)), work);
+    }
     // A small batch lingers briefly so that bursts become one transaction.
-    work_cv_.wait_for(lock, options_.linger, [&] {
-      return pending_.size() >= options_.max_batch || stopping_ || flush_target_ > written_;
-    });
-    size_t n = std::min(pending_.size(), options_.max_batch);
+    if (!pending_.empty() && !urgent()) {
+      work_cv_.wait_for(lock, options_.linger,
+                        [&] { return pending_.size() >= options_.max_batch || urgent(); });
+    }
+    const uint64_t ticket = flush_requested_;
+    const bool everything = urgent();
+    size_t n = everything ? pending_.size() : std::min(pending_.size(), options_.max_batch);
     batch.assign(std::make_move_iterator(pending_.begin()),
                  std::make_move_iterator(pending_.begin() + static_cast<long>(n)));
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(n));
     lock.unlock();
-    Status st = store_.write_deliveries(coalesce(std::move(batch)));
-    if (!st)
-      spdlog::error("journal: writing {} delivery records failed: {}", n, st.error().message);
+    std::vector<DeliveryUpdate> out = settle(coalesce(std::move(batch)), everything);
+    Status st = out.empty() ? Status{} : store_.write_deliveries(out);
+    if (!st) {
+      spdlog::error("journal: writing {} delivery records failed: {}", out.size(),
+                    st.error().message);
+    }
     batch.clear();
     lock.lock();
-    if (!st) errors_ += n;
-    written_ += n;
+    if (!st) errors_ += out.size();
+    flush_done_ = std::max(flush_done_, ticket);
     done_cv_.notify_all();
+    if (stopping_ && pending_.empty() && held_.empty()) break;
   }
+  exited_ = true;
   done_cv_.notify_all();
 }
 

@@ -1,15 +1,21 @@
 #pragma once
 // Write-behind for delivery and attempt records: producers hand over updates and go on; one
-// thread writes them in batches, one store transaction per batch, off the hot path.
+// thread writes them in batches, one store transaction per batch, off the hot path. Updates of
+// one delivery are merged, and a delivery's publish-time record waits (settle) for its outcome,
+// so a delivery that succeeds is usually written once.
 // flush() is a barrier for readers that must see their own writes (GET /v1/deliveries).
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "store/store.hpp"
 
 namespace sealhook {
@@ -20,6 +26,11 @@ struct JournalOptions {
   // How long a small batch waits for company. Long enough that most deliveries finish inside
   // it, so their publish-time record and their outcome coalesce into one row write.
   std::chrono::milliseconds linger{20};
+  // A publish-time record (create_only) of a delivery that is still queued is held this long
+  // before it is written on its own: if the outcome comes first, the two become one write.
+  // flush() and stop() write held records at once. 0 holds nothing.
+  std::chrono::milliseconds settle{5'000};
+  size_t max_held = 200'000;  // beyond this many held records the oldest are written
 };
 
 // Merges updates of the same delivery (publish-time record, attempts, outcome) into one, in
@@ -28,7 +39,8 @@ std::vector<DeliveryUpdate> coalesce(std::vector<DeliveryUpdate>&& batch);
 
 class Journal {
  public:
-  Journal(Store& store, JournalOptions options = {});
+  // `clock` times the settle period (tests drive a ManualClock).
+  Journal(Store& store, const Clock& clock, JournalOptions options = {});
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
@@ -42,15 +54,25 @@ class Journal {
   uint64_t write_errors() const;
 
  private:
+  struct Held {
+    DeliveryUpdate update;
+    int64_t since_ms;
+  };
   void run();
+  // Splits a coalesced batch into what is written now and what is held (writer thread only).
+  std::vector<DeliveryUpdate> settle(std::vector<DeliveryUpdate>&& batch, bool everything);
 
   Store& store_;
+  const Clock& clock_;
   JournalOptions options_;
   mutable std::mutex mu_;
   std::condition_variable work_cv_, done_cv_;
   std::deque<DeliveryUpdate> pending_;
-  uint64_t submitted_ = 0, written_ = 0, errors_ = 0, flush_target_ = 0;
-  bool stopping_ = false;
+  uint64_t errors_ = 0, flush_requested_ = 0, flush_done_ = 0;
+  bool stopping_ = false, exited_ = false;
+  // Held publish-time records by delivery id, and their ids oldest first (writer thread only).
+  std::unordered_map<std::string, Held> held_;
+  std::deque<std::pair<int64_t, std::string>> held_order_;
   std::thread thread_;
 };
 

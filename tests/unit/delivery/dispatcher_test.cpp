@@ -37,7 +37,7 @@ class DispatcherTest : public ::testing::Test {
     store = std::move(make_store("sqlite::memory:").value());
     ASSERT_TRUE(store->insert_tenant(Tenant{"tn_1", "t", 1}, ApiKey{"ak_1", "tn_1", "h", 1}).ok());
     add_endpoint("ep_1", Ordering::kUnordered, 3);
-    journal = std::make_unique<Journal>(*store);
+    journal = std::make_unique<Journal>(*store, clock);
     dispatcher =
         std::make_unique<Dispatcher>(queue, sender, registry, *journal, policy, clock, io,
                                      DispatcherOptions{64, std::chrono::milliseconds(1000), 3});

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "test_util.hpp"
 
 namespace sealhook {
@@ -51,8 +54,9 @@ TEST(Coalesce, LateCreateOnlyNeverOverwritesAnOutcome) {
 TEST(Journal, FlushMakesEverySubmittedUpdateVisible) {
   auto store = testing::open_store("sqlite::memory:");
   ASSERT_TRUE(store->insert_tenant(testing::tenant("tn"), testing::api_key("ak", "tn")).ok());
+  ManualClock clock;
   Journal journal(
-      *store,
+      *store, clock,
       JournalOptions{.max_batch = 7, .max_backlog = 100, .linger = std::chrono::milliseconds(50)});
   for (int i = 0; i < 250; ++i) journal.submit(update(delivery("tn", i), true));
   auto done = delivery("tn", 3, DeliveryStatus::kDelivered);
@@ -66,6 +70,64 @@ TEST(Journal, FlushMakesEverySubmittedUpdateVisible) {
   EXPECT_EQ((*rec)->status, DeliveryStatus::kDelivered);
   EXPECT_EQ(store->get_attempts(done.id)->size(), 1u);
   EXPECT_EQ(journal.write_errors(), 0u);
+}
+
+// Polls until `id` of tenant "tn" is in the store (the writer thread is asynchronous).
+bool written(Store& store, const std::string& id) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto got = store.get_delivery("tn", id);
+    if (got.ok() && got->has_value()) return true;
+    std::this_thread::yield();
+  }
+  return false;
+}
+
+TEST(Journal, APublishTimeRecordWaitsForItsOutcomeThenForTheSettleTime) {
+  auto store = testing::open_store("sqlite::memory:");
+  ASSERT_TRUE(store->insert_tenant(testing::tenant("tn"), testing::api_key("ak", "tn")).ok());
+  ManualClock clock;
+  Journal journal(*store, clock,
+                  JournalOptions{.linger = std::chrono::milliseconds(1),
+                                 .settle = std::chrono::milliseconds(1000)});
+  // 1 is held; 2 (an outcome) is written, which shows the batch holding 1 was processed.
+  journal.submit(update(delivery("tn", 1), true));
+  journal.submit(update(delivery("tn", 2, DeliveryStatus::kDelivered), false, 1));
+  ASSERT_TRUE(written(*store, delivery("tn", 2).id));
+  EXPECT_FALSE(store->get_delivery("tn", delivery("tn", 1).id)->has_value());
+
+  // 1's outcome arrives: written as one record with its attempt.
+  journal.submit(update(delivery("tn", 1, DeliveryStatus::kDelivered), false, 1));
+  ASSERT_TRUE(written(*store, delivery("tn", 1).id));
+  EXPECT_EQ((*store->get_delivery("tn", delivery("tn", 1).id))->status, DeliveryStatus::kDelivered);
+  EXPECT_EQ(store->get_attempts(delivery("tn", 1).id)->size(), 1u);
+
+  // 3 is held until the settle time has passed, then written as pending on its own.
+  journal.submit(update(delivery("tn", 3), true));
+  journal.submit(update(delivery("tn", 4, DeliveryStatus::kDead), false, 1));
+  ASSERT_TRUE(written(*store, delivery("tn", 4).id));
+  EXPECT_FALSE(store->get_delivery("tn", delivery("tn", 3).id)->has_value());
+  clock.advance_ms(1000);
+  journal.submit(update(delivery("tn", 5), true));  // held: it has only just come
+  ASSERT_TRUE(written(*store, delivery("tn", 3).id));
+  EXPECT_EQ((*store->get_delivery("tn", delivery("tn", 3).id))->status, DeliveryStatus::kPending);
+  EXPECT_FALSE(store->get_delivery("tn", delivery("tn", 5).id)->has_value());
+
+  // flush() writes what is held.
+  journal.flush();
+  EXPECT_TRUE(store->get_delivery("tn", delivery("tn", 5).id)->has_value());
+  EXPECT_EQ(journal.write_errors(), 0u);
+}
+
+TEST(Journal, StopWritesHeldRecords) {
+  auto store = testing::open_store("sqlite::memory:");
+  ASSERT_TRUE(store->insert_tenant(testing::tenant("tn"), testing::api_key("ak", "tn")).ok());
+  ManualClock clock;
+  {
+    Journal journal(*store, clock, JournalOptions{.settle = std::chrono::milliseconds(60'000)});
+    for (int i = 0; i < 10; ++i) journal.submit(update(delivery("tn", i), true));
+  }
+  EXPECT_EQ(*store->count_deliveries(std::nullopt), 10);
 }
 
 }  // namespace
