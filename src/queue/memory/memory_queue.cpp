@@ -58,6 +58,7 @@ Status MemoryQueue::push(std::vector<QueuedDelivery>&& batch) {
   for (auto& d : batch) {
     Shard& s = shard_for(d.endpoint_id);
     std::lock_guard lock(s.mu);
+    s.waiting++;
     Lane& lane = s.lanes[d.endpoint_id];
     if (!d.ordered && d.not_before_ms > now) {
       std::string ep = d.endpoint_id;
@@ -75,6 +76,9 @@ Status MemoryQueue::push(std::vector<QueuedDelivery>&& batch) {
 
 void MemoryQueue::lease_from(Shard& s, int64_t now_ms, size_t max,
                              std::vector<QueuedDelivery>& out) {
+  // A push raises `waiting` under the lock before it calls the listener, so a lease that
+  // follows a push sees it.
+  if (s.waiting.load() == 0) return;
   std::lock_guard lock(s.mu);
   release_due_timers(s, now_ms);
   size_t rounds = s.active.size();
@@ -89,6 +93,7 @@ void MemoryQueue::lease_from(Shard& s, int64_t now_ms, size_t max,
       out.push_back(std::move(lane.ready.front()));
       lane.ready.pop_front();
       lane.inflight++;
+      s.waiting--;
     }
     // Still has work it may hand out now: keep it in the rotation. Otherwise it comes back
     // through complete()/retry() (inflight bound) or a timer (ordered head waiting).
@@ -134,6 +139,7 @@ void MemoryQueue::retry(QueuedDelivery&& d) {
     std::lock_guard lock(s.mu);
     Lane& lane = s.lanes[d.endpoint_id];
     lane.inflight--;
+    s.waiting++;
     std::string ep = d.endpoint_id;
     if (d.ordered) {
       // The head goes back in front and the lane waits for its time.

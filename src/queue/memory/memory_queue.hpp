@@ -51,6 +51,9 @@ class MemoryQueue final : public Queue {
     std::deque<std::string> active;  // lanes that may have something to hand out
     std::vector<Timer> timers;       // min-heap on due_ms
     uint64_t timer_seq = 0;
+    // Deliveries waiting in this shard (lanes and timers, not leased): lease() skips a shard
+    // at 0 without locking it. Changed under `mu`, read without it.
+    std::atomic<size_t> waiting{0};
   };
 
   Shard& shard_for(const std::string& endpoint_id);
