@@ -35,18 +35,28 @@ bool is_strict_base64(std::string_view s) {
   return true;
 }
 
-// HMAC-SHA256 over "{id}.{timestamp}.{body}", fed piecewise so the body is never copied.
-bool hmac(std::string_view key, std::string_view msg_id, int64_t timestamp_s, std::string_view body,
-          unsigned char* out) {
+// A fresh HMAC-SHA256 context keyed with `key`; empty on failure.
+detail::MacCtx keyed_hmac(std::string_view key) {
   static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);  // shared, immutable
   detail::MacCtx ctx(mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr);
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>("SHA256"), 0),
       OSSL_PARAM_construct_end()};
+  if (ctx && EVP_MAC_init(ctx.get(), detail::bytes(key), key.size(), params) != 1) {
+    ERR_clear_error();
+    ctx.reset();
+  }
+  return ctx;
+}
+
+// HMAC-SHA256 over "{id}.{timestamp}.{body}", fed piecewise so the body is never copied;
+// starting from a copy of `keyed` (see SigningSecret::keyed_), or from `key` without one.
+bool hmac(const EVP_MAC_CTX* keyed, std::string_view key, std::string_view msg_id,
+          int64_t timestamp_s, std::string_view body, unsigned char* out) {
+  detail::MacCtx ctx(keyed != nullptr ? EVP_MAC_CTX_dup(keyed) : keyed_hmac(key).release());
   std::string ts = std::to_string(timestamp_s);
   size_t len = 0;
-  bool ok = ctx && EVP_MAC_init(ctx.get(), detail::bytes(key), key.size(), params) == 1 &&
-            EVP_MAC_update(ctx.get(), detail::bytes(msg_id), msg_id.size()) == 1 &&
+  bool ok = ctx && EVP_MAC_update(ctx.get(), detail::bytes(msg_id), msg_id.size()) == 1 &&
             EVP_MAC_update(ctx.get(), detail::bytes("."), 1) == 1 &&
             EVP_MAC_update(ctx.get(), detail::bytes(ts), ts.size()) == 1 &&
             EVP_MAC_update(ctx.get(), detail::bytes("."), 1) == 1 &&
@@ -63,6 +73,7 @@ SigningSecret SigningSecret::generate() {
   secret.key_.resize(kMinSecretBytes);
   // No randomness means no safe secret: that is an environment failure, not a state to run on.
   if (!detail::random_bytes(secret.key_.data(), secret.key_.size())) std::abort();
+  secret.prepare();
   return secret;
 }
 
@@ -80,7 +91,14 @@ Result<SigningSecret> SigningSecret::parse(std::string_view text) {
   }
   SigningSecret secret;
   secret.key_ = std::move(*key);
+  secret.prepare();
   return secret;
+}
+
+void SigningSecret::prepare() {
+  keyed_ = std::shared_ptr<const EVP_MAC_CTX>(keyed_hmac(key_).release(), [](const EVP_MAC_CTX* c) {
+    EVP_MAC_CTX_free(const_cast<EVP_MAC_CTX*>(c));
+  });
 }
 
 std::string SigningSecret::to_string() const { return std::string(kPrefix) + base64_encode(key_); }
@@ -88,7 +106,7 @@ std::string SigningSecret::to_string() const { return std::string(kPrefix) + bas
 std::string SigningSecret::sign(std::string_view msg_id, int64_t timestamp_s,
                                 std::string_view body) const {
   unsigned char mac[kMacBytes];
-  if (!hmac(key_, msg_id, timestamp_s, body, mac)) return {};
+  if (!hmac(keyed_.get(), key_, msg_id, timestamp_s, body, mac)) return {};
   return "v1," + base64_encode(std::string_view(reinterpret_cast<const char*>(mac), kMacBytes));
 }
 
@@ -96,7 +114,7 @@ bool SigningSecret::verify(std::string_view msg_id, int64_t timestamp_s, std::st
                            std::string_view header) const {
   if (header.size() > kMaxHeader) return false;
   unsigned char expected[kMacBytes];
-  if (!hmac(key_, msg_id, timestamp_s, body, expected)) return false;
+  if (!hmac(keyed_.get(), key_, msg_id, timestamp_s, body, expected)) return false;
   bool match = false;
   while (!header.empty()) {
     size_t end = header.find(' ');

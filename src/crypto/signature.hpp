@@ -1,7 +1,10 @@
 #pragma once
 // Standard Webhooks signatures: v1,<base64 HMAC-SHA256(secret, "{id}.{timestamp}.{body}")>,
 // the secret being the base64 after "whsec_".
+#include <openssl/types.h>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -24,7 +27,12 @@ class SigningSecret {
               std::string_view header) const;
 
  private:
+  void prepare();  // builds keyed_ from key_
+
   std::string key_;  // raw bytes
+  // An HMAC-SHA256 context already keyed with key_, never used itself: each signature starts
+  // from a copy, which skips fetching the digest and hashing the key (~40% of a 1 KiB sign).
+  std::shared_ptr<const EVP_MAC_CTX> keyed_;
 };
 
 }  // namespace sealhook::crypto
