@@ -4,11 +4,12 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <optional>
 
 #include "delivery/http_connection.hpp"
@@ -52,7 +53,7 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
     beast::error_code ec;
     literal_ = asio::ip::make_address(url_.host, ec);
     if (ec) literal_.reset();
-    if (!build_post(msg_, url_, request_, shared_->options.user_agent))
+    if (!build_post_head(head_, url_, request_, shared_->options.user_agent))
       return fail("invalid_header");
     if (conn_)
       write();
@@ -138,10 +139,13 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
       f(conn_->socket);
   }
 
+  // The head and the shared body, gathered into one write.
   void write() {
-    with_stream([this](auto& stream) {
-      http::async_write(
-          stream, msg_,
+    const std::array<asio::const_buffer, 2> buffers{
+        asio::buffer(head_), request_.body ? asio::buffer(*request_.body) : asio::const_buffer()};
+    with_stream([&](auto& stream) {
+      asio::async_write(
+          stream, buffers,
           [self = shared_from_this()](const beast::error_code& ec, size_t) { self->on_write(ec); });
     });
   }
@@ -240,7 +244,7 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
   bool finished_ = false;
   Clock::time_point start_;
   std::optional<asio::ip::address> literal_;
-  HttpRequest msg_;
+  std::string head_;  // request line and headers (build_post_head)
   std::optional<HttpResponseParser> parser_;
   SendResult result_;
   beast::error_code ignored_;

@@ -16,29 +16,26 @@ bool valid_header(std::string_view name, std::string_view value) {
 
 }  // namespace
 
-bool build_post(HttpRequest& msg, const ParsedUrl& url, const SendRequest& request,
-                std::string_view user_agent) {
-  msg.method(http::verb::post);
-  msg.target(url.target);
-  msg.version(11);
+bool build_post_head(std::string& out, const ParsedUrl& url, const SendRequest& request,
+                     std::string_view user_agent) {
   const bool v6 = url.host.find(':') != std::string::npos;  // parse_url unbracketed it
   const bool default_port = url.port == (url.scheme == "https" ? 443 : 80);
-  std::string host;
-  host.reserve(url.host.size() + 8);
-  host.append(v6 ? "[" : "").append(url.host).append(v6 ? "]" : "");
-  if (!default_port) host.append(":").append(std::to_string(url.port));
-  msg.set(http::field::host, host);
-  msg.set(http::field::user_agent, user_agent);
+  const size_t body = request.body ? request.body->size() : 0;
+  if (!valid_header("User-Agent", user_agent)) return false;
+  out.reserve(out.size() + 160 + url.target.size() + url.host.size() + user_agent.size());
+  out.append("POST ").append(url.target).append(" HTTP/1.1\r\nHost: ");
+  out.append(v6 ? "[" : "").append(url.host).append(v6 ? "]" : "");
+  if (!default_port) out.append(":").append(std::to_string(url.port));
+  out.append("\r\nUser-Agent: ").append(user_agent).append("\r\n");
   for (const auto& [name, value] : request.headers) {
     if (!valid_header(name, value)) return false;
     const http::field f = http::string_to_field(name);
     if (f == http::field::host || f == http::field::content_length ||
         f == http::field::transfer_encoding || f == http::field::connection)
       continue;
-    msg.insert(name, value);
+    out.append(name).append(": ").append(value).append("\r\n");
   }
-  if (request.body) msg.body() = {request.body->data(), request.body->size()};
-  msg.prepare_payload();
+  out.append("Content-Length: ").append(std::to_string(body)).append("\r\n\r\n");
   return true;
 }
 

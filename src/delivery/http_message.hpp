@@ -3,7 +3,7 @@
 #include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/span_body.hpp>
+#include <string>
 #include <string_view>
 
 #include "delivery/sender.hpp"
@@ -27,14 +27,14 @@ struct DiscardBody {
   };
 };
 
-// The body is a view of the SendRequest's shared body: never copied per attempt.
-using HttpRequest = boost::beast::http::request<boost::beast::http::span_body<const char>>;
 using HttpResponseParser = boost::beast::http::response_parser<DiscardBody>;
 
-// POST url.target with Host, User-Agent, the request's headers and Content-Length; the
-// framing headers (Host, Content-Length, Transfer-Encoding, Connection) among request.headers
-// are ignored. False when a header name or value could inject into the request.
-bool build_post(HttpRequest& msg, const ParsedUrl& url, const SendRequest& request,
-                std::string_view user_agent);
+// The head of the POST to url.target, request line to blank line: Host, User-Agent, the
+// request's headers and Content-Length, appended to `out`; the body (the SendRequest's shared
+// ciphertext, never copied per attempt) follows it on the wire as a second buffer. The framing
+// headers (Host, Content-Length, Transfer-Encoding, Connection) among request.headers are
+// ignored. False when a header name or value could inject into the request.
+bool build_post_head(std::string& out, const ParsedUrl& url, const SendRequest& request,
+                     std::string_view user_agent);
 
 }  // namespace sealhook::delivery

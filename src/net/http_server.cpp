@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/serialize.hpp>
@@ -115,13 +116,26 @@ class Session : public std::enable_shared_from_this<Session> {
     write(std::move(res));
   }
 
+  // The response is serialized into one reused buffer and written at once (Beast's generic
+  // serializer cost more than the rest of a small response).
   void write(Response&& res) {
-    auto sp = std::make_shared<Response>(std::move(res));
+    res.prepare_payload();
+    keep_alive_ = res.keep_alive();
+    out_.clear();
+    out_.append(res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        .append(std::to_string(res.result_int()))
+        .append(" ")
+        .append(http::obsolete_reason(res.result()))
+        .append("\r\n");
+    for (const auto& field : res.base())
+      out_.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+    out_.append("\r\n").append(res.body());
     stream_.expires_after(server_->options.read_timeout);
-    http::async_write(stream_, *sp, [self = shared_from_this(), sp](beast::error_code ec, size_t) {
-      if (ec || !sp->keep_alive()) return self->close();
-      self->read();
-    });
+    asio::async_write(stream_, asio::buffer(out_),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec || !self->keep_alive_) return self->close();
+                        self->read();
+                      });
   }
 
   void close() {
@@ -134,6 +148,8 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<HttpServer::Impl> server_;
+  std::string out_;  // the response being written
+  bool keep_alive_ = false;
 };
 
 }  // namespace

@@ -36,6 +36,29 @@ TEST_F(HttpSenderTest, PostsHeadersAndBodyExactly) {
   EXPECT_EQ(got.body, *req.body);
 }
 
+TEST_F(HttpSenderTest, FramingHeadersAreOursAndInjectionIsRefused) {
+  TestServer server(ok_reply);
+  sender();
+  SendRequest req;
+  req.url = url(server, "/");
+  req.headers = {{"content-length", "1"}, {"Connection", "close"}, {"Host", "evil"}};
+  req.body = std::make_shared<const std::string>("abc");
+  EXPECT_EQ(await(start(req)).status, 200);
+  ASSERT_EQ(server.received().size(), 1u);
+  EXPECT_EQ(server.received()[0].header("Content-Length"), "3");
+  EXPECT_EQ(server.received()[0].header("Host"), "127.0.0.1:" + std::to_string(server.port()));
+  EXPECT_EQ(server.received()[0].body, "abc");
+  for (auto bad : {std::pair<std::string, std::string>{"x-a", "1\r\nEvil: 1"},
+                   {"x-b\r\nEvil", "1"},
+                   {"x c", "1"},
+                   {"", "1"}}) {
+    req.headers = {bad};
+    const SendResult r = await(start(req));
+    EXPECT_EQ(r.error, "invalid_header") << bad.first;
+  }
+  EXPECT_EQ(server.requests(), 1);  // nothing was sent for the refused ones
+}
+
 TEST_F(HttpSenderTest, PassesStatusAndRetryAfterThrough) {
   TestServer server([](const RecordedRequest& req, int) {
     if (req.target == "/500") return Reply().with_status(500).with_body("oops");
