@@ -103,26 +103,30 @@ void Dispatcher::attempt(QueuedDelivery&& d) {
 
 void Dispatcher::finish(QueuedDelivery&& d, const Outcome& outcome, const SendResult& result,
                         int64_t at_ms) {
+  const bool done = outcome.verdict != Verdict::kRetry;
+  if (done) queue_.complete(d);  // first: the record below takes d's strings
   DeliveryUpdate u;
-  u.record = to_record(d, DeliveryStatus::kPending, clock_.now_ms());
-  DeliveryRecord& rec = u.record;
-  rec.last_error = outcome.error;
   if (result.status != 0 || !result.error.empty())
     u.attempts.push_back(AttemptRecord{d.id, d.attempts, at_ms, result.duration.count(),
                                        result.status, outcome.error});
+  if (outcome.verdict == Verdict::kDead) u.dead_body = *d.body;  // kept for replay
+  if (done) {
+    u.record = to_record(std::move(d), DeliveryStatus::kPending, clock_.now_ms());
+  } else {
+    u.record = to_record(d, DeliveryStatus::kPending, clock_.now_ms());
+  }
+  DeliveryRecord& rec = u.record;
+  rec.last_error = outcome.error;
   switch (outcome.verdict) {
     case Verdict::kDelivered:
       rec.status = DeliveryStatus::kDelivered;
       counters_.delivered++;
       journal_.submit(std::move(u));
-      queue_.complete(d);
       break;
     case Verdict::kDead:
       rec.status = DeliveryStatus::kDead;
-      u.dead_body = *d.body;
       counters_.dead++;
       journal_.submit(std::move(u));
-      queue_.complete(d);
       break;
     case Verdict::kRetry:
       rec.status = DeliveryStatus::kPending;

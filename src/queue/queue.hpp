@@ -9,10 +9,13 @@
 //    an `unordered` endpoint gets up to `max_inflight_per_endpoint` at once.
 //  - Every leased delivery comes back exactly once through complete() or retry().
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -37,13 +40,16 @@ struct QueuedDelivery {
 
 // What the store keeps of a queued delivery, in `status` as of `now_ms` (no error yet, no
 // next attempt time: the caller sets those that apply).
-inline DeliveryRecord to_record(const QueuedDelivery& d, DeliveryStatus status, int64_t now_ms) {
+// The rvalue form takes d's strings instead of copying them (a finished delivery).
+template <class Delivery>
+requires std::same_as<std::remove_cvref_t<Delivery>, QueuedDelivery> DeliveryRecord
+to_record(Delivery&& d, DeliveryStatus status, int64_t now_ms) {
   DeliveryRecord r;
-  r.id = d.id;
-  r.tenant_id = d.tenant_id;
-  r.endpoint_id = d.endpoint_id;
-  r.event_id = d.event_id;
-  r.event_type = d.event_type;
+  r.id = std::forward<Delivery>(d).id;
+  r.tenant_id = std::forward<Delivery>(d).tenant_id;
+  r.endpoint_id = std::forward<Delivery>(d).endpoint_id;
+  r.event_id = std::forward<Delivery>(d).event_id;
+  r.event_type = std::forward<Delivery>(d).event_type;
   r.status = status;
   r.attempts = d.attempts;
   r.created_at_ms = d.published_at_ms;
