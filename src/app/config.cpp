@@ -48,6 +48,12 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       ->check(CLI::Range(1, 50));
   opt(cmd, "drain-timeout-ms", c.drain_timeout_ms, "on SIGTERM, how long to keep delivering")
       ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
+  opt(cmd, "journal-linger-ms", c.journal_linger_ms,
+      "how long delivery records wait to be written together")
+      ->check(CLI::Range(int64_t{0}, int64_t{1'000}));
+  opt(cmd, "journal-settle-ms", c.journal_settle_ms,
+      "how long a queued delivery's first record waits for its outcome before it is written")
+      ->check(CLI::Range(int64_t{0}, int64_t{60'000}));
   opt(cmd, "max-endpoints-per-tenant", c.max_endpoints_per_tenant, "bound on endpoints per tenant")
       ->check(CLI::Range(size_t{1}, size_t{100'000}));
   opt(cmd, "max-tenants", c.max_tenants, "bound on tenants")

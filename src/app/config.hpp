@@ -27,6 +27,8 @@ struct ServeConfig {
   double retry_jitter = 0.2;
   int max_attempts = 6;
   int64_t drain_timeout_ms = 10'000;
+  int64_t journal_linger_ms = 20;
+  int64_t journal_settle_ms = 5'000;
   size_t max_endpoints_per_tenant = 100;
   size_t max_tenants = 100'000;
   size_t max_connections = 10'000;

@@ -57,7 +57,9 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   auto queue =
       make_queue(c.queue, QueueOptions{c.queue_capacity, c.max_inflight_per_endpoint}, clock);
   if (!queue) return fail(queue.error());
-  Journal journal(**store, clock);
+  Journal journal(**store, clock,
+                  JournalOptions{.linger = std::chrono::milliseconds(c.journal_linger_ms),
+                                 .settle = std::chrono::milliseconds(c.journal_settle_ms)});
   Publisher publisher(catalog, **queue, journal, **store, clock);
 
   bool generated = c.admin_token.empty();

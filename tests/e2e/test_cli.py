@@ -53,6 +53,14 @@ def test_bad_config_is_refused_clearly(binary, tmp_path):
     assert r.returncode != 0 and "no_such_option" in r.stderr
 
 
+def test_out_of_range_options_are_refused(binary, tmp_path):
+    for flag, value in (("--journal-settle-ms", "60001"), ("--journal-linger-ms", "-1"),
+                        ("--io-threads", "0"), ("--max-attempts", "51")):
+        r = subprocess.run([binary, "serve", "--store", f"sqlite:{tmp_path}/s", flag, value],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode != 0 and flag in r.stderr, (flag, r.stderr)
+
+
 def test_sigterm_drains_in_flight_work(start_server, start_receiver, keygen):
     srv = start_server("--drain-timeout-ms", "20000")
     keys = keygen("drain")
