@@ -8,7 +8,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config clang-format
   libboost1.81-all-dev libboost-json1.81-dev libssl-dev libsqlite3-dev sqlite3
   libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
   wrk curl ca-certificates python3-venv
 )
 

@@ -30,7 +30,7 @@ struct JournalOptions {
   // before it is written on its own: if the outcome comes first, the two become one write.
   // flush() and stop() write held records at once. 0 holds nothing.
   std::chrono::milliseconds settle{5'000};
-  size_t max_held = 200'000;  // beyond this many held records the oldest are written
+  size_t max_held = 50'000;  // beyond this many held records the oldest are written
 };
 
 // Merges updates of the same delivery (publish-time record, attempts, outcome) into one, in
