@@ -1,9 +1,12 @@
 // `sealhook serve`: the composition root. Config -> factories -> wiring -> run -> drain.
+#include <dlfcn.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -16,6 +19,17 @@
 
 namespace sealhook::app {
 namespace {
+
+// Hands memory the allocator holds free back to the system. The binary is linked with tcmalloc
+// (apps/sealhook), which keeps what a drained backlog freed (gigabytes after a long outage of
+// one endpoint) for reuse; it is looked up at run time so that other builds (sanitizers, tests)
+// need not link it, and does nothing without it.
+void release_free_memory() {
+  using Release = void (*)();
+  static const auto release =
+      reinterpret_cast<Release>(dlsym(RTLD_DEFAULT, "MallocExtension_ReleaseFreeMemory"));
+  if (release != nullptr) release();
+}
 
 int fail(const Error& e) {
   std::cerr << "sealhook serve: " << e.message << "\n";
@@ -96,6 +110,18 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
                          [&](net::Request& r) { return api::handle_request(ctx, r); });
   if (auto st = server.listen(c.listen); !st) return fail(st.error());
 
+  // Memory freed after a backlog drains goes back to the system (see release_free_memory).
+  boost::asio::steady_timer release_timer(io);
+  std::function<void()> arm_release = [&] {
+    release_timer.expires_after(std::chrono::seconds(10));
+    release_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      release_free_memory();
+      arm_release();
+    });
+  };
+  arm_release();
+
   auto work = boost::asio::make_work_guard(io);
   std::vector<std::thread> threads;
   for (int i = 0; i < c.io_threads; ++i) threads.emplace_back([&] { io.run(); });
@@ -117,6 +143,7 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   auto left = (*queue)->stats();
   size_t inflight = dispatcher.inflight();
   journal.stop();
+  release_timer.cancel();
   work.reset();
   io.stop();
   for (auto& t : threads) t.join();
