@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/serialize.hpp>
@@ -23,6 +24,7 @@
 #include <sstream>
 
 #include "common.hpp"
+#include "net/http_wire.hpp"
 
 namespace sealhook::bench {
 namespace {
@@ -69,6 +71,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
     req_.keep_alive(true);
     req_.body() = s.body;
     req_.prepare_payload();
+    net::append_wire(wire_, req_);
   }
 
   void start() { connect(); }
@@ -107,15 +110,18 @@ class Conn : public std::enable_shared_from_this<Conn> {
         b += s_.parts[i];
       }
       req_.prepare_payload();
+      wire_.clear();
+      net::append_wire(wire_, req_);
     }
     sent_ = steady::now();
     if (s_.args.rate <= 0) due_ = sent_;
     if (s_.first_send_ns == 0) s_.first_send_ns = wall_ns();
     stream_.expires_after(std::chrono::seconds(s_.args.timeout_s));
-    http::async_write(stream_, req_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) return self->fail(ec, &self->s_.records[self->idx_]);
-      self->read();
-    });
+    asio::async_write(stream_, asio::buffer(wire_),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->fail(ec, &self->s_.records[self->idx_]);
+                        self->read();
+                      });
   }
 
   void read() {
@@ -189,6 +195,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   asio::steady_timer timer_;
   Shared& s_;
   http::request<http::string_body> req_;
+  std::string wire_;  // req_ on the wire
   beast::flat_buffer buf_;
   std::optional<http::response_parser<http::string_body>> parser_;
   uint64_t idx_ = 0;

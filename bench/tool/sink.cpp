@@ -24,6 +24,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/serialize.hpp>
@@ -40,6 +41,7 @@
 
 #include "common.hpp"
 #include "net/http_server.hpp"
+#include "net/http_wire.hpp"
 
 namespace sealhook::bench {
 namespace {
@@ -249,7 +251,10 @@ class Session : public std::enable_shared_from_this<Session> {
     res_ = handler_(req_);
     res_.version(req_.version());
     res_.keep_alive(req_.keep_alive());
-    http::async_write(stream_, res_,
+    res_.prepare_payload();
+    out_.clear();
+    net::append_wire(out_, res_);
+    asio::async_write(stream_, asio::buffer(out_),
                       [self = shared_from_this()](boost::system::error_code wec, size_t) {
                         if (wec || !self->res_.keep_alive()) return self->close();
                         self->read();
@@ -268,6 +273,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   net::Request req_;
   net::Response res_;
+  std::string out_;  // res_ on the wire
 };
 
 class Server {

@@ -1,5 +1,7 @@
 #include "net/http_server.hpp"
 
+#include "net/http_wire.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
@@ -116,20 +118,12 @@ class Session : public std::enable_shared_from_this<Session> {
     write(std::move(res));
   }
 
-  // The response is serialized into one reused buffer and written at once (Beast's generic
-  // serializer cost more than the rest of a small response).
+  // The response is serialized into one reused buffer and written at once (http_wire.hpp).
   void write(Response&& res) {
     res.prepare_payload();
     keep_alive_ = res.keep_alive();
     out_.clear();
-    out_.append(res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        .append(std::to_string(res.result_int()))
-        .append(" ")
-        .append(http::obsolete_reason(res.result()))
-        .append("\r\n");
-    for (const auto& field : res.base())
-      out_.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
-    out_.append("\r\n").append(res.body());
+    append_wire(out_, res);
     stream_.expires_after(server_->options.read_timeout);
     asio::async_write(stream_, asio::buffer(out_),
                       [self = shared_from_this()](beast::error_code ec, size_t) {
