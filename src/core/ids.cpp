@@ -71,9 +71,12 @@ std::string random_token(std::string_view prefix, size_t bytes) {
 }
 
 std::string sha256_hex(std::string_view data) {
+  // Fetched once: EVP_sha256() would be looked up again on every call (every API request
+  // hashes its bearer token).
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  EVP_Digest(data.data(), data.size(), md, &len, sha256, nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(len * 2);

@@ -1,16 +1,14 @@
 #include "publish/publisher.hpp"
 
-#include <boost/json/serialize.hpp>
-
 #include "catalog/event_types.hpp"
 #include "core/ids.hpp"
 #include "crypto/jwe.hpp"
 
 namespace sealhook {
 
+// event_id is a minted id (token characters only), so no escaping is needed.
 std::string PublishResult::to_json() const {
-  boost::json::object o{{"event_id", event_id}, {"deliveries", deliveries}};
-  return boost::json::serialize(o);
+  return R"({"event_id":")" + event_id + R"(","deliveries":)" + std::to_string(deliveries) + "}";
 }
 
 Publisher::Publisher(CatalogService& catalog, Queue& queue, Journal& journal, Store& store,
