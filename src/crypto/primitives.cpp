@@ -128,13 +128,6 @@ std::optional<std::string> oaep_run(EVP_PKEY_CTX* ctx, std::string_view in, bool
   return out;
 }
 
-std::optional<std::string> rsa_oaep(EVP_PKEY* key, const char* md, std::string_view in,
-                                    bool encrypt) {
-  PkeyCtx ctx = oaep_ctx(key, md, encrypt);
-  if (!ctx) return std::nullopt;
-  return oaep_run(ctx.get(), in, encrypt);
-}
-
 }  // namespace
 
 bool random_bytes(void* out, size_t n) {
@@ -253,12 +246,10 @@ std::optional<std::string> ecdh(EVP_PKEY* own, EVP_PKEY* peer, bool validate_pee
   return z;
 }
 
-std::optional<std::string> rsa_oaep_encrypt(EVP_PKEY* key, const char* md, std::string_view in) {
-  return rsa_oaep(key, md, in, true);
-}
-
 std::optional<std::string> rsa_oaep_decrypt(EVP_PKEY* key, const char* md, std::string_view in) {
-  return rsa_oaep(key, md, in, false);
+  PkeyCtx ctx = oaep_ctx(key, md, false);
+  if (!ctx) return std::nullopt;
+  return oaep_run(ctx.get(), in, false);
 }
 
 std::optional<std::string> OaepEncryptor::encrypt(std::string_view in) {

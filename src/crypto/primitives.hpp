@@ -43,7 +43,6 @@ std::optional<std::string> aes_kw_unwrap(std::string_view kek, std::string_view 
 std::optional<std::string> ecdh(EVP_PKEY* own, EVP_PKEY* peer, bool validate_peer);
 
 // RSAES-OAEP with `md` ("SHA1" or "SHA256") as both the hash and the MGF1 hash.
-std::optional<std::string> rsa_oaep_encrypt(EVP_PKEY* key, const char* md, std::string_view in);
 std::optional<std::string> rsa_oaep_decrypt(EVP_PKEY* key, const char* md, std::string_view in);
 
 // RSAES-OAEP encryption to one key with contexts that are set up once and reused: a fresh

@@ -110,33 +110,29 @@ void Dispatcher::finish(QueuedDelivery&& d, const Outcome& outcome, const SendRe
     u.attempts.push_back(AttemptRecord{d.id, d.attempts, at_ms, result.duration.count(),
                                        result.status, outcome.error});
   if (outcome.verdict == Verdict::kDead) u.dead_body = *d.body;  // kept for replay
-  if (done) {
-    u.record = to_record(std::move(d), DeliveryStatus::kPending, clock_.now_ms());
-  } else {
-    u.record = to_record(d, DeliveryStatus::kPending, clock_.now_ms());
-  }
-  DeliveryRecord& rec = u.record;
-  rec.last_error = outcome.error;
+  DeliveryStatus status = DeliveryStatus::kPending;
   switch (outcome.verdict) {
     case Verdict::kDelivered:
-      rec.status = DeliveryStatus::kDelivered;
+      status = DeliveryStatus::kDelivered;
       counters_.delivered++;
-      journal_.submit(std::move(u));
       break;
     case Verdict::kDead:
-      rec.status = DeliveryStatus::kDead;
+      status = DeliveryStatus::kDead;
       counters_.dead++;
-      journal_.submit(std::move(u));
       break;
     case Verdict::kRetry:
-      rec.status = DeliveryStatus::kPending;
-      rec.next_attempt_at_ms = outcome.next_attempt_at_ms;
       counters_.retried++;
-      journal_.submit(std::move(u));
-      d.not_before_ms = outcome.next_attempt_at_ms;
-      queue_.retry(std::move(d));
-      wake_at(outcome.next_attempt_at_ms);
       break;
+  }
+  const int64_t now = clock_.now_ms();
+  u.record = done ? to_record(std::move(d), status, now) : to_record(d, status, now);
+  u.record.last_error = outcome.error;
+  if (!done) u.record.next_attempt_at_ms = outcome.next_attempt_at_ms;
+  journal_.submit(std::move(u));
+  if (!done) {
+    d.not_before_ms = outcome.next_attempt_at_ms;
+    queue_.retry(std::move(d));
+    wake_at(outcome.next_attempt_at_ms);
   }
 }
 
