@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <map>
 
 #include "catalog/event_types.hpp"
 #include "core/ids.hpp"
@@ -37,7 +38,10 @@ Status CatalogService::load() {
   return registry_.update([&](Snapshot& s) -> Status {
     std::map<std::string, TenantView> views;
     for (auto& t : cat->tenants) views[t.id].tenant = t;
-    for (auto& k : cat->api_keys) s.api_keys[k.hash_hex] = k;
+    for (auto& k : cat->api_keys) {
+      views[k.tenant_id].api_key_hashes.push_back(k.hash_hex);
+      s.api_keys.set(k.hash_hex, k);
+    }
     for (auto& k : cat->public_keys) {
       boost::system::error_code ec;
       auto jwk = boost::json::parse(k.jwk_json, ec);
@@ -51,16 +55,17 @@ Status CatalogService::load() {
     for (auto& e : cat->endpoints) {
       auto secret = crypto::SigningSecret::parse(e.secret);
       if (!secret) return secret.error();
-      views[e.tenant_id].endpoint_ids.push_back(e.id);
-      s.endpoints[e.id] = std::make_shared<const EndpointView>(EndpointView{e, secret.value()});
+      auto view = std::make_shared<const EndpointView>(EndpointView{e, secret.value()});
+      TenantView& v = views[e.tenant_id];
+      v.endpoints.set(e.id, view);
+      v.routes.add(view);
+      s.endpoints.set(e.id, std::move(view));
     }
     for (auto& [id, v] : views) {
       std::sort(v.keys.begin(), v.keys.end(), [](const KeyView& a, const KeyView& b) {
         return a.record.created_at_ms < b.record.created_at_ms;
       });
-      std::sort(v.endpoint_ids.begin(), v.endpoint_ids.end());
-      s.tenants[id] = std::make_shared<const TenantView>(std::move(v));
-      rebuild_routes(s, id);
+      s.tenants.set(id, std::make_shared<const TenantView>(std::move(v)));
     }
     return {};
   });
@@ -68,9 +73,9 @@ Status CatalogService::load() {
 
 Result<std::shared_ptr<const TenantView>> CatalogService::tenant(const Snapshot& s,
                                                                  const std::string& id) const {
-  auto it = s.tenants.find(id);
-  if (it == s.tenants.end()) return not_found("tenant");
-  return it->second;
+  const TenantPtr* t = s.tenants.find(id);
+  if (!t) return not_found("tenant");
+  return *t;
 }
 
 Result<std::pair<Tenant, std::string>> CatalogService::create_tenant(const std::string& name) {
@@ -83,8 +88,11 @@ Result<std::pair<Tenant, std::string>> CatalogService::create_tenant(const std::
     std::string token = new_api_key_token();
     ApiKey key{new_id("ak_", now), t.id, sha256_hex(token), now};
     if (auto st = store_.insert_tenant(t, key); !st) return st.error();
-    s.tenants[t.id] = std::make_shared<const TenantView>(TenantView{t, {}, {}, {}});
-    s.api_keys[key.hash_hex] = key;
+    auto view = std::make_shared<TenantView>();
+    view->tenant = t;
+    view->api_key_hashes.push_back(key.hash_hex);
+    s.tenants.set(t.id, std::move(view));
+    s.api_keys.set(key.hash_hex, key);
     return std::make_pair(t, token);
   });
 }
@@ -94,8 +102,8 @@ Status CatalogService::delete_tenant(const std::string& tenant_id) {
     auto t = tenant(s, tenant_id);
     if (!t) return t.error();
     if (auto st = store_.delete_tenant(tenant_id); !st) return st;
-    for (auto& ep : (*t)->endpoint_ids) s.endpoints.erase(ep);
-    std::erase_if(s.api_keys, [&](const auto& kv) { return kv.second.tenant_id == tenant_id; });
+    for (const auto& [id, ep] : (*t)->endpoints) s.endpoints.erase(id);
+    for (const auto& hash : (*t)->api_key_hashes) s.api_keys.erase(hash);
     s.tenants.erase(tenant_id);
     return {};
   });
@@ -104,16 +112,18 @@ Status CatalogService::delete_tenant(const std::string& tenant_id) {
 Result<std::pair<ApiKey, std::string>> CatalogService::create_api_key(
     const std::string& tenant_id) {
   return registry_.update([&](Snapshot& s) -> Result<std::pair<ApiKey, std::string>> {
-    if (auto t = tenant(s, tenant_id); !t) return t.error();
-    size_t have = std::count_if(s.api_keys.begin(), s.api_keys.end(),
-                                [&](const auto& kv) { return kv.second.tenant_id == tenant_id; });
-    if (have >= limits_.max_api_keys_per_tenant)
+    auto t = tenant(s, tenant_id);
+    if (!t) return t.error();
+    if ((*t)->api_key_hashes.size() >= limits_.max_api_keys_per_tenant)
       return too_many("API keys per tenant", limits_.max_api_keys_per_tenant);
     int64_t now = clock_.now_ms();
     std::string token = new_api_key_token();
     ApiKey key{new_id("ak_", now), tenant_id, sha256_hex(token), now};
     if (auto st = store_.insert_api_key(key); !st) return st.error();
-    s.api_keys[key.hash_hex] = key;
+    auto next = std::make_shared<TenantView>(**t);
+    next->api_key_hashes.push_back(key.hash_hex);
+    s.tenants.set(tenant_id, std::move(next));
+    s.api_keys.set(key.hash_hex, key);
     return std::make_pair(key, token);
   });
 }
@@ -122,11 +132,10 @@ std::optional<std::string> CatalogService::authenticate(std::string_view token) 
   if (token.size() > 256) return std::nullopt;
   std::string hash = sha256_hex(token);
   auto snap = registry_.snapshot();
-  auto it = snap->api_keys.find(hash);
+  const ApiKey* key = snap->api_keys.find(hash);
   // The map lookup is on a hash of a 256-bit secret; compare the stored hash in constant time.
-  if (it == snap->api_keys.end() || !constant_time_equal(it->second.hash_hex, hash))
-    return std::nullopt;
-  return it->second.tenant_id;
+  if (!key || !constant_time_equal(key->hash_hex, hash)) return std::nullopt;
+  return key->tenant_id;
 }
 
 Result<PublicKeyRecord> CatalogService::add_public_key(const std::string& tenant_id,
@@ -146,7 +155,7 @@ Result<PublicKeyRecord> CatalogService::add_public_key(const std::string& tenant
     if (auto st = store_.insert_public_key(rec); !st) return st.error();
     auto next = std::make_shared<TenantView>(**t);
     next->keys.push_back(KeyView{rec, std::make_shared<const crypto::PublicKey>(key.value())});
-    s.tenants[tenant_id] = std::move(next);
+    s.tenants.set(tenant_id, std::move(next));
     return rec;
   });
 }
@@ -159,7 +168,7 @@ Status CatalogService::delete_public_key(const std::string& tenant_id, const std
     auto removed = std::erase_if(next->keys, [&](const KeyView& k) { return k.record.kid == kid; });
     if (removed == 0) return not_found("key");
     if (auto st = store_.delete_public_key(tenant_id, kid); !st) return st;
-    s.tenants[tenant_id] = std::move(next);
+    s.tenants.set(tenant_id, std::move(next));
     return {};
   });
 }
@@ -174,7 +183,7 @@ Status CatalogService::set_subscriptions(const std::string& tenant_id,
     if (auto st = store_.put_subscriptions(tenant_id, *normalized); !st) return st;
     auto next = std::make_shared<TenantView>(**t);
     next->patterns = *normalized;
-    s.tenants[tenant_id] = std::move(next);
+    s.tenants.set(tenant_id, std::move(next));
     return {};
   });
 }
@@ -183,21 +192,21 @@ std::vector<FanoutTarget> CatalogService::fanout(
     std::string_view type, const std::optional<std::string>& tenant_id) const {
   auto snap = registry_.snapshot();
   std::vector<FanoutTarget> out;
-  auto consider = [&](const std::shared_ptr<const TenantView>& t) {
+  const std::string type_key(type);
+  auto consider = [&](const TenantPtr& t) {
     if (!t->active_key() || !any_pattern_matches(t->patterns, type)) return;
     FanoutTarget target{t, {}};
-    const EndpointRoutes& routes = *t->routes;
-    if (auto it = routes.by_exact_type.find(std::string(type)); it != routes.by_exact_type.end())
-      target.endpoints = it->second;
-    for (const auto& ep : routes.by_pattern) {
+    const EndpointRoutes& routes = t->routes;
+    if (const EndpointsById* exact = routes.by_exact_type.find(type_key))
+      for (const auto& [id, ep] : *exact) target.endpoints.push_back(ep);
+    for (const auto& [id, ep] : routes.by_pattern) {
       const auto& types = ep->endpoint.event_types;
       if (types.empty() || any_pattern_matches(types, type)) target.endpoints.push_back(ep);
     }
     if (!target.endpoints.empty()) out.push_back(std::move(target));
   };
   if (tenant_id) {
-    auto it = snap->tenants.find(*tenant_id);
-    if (it != snap->tenants.end()) consider(it->second);
+    if (const TenantPtr* t = snap->tenants.find(*tenant_id)) consider(*t);
   } else {
     for (auto& [id, t] : snap->tenants) consider(t);
   }

@@ -8,26 +8,43 @@
 
 namespace sealhook {
 
-void rebuild_routes(Snapshot& s, const std::string& tenant_id) {
-  auto t = s.tenants.find(tenant_id);
-  if (t == s.tenants.end()) return;
-  auto routes = std::make_shared<EndpointRoutes>();
-  for (const auto& id : t->second->endpoint_ids) {
-    auto ep = s.endpoints.find(id);
-    if (ep == s.endpoints.end()) continue;
-    const auto& types = ep->second->endpoint.event_types;
-    bool exact = !types.empty() && std::none_of(types.begin(), types.end(), [](const auto& p) {
-      return !p.empty() && p.back() == '*';
-    });
-    if (!exact) {
-      routes->by_pattern.push_back(ep->second);
-      continue;
-    }
-    for (const auto& type : types) routes->by_exact_type[type].push_back(ep->second);
+namespace {
+
+// Endpoints filtering on exact types only are indexed by type; the rest are checked per event.
+bool exact_types_only(const std::vector<std::string>& types) {
+  return !types.empty() && std::none_of(types.begin(), types.end(), [](const auto& p) {
+    return !p.empty() && p.back() == '*';
+  });
+}
+
+}  // namespace
+
+void EndpointRoutes::add(const EndpointPtr& ep) {
+  const Endpoint& e = ep->endpoint;
+  if (!exact_types_only(e.event_types)) return by_pattern.set(e.id, ep);
+  for (const auto& type : e.event_types) {
+    const EndpointsById* have = by_exact_type.find(type);
+    EndpointsById next = have ? *have : EndpointsById{};
+    next.set(e.id, ep);
+    by_exact_type.set(type, std::move(next));
   }
-  auto next = std::make_shared<TenantView>(*t->second);
-  next->routes = std::move(routes);
-  t->second = std::move(next);
+}
+
+void EndpointRoutes::remove(const Endpoint& e) {
+  if (!exact_types_only(e.event_types)) {
+    by_pattern.erase(e.id);
+    return;
+  }
+  for (const auto& type : e.event_types) {
+    const EndpointsById* have = by_exact_type.find(type);
+    if (!have) continue;
+    EndpointsById next = *have;
+    next.erase(e.id);
+    if (next.empty())
+      by_exact_type.erase(type);
+    else
+      by_exact_type.set(type, std::move(next));
+  }
 }
 
 Status CatalogService::validate(EndpointSpec& spec, bool creating) const {
@@ -59,7 +76,7 @@ Result<Endpoint> CatalogService::create_endpoint(const std::string& tenant_id,
   return registry_.update([&](Snapshot& s) -> Result<Endpoint> {
     auto t = tenant(s, tenant_id);
     if (!t) return t.error();
-    if ((*t)->endpoint_ids.size() >= limits_.max_endpoints_per_tenant)
+    if ((*t)->endpoints.size() >= limits_.max_endpoints_per_tenant)
       return make_error(
           ErrorKind::kConflict, "limit_reached",
           "at most " + std::to_string(limits_.max_endpoints_per_tenant) + " endpoints per tenant");
@@ -75,11 +92,12 @@ Result<Endpoint> CatalogService::create_endpoint(const std::string& tenant_id,
                spec.max_attempts.value_or(limits_.default_max_attempts),
                now};
     if (auto st = store_.put_endpoint(e); !st) return st.error();
+    auto view = std::make_shared<const EndpointView>(EndpointView{e, secret});
     auto next = std::make_shared<TenantView>(**t);
-    next->endpoint_ids.push_back(e.id);
-    s.tenants[tenant_id] = std::move(next);
-    s.endpoints[e.id] = std::make_shared<const EndpointView>(EndpointView{e, secret});
-    rebuild_routes(s, tenant_id);
+    next->endpoints.set(e.id, view);
+    next->routes.add(view);
+    s.tenants.set(tenant_id, std::move(next));
+    s.endpoints.set(e.id, std::move(view));
     return e;
   });
 }
@@ -90,10 +108,10 @@ Result<Endpoint> CatalogService::update_endpoint(const std::string& tenant_id,
   EndpointSpec spec = given;
   if (auto st = validate(spec, false); !st) return st.error();
   return registry_.update([&](Snapshot& s) -> Result<Endpoint> {
-    auto it = s.endpoints.find(endpoint_id);
-    if (it == s.endpoints.end() || it->second->endpoint.tenant_id != tenant_id)
-      return make_error(ErrorKind::kNotFound, "not_found", "endpoint not found");
-    EndpointView next = *it->second;
+    auto t = tenant(s, tenant_id);
+    const EndpointPtr* old = t ? (*t)->endpoints.find(endpoint_id) : nullptr;
+    if (!old) return make_error(ErrorKind::kNotFound, "not_found", "endpoint not found");
+    EndpointView next = **old;
     Endpoint& e = next.endpoint;
     if (spec.url) e.url = *spec.url;
     if (spec.event_types) e.event_types = *spec.event_types;
@@ -104,27 +122,29 @@ Result<Endpoint> CatalogService::update_endpoint(const std::string& tenant_id,
       e.secret = next.secret.to_string();
     }
     if (auto st = store_.put_endpoint(e); !st) return st.error();
-    it->second = std::make_shared<const EndpointView>(next);
-    rebuild_routes(s, tenant_id);
-    return e;
+    auto view = std::make_shared<const EndpointView>(std::move(next));
+    auto tenant_next = std::make_shared<TenantView>(**t);
+    tenant_next->routes.remove((*old)->endpoint);
+    tenant_next->routes.add(view);
+    tenant_next->endpoints.set(endpoint_id, view);
+    s.tenants.set(tenant_id, std::move(tenant_next));
+    s.endpoints.set(endpoint_id, view);
+    return view->endpoint;
   });
 }
 
 Status CatalogService::delete_endpoint(const std::string& tenant_id,
                                        const std::string& endpoint_id) {
   return registry_.update([&](Snapshot& s) -> Status {
-    auto it = s.endpoints.find(endpoint_id);
-    if (it == s.endpoints.end() || it->second->endpoint.tenant_id != tenant_id)
-      return make_error(ErrorKind::kNotFound, "not_found", "endpoint not found");
-    if (auto st = store_.delete_endpoint(tenant_id, endpoint_id); !st) return st;
-    s.endpoints.erase(it);
     auto t = tenant(s, tenant_id);
-    if (t) {
-      auto next = std::make_shared<TenantView>(**t);
-      std::erase(next->endpoint_ids, endpoint_id);
-      s.tenants[tenant_id] = std::move(next);
-      rebuild_routes(s, tenant_id);
-    }
+    const EndpointPtr* old = t ? (*t)->endpoints.find(endpoint_id) : nullptr;
+    if (!old) return make_error(ErrorKind::kNotFound, "not_found", "endpoint not found");
+    if (auto st = store_.delete_endpoint(tenant_id, endpoint_id); !st) return st;
+    auto next = std::make_shared<TenantView>(**t);
+    next->routes.remove((*old)->endpoint);
+    next->endpoints.erase(endpoint_id);
+    s.tenants.set(tenant_id, std::move(next));
+    s.endpoints.erase(endpoint_id);
     return {};
   });
 }

@@ -1,15 +1,15 @@
 #pragma once
 // The catalog in memory: an immutable snapshot of tenants, API keys, parsed public keys,
-// subscriptions and endpoints, replaced whole on every write (copy-on-write; writes are rare,
-// reads are on every publish and every delivery attempt and never take a lock).
+// subscriptions and endpoints, replaced on every write (copy-on-write; writes are rare, reads
+// are on every publish and every delivery attempt and never take a lock). Its maps are
+// CowMaps, so a write copies a few chunks, not the catalog.
 #include <atomic>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "catalog/cow_map.hpp"
 #include "core/model.hpp"
 #include "crypto/jwk.hpp"
 #include "crypto/signature.hpp"
@@ -20,6 +20,8 @@ struct EndpointView {
   Endpoint endpoint;
   crypto::SigningSecret secret;
 };
+using EndpointPtr = std::shared_ptr<const EndpointView>;
+using EndpointsById = CowMap<std::string, EndpointPtr>;
 
 struct KeyView {
   PublicKeyRecord record;
@@ -30,27 +32,29 @@ struct KeyView {
 // endpoints filtering on exact types are indexed by type; the others (no filter, or a
 // wildcard) are checked one by one.
 struct EndpointRoutes {
-  std::unordered_map<std::string, std::vector<std::shared_ptr<const EndpointView>>> by_exact_type;
-  std::vector<std::shared_ptr<const EndpointView>> by_pattern;
+  CowMap<std::string, EndpointsById> by_exact_type;
+  EndpointsById by_pattern;
+
+  void add(const EndpointPtr& ep);
+  void remove(const Endpoint& e);  // as it was added (its event types then)
 };
 
 struct TenantView {
   Tenant tenant;
-  std::vector<KeyView> keys;              // oldest first; the newest encrypts new events
-  std::vector<std::string> patterns;      // subscriptions
-  std::vector<std::string> endpoint_ids;  // oldest first
-  std::shared_ptr<const EndpointRoutes> routes = std::make_shared<const EndpointRoutes>();
+  std::vector<KeyView> keys;                // oldest first; the newest encrypts new events
+  std::vector<std::string> patterns;        // subscriptions
+  std::vector<std::string> api_key_hashes;  // its API keys (Snapshot::api_keys)
+  EndpointsById endpoints;                  // by id: oldest first
+  EndpointRoutes routes;
   const KeyView* active_key() const { return keys.empty() ? nullptr : &keys.back(); }
 };
+using TenantPtr = std::shared_ptr<const TenantView>;
 
 struct Snapshot {
-  std::map<std::string, std::shared_ptr<const TenantView>> tenants;  // by id (time order)
-  std::unordered_map<std::string, std::shared_ptr<const EndpointView>> endpoints;
-  std::unordered_map<std::string, ApiKey> api_keys;  // by SHA-256 hex of the token
+  CowMap<std::string, TenantPtr> tenants;  // by id (time order)
+  EndpointsById endpoints;                 // every tenant's
+  CowMap<std::string, ApiKey> api_keys;    // by SHA-256 hex of the token
 };
-
-// Rebuilds the routes of `tenant_id` in `s` from its endpoints (after any endpoint change).
-void rebuild_routes(Snapshot& s, const std::string& tenant_id);
 
 class Registry {
  public:

@@ -78,14 +78,14 @@ void Dispatcher::on_timer() {
 void Dispatcher::attempt(QueuedDelivery&& d) {
   int64_t now = clock_.now_ms();
   auto snap = registry_.snapshot();
-  auto it = snap->endpoints.find(d.endpoint_id);
-  if (it == snap->endpoints.end()) {
+  const EndpointPtr* found = snap->endpoints.find(d.endpoint_id);
+  if (!found) {
     // The endpoint was deleted while this delivery waited: nothing left to send it to.
     finish(std::move(d), Outcome{Verdict::kDead, 0, "endpoint deleted"}, SendResult{}, now);
     inflight_--;
     return;
   }
-  std::shared_ptr<const EndpointView> endpoint = it->second;
+  EndpointPtr endpoint = *found;
   SendRequest request = build_request(d, *endpoint, now, options_.attempt_timeout);
   int max_attempts = endpoint->endpoint.max_attempts;
   counters_.attempts++;

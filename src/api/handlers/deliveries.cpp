@@ -84,8 +84,8 @@ HandlerResult replay_delivery(ApiContext& ctx, const Principal& p, const std::st
   }
   DeadLetter& letter = **dead;
   auto snap = ctx.catalog.snapshot();
-  auto ep = snap->endpoints.find(letter.record.endpoint_id);
-  if (ep == snap->endpoints.end())
+  const EndpointPtr* ep = snap->endpoints.find(letter.record.endpoint_id);
+  if (!ep)
     return make_error(ErrorKind::kConflict, "endpoint_deleted",
                       "the endpoint of this delivery no longer exists");
   int64_t now = ctx.clock.now_ms();
@@ -96,7 +96,7 @@ HandlerResult replay_delivery(ApiContext& ctx, const Principal& p, const std::st
   d.event_id = letter.record.event_id;
   d.event_type = letter.record.event_type;
   d.body = std::make_shared<const std::string>(std::move(letter.body));
-  d.ordered = ep->second->endpoint.ordering == Ordering::kOrdered;
+  d.ordered = (*ep)->endpoint.ordering == Ordering::kOrdered;
   d.attempts = letter.record.attempts;
   d.round_start = letter.record.attempts;
   d.not_before_ms = now;

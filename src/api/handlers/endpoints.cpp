@@ -48,9 +48,9 @@ Result<EndpointSpec> parse_spec(const net::Request& req) {
 }
 
 const EndpointView* find_own(const Snapshot& s, const Principal& p, const std::string& id) {
-  auto it = s.endpoints.find(id);
-  if (it == s.endpoints.end() || it->second->endpoint.tenant_id != p.tenant_id) return nullptr;
-  return it->second.get();
+  const EndpointPtr* ep = s.endpoints.find(id);
+  if (!ep || (*ep)->endpoint.tenant_id != p.tenant_id) return nullptr;
+  return ep->get();
 }
 
 }  // namespace
@@ -69,16 +69,15 @@ HandlerResult list_endpoints(ApiContext& ctx, const Principal& p, const Target& 
   auto snap = ctx.catalog.snapshot();
   boost::json::array data;
   std::optional<std::string> next;
-  if (auto it = snap->tenants.find(p.tenant_id); it != snap->tenants.end()) {
-    for (const auto& id : it->second->endpoint_ids) {
-      if (page->cursor && id <= *page->cursor) continue;
-      const EndpointView* e = find_own(*snap, p, id);
-      if (!e) continue;
+  if (const TenantPtr* tenant = snap->tenants.find(p.tenant_id)) {
+    const EndpointsById& endpoints = (*tenant)->endpoints;
+    auto it = page->cursor ? endpoints.upper_bound(*page->cursor) : endpoints.begin();
+    for (; it != endpoints.end(); ++it) {
       if (data.size() == page->limit) {
         next = std::string(data.back().as_object().at("id").as_string());
         break;
       }
-      data.push_back(endpoint_json(e->endpoint, false));
+      data.push_back(endpoint_json(it->second->endpoint, false));
     }
   }
   return net::json_response(200, page_json(std::move(data), next));

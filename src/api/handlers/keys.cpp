@@ -35,9 +35,8 @@ HandlerResult add_key(ApiContext& ctx, const Principal& p, const net::Request& r
 HandlerResult list_keys(ApiContext& ctx, const Principal& p) {
   auto snap = ctx.catalog.snapshot();
   boost::json::array data;
-  auto it = snap->tenants.find(p.tenant_id);
-  if (it != snap->tenants.end()) {
-    const auto& keys = it->second->keys;
+  if (const TenantPtr* t = snap->tenants.find(p.tenant_id)) {
+    const auto& keys = (*t)->keys;
     for (auto k = keys.rbegin(); k != keys.rend(); ++k) {  // newest (active) first
       auto o = key_json(k->record);
       o["active"] = k == keys.rbegin();
@@ -67,8 +66,8 @@ HandlerResult put_subscriptions(ApiContext& ctx, const Principal& p, const net::
 HandlerResult get_subscriptions(ApiContext& ctx, const Principal& p) {
   auto snap = ctx.catalog.snapshot();
   boost::json::array types;
-  if (auto it = snap->tenants.find(p.tenant_id); it != snap->tenants.end())
-    for (const auto& pattern : it->second->patterns) types.push_back(boost::json::value(pattern));
+  if (const TenantPtr* t = snap->tenants.find(p.tenant_id))
+    for (const auto& pattern : (*t)->patterns) types.push_back(boost::json::value(pattern));
   return ok_json(200, boost::json::object{{"event_types", std::move(types)}});
 }
 

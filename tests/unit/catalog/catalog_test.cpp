@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "crypto/keygen.hpp"
@@ -15,7 +16,8 @@ class CatalogTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store = std::move(make_store("sqlite::memory:").value());
-    catalog = std::make_unique<CatalogService>(*store, registry, clock, CatalogLimits{}, true);
+    limits.max_endpoints_per_tenant = 1000;  // enough for the map's chunks to split
+    catalog = std::make_unique<CatalogService>(*store, registry, clock, limits, true);
     tenant = catalog->create_tenant("acme").value().first.id;
     auto key = crypto::generate_key(crypto::KeyType::kX25519, 0).value();
     ASSERT_TRUE(catalog->add_public_key(tenant, key.public_key().to_jwk()).ok());
@@ -37,6 +39,7 @@ class CatalogTest : public ::testing::Test {
   }
 
   ManualClock clock;
+  CatalogLimits limits;
   Registry registry;
   std::unique_ptr<Store> store;
   std::unique_ptr<CatalogService> catalog;
@@ -92,6 +95,52 @@ TEST_F(CatalogTest, ApiKeysAuthenticateTheirTenantOnly) {
   ASSERT_TRUE(catalog->delete_tenant(created.first.id).ok());
   EXPECT_FALSE(catalog->authenticate(created.second).has_value());
   EXPECT_FALSE(catalog->authenticate(second.second).has_value());
+}
+
+TEST_F(CatalogTest, ApiKeyBoundCountsEachTenantsOwnKeysAcrossARestart) {
+  CatalogLimits few_keys;
+  few_keys.max_api_keys_per_tenant = 2;
+  Registry r;
+  CatalogService c(*store, r, clock, few_keys, true);
+  ASSERT_TRUE(c.load().ok());
+  auto a = c.create_tenant("a").value().first.id;  // its first key comes with it
+  auto b = c.create_tenant("b").value().first.id;
+  ASSERT_TRUE(c.create_api_key(a).ok());
+  EXPECT_EQ(c.create_api_key(a).error().code, "limit_reached");
+  ASSERT_TRUE(c.create_api_key(b).ok());  // b's count is its own
+
+  Registry fresh;
+  CatalogService reloaded(*store, fresh, clock, few_keys, true);
+  ASSERT_TRUE(reloaded.load().ok());
+  EXPECT_EQ(reloaded.create_api_key(a).error().code, "limit_reached");
+  EXPECT_EQ(reloaded.create_api_key(b).error().code, "limit_reached");
+  EXPECT_EQ(reloaded.create_api_key(tenant).value().first.tenant_id, tenant);
+}
+
+TEST_F(CatalogTest, EndpointsAreKeptInIdOrderThroughChangesAndARestart) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 300; ++i) ids.push_back(endpoint({i % 2 ? "a" : "b"}));
+  ASSERT_TRUE(catalog->delete_endpoint(tenant, ids[7]).ok());
+  ids.erase(ids.begin() + 7);
+  EXPECT_EQ(catalog->delete_endpoint(tenant, ids[7] + "x").error().code, "not_found");
+  std::sort(ids.begin(), ids.end());
+  auto listed = [](const CatalogService& c, const std::string& t) {
+    std::vector<std::string> out;
+    auto snap = c.snapshot();
+    for (const auto& [id, ep] : (*snap->tenants.find(t))->endpoints) {
+      EXPECT_EQ(ep->endpoint.id, id);
+      EXPECT_TRUE(snap->endpoints.contains(id));
+      out.push_back(id);
+    }
+    return out;
+  };
+  EXPECT_EQ(listed(*catalog, tenant), ids);
+  EXPECT_EQ(reached(*catalog, "a").size() + reached(*catalog, "b").size(), ids.size());
+  Registry fresh;
+  CatalogService reloaded(*store, fresh, clock, limits, true);
+  ASSERT_TRUE(reloaded.load().ok());
+  EXPECT_EQ(listed(reloaded, tenant), ids);
+  EXPECT_EQ(reached(reloaded, "a"), reached(*catalog, "a"));
 }
 
 }  // namespace

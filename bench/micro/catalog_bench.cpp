@@ -1,0 +1,82 @@
+// What one more catalog write costs when the catalog is already large: onboarding must not
+// slow down as tenants and endpoints accumulate (a write must not copy the whole catalog).
+//   BM_CatalogCreateTenant/tenants:<n>      POST then DELETE /v1/tenants with n tenants (and
+//                                           their API keys) in the catalog
+//   BM_CatalogCreateEndpoint/endpoints:<n>  POST then DELETE /v1/endpoints in a tenant that has
+//                                           n endpoints
+// Each iteration deletes what it created, so the catalog keeps its size during the run.
+// The catalog is loaded from a real in-memory SQLite store filled directly (not through the
+// writes measured), so the set-up stays fast whatever the write costs. Each iteration's write
+// also goes to SQLite, as in production: that part is constant.
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "catalog/catalog.hpp"
+#include "common.hpp"
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+
+namespace sealhook::bench {
+namespace {
+
+constexpr int64_t kT0 = 1'700'000'000'000;
+
+struct Fixture {
+  std::unique_ptr<Store> store = std::move(make_store("sqlite::memory:").value());
+  Registry registry;
+  ManualClock clock;
+  std::unique_ptr<CatalogService> catalog;
+  std::string tenant_id;
+
+  Fixture(size_t tenants, size_t endpoints) {
+    clock.set_ms(kT0);
+    for (size_t i = 0; i < tenants; ++i) {
+      Tenant t{new_id("tn_", kT0 - 1'000'000 + static_cast<int64_t>(i)), "t", kT0};
+      ApiKey k{new_id("ak_", kT0), t.id, sha256_hex(t.id), kT0};
+      check(store->insert_tenant(t, k).ok(), "insert_tenant");
+      tenant_id = t.id;
+    }
+    for (size_t i = 0; i < endpoints; ++i) {
+      Endpoint e{new_id("ep_", kT0 - 1'000'000 + static_cast<int64_t>(i)),
+                 tenant_id,
+                 "https://example.com/hook/" + std::to_string(i),
+                 crypto::SigningSecret::generate().to_string(),
+                 {},
+                 Ordering::kUnordered,
+                 6,
+                 kT0};
+      check(store->put_endpoint(e).ok(), "put_endpoint");
+    }
+    CatalogLimits limits;
+    limits.max_tenants = 10'000'000;
+    limits.max_endpoints_per_tenant = 10'000'000;
+    catalog = std::make_unique<CatalogService>(*store, registry, clock, limits, true);
+    check(catalog->load().ok(), "load");
+  }
+};
+
+void BM_CatalogCreateTenant(benchmark::State& state) {
+  Fixture f(static_cast<size_t>(state.range(0)), 0);
+  for (auto _ : state) {
+    auto created = f.catalog->create_tenant("bench");
+    check(created.ok(), "create_tenant");
+    check(f.catalog->delete_tenant(created->first.id).ok(), "delete_tenant");
+  }
+}
+BENCHMARK(BM_CatalogCreateTenant)->ArgName("tenants")->Arg(1'000)->Arg(100'000);
+
+void BM_CatalogCreateEndpoint(benchmark::State& state) {
+  Fixture f(1, static_cast<size_t>(state.range(0)));
+  EndpointSpec spec;
+  spec.url = "http://127.0.0.1:9/hook";
+  for (auto _ : state) {
+    auto created = f.catalog->create_endpoint(f.tenant_id, spec);
+    check(created.ok(), "create_endpoint");
+    check(f.catalog->delete_endpoint(f.tenant_id, created->id).ok(), "delete_endpoint");
+  }
+}
+BENCHMARK(BM_CatalogCreateEndpoint)->ArgName("endpoints")->Arg(100)->Arg(10'000);
+
+}  // namespace
+}  // namespace sealhook::bench
