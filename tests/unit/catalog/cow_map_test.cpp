@@ -14,10 +14,14 @@ namespace {
 
 using Small = CowMap<int, int, 4>;
 
-std::vector<std::pair<int, int>> items(const Small& m) { return {m.begin(), m.end()}; }
+template <size_t N>
+std::vector<std::pair<int, int>> items(const CowMap<int, int, N>& m) {
+  return {m.begin(), m.end()};
+}
 std::vector<std::pair<int, int>> items(const std::map<int, int>& m) { return {m.begin(), m.end()}; }
 
-void expect_same(const Small& got, const std::map<int, int>& want) {
+template <size_t N>
+void expect_same(const CowMap<int, int, N>& got, const std::map<int, int>& want) {
   ASSERT_EQ(got.size(), want.size());
   ASSERT_EQ(items(got), items(want));
   for (int k = -1; k <= 201; ++k) {
@@ -51,10 +55,12 @@ TEST(CowMapTest, EmptyMapAnswersNothing) {
   EXPECT_FALSE(m.erase(1));
 }
 
-TEST(CowMapTest, MatchesStdMapUnderRandomWrites) {
-  std::mt19937 rng(7);
+// Chunks of 4 split often; chunks of 8 also merge (a chunk under 8 / 4 joins its successor).
+template <size_t N>
+void random_writes_match_std_map(unsigned seed) {
+  std::mt19937 rng(seed);
   std::uniform_int_distribution<int> key(0, 200), op(0, 9);
-  Small m;
+  CowMap<int, int, N> m;
   std::map<int, int> want;
   for (int step = 0; step < 5000; ++step) {
     const int k = key(rng);
@@ -72,6 +78,12 @@ TEST(CowMapTest, MatchesStdMapUnderRandomWrites) {
     it = want.erase(it);
   }
   expect_same(m, want);
+}
+
+TEST(CowMapTest, MatchesStdMapUnderRandomWrites) {
+  random_writes_match_std_map<4>(7);
+  random_writes_match_std_map<8>(11);
+  random_writes_match_std_map<64>(13);
 }
 
 TEST(CowMapTest, CopiesAreUnaffectedByLaterWrites) {
