@@ -5,17 +5,25 @@
 //   BM_CatalogCreateEndpoint/endpoints:<n>  POST then DELETE /v1/endpoints in a tenant that has
 //                                           n endpoints
 // Each iteration deletes what it created, so the catalog keeps its size during the run.
+//   BM_CatalogFanout/tenants:<n>            who an event reaches (CatalogService::fanout, once per
+//                                           publish) among n tenants, each with a key, one
+//                                           endpoint and its own exact event type: one reached
 // The catalog is loaded from a real in-memory SQLite store filled directly (not through the
 // writes measured), so the set-up stays fast whatever the write costs. Each iteration's write
 // also goes to SQLite, as in production: that part is constant.
 #include <benchmark/benchmark.h>
 
+#include <boost/json/serialize.hpp>
+
+#include <map>
+#include <memory>
 #include <string>
 
 #include "catalog/catalog.hpp"
 #include "common.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "crypto/keygen.hpp"
 
 namespace sealhook::bench {
 namespace {
@@ -29,30 +37,42 @@ struct Fixture {
   std::unique_ptr<CatalogService> catalog;
   std::string tenant_id;
 
-  Fixture(size_t tenants, size_t endpoints) {
+  // subscribed: every tenant gets a key, the subscription ["t.<i>"] and one endpoint.
+  Fixture(size_t tenants, size_t endpoints, bool subscribed = false) {
     clock.set_ms(kT0);
+    const auto key = crypto::generate_key(crypto::KeyType::kX25519, 0).value().public_key();
     for (size_t i = 0; i < tenants; ++i) {
       Tenant t{new_id("tn_", kT0 - 1'000'000 + static_cast<int64_t>(i)), "t", kT0};
       ApiKey k{new_id("ak_", kT0), t.id, sha256_hex(t.id), kT0};
       check(store->insert_tenant(t, k).ok(), "insert_tenant");
       tenant_id = t.id;
+      if (!subscribed) continue;
+      check(store
+                ->insert_public_key(PublicKeyRecord{key.kid(), t.id, key.alg(),
+                                                    boost::json::serialize(key.to_jwk()), kT0})
+                .ok(),
+            "insert_public_key");
+      check(store->put_subscriptions(t.id, {"t." + std::to_string(i)}).ok(), "subscriptions");
+      check(store->put_endpoint(endpoint(t.id, i)).ok(), "put_endpoint");
     }
-    for (size_t i = 0; i < endpoints; ++i) {
-      Endpoint e{new_id("ep_", kT0 - 1'000'000 + static_cast<int64_t>(i)),
-                 tenant_id,
-                 "https://example.com/hook/" + std::to_string(i),
-                 crypto::SigningSecret::generate().to_string(),
-                 {},
-                 Ordering::kUnordered,
-                 6,
-                 kT0};
-      check(store->put_endpoint(e).ok(), "put_endpoint");
-    }
+    for (size_t i = 0; i < endpoints; ++i)
+      check(store->put_endpoint(endpoint(tenant_id, i)).ok(), "put_endpoint");
     CatalogLimits limits;
     limits.max_tenants = 10'000'000;
     limits.max_endpoints_per_tenant = 10'000'000;
     catalog = std::make_unique<CatalogService>(*store, registry, clock, limits, true);
     check(catalog->load().ok(), "load");
+  }
+
+  static Endpoint endpoint(const std::string& tenant, size_t i) {
+    return Endpoint{new_id("ep_", kT0 - 1'000'000 + static_cast<int64_t>(i)),
+                    tenant,
+                    "https://example.com/hook/" + std::to_string(i),
+                    crypto::SigningSecret::generate().to_string(),
+                    {},
+                    Ordering::kUnordered,
+                    6,
+                    kT0};
   }
 };
 
@@ -77,6 +97,20 @@ void BM_CatalogCreateEndpoint(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_CatalogCreateEndpoint)->ArgName("endpoints")->Arg(100)->Arg(10'000);
+
+void BM_CatalogFanout(benchmark::State& state) {
+  // Google Benchmark calls this several times per argument: the catalog is built once.
+  static std::map<int64_t, std::unique_ptr<Fixture>> built;
+  auto& slot = built[state.range(0)];
+  if (!slot) slot = std::make_unique<Fixture>(static_cast<size_t>(state.range(0)), 0, true);
+  Fixture& f = *slot;
+  for (auto _ : state) {
+    auto targets = f.catalog->fanout("t.0", std::nullopt);
+    check(targets.size() == 1, "fanout");
+    benchmark::DoNotOptimize(targets);
+  }
+}
+BENCHMARK(BM_CatalogFanout)->ArgName("tenants")->Arg(1'000)->Arg(100'000);
 
 }  // namespace
 }  // namespace sealhook::bench

@@ -8,45 +8,6 @@
 
 namespace sealhook {
 
-namespace {
-
-// Endpoints filtering on exact types only are indexed by type; the rest are checked per event.
-bool exact_types_only(const std::vector<std::string>& types) {
-  return !types.empty() && std::none_of(types.begin(), types.end(), [](const auto& p) {
-    return !p.empty() && p.back() == '*';
-  });
-}
-
-}  // namespace
-
-void EndpointRoutes::add(const EndpointPtr& ep) {
-  const Endpoint& e = ep->endpoint;
-  if (!exact_types_only(e.event_types)) return by_pattern.set(e.id, ep);
-  for (const auto& type : e.event_types) {
-    const EndpointsById* have = by_exact_type.find(type);
-    EndpointsById next = have ? *have : EndpointsById{};
-    next.set(e.id, ep);
-    by_exact_type.set(type, std::move(next));
-  }
-}
-
-void EndpointRoutes::remove(const Endpoint& e) {
-  if (!exact_types_only(e.event_types)) {
-    by_pattern.erase(e.id);
-    return;
-  }
-  for (const auto& type : e.event_types) {
-    const EndpointsById* have = by_exact_type.find(type);
-    if (!have) continue;
-    EndpointsById next = *have;
-    next.erase(e.id);
-    if (next.empty())
-      by_exact_type.erase(type);
-    else
-      by_exact_type.set(type, std::move(next));
-  }
-}
-
 Status CatalogService::validate(EndpointSpec& spec, bool creating) const {
   if (creating && !spec.url)
     return make_error(ErrorKind::kBadRequest, "missing_field", "'url' is required");
@@ -95,7 +56,7 @@ Result<Endpoint> CatalogService::create_endpoint(const std::string& tenant_id,
     auto view = std::make_shared<const EndpointView>(EndpointView{e, secret});
     auto next = std::make_shared<TenantView>(**t);
     next->endpoints.set(e.id, view);
-    next->routes.add(view);
+    next->routes.add(e.id, e.event_types, view);
     s.tenants.set(tenant_id, std::move(next));
     s.endpoints.set(e.id, std::move(view));
     return e;
@@ -124,8 +85,8 @@ Result<Endpoint> CatalogService::update_endpoint(const std::string& tenant_id,
     if (auto st = store_.put_endpoint(e); !st) return st.error();
     auto view = std::make_shared<const EndpointView>(std::move(next));
     auto tenant_next = std::make_shared<TenantView>(**t);
-    tenant_next->routes.remove((*old)->endpoint);
-    tenant_next->routes.add(view);
+    tenant_next->routes.remove(endpoint_id, (*old)->endpoint.event_types);
+    tenant_next->routes.add(endpoint_id, view->endpoint.event_types, view);
     tenant_next->endpoints.set(endpoint_id, view);
     s.tenants.set(tenant_id, std::move(tenant_next));
     s.endpoints.set(endpoint_id, view);
@@ -141,7 +102,7 @@ Status CatalogService::delete_endpoint(const std::string& tenant_id,
     if (!old) return make_error(ErrorKind::kNotFound, "not_found", "endpoint not found");
     if (auto st = store_.delete_endpoint(tenant_id, endpoint_id); !st) return st;
     auto next = std::make_shared<TenantView>(**t);
-    next->routes.remove((*old)->endpoint);
+    next->routes.remove(endpoint_id, (*old)->endpoint.event_types);
     next->endpoints.erase(endpoint_id);
     s.tenants.set(tenant_id, std::move(next));
     s.endpoints.erase(endpoint_id);

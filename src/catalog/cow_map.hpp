@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -52,6 +53,22 @@ class CowMap {
     size_t chunk_ = 0;
     size_t pos_ = 0;
   };
+
+  // Built in one pass (loading the catalog: a set() per entry would copy a chunk each time).
+  static CowMap from(std::map<K, V>&& sorted) {
+    CowMap m;
+    Chunk chunk;
+    for (auto& [k, v] : sorted) {
+      if (chunk.size() == kChunk) {
+        m.chunks_.push_back(std::make_shared<const Chunk>(std::move(chunk)));
+        chunk = Chunk{};
+      }
+      chunk.emplace_back(k, std::move(v));
+    }
+    if (!chunk.empty()) m.chunks_.push_back(std::make_shared<const Chunk>(std::move(chunk)));
+    m.size_ = sorted.size();
+    return m;
+  }
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }

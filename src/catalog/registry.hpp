@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "catalog/cow_map.hpp"
+#include "catalog/type_index.hpp"
 #include "core/model.hpp"
 #include "crypto/jwk.hpp"
 #include "crypto/signature.hpp"
@@ -28,16 +29,8 @@ struct KeyView {
   std::shared_ptr<const crypto::PublicKey> key;
 };
 
-// Which of a tenant's endpoints an event type reaches, without looking at every endpoint:
-// endpoints filtering on exact types are indexed by type; the others (no filter, or a
-// wildcard) are checked one by one.
-struct EndpointRoutes {
-  CowMap<std::string, EndpointsById> by_exact_type;
-  EndpointsById by_pattern;
-
-  void add(const EndpointPtr& ep);
-  void remove(const Endpoint& e);  // as it was added (its event types then)
-};
+// A tenant's endpoints by the event types they filter on (no filter: every type).
+using EndpointRoutes = TypeIndex<EndpointPtr>;
 
 struct TenantView {
   Tenant tenant;
@@ -54,6 +47,9 @@ struct Snapshot {
   CowMap<std::string, TenantPtr> tenants;  // by id (time order)
   EndpointsById endpoints;                 // every tenant's
   CowMap<std::string, ApiKey> api_keys;    // by SHA-256 hex of the token
+  // Tenant ids by their subscription patterns (tenants without any are not in it), so a
+  // publish looks at the tenants that may want its type, not at every tenant.
+  TypeIndex<bool> subscribers;
 };
 
 class Registry {

@@ -48,7 +48,7 @@ bool agreement_works(const PublicKey& key) {
 }
 
 // The tenant-key policy (PRODUCT.md §3): RSA 2048..16384 bits, X25519 or P-256.
-Result<PublicKey> tenant_policy(Result<PublicKey> key) {
+Result<PublicKey> tenant_policy(Result<PublicKey> key, bool trial_agreement = true) {
   if (!key) return key;
   if (key->type() == KeyType::kRsa && key->bits() < kMinRsaBits) {
     return detail::key_error("weak_key", "RSA keys must have at least 2048 bits");
@@ -59,7 +59,8 @@ Result<PublicKey> tenant_policy(Result<PublicKey> key) {
   if (key->type() == KeyType::kEc && key->curve() != "P-256") {
     return detail::key_error("unsupported_key", "only the P-256 curve is accepted for EC keys");
   }
-  if (!agreement_works(*key)) return invalid_key("this public key cannot be used for ECDH");
+  if (trial_agreement && !agreement_works(*key))
+    return invalid_key("this public key cannot be used for ECDH");
   return key;
 }
 
@@ -153,13 +154,17 @@ Result<PublicKey> PublicKey::from_pem(std::string_view pem) {
   return tenant_policy(from_pkey(detail::adopt(found.release())));
 }
 
-Result<PublicKey> PublicKey::from_jwk(const json::value& jwk) {
+Result<PublicKey> PublicKey::from_jwk(const json::value& jwk) { return jwk_key(jwk, true); }
+
+Result<PublicKey> PublicKey::from_stored_jwk(const json::value& jwk) { return jwk_key(jwk, false); }
+
+Result<PublicKey> PublicKey::jwk_key(const json::value& jwk, bool trial_agreement) {
   const json::object* o = jwk.if_object();
   if (o == nullptr) return invalid_key("a JWK must be a JSON object");
   if (jwk_too_large(*o)) return too_large();
   auto pkey = detail::pkey_from_jwk(*o, false);
   if (!pkey) return pkey.error();
-  return tenant_policy(from_pkey(std::move(*pkey)));
+  return tenant_policy(from_pkey(std::move(*pkey)), trial_agreement);
 }
 
 Result<PublicKey> PublicKey::parse(const json::value& v) {

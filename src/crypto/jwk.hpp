@@ -33,6 +33,9 @@ class PublicKey {
   static Result<PublicKey> from_pem(std::string_view pem);
   // A public JWK object; a JWK with private members ("d", ...) is refused.
   static Result<PublicKey> from_jwk(const boost::json::value& jwk);
+  // A JWK this server accepted before (its store): the same checks except the trial key
+  // agreement, which it passed on upload (~50 µs per EC key, minutes for a large catalog).
+  static Result<PublicKey> from_stored_jwk(const boost::json::value& jwk);
   // A JSON string holding PEM, or a JWK object: the shape of POST /v1/keys.
   static Result<PublicKey> parse(const boost::json::value& v);
 
@@ -51,6 +54,7 @@ class PublicKey {
   friend Result<std::string> jwe_seal(const PublicKey& key, std::string_view plaintext);
   // No tenant policy here (from_pem/from_jwk add it): PrivateKey::public_key() uses it too.
   static Result<PublicKey> from_pkey(PkeyPtr pkey);
+  static Result<PublicKey> jwk_key(const boost::json::value& jwk, bool trial_agreement);
   PkeyPtr pkey_;
   KeyType type_ = KeyType::kRsa;
   int bits_ = 0;

@@ -143,5 +143,39 @@ TEST_F(CatalogTest, EndpointsAreKeptInIdOrderThroughChangesAndARestart) {
   EXPECT_EQ(reached(reloaded, "a"), reached(*catalog, "a"));
 }
 
+TEST_F(CatalogTest, PublishReachesExactlyTheSubscribedTenantsAsSubscriptionsChange) {
+  auto onboard = [&](const std::string& name, std::vector<std::string> patterns) {
+    auto id = catalog->create_tenant(name).value().first.id;
+    auto key = crypto::generate_key(crypto::KeyType::kX25519, 0).value();
+    EXPECT_TRUE(catalog->add_public_key(id, key.public_key().to_jwk()).ok());
+    EXPECT_TRUE(catalog->set_subscriptions(id, patterns).ok());
+    EndpointSpec spec;
+    spec.url = "http://127.0.0.1:9/" + name;
+    return catalog->create_endpoint(id, spec).value();
+  };
+  auto a = onboard("a", {"a"}), b = onboard("b", {"b.*"}), c = onboard("c", {});
+  auto d = onboard("d", {"a", "c"});
+  using S = std::set<std::string>;
+  EXPECT_EQ(reached(*catalog, "a"), (S{a.id, d.id}));
+  EXPECT_EQ(reached(*catalog, "b.x"), (S{b.id}));
+  EXPECT_EQ(reached(*catalog, "c"), (S{d.id}));
+  EXPECT_EQ(reached(*catalog, "b"), S{});
+
+  ASSERT_TRUE(catalog->set_subscriptions(a.tenant_id, {"c"}).ok());
+  ASSERT_TRUE(catalog->set_subscriptions(c.tenant_id, {"*"}).ok());
+  ASSERT_TRUE(catalog->set_subscriptions(d.tenant_id, {}).ok());
+  EXPECT_EQ(reached(*catalog, "a"), (S{c.id}));
+  EXPECT_EQ(reached(*catalog, "c"), (S{a.id, c.id}));
+  ASSERT_TRUE(catalog->delete_tenant(a.tenant_id).ok());
+  EXPECT_EQ(reached(*catalog, "c"), (S{c.id}));
+  EXPECT_EQ(reached(*catalog, "b.y"), (S{b.id, c.id}));
+
+  Registry fresh;
+  CatalogService reloaded(*store, fresh, clock, limits, true);
+  ASSERT_TRUE(reloaded.load().ok());
+  for (std::string type : {"a", "b.y", "c", "zzz"})
+    EXPECT_EQ(reached(reloaded, type), reached(*catalog, type)) << type;
+}
+
 }  // namespace
 }  // namespace sealhook

@@ -86,6 +86,21 @@ TEST(CowMapTest, MatchesStdMapUnderRandomWrites) {
   random_writes_match_std_map<64>(13);
 }
 
+TEST(CowMapTest, BuiltInOnePassItAnswersAndChangesLikeStdMap) {
+  for (int n : {0, 1, 4, 5, 8, 9, 203}) {
+    std::map<int, int> want;
+    for (int k = 0; k < n; ++k) want[k * 2] = k;
+    Small m = Small::from(std::map<int, int>(want));
+    expect_same(m, want);
+    for (int k = -1; k < 2 * n + 2; k += 3) {  // then written to: chunks fill, split, shrink
+      m.set(k, -k);
+      want[k] = -k;
+      EXPECT_EQ(m.erase(k + 1), want.erase(k + 1) == 1);
+    }
+    expect_same(m, want);
+  }
+}
+
 TEST(CowMapTest, CopiesAreUnaffectedByLaterWrites) {
   Small m;
   for (int k = 0; k < 100; ++k) m.set(k, k);

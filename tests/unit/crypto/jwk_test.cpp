@@ -142,6 +142,21 @@ TEST_F(JwkTest, WeakRsaJwk) {
   expect_error(PublicKey::from_jwk(jwk), "weak_key");
 }
 
+TEST_F(JwkTest, StoredKeysLoadAsUploadedAndKeepTheSizePolicy) {
+  for (const PrivateKey* priv : {rsa_, x25519_, p256_}) {
+    auto stored = PublicKey::from_stored_jwk(priv->public_key().to_jwk());
+    ASSERT_TRUE(stored) << stored.error().message;
+    EXPECT_EQ(stored->kid(), priv->kid());
+    EXPECT_EQ(stored->to_pem(), priv->public_key().to_pem());
+  }
+  EVP_PKEY* pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{1024});
+  auto weak = PrivateKey::from_pkey(PkeyPtr(pkey, PkeyDeleter{}));
+  ASSERT_TRUE(weak);
+  json::object jwk = weak->public_key().to_jwk();
+  expect_error(PublicKey::from_stored_jwk(jwk), "weak_key");
+  expect_error(PublicKey::from_stored_jwk(x25519_->to_jwk()), "private_key_rejected");
+}
+
 TEST_F(JwkTest, PrivateKeysAreRejected) {
   for (const PrivateKey* priv : {rsa_, x25519_, p256_}) {
     expect_error(PublicKey::from_pem(priv->to_pem()), "private_key_rejected");
