@@ -8,6 +8,8 @@
 //   BM_CatalogFanout/tenants:<n>            who an event reaches (CatalogService::fanout, once per
 //                                           publish) among n tenants, each with a key, one
 //                                           endpoint and its own exact event type: one reached
+//   BM_CatalogFanoutWildcard/tenants:<n>    the same with every tenant subscribed to "*": all
+//                                           reached (per_tenant: the cost of each)
 // The catalog is loaded from a real in-memory SQLite store filled directly (not through the
 // writes measured), so the set-up stays fast whatever the write costs. Each iteration's write
 // also goes to SQLite, as in production: that part is constant.
@@ -37,8 +39,9 @@ struct Fixture {
   std::unique_ptr<CatalogService> catalog;
   std::string tenant_id;
 
-  // subscribed: every tenant gets a key, the subscription ["t.<i>"] and one endpoint.
-  Fixture(size_t tenants, size_t endpoints, bool subscribed = false) {
+  // subscribed: every tenant gets a key, the subscription ["t.<i>"] (or ["*"]: `wildcard`)
+  // and one endpoint.
+  Fixture(size_t tenants, size_t endpoints, bool subscribed = false, bool wildcard = false) {
     clock.set_ms(kT0);
     const auto key = crypto::generate_key(crypto::KeyType::kX25519, 0).value().public_key();
     for (size_t i = 0; i < tenants; ++i) {
@@ -52,7 +55,8 @@ struct Fixture {
                                                     boost::json::serialize(key.to_jwk()), kT0})
                 .ok(),
             "insert_public_key");
-      check(store->put_subscriptions(t.id, {"t." + std::to_string(i)}).ok(), "subscriptions");
+      std::string pattern = wildcard ? "*" : "t." + std::to_string(i);
+      check(store->put_subscriptions(t.id, {pattern}).ok(), "subscriptions");
       check(store->put_endpoint(endpoint(t.id, i)).ok(), "put_endpoint");
     }
     for (size_t i = 0; i < endpoints; ++i)
@@ -98,12 +102,16 @@ void BM_CatalogCreateEndpoint(benchmark::State& state) {
 }
 BENCHMARK(BM_CatalogCreateEndpoint)->ArgName("endpoints")->Arg(100)->Arg(10'000);
 
+// Google Benchmark calls a benchmark several times per argument: each catalog is built once.
+Fixture& subscribed_catalog(size_t tenants, bool wildcard) {
+  static std::map<std::pair<size_t, bool>, std::unique_ptr<Fixture>> built;
+  auto& slot = built[{tenants, wildcard}];
+  if (!slot) slot = std::make_unique<Fixture>(tenants, 0, true, wildcard);
+  return *slot;
+}
+
 void BM_CatalogFanout(benchmark::State& state) {
-  // Google Benchmark calls this several times per argument: the catalog is built once.
-  static std::map<int64_t, std::unique_ptr<Fixture>> built;
-  auto& slot = built[state.range(0)];
-  if (!slot) slot = std::make_unique<Fixture>(static_cast<size_t>(state.range(0)), 0, true);
-  Fixture& f = *slot;
+  Fixture& f = subscribed_catalog(static_cast<size_t>(state.range(0)), false);
   for (auto _ : state) {
     auto targets = f.catalog->fanout("t.0", std::nullopt);
     check(targets.size() == 1, "fanout");
@@ -111,6 +119,22 @@ void BM_CatalogFanout(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_CatalogFanout)->ArgName("tenants")->Arg(1'000)->Arg(100'000);
+
+// Every tenant subscribed to "*" (the fanout1000 scenario): per_tenant = the routing cost of
+// one tenant reached.
+void BM_CatalogFanoutWildcard(benchmark::State& state) {
+  const auto n = static_cast<size_t>(state.range(0));
+  Fixture& f = subscribed_catalog(n, true);
+  for (auto _ : state) {
+    auto targets = f.catalog->fanout("t.0", std::nullopt);
+    check(targets.size() == n, "fanout");
+    benchmark::DoNotOptimize(targets);
+  }
+  state.counters["per_tenant"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * n),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_CatalogFanoutWildcard)->ArgName("tenants")->Arg(1'000);
 
 }  // namespace
 }  // namespace sealhook::bench
