@@ -1,6 +1,4 @@
 // The endpoint half of CatalogService: validation, create, update, delete.
-#include <algorithm>
-
 #include "catalog/catalog.hpp"
 #include "catalog/event_types.hpp"
 #include "core/ids.hpp"
