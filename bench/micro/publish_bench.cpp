@@ -75,9 +75,9 @@ struct World {
 
   void drain() {
     for (;;) {
-      auto batch = queue->lease(clock.now_ms(), 1024);
+      auto batch = queue->lease(clock.now_ms(), 1024, 60'000);
       if (batch.empty()) return;
-      for (const auto& d : batch) queue->complete(d);
+      for (const auto& l : batch) (void)queue->ack(l);
     }
   }
 };

@@ -1,4 +1,4 @@
-// MemoryQueue, one delivery's trip through it: push, lease, complete. The queue holds a
+// MemoryQueue, one delivery's trip through it: push, lease, ack. The queue holds a
 // backlog of 10,000 deliveries spread over the endpoints, so lanes and shards are populated
 // as in a busy server; every iteration pushes `batch` deliveries (round-robin over the
 // endpoints), leases as many and completes them. The QueuedDelivery objects are recycled
@@ -58,10 +58,10 @@ void BM_QueueCycle(benchmark::State& state) {
     }
     pool.clear();
     while (pool.size() < batch) {
-      auto got = g.queue->lease(kNowMs, batch - pool.size());
-      for (auto& d : got) {
-        g.queue->complete(d);
-        pool.push_back(std::move(d));
+      auto got = g.queue->lease(kNowMs, batch - pool.size(), 60'000);
+      for (auto& l : got) {
+        (void)g.queue->ack(l);
+        pool.push_back(*l.delivery);  // a copy: the leased delivery is shared, read-only
       }
     }
   }

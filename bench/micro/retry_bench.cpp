@@ -56,13 +56,11 @@ void fill(MemoryQueue& q, size_t pending) {
       batch.push_back(std::move(d));
     }
     check(q.push(std::move(batch)).ok(), "fill push");
-    auto leased = q.lease(kNowMs, round);
+    auto leased = q.lease(kNowMs, round, 60'000);
     check(leased.size() == round, "fill lease");
-    for (auto& d : leased) {
-      d.attempts = 1;
-      d.not_before_ms = kNowMs + 1'000 + static_cast<int64_t>((done++ * 7919) % kSpreadMs);
-      q.retry(std::move(d));
-    }
+    for (auto& l : leased)
+      check(q.retry(l, kNowMs + 1'000 + static_cast<int64_t>((done++ * 7919) % kSpreadMs)).ok(),
+            "fill retry");
   }
 }
 
@@ -96,15 +94,15 @@ void BM_RetryLease(benchmark::State& state) {
   Filled& f = filled(static_cast<size_t>(state.range(0)));
   MemoryQueue& q = *f.queue;
   for (auto _ : state) {
-    auto got = q.lease(kNowMs, 1);
+    auto got = q.lease(kNowMs, 1, 60'000);
     if (got.size() != 1) {
       state.SkipWithError("no due delivery leased");
       break;
     }
-    QueuedDelivery& d = got.front();
-    d.attempts++;
-    d.not_before_ms = kNowMs;
-    q.retry(std::move(d));
+    if (!q.retry(got.front(), kNowMs)) {
+      state.SkipWithError("retry refused");
+      break;
+    }
   }
   state.counters["pending"] = static_cast<double>(q.stats().depth);
   state.counters["rss_per_pending"] = f.rss_per_pending;

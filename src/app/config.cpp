@@ -18,10 +18,13 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   cmd.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // last flag wins
   opt(cmd, "config", c.config_file, "TOML file with any of these options (keys as flag names)");
   opt(cmd, "listen", c.listen, "address:port of the HTTP API");
-  opt(cmd, "queue", c.queue, "delivery queue: memory | redis | kafka")
-      ->check(CLI::IsMember({"memory", "redis", "kafka"}));
-  opt(cmd, "redis", c.redis, "Redis URL (queue redis)");
-  opt(cmd, "kafka-brokers", c.kafka_brokers, "Kafka bootstrap brokers (queue kafka)");
+  opt(cmd, "queue", c.queue,
+      "delivery queue: sqlite (durable, embedded) | memory (volatile, fastest)")
+      ->check(CLI::IsMember({"sqlite", "memory"}));
+  opt(cmd, "queue-path", c.queue_path, "sqlite queue file (default: queue.db beside the store)");
+  opt(cmd, "queue-sync", c.queue_sync,
+      "sqlite queue durability: normal (survives a crash) | full (also a power loss)")
+      ->check(CLI::IsMember({"normal", "full"}));
   opt(cmd, "store", c.store, "sqlite:PATH (a directory or a .db file)");
   opt(cmd, "admin-token", c.admin_token, "admin token; generated and printed once if unset");
   cmd.add_flag("--allow-private-networks", c.allow_private_networks,
@@ -29,7 +32,7 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       ->envname("SEALHOOK_ALLOW_PRIVATE_NETWORKS");
   opt(cmd, "max-payload-bytes", c.max_payload_bytes, "largest accepted event payload")
       ->check(CLI::Range(size_t{1}, size_t{64} << 20));
-  opt(cmd, "queue-capacity", c.queue_capacity, "deliveries the memory queue holds before 503")
+  opt(cmd, "queue-capacity", c.queue_capacity, "deliveries the queue holds before 503")
       ->check(CLI::Range(size_t{1}, size_t{100'000'000}));
   opt(cmd, "max-inflight", c.max_inflight, "delivery attempts in flight at once")
       ->check(CLI::Range(size_t{1}, size_t{100'000}));
@@ -64,6 +67,9 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       ->check(CLI::Range(size_t{0}, size_t{16} << 20));
   opt(cmd, "io-threads", c.io_threads, "threads running HTTP (API and deliveries)")
       ->check(CLI::Range(1, 256));
+  opt(cmd, "api-threads", c.api_threads,
+      "threads running API handlers that may block (store calls, durable pushes)")
+      ->check(CLI::Range(1, 1024));
   opt(cmd, "log-level", c.log_level, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
 }
@@ -115,6 +121,10 @@ Status apply_config_file(CLI::App& cmd, const std::string& path) {
 Status validate(const ServeConfig& c) {
   if (c.store.rfind("sqlite:", 0) != 0 && c.store.rfind("postgres", 0) != 0)
     return make_error(ErrorKind::kBadRequest, "invalid_config", "--store must be sqlite:PATH");
+  if (c.queue == "sqlite" && c.queue_path.empty() &&
+      (c.store.rfind("sqlite:", 0) != 0 || c.store == "sqlite::memory:"))
+    return make_error(ErrorKind::kBadRequest, "invalid_config",
+                      "--queue sqlite needs --queue-path when the store is not a SQLite file");
   if (!c.admin_token.empty() && c.admin_token.size() < 16)
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--admin-token must be at least 16 characters (128 bits of randomness)");

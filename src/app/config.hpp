@@ -11,9 +11,9 @@ namespace sealhook::app {
 
 struct ServeConfig {
   std::string listen = "0.0.0.0:4242";
-  std::string queue = "memory";
-  std::string redis = "redis://127.0.0.1:6379";
-  std::string kafka_brokers = "127.0.0.1:9092";
+  std::string queue = "sqlite";
+  std::string queue_path;             // sqlite queue file; "" = queue.db beside the store
+  std::string queue_sync = "normal";  // normal: survives a crash; full: also power loss
   std::string store = "sqlite:./sealhook-data";
   std::string admin_token;  // generated and printed once when empty
   bool allow_private_networks = false;
@@ -34,6 +34,7 @@ struct ServeConfig {
   size_t max_connections = 10'000;
   size_t max_response_bytes = 64 * 1024;
   int io_threads = 2;
+  int api_threads = 32;  // API handlers that may block (store, durable push), off the io threads
   std::string log_level = "info";
   std::string config_file;
 };

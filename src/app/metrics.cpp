@@ -14,7 +14,7 @@ void metric(std::ostringstream& out, const char* name, const char* type, const c
 }  // namespace
 
 std::string render_metrics(const PublishCounters& p, const delivery::Dispatcher& d, const Queue& q,
-                           Store& store) {
+                           Store& store, const Journal& journal) {
   std::ostringstream out;
   const auto& c = d.counters();
   auto qs = q.stats();
@@ -37,6 +37,11 @@ std::string render_metrics(const PublishCounters& p, const delivery::Dispatcher&
   metric(out, "sealhook_queue_leased", "gauge", "Deliveries being attempted.",
          static_cast<double>(qs.leased));
   metric(out, "sealhook_queue_capacity", "gauge", "Queue bound.", static_cast<double>(qs.capacity));
+  metric(out, "sealhook_leases_lost_total", "counter",
+         "Outcomes dropped because their lease had expired.", c.leases_lost);
+  metric(out, "sealhook_journal_write_errors_total", "counter",
+         "Failed writes of delivery records (each batch is retried).",
+         static_cast<double>(journal.write_errors()));
   auto dead = store.count_deliveries(DeliveryStatus::kDead);
   if (dead)
     metric(out, "sealhook_dlq_size", "gauge", "Dead-lettered deliveries.",

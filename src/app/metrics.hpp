@@ -5,11 +5,12 @@
 #include "delivery/dispatcher.hpp"
 #include "publish/publisher.hpp"
 #include "queue/queue.hpp"
+#include "store/journal.hpp"
 #include "store/store.hpp"
 
 namespace sealhook::app {
 
 std::string render_metrics(const PublishCounters& publish, const delivery::Dispatcher& dispatcher,
-                           const Queue& queue, Store& store);
+                           const Queue& queue, Store& store, const Journal& journal);
 
 }  // namespace sealhook::app

@@ -14,6 +14,7 @@
 #include "app/commands.hpp"
 #include "app/config.hpp"
 #include "app/metrics.hpp"
+#include "app/node.hpp"
 #include "core/ids.hpp"
 #include "delivery/dispatcher.hpp"
 
@@ -36,19 +37,37 @@ int fail(const Error& e) {
   return 2;
 }
 
-void print_welcome(const ServeConfig& c, uint16_t port, bool generated_token) {
+void print_welcome(const Node& n, uint16_t port) {
+  const ServeConfig& c = n.config;
   std::string host = c.listen.substr(0, c.listen.rfind(':'));
   if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
   std::string base = "http://" + host + ":" + std::to_string(port);
-  std::cout << "sealhook listening on " << base << " (queue " << c.queue << ", store " << c.store
-            << ")\n";
-  if (generated_token)
-    std::cout << "admin token (shown once): " << c.admin_token << "\n"
+  std::cout << "sealhook listening on " << base << " (queue " << c.queue;
+  if (c.queue == "sqlite") std::cout << " " << queue_path(c) << ", sync " << c.queue_sync;
+  std::cout << "; store " << c.store << ")\n";
+  if (!n.generated_admin_token.empty())
+    std::cout << "admin token (shown once; only its hash is kept): " << n.generated_admin_token
+              << "\n"
               << "get started:\n"
               << "  curl -s -X POST " << base << "/v1/tenants -H 'Authorization: Bearer "
-              << c.admin_token << "' -d '{\"name\":\"acme\"}'\n"
+              << n.generated_admin_token << "' -d '{\"name\":\"acme\"}'\n"
               << "  then see README.md, 'The flow'\n";
+  else if (c.admin_token.empty())
+    std::cout << "admin token: the one generated on this store's first start\n";
   std::cout << std::flush;
+}
+
+// Expired idempotency keys go, every 10 minutes, on the blocking pool.
+void schedule_purge(Node& n, boost::asio::steady_timer& timer) {
+  timer.expires_after(std::chrono::minutes(10));
+  timer.async_wait([&n, &timer](const boost::system::error_code& ec) {
+    if (ec) return;
+    boost::asio::post(*n.blocking, [&n] {
+      if (auto st = n.store->purge_idempotency(n.clock.now_ms() - kIdempotencyWindowMs); !st)
+        spdlog::warn("purging idempotency keys failed: {}", st.error().message);
+    });
+    schedule_purge(n, timer);
+  });
 }
 
 int run(ServeConfig& parsed, CLI::App& cmd) {
@@ -58,62 +77,30 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   ServeConfig c = parsed;
   if (auto st = validate(c); !st) return fail(st.error());
   spdlog::set_level(spdlog::level::from_str(c.log_level));
-  SystemClock clock;
-  auto store = make_store(c.store);
-  if (!store) return fail(store.error());
-  Registry registry;
-  CatalogLimits limits;
-  limits.max_tenants = c.max_tenants;
-  limits.max_endpoints_per_tenant = c.max_endpoints_per_tenant;
-  limits.default_max_attempts = c.max_attempts;
-  CatalogService catalog(**store, registry, clock, limits, c.allow_private_networks);
-  if (auto st = catalog.load(); !st) return fail(st.error());
-  auto queue =
-      make_queue(c.queue, QueueOptions{c.queue_capacity, c.max_inflight_per_endpoint}, clock);
-  if (!queue) return fail(queue.error());
-  Journal journal(**store, clock,
-                  JournalOptions{.linger = std::chrono::milliseconds(c.journal_linger_ms),
-                                 .settle = std::chrono::milliseconds(c.journal_settle_ms)});
-  Publisher publisher(catalog, **queue, journal, **store, clock);
+  auto assembled = assemble(c);
+  if (!assembled) return fail(assembled.error());
+  Node& n = **assembled;
 
-  bool generated = c.admin_token.empty();
-  if (generated) c.admin_token = random_token("sht_", 32);
-
-  boost::asio::io_context io;
-  auto sender = delivery::make_http_sender(
-      io,
-      // Keep as many idle connections per origin as attempts may run at once against it (all of
-      // them, when many endpoints share one host), so busy endpoints never churn connections:
-      // with 64 per origin, 100 endpoints on one host opened a new connection for 6 % of their
-      // deliveries and cost 12 % of the throughput. Idle ones expire.
-      delivery::SenderOptions{c.allow_private_networks, c.max_response_bytes, c.max_inflight,
-                              "sealhook/0.1"});
-  delivery::RetryPolicy policy({c.retry_base_ms, c.retry_max_delay_ms, c.retry_jitter},
-                               delivery::system_uniform01());
-  delivery::Dispatcher dispatcher(
-      **queue, *sender, registry, journal, policy, clock, io,
-      {c.max_inflight, std::chrono::milliseconds(c.attempt_timeout_ms), c.max_attempts});
-  api::ApiContext ctx{catalog,
-                      publisher,
-                      **store,
-                      journal,
-                      **queue,
-                      clock,
-                      sha256_hex(c.admin_token),
-                      c.max_payload_bytes,
+  api::ApiContext ctx{*n.catalog, *n.publisher, *n.store,           *n.journal,
+                      *n.queue,   n.clock,      n.admin_token_hash, c.max_payload_bytes,
                       nullptr};
   ctx.metrics_text = [&] {
-    return render_metrics(publisher.counters(), dispatcher, **queue, **store);
+    return render_metrics(n.publisher->counters(), *n.dispatcher, *n.queue, *n.store, *n.journal);
   };
   net::ServerOptions server_options;
   server_options.max_body_bytes = c.max_payload_bytes + 64 * 1024;
   server_options.max_connections = c.max_connections;
-  net::HttpServer server(io, server_options,
+  // Handlers may touch the store, wait for a durable push or flush the journal: off the io
+  // threads that carry deliveries.
+  server_options.offload = [&n](std::function<void()> task) {
+    boost::asio::post(*n.blocking, std::move(task));
+  };
+  net::HttpServer server(n.io, server_options,
                          [&](net::Request& r) { return api::handle_request(ctx, r); });
   if (auto st = server.listen(c.listen); !st) return fail(st.error());
 
   // Memory freed after a backlog drains goes back to the system (see release_free_memory).
-  boost::asio::steady_timer release_timer(io);
+  boost::asio::steady_timer release_timer(n.io);
   std::function<void()> arm_release = [&] {
     release_timer.expires_after(std::chrono::seconds(10));
     release_timer.async_wait([&](const boost::system::error_code& ec) {
@@ -123,12 +110,14 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
     });
   };
   arm_release();
+  boost::asio::steady_timer purge_timer(n.io);
+  schedule_purge(n, purge_timer);
 
-  auto work = boost::asio::make_work_guard(io);
+  auto work = boost::asio::make_work_guard(n.io);
   std::vector<std::thread> threads;
-  for (int i = 0; i < c.io_threads; ++i) threads.emplace_back([&] { io.run(); });
-  dispatcher.start();
-  print_welcome(c, server.port(), generated);
+  for (int i = 0; i < c.io_threads; ++i) threads.emplace_back([&] { n.io.run(); });
+  n.dispatcher->start();
+  print_welcome(n, server.port());
 
   // Block until SIGTERM/SIGINT.
   boost::asio::io_context signal_io;
@@ -136,26 +125,43 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   signals.async_wait([](auto, int) {});
   signal_io.run();
 
-  spdlog::info("shutting down: no new requests; draining for up to {} ms", c.drain_timeout_ms);
+  // A durable queue keeps what is queued for the next start: only the attempts in flight are
+  // finished. The memory queue is drained for up to --drain-timeout-ms; what is left is lost,
+  // and its records say so.
+  const bool durable = n.queue->durable();
+  spdlog::info("shutting down: no new requests; {} for up to {} ms",
+               durable ? "finishing attempts in flight" : "draining", c.drain_timeout_ms);
   server.stop_accepting();
-  (*queue)->close();
+  n.queue->close();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(c.drain_timeout_ms);
-  bool drained = dispatcher.drain(deadline);
-  dispatcher.stop();
-  auto left = (*queue)->stats();
-  size_t inflight = dispatcher.inflight();
-  journal.stop();
+  bool drained = n.dispatcher->drain(deadline, !durable);
+  n.dispatcher->stop();
+  auto left = n.queue->stats();
+  size_t inflight = n.dispatcher->inflight();
+  n.journal->stop();
   release_timer.cancel();
+  purge_timer.cancel();
+  n.blocking->join();
   work.reset();
-  io.stop();
+  n.io.stop();
   for (auto& t : threads) t.join();
-  std::cout << (drained ? "drained: nothing left" : "not drained: ");
-  if (!drained)
-    std::cout << left.depth << " deliveries left in the memory queue (" << inflight
-              << " were in flight); they are lost with this process";
-  std::cout << std::endl;
-  spdlog::info("stopped (delivered {}, dead {}, left {})", dispatcher.counters().delivered.load(),
-               dispatcher.counters().dead.load(), left.depth);
+  if (durable) {
+    std::cout << "stopped: " << left.depth << " deliveries kept in " << queue_path(c)
+              << " for the next start" << std::endl;
+  } else {
+    if (drained) {
+      std::cout << "drained: nothing left" << std::endl;
+    } else {
+      auto lost = reconcile(*n.store, nullptr, c.queue, n.clock.now_ms());
+      std::cout << "not drained: " << left.depth << " deliveries left in the memory queue ("
+                << inflight << " were in flight); they are lost with this process";
+      if (lost) std::cout << " and recorded as lost (" << *lost << ")";
+      std::cout << std::endl;
+    }
+  }
+  spdlog::info("stopped (delivered {}, dead {}, left {})",
+               n.dispatcher->counters().delivered.load(), n.dispatcher->counters().dead.load(),
+               left.depth);
   return 0;
 }
 

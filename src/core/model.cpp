@@ -10,6 +10,8 @@ std::string_view to_string(DeliveryStatus s) {
       return "delivered";
     case DeliveryStatus::kDead:
       return "dead";
+    case DeliveryStatus::kLost:
+      return "lost";
   }
   return "pending";
 }
@@ -18,6 +20,7 @@ std::optional<DeliveryStatus> parse_delivery_status(std::string_view s) {
   if (s == "pending") return DeliveryStatus::kPending;
   if (s == "delivered") return DeliveryStatus::kDelivered;
   if (s == "dead") return DeliveryStatus::kDead;
+  if (s == "lost") return DeliveryStatus::kLost;
   return std::nullopt;
 }
 

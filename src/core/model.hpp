@@ -43,7 +43,8 @@ struct Endpoint {
   int64_t created_at_ms = 0;
 };
 
-enum class DeliveryStatus { kPending, kDelivered, kDead };
+// kLost: accepted, then lost with the process of a volatile (memory) queue.
+enum class DeliveryStatus { kPending, kDelivered, kDead, kLost };
 
 std::string_view to_string(DeliveryStatus s);
 std::optional<DeliveryStatus> parse_delivery_status(std::string_view s);
@@ -74,7 +75,8 @@ struct AttemptRecord {
   std::string error;    // empty on a 2xx
 };
 
-// A cached answer to an idempotent publish, valid for 24 h.
+// A cached answer to an idempotent publish, valid for 24 h. An empty response_json: reserved,
+// the publish is in progress.
 struct IdempotencyRecord {
   std::string scope;  // "admin" or the tenant id
   std::string key;

@@ -1,5 +1,7 @@
 #include "delivery/dispatcher.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -9,7 +11,7 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr size_t kLeaseBatch = 64;
-// A safety net: even without any known retry, look at the queue this often.
+// A safety net: even without any known due time, look at the queue this often.
 constexpr int64_t kIdleTickMs = 1000;
 }  // namespace
 
@@ -23,6 +25,7 @@ Dispatcher::Dispatcher(Queue& queue, Sender& sender, const Registry& registry, J
       policy_(policy),
       clock_(clock),
       options_(options),
+      io_(io),
       strand_(asio::make_strand(io)),
       timer_(strand_) {}
 
@@ -30,7 +33,7 @@ Dispatcher::~Dispatcher() { stop(); }
 
 void Dispatcher::start() {
   running_ = true;
-  queue_.set_ready_listener([this] { pump(); });
+  queue_.set_ready_listener([this] { post_pump(); });
   wake_at(clock_.now_ms());
 }
 
@@ -39,15 +42,26 @@ void Dispatcher::stop() {
   asio::post(strand_, [this] { timer_.cancel(); });
 }
 
+// The listener may run on any thread (a publishing pool thread, the queue's own thread): the
+// pump runs on an io thread, one pending post at a time.
+void Dispatcher::post_pump() {
+  if (pump_posted_.exchange(true)) return;
+  asio::post(io_, [this] {
+    pump_posted_ = false;
+    pump();
+  });
+}
+
 void Dispatcher::pump() {
+  const int64_t lease_ms = (options_.attempt_timeout + options_.lease_grace).count();
   while (running_) {
     size_t busy = inflight_.load();
     if (busy >= options_.max_inflight) return;  // a completion pumps again
     size_t want = std::min(options_.max_inflight - busy, kLeaseBatch);
     if (!inflight_.compare_exchange_weak(busy, busy + want)) continue;  // reserve the slots
-    auto batch = queue_.lease(clock_.now_ms(), want);
+    auto batch = queue_.lease(clock_.now_ms(), want, lease_ms);
     inflight_ -= want - batch.size();
-    for (auto& d : batch) attempt(std::move(d));
+    for (auto& l : batch) attempt(std::move(l));
     if (batch.size() < want) return;
   }
 }
@@ -72,45 +86,71 @@ void Dispatcher::wake_at(int64_t due_ms) {
 void Dispatcher::on_timer() {
   armed_for_ms_.store(0);
   pump();
-  wake_at(clock_.now_ms() + kIdleTickMs);
+  int64_t now = clock_.now_ms();
+  int64_t next = now + kIdleTickMs;
+  if (auto due = queue_.next_due_ms()) next = std::clamp(*due, now + 1, next);
+  wake_at(next);
 }
 
-void Dispatcher::attempt(QueuedDelivery&& d) {
+void Dispatcher::attempt(Lease&& lease) {
   int64_t now = clock_.now_ms();
+  const QueuedDelivery& d = *lease.delivery;
   auto snap = registry_.snapshot();
   const EndpointPtr* found = snap->endpoints.find(d.endpoint_id);
   if (!found) {
     // The endpoint was deleted while this delivery waited: nothing left to send it to.
-    finish(std::move(d), Outcome{Verdict::kDead, 0, "endpoint deleted"}, SendResult{}, now);
+    finish(std::move(lease), Outcome{Verdict::kDead, 0, "endpoint deleted"}, SendResult{}, now);
     inflight_--;
     return;
   }
   EndpointPtr endpoint = *found;
-  SendRequest request = build_request(d, *endpoint, now, options_.attempt_timeout);
   int max_attempts = endpoint->endpoint.max_attempts;
+  if (lease.handouts > max_attempts) {
+    // Handed out max_attempts times already, each without an outcome (its worker died or the
+    // lease expired): a poison delivery. Into the DLQ instead of looping.
+    Outcome poison{Verdict::kDead, 0,
+                   "handed out " + std::to_string(lease.handouts - 1) +
+                       " times without an outcome (worker lost or lease expired)"};
+    finish(std::move(lease), poison, SendResult{}, now);
+    inflight_--;
+    return;
+  }
+  SendRequest request = build_request(d, *endpoint, now, options_.attempt_timeout);
   counters_.attempts++;
-  sender_.send(
-      std::move(request), [this, d = std::move(d), max_attempts, now](SendResult r) mutable {
-        Outcome outcome =
-            classify(r, d.attempts + 1 - d.round_start, max_attempts, policy_, clock_.now_ms());
-        d.attempts++;
-        counters_.attempt_ms_total += static_cast<uint64_t>(r.duration.count());
-        finish(std::move(d), outcome, r, now);
-        inflight_--;
-        pump();
-      });
+  sender_.send(std::move(request), [this, lease = std::move(lease), max_attempts,
+                                    now](SendResult r) mutable {
+    Outcome outcome = classify(r, lease.handouts, max_attempts, policy_, clock_.now_ms());
+    counters_.attempt_ms_total += static_cast<uint64_t>(r.duration.count());
+    finish(std::move(lease), outcome, r, now);
+    inflight_--;
+    pump();
+  });
 }
 
-void Dispatcher::finish(QueuedDelivery&& d, const Outcome& outcome, const SendResult& result,
+bool Dispatcher::settled(const Status& st, const Lease& lease) {
+  if (st) return true;
+  if (is_lease_lost(st.error())) {
+    counters_.leases_lost++;
+    spdlog::warn("delivery {}: lease lost before its outcome was recorded; dropped",
+                 lease.delivery->id);
+  } else {
+    spdlog::error("delivery {}: the queue refused its outcome: {}", lease.delivery->id,
+                  st.error().message);
+  }
+  return false;
+}
+
+void Dispatcher::finish(Lease&& lease, const Outcome& outcome, const SendResult& result,
                         int64_t at_ms) {
-  const bool done = outcome.verdict != Verdict::kRetry;
-  if (done) queue_.complete(d);  // first: the record below takes d's strings
+  const QueuedDelivery& d = *lease.delivery;
+  const int attempt = lease.attempt();
+  const bool sent = result.status != 0 || !result.error.empty();
   DeliveryUpdate u;
-  if (result.status != 0 || !result.error.empty())
-    u.attempts.push_back(AttemptRecord{d.id, d.attempts, at_ms, result.duration.count(),
-                                       result.status, outcome.error});
-  if (outcome.verdict == Verdict::kDead) u.dead_body = *d.body;  // kept for replay
+  if (sent)
+    u.attempts.push_back(
+        AttemptRecord{d.id, attempt, at_ms, result.duration.count(), result.status, outcome.error});
   DeliveryStatus status = DeliveryStatus::kPending;
+  const int64_t now = clock_.now_ms();
   switch (outcome.verdict) {
     case Verdict::kDelivered:
       status = DeliveryStatus::kDelivered;
@@ -119,30 +159,44 @@ void Dispatcher::finish(QueuedDelivery&& d, const Outcome& outcome, const SendRe
     case Verdict::kDead:
       status = DeliveryStatus::kDead;
       counters_.dead++;
+      u.dead_body = *d.body;  // kept for replay
       break;
     case Verdict::kRetry:
       counters_.retried++;
       break;
   }
-  const int64_t now = clock_.now_ms();
-  u.record = done ? to_record(std::move(d), status, now) : to_record(d, status, now);
+  u.record = to_record(d, status, sent ? attempt : attempt - 1, now);
   u.record.last_error = outcome.error;
-  if (!done) u.record.next_attempt_at_ms = outcome.next_attempt_at_ms;
-  journal_.submit(std::move(u));
-  if (!done) {
-    d.not_before_ms = outcome.next_attempt_at_ms;
-    queue_.retry(std::move(d));
-    wake_at(outcome.next_attempt_at_ms);
+  // A lost lease drops the outcome, record included: the delivery is someone else's now.
+  switch (outcome.verdict) {
+    case Verdict::kDelivered:
+      if (settled(queue_.ack(lease), lease)) journal_.submit(std::move(u));
+      break;
+    case Verdict::kRetry:
+      u.record.next_attempt_at_ms = outcome.next_attempt_at_ms;
+      if (settled(queue_.retry(lease, outcome.next_attempt_at_ms), lease)) {
+        journal_.submit(std::move(u));
+        wake_at(outcome.next_attempt_at_ms);
+      }
+      break;
+    case Verdict::kDead:
+      // The dead letter first, durable; only then does the queue let go of the delivery.
+      journal_.submit(std::move(u), [this, lease = std::move(lease)] {
+        settled(queue_.dead(lease), lease);
+        post_pump();
+      });
+      break;
   }
 }
 
-bool Dispatcher::drain(std::chrono::steady_clock::time_point deadline) {
+bool Dispatcher::drain(std::chrono::steady_clock::time_point deadline, bool whole_queue) {
+  auto done = [&] { return inflight_.load() == 0 && (!whole_queue || queue_.stats().depth == 0); };
   while (std::chrono::steady_clock::now() < deadline) {
-    if (queue_.stats().depth == 0 && inflight_.load() == 0) return true;
+    if (done()) return true;
     // Shutdown only: poll; the io threads keep delivering meanwhile.
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return queue_.stats().depth == 0 && inflight_.load() == 0;
+  return done();
 }
 
 }  // namespace sealhook::delivery

@@ -1,9 +1,11 @@
 #pragma once
 // The delivery loop: lease due deliveries from the queue, POST each through the sender, and
 // route the outcome — ack, retry with backoff, or dead-letter — back to the queue and the
-// journal. There is no thread of its own: work is pumped on the io threads, when a push makes
-// work available (the queue's ready listener), when an attempt completes, and when the timer
-// for the earliest scheduled retry fires. No thread hand-off per delivery.
+// journal. There is no thread of its own: work is pumped on the io threads, when the queue
+// says work is available (its ready listener posts a pump), when an attempt completes, and when
+// the timer for the queue's next due time fires.
+// Write order: a dead letter is durable (journal callback) before its lease is released; an
+// ack or a retry goes to the queue and the journal together (recovery reconciles the two).
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -24,11 +26,13 @@ namespace sealhook::delivery {
 struct DispatcherOptions {
   size_t max_inflight = 1024;  // attempts in flight, all endpoints
   std::chrono::milliseconds attempt_timeout{30'000};
+  // A lease lasts the attempt's timeout plus this (time to record the outcome).
+  std::chrono::milliseconds lease_grace{10'000};
   int default_max_attempts = 6;
 };
 
 struct DispatcherCounters {
-  std::atomic<uint64_t> attempts{0}, delivered{0}, retried{0}, dead{0};
+  std::atomic<uint64_t> attempts{0}, delivered{0}, retried{0}, dead{0}, leases_lost{0};
   std::atomic<uint64_t> attempt_ms_total{0};
 };
 
@@ -42,17 +46,20 @@ class Dispatcher {
   void start();
   // Starts no new attempts from now on; in-flight attempts finish on their own.
   void stop();
-  // Keeps delivering until nothing is queued and nothing is in flight, or `deadline` passes.
-  // Returns true when drained.
-  bool drain(std::chrono::steady_clock::time_point deadline);
+  // Keeps delivering until nothing is queued and nothing is in flight (`whole_queue`), or only
+  // until nothing is in flight, or `deadline` passes. Returns true when done.
+  bool drain(std::chrono::steady_clock::time_point deadline, bool whole_queue = true);
   // Starts attempts while there is room and due work. Thread-safe; cheap when idle.
   void pump();
   size_t inflight() const { return inflight_.load(); }
   const DispatcherCounters& counters() const { return counters_; }
 
  private:
-  void attempt(QueuedDelivery&& d);
-  void finish(QueuedDelivery&& d, const Outcome& outcome, const SendResult& result, int64_t at_ms);
+  void attempt(Lease&& lease);
+  void finish(Lease&& lease, const Outcome& outcome, const SendResult& result, int64_t at_ms);
+  // The queue's answer to a settle: false (counted, logged) when the lease was lost.
+  bool settled(const Status& st, const Lease& lease);
+  void post_pump();
   // Makes sure the timer fires by `due_ms` (an earlier wake-up is never replaced by a later one).
   void wake_at(int64_t due_ms);
   void on_timer();
@@ -68,6 +75,8 @@ class Dispatcher {
   std::atomic<size_t> inflight_{0};
   std::atomic<bool> running_{false};
   std::atomic<int64_t> armed_for_ms_{0};  // when the timer fires; 0: not armed
+  std::atomic<bool> pump_posted_{false};
+  boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer timer_;
 };

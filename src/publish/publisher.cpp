@@ -1,5 +1,7 @@
 #include "publish/publisher.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "catalog/event_types.hpp"
 #include "core/ids.hpp"
 #include "crypto/jwe.hpp"
@@ -24,18 +26,29 @@ Result<std::string> Publisher::publish(const PublishRequest& request) {
     if (!r) return r.error();
     return r->to_json();
   }
-  // One idempotent publish at a time, so that a key is never fanned out twice.
-  std::lock_guard lock(idempotency_mu_);
+  // The key is reserved before anything is queued, atomically in the store: of two concurrent
+  // publishes with one key only one fans out, in this process or another.
+  const std::string& key = *request.idempotency_key;
   int64_t now = clock_.now_ms();
-  auto seen =
-      store_.get_idempotency(request.scope, *request.idempotency_key, now - kIdempotencyWindowMs);
+  auto seen = store_.reserve_idempotency(request.scope, key, now, now - kIdempotencyWindowMs,
+                                         now - kIdempotencyStaleMs);
   if (!seen) return seen.error();
-  if (seen->has_value()) return (*seen)->response_json;
+  if (seen->state == Reservation::kDone) return seen->response_json;
+  if (seen->state == Reservation::kInProgress)
+    return make_error(ErrorKind::kConflict, "idempotency_in_progress",
+                      "a publish with this id is in progress; retry shortly");
   auto r = fan_out(request);
-  if (!r) return r.error();
+  if (!r) {
+    if (auto st = store_.release_idempotency(request.scope, key); !st)
+      spdlog::error("publish: releasing idempotency key failed: {}", st.error().message);
+    return r.error();
+  }
   std::string body = r->to_json();
-  if (auto st = store_.put_idempotency({request.scope, *request.idempotency_key, body, now}); !st)
-    return st.error();
+  // The deliveries are queued: the answer is 202 even if the answer cannot be kept (the key
+  // then stays reserved until it is stale).
+  if (auto st = store_.complete_idempotency(request.scope, key, body); !st)
+    spdlog::error("publish: recording the answer for an idempotency key failed: {}",
+                  st.error().message);
   return body;
 }
 
@@ -73,7 +86,7 @@ Result<PublishResult> Publisher::fan_out(const PublishRequest& request) {
       d.published_at_ms = now;
       DeliveryUpdate u;
       u.create_only = true;
-      u.record = to_record(d, DeliveryStatus::kPending, now);
+      u.record = to_record(d, DeliveryStatus::kPending, 0, now);
       u.record.next_attempt_at_ms = now;
       records.push_back(std::move(u));
       batch.push_back(std::move(d));

@@ -50,10 +50,11 @@ class Publisher {
   Journal& journal_;
   Store& store_;
   const Clock& clock_;
-  std::mutex idempotency_mu_;
   PublishCounters counters_;
 };
 
 inline constexpr int64_t kIdempotencyWindowMs = 24LL * 3600 * 1000;
+// A reservation this old belongs to a publish that died before it answered: taken over.
+inline constexpr int64_t kIdempotencyStaleMs = 60'000;
 
 }  // namespace sealhook

@@ -1,18 +1,34 @@
 #pragma once
 // The delivery queue: ciphertext and a small fixed record per delivery, never plaintext.
-// One implementation per folder (memory/, later redis/ and kafka/), chosen in queue_factory.
+// One implementation per folder (memory/, sqlite/, later redis/ and kafka/), chosen in
+// queue_factory. tests/contract/ holds the one suite every backend must pass.
 //
-// Contract:
-//  - push() is all-or-nothing; a full queue answers kUnavailable (HTTP 503, backpressure).
-//  - lease() hands out deliveries whose time has come. For an `ordered` endpoint it hands out
-//    only the head, and nothing more of that endpoint until the head is acked or dead;
-//    an `unordered` endpoint gets up to `max_inflight_per_endpoint` at once.
-//  - Every leased delivery comes back exactly once through complete() or retry().
+// Contract (v2):
+//  - push() is all-or-nothing. A durable backend returns only once the whole batch is durable,
+//    so push() may block on disk: call it off the io threads. A full queue answers kUnavailable
+//    (`queue_full`, HTTP 503, backpressure) and keeps nothing of the batch.
+//  - lease() never blocks on disk or network. It hands out deliveries whose time has come, each
+//    as a Lease: the delivery, a token naming this hand-out, a deadline and the hand-out count
+//    the queue keeps. For an `ordered` endpoint only the head is handed out, and nothing more
+//    of that endpoint until the head is acked or dead-lettered; an `unordered` endpoint has at
+//    most `max_inflight_per_endpoint` leases out at once.
+//  - Every hand-out counts (a durable backend records it before it hands the delivery out), so
+//    a delivery whose worker dies every time still reaches max_attempts and the DLQ.
+//  - ack / retry / dead / extend settle a lease. Each answers `lease_lost` (kConflict) when the
+//    lease is not held any more (it expired and went, or may go, to someone else); the caller
+//    then drops its outcome.
+//  - A lease not settled or extended by its deadline expires: the delivery is available again
+//    (an ordered one as the head again) and its next hand-out counts once more.
+//  - dead(): the caller has made the dead letter and its body durable first.
+//  - Work availability: the ready listener is a nudge from whichever thread notices work (a
+//    push in this process, a timer, a backend's reader thread); next_due_ms() says when the
+//    next scheduled delivery falls due. Neither is needed for correctness: lease() is the truth.
 #include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -32,26 +48,39 @@ struct QueuedDelivery {
   std::string event_type;
   std::shared_ptr<const std::string> body;  // JWE compact; shared by a tenant's endpoints
   bool ordered = false;
-  int attempts = 0;     // attempts already made
-  int round_start = 0;  // attempts made before the last replay (max_attempts counts from here)
+  int prior_attempts = 0;       // attempts made before this round (a replay starts a new one)
   int64_t not_before_ms = 0;    // not to be tried before
   int64_t published_at_ms = 0;  // for ordering and latency
 };
 
-// What the store keeps of a queued delivery, in `status` as of `now_ms` (no error yet, no
-// next attempt time: the caller sets those that apply).
-// The rvalue form takes d's strings instead of copying them (a finished delivery).
-template <class Delivery>
-requires std::same_as<std::remove_cvref_t<Delivery>, QueuedDelivery> DeliveryRecord
-to_record(Delivery&& d, DeliveryStatus status, int64_t now_ms) {
+// One hand-out of a delivery.
+struct Lease {
+  std::shared_ptr<const QueuedDelivery> delivery;
+  uint64_t token = 0;  // names this hand-out; settle calls present it
+  int64_t deadline_ms = 0;
+  int handouts = 0;  // hand-outs of this round, this one included (1 the first time)
+  // The 1-based number of the attempt this hand-out makes, counting every round.
+  int attempt() const { return delivery->prior_attempts + handouts; }
+};
+
+inline Error lease_lost() {
+  return make_error(ErrorKind::kConflict, "lease_lost",
+                    "the lease expired and the delivery may have gone to another worker");
+}
+inline bool is_lease_lost(const Error& e) { return e.code == "lease_lost"; }
+
+// What the store keeps of a queued delivery, in `status` as of `now_ms`, after `attempts`
+// attempts (no error yet, no next attempt time: the caller sets those that apply).
+inline DeliveryRecord to_record(const QueuedDelivery& d, DeliveryStatus status, int attempts,
+                                int64_t now_ms) {
   DeliveryRecord r;
-  r.id = std::forward<Delivery>(d).id;
-  r.tenant_id = std::forward<Delivery>(d).tenant_id;
-  r.endpoint_id = std::forward<Delivery>(d).endpoint_id;
-  r.event_id = std::forward<Delivery>(d).event_id;
-  r.event_type = std::forward<Delivery>(d).event_type;
+  r.id = d.id;
+  r.tenant_id = d.tenant_id;
+  r.endpoint_id = d.endpoint_id;
+  r.event_id = d.event_id;
+  r.event_type = d.event_type;
   r.status = status;
-  r.attempts = d.attempts;
+  r.attempts = attempts;
   r.created_at_ms = d.published_at_ms;
   r.updated_at_ms = now_ms;
   return r;
@@ -59,7 +88,7 @@ to_record(Delivery&& d, DeliveryStatus status, int64_t now_ms) {
 
 struct QueueStats {
   size_t depth = 0;   // everything held: waiting, scheduled and leased
-  size_t leased = 0;  // handed out, not yet completed or retried
+  size_t leased = 0;  // handed out, not yet settled
   size_t capacity = 0;
 };
 
@@ -72,22 +101,35 @@ class Queue {
  public:
   virtual ~Queue() = default;
   virtual Status push(std::vector<QueuedDelivery>&& batch) = 0;
-  // Up to `max` deliveries due at `now_ms`.
-  virtual std::vector<QueuedDelivery> lease(int64_t now_ms, size_t max) = 0;
-  // The leased delivery is finished (acknowledged, or dead-lettered).
-  virtual void complete(const QueuedDelivery& d) = 0;
-  // The leased delivery failed and is tried again at `d.not_before_ms` (attempts already counted).
-  virtual void retry(QueuedDelivery&& d) = 0;
+  // Up to `max` deliveries due at `now_ms`, each leased until now_ms + lease_ms.
+  virtual std::vector<Lease> lease(int64_t now_ms, size_t max, int64_t lease_ms) = 0;
+  // Delivered: the queue forgets the delivery.
+  virtual Status ack(const Lease& lease) = 0;
+  // Failed: tried again at `at_ms` (an ordered endpoint waits for it).
+  virtual Status retry(const Lease& lease, int64_t at_ms) = 0;
+  // Dead-lettered (its dead letter is durable): the queue forgets the delivery.
+  virtual Status dead(const Lease& lease) = 0;
+  // Keeps the lease until `deadline_ms`.
+  virtual Status extend(const Lease& lease, int64_t deadline_ms) = 0;
   virtual void close() = 0;  // push() fails afterwards; leasing goes on (drain)
-  // Called (outside any queue lock, on the pushing thread) after a push made work available,
-  // so an in-process dispatcher can start it at once instead of polling. Set before use.
   virtual void set_ready_listener(std::function<void()> listener) = 0;
+  // When the earliest scheduled (not yet due) delivery falls due, if any.
+  virtual std::optional<int64_t> next_due_ms() const = 0;
   virtual QueueStats stats() const = 0;
   virtual Status ping() = 0;
+  // Of `ids`, those this queue still holds (recovery checks store records against it).
+  virtual Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) = 0;
+  // Whether the queue keeps what it holds across a crash of this process.
+  virtual bool durable() const = 0;
 };
 
-// kind: "memory" (later "redis", "kafka").
-Result<std::unique_ptr<Queue>> make_queue(const std::string& kind, const QueueOptions& options,
-                                          const Clock& clock);
+struct QueueConfig {
+  std::string kind = "sqlite";  // sqlite | memory (later redis, kafka)
+  QueueOptions options;
+  std::string path;        // sqlite: the queue's database file
+  bool sync_full = false;  // sqlite: fsync every commit (survives power loss)
+};
+
+Result<std::unique_ptr<Queue>> make_queue(const QueueConfig& config, const Clock& clock);
 
 }  // namespace sealhook

@@ -1,19 +1,30 @@
 // The one place that knows every queue backend.
 #include "queue/memory/memory_queue.hpp"
 #include "queue/queue.hpp"
+#include "queue/sqlite/sqlite_queue.hpp"
 
 namespace sealhook {
 
-Result<std::unique_ptr<Queue>> make_queue(const std::string& kind, const QueueOptions& options,
-                                          const Clock& clock) {
-  if (kind == "memory")
-    return std::unique_ptr<Queue>(std::make_unique<MemoryQueue>(options, clock));
-  if (kind == "redis" || kind == "kafka")
-    return make_error(
-        ErrorKind::kBadRequest, "unsupported_queue",
-        "queue '" + kind + "' is not available in this build yet; use --queue memory");
+Result<std::unique_ptr<Queue>> make_queue(const QueueConfig& config, const Clock& clock) {
+  if (config.kind == "memory")
+    return std::unique_ptr<Queue>(std::make_unique<MemoryQueue>(config.options, clock));
+  if (config.kind == "sqlite") {
+    if (config.path.empty())
+      return make_error(ErrorKind::kBadRequest, "invalid_queue", "the sqlite queue needs a path");
+    SqliteQueueOptions o;
+    o.queue = config.options;
+    o.path = config.path;
+    o.sync_full = config.sync_full;
+    auto q = SqliteQueue::open(o, clock);
+    if (!q) return q.error();
+    return std::unique_ptr<Queue>(std::move(q.value()));
+  }
+  if (config.kind == "redis" || config.kind == "kafka")
+    return make_error(ErrorKind::kBadRequest, "unsupported_queue",
+                      "queue '" + config.kind +
+                          "' is not available in this build yet; use --queue sqlite or memory");
   return make_error(ErrorKind::kBadRequest, "invalid_queue",
-                    "unknown queue '" + kind + "' (expected memory, redis or kafka)");
+                    "unknown queue '" + config.kind + "' (expected sqlite or memory)");
 }
 
 }  // namespace sealhook

@@ -51,6 +51,7 @@ void Journal::submit(DeliveryUpdate&& update) {
   std::unique_lock lock(mu_);
   done_cv_.wait(lock, [&] { return pending_.size() < options_.max_backlog || stopping_; });
   pending_.push_back(std::move(update));
+  ++submitted_;
   if (pending_.size() == 1 || pending_.size() >= options_.max_batch) work_cv_.notify_one();
 }
 
@@ -59,7 +60,16 @@ void Journal::submit(std::vector<DeliveryUpdate>&& updates) {
   done_cv_.wait(lock, [&] { return pending_.size() < options_.max_backlog || stopping_; });
   bool was_empty = pending_.empty();
   for (auto& u : updates) pending_.push_back(std::move(u));
+  submitted_ += updates.size();
   if (was_empty || pending_.size() >= options_.max_batch) work_cv_.notify_one();
+}
+
+void Journal::submit(DeliveryUpdate&& update, Written written) {
+  std::unique_lock lock(mu_);
+  done_cv_.wait(lock, [&] { return pending_.size() < options_.max_backlog || stopping_; });
+  pending_.push_back(std::move(update));
+  callbacks_.emplace_back(++submitted_, std::move(written));
+  if (pending_.size() == 1 || pending_.size() >= options_.max_batch) work_cv_.notify_one();
 }
 
 void Journal::flush() {
@@ -83,6 +93,35 @@ void Journal::stop() {
 uint64_t Journal::write_errors() const {
   std::lock_guard lock(mu_);
   return errors_;
+}
+
+bool Journal::healthy() const {
+  std::lock_guard lock(mu_);
+  return healthy_;
+}
+
+void Journal::write_until_done(const std::vector<DeliveryUpdate>& out) {
+  auto backoff = options_.retry_backoff;
+  int failures_while_stopping = 0;
+  for (;;) {
+    Status st = store_.write_deliveries(out);
+    std::unique_lock lock(mu_);
+    if (st) {
+      healthy_ = true;
+      return;
+    }
+    errors_++;
+    healthy_ = false;
+    spdlog::error("journal: writing {} delivery records failed (retrying in {} ms): {}", out.size(),
+                  backoff.count(), st.error().message);
+    // Stopping with a store that keeps failing: a few more tries, then give up (and say so).
+    if (stopping_ && ++failures_while_stopping > 3) {
+      spdlog::error("journal: stopping; {} delivery records could not be written", out.size());
+      return;
+    }
+    work_cv_.wait_for(lock, backoff);
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(5));
+  }
 }
 
 std::vector<DeliveryUpdate> Journal::settle(std::vector<DeliveryUpdate>&& batch, bool everything) {
@@ -143,16 +182,19 @@ void Journal::run() {
     batch.assign(std::make_move_iterator(pending_.begin()),
                  std::make_move_iterator(pending_.begin() + static_cast<long>(n)));
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(n));
+    taken_ += n;
+    // The callbacks of the updates taken now run once they are written.
+    std::vector<Written> written;
+    while (!callbacks_.empty() && callbacks_.front().first <= taken_) {
+      written.push_back(std::move(callbacks_.front().second));
+      callbacks_.pop_front();
+    }
     lock.unlock();
     std::vector<DeliveryUpdate> out = settle(coalesce(std::move(batch)), everything);
-    Status st = out.empty() ? Status{} : store_.write_deliveries(out);
-    if (!st) {
-      spdlog::error("journal: writing {} delivery records failed: {}", out.size(),
-                    st.error().message);
-    }
+    if (!out.empty()) write_until_done(out);
+    for (auto& w : written) w();
     batch.clear();
     lock.lock();
-    if (!st) errors_ += out.size();
     flush_done_ = std::max(flush_done_, ticket);
     done_cv_.notify_all();
     if (stopping_ && pending_.empty() && held_.empty()) break;

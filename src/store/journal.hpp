@@ -4,10 +4,13 @@
 // one delivery are merged, and a delivery's publish-time record waits (settle) for its outcome,
 // so a delivery that succeeds is usually written once.
 // flush() is a barrier for readers that must see their own writes (GET /v1/deliveries).
+// A batch that fails to write (disk full, I/O error) is kept and retried, never dropped; the
+// failures are counted (/metrics) and `healthy()` is false until a write succeeds again.
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -31,7 +34,12 @@ struct JournalOptions {
   // flush() and stop() write held records at once. 0 holds nothing.
   std::chrono::milliseconds settle{5'000};
   size_t max_held = 50'000;  // beyond this many held records the oldest are written
+  // After a failed write, the batch is tried again after this long (doubling up to 5 s).
+  std::chrono::milliseconds retry_backoff{50};
 };
+
+// Called on the journal's thread once an update is durable.
+using Written = std::function<void()>;
 
 // Merges updates of the same delivery (publish-time record, attempts, outcome) into one, in
 // order, so a batch writes each delivery once. Exposed for tests.
@@ -47,11 +55,16 @@ class Journal {
 
   void submit(DeliveryUpdate&& update);
   void submit(std::vector<DeliveryUpdate>&& updates);
+  // `written` runs once `update` is durable (after retries, if writes fail meanwhile).
+  void submit(DeliveryUpdate&& update, Written written);
   // Returns once every update submitted before the call is written (or failed).
   void flush();
   // Flushes, then stops the writer thread.
   void stop();
+  // Failed batch writes so far (each was retried).
   uint64_t write_errors() const;
+  // False while the last write failed.
+  bool healthy() const;
 
  private:
   struct Held {
@@ -61,6 +74,8 @@ class Journal {
   void run();
   // Splits a coalesced batch into what is written now and what is held (writer thread only).
   std::vector<DeliveryUpdate> settle(std::vector<DeliveryUpdate>&& batch, bool everything);
+  // Writes `out` until it succeeds or the journal stops (writer thread only, lock not held).
+  void write_until_done(const std::vector<DeliveryUpdate>& out);
 
   Store& store_;
   const Clock& clock_;
@@ -68,7 +83,11 @@ class Journal {
   mutable std::mutex mu_;
   std::condition_variable work_cv_, done_cv_;
   std::deque<DeliveryUpdate> pending_;
+  // Callbacks by the running count of the update they follow; run once that one is written.
+  std::deque<std::pair<uint64_t, Written>> callbacks_;
+  uint64_t submitted_ = 0, taken_ = 0;
   uint64_t errors_ = 0, flush_requested_ = 0, flush_done_ = 0;
+  bool healthy_ = true;
   bool stopping_ = false, exited_ = false;
   // Held publish-time records by delivery id, and their ids oldest first (writer thread only).
   std::unordered_map<std::string, Held> held_;

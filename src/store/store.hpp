@@ -35,6 +35,11 @@ struct DeliveryUpdate {
   bool create_only = false;              // the publish-time record: never overwrites a later update
 };
 
+struct Reservation {
+  enum State { kReserved, kDone, kInProgress } state = kReserved;
+  std::string response_json;  // kDone: the answer to give again
+};
+
 struct DeliveryPage {
   std::vector<DeliveryRecord> data;
   std::optional<std::string> next;  // cursor: the last id of this page
@@ -77,6 +82,36 @@ class Store {
                                                                    int64_t not_before_ms) = 0;
   virtual Status put_idempotency(const IdempotencyRecord& record) = 0;
   virtual Status purge_idempotency(int64_t before_ms) = 0;
+  // Reserves (scope, key) for a publish about to fan out, atomically: kReserved when this call
+  // took it (a record older than `expired_before_ms`, or a reservation older than
+  // `stale_before_ms` whose publish died, is taken over); otherwise what holds it.
+  virtual Result<Reservation> reserve_idempotency(const std::string& scope, const std::string& key,
+                                                  int64_t now_ms, int64_t expired_before_ms,
+                                                  int64_t stale_before_ms) = 0;
+  // The reserved publish answered: its answer is kept for the window.
+  virtual Status complete_idempotency(const std::string& scope, const std::string& key,
+                                      const std::string& response_json) = 0;
+  // The reserved publish failed: the key is free again.
+  virtual Status release_idempotency(const std::string& scope, const std::string& key) = 0;
+
+  // Replay: atomically dead -> pending, its dead letter removed (false when it was not dead:
+  // someone else claimed it).
+  virtual Result<bool> claim_dead(const std::string& tenant_id, const std::string& id,
+                                  int64_t now_ms) = 0;
+  // A claimed replay that could not be queued goes back to dead, with its body.
+  virtual Status unclaim_dead(const std::string& tenant_id, const std::string& id,
+                              const std::string& body) = 0;
+
+  // Recovery: every delivery recorded as pending, as (tenant, id).
+  virtual Result<std::vector<std::pair<std::string, std::string>>> pending_deliveries() = 0;
+  // Sets the status (and last error) of these deliveries, when they are still pending.
+  virtual Status settle_pending(const std::vector<std::pair<std::string, std::string>>& ids,
+                                DeliveryStatus status, const std::string& error,
+                                int64_t now_ms) = 0;
+
+  // Small facts kept across restarts ("admin_token_sha256", "queue").
+  virtual Result<std::optional<std::string>> get_meta(const std::string& key) = 0;
+  virtual Status put_meta(const std::string& key, const std::string& value) = 0;
 
   // For /readyz.
   virtual Status ping() = 0;

@@ -87,8 +87,8 @@ class Proc:
 
 
 class Server:
-    def __init__(self, proc, port):
-        self.proc, self.port = proc, port
+    def __init__(self, proc, port, store):
+        self.proc, self.port, self.store = proc, port, store
         self.base = f"http://127.0.0.1:{port}"
         self.http = requests.Session()
 
@@ -118,6 +118,15 @@ class Server:
         ep = self.ok("POST", "/v1/endpoints", key, {"url": url, **endpoint}, status=201)
         return {"tenant": tenant, "api_key": key, "kid": uploaded["kid"], "endpoint": ep}
 
+    def metrics(self):
+        """The Prometheus text as {name{labels}: value}."""
+        out = {}
+        for line in self.call("GET", "/metrics", token=None).text.splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                out[name] = float(value)
+        return out
+
     def wait_list(self, api_key, query, count, timeout=60):
         """Polls a delivery list until it holds `count` rows (the ack lands after the receipt)."""
         deadline = time.monotonic() + timeout
@@ -142,8 +151,9 @@ class Server:
 def start_server(binary, tmp_path):
     procs = []
 
-    def start(*extra, env=None, private=True):
-        args = [binary, "serve", "--listen", "127.0.0.1:0", "--store", f"sqlite:{tmp_path}/data{len(procs)}",
+    def start(*extra, env=None, private=True, store=None):
+        store = store or f"sqlite:{tmp_path}/data{len(procs)}"
+        args = [binary, "serve", "--listen", "127.0.0.1:0", "--store", store,
                 "--admin-token", ADMIN, "--retry-base-ms", "50", "--retry-max-delay-ms", "400",
                 "--attempt-timeout-ms", "5000", *extra]
         if private:
@@ -151,7 +161,7 @@ def start_server(binary, tmp_path):
         proc = Proc(args, env=env)
         procs.append(proc)
         m = proc.wait_line(r"listening on http://[\d.]+:(\d+)")
-        return Server(proc, int(m.group(1)))
+        return Server(proc, int(m.group(1)), store)
 
     yield start
     for p in procs:

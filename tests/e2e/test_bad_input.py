@@ -74,7 +74,7 @@ def test_bad_requests_answer_4xx_and_change_nothing(world):
         (("GET", f"/v1/endpoints/{other['endpoint']['id']}", k, None, None), 404, "not_found"),
         (("DELETE", f"/v1/keys/{other['kid']}", k, None, None), 404, "not_found"),
         (("GET", "/v1/deliveries/msg_nope", k, None, None), 404, "not_found"),
-        (("GET", "/v1/deliveries?status=lost", k, None, None), 400, "invalid_status"),
+        (("GET", "/v1/deliveries?status=gone", k, None, None), 400, "invalid_status"),
         (("GET", "/v1/deliveries?limit=1000", k, None, None), 400, "invalid_limit"),
         (("DELETE", "/v1/tenants/tn_nope", ADMIN, None, None), 404, "not_found"),
         (("PUT", "/v1/tenants", ADMIN, None, None), 405, "method_not_allowed"),

@@ -13,7 +13,7 @@ def test_help_on_every_command(binary):
         r = subprocess.run([binary, *cmd, "--help"], capture_output=True, text=True)
         assert r.returncode == 0 and "Usage" in r.stdout, cmd
     serve_help = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True).stdout
-    for flag in ["--listen", "--queue", "--redis", "--kafka-brokers", "--store", "--admin-token",
+    for flag in ["--listen", "--queue", "--queue-path", "--queue-sync", "--store", "--admin-token",
                  "--allow-private-networks", "--config"]:
         assert flag in serve_help
 
@@ -62,7 +62,7 @@ def test_out_of_range_options_are_refused(binary, tmp_path):
 
 
 def test_sigterm_drains_in_flight_work(start_server, start_receiver, keygen):
-    srv = start_server("--drain-timeout-ms", "20000")
+    srv = start_server("--queue", "memory", "--drain-timeout-ms", "20000")
     keys = keygen("drain")
     slow = start_receiver(keys, "--delay-ms", "300")
     t = srv.onboard("drain", keys, slow.url)
@@ -75,10 +75,30 @@ def test_sigterm_drains_in_flight_work(start_server, start_receiver, keygen):
 
 
 def test_sigterm_reports_what_is_left_when_the_drain_times_out(start_server, keygen):
-    srv = start_server("--drain-timeout-ms", "300", "--retry-base-ms", "60000")
+    srv = start_server("--queue", "memory", "--drain-timeout-ms", "300", "--retry-base-ms", "60000")
     keys = keygen("left")
     t = srv.onboard("left", keys, "http://127.0.0.1:9/nothing-listens")
     for i in range(3):
         srv.ok("POST", "/v1/events", body={"type": "a", "payload": i})
     assert srv.proc.stop(signal.SIGTERM) == 0
-    assert any("not drained: 3 deliveries left" in l for l in srv.proc.out_lines), srv.proc.out_lines
+    assert any("not drained: 3 deliveries left" in l and "recorded as lost (3)" in l
+               for l in srv.proc.out_lines), srv.proc.out_lines
+    # Their records say so: nothing is listed as pending that no queue will deliver.
+    again = start_server("--queue", "memory", store=srv.store)
+    assert again.ok("GET", "/v1/deliveries?status=pending", t["api_key"])["data"] == []
+    lost = again.ok("GET", "/v1/deliveries?status=lost", t["api_key"])["data"]
+    assert len(lost) == 3 and all(d["last_error"].startswith("lost") for d in lost)
+
+
+def test_sigterm_with_the_sqlite_queue_keeps_what_is_queued(start_server, keygen):
+    srv = start_server("--drain-timeout-ms", "300", "--retry-base-ms", "60000")
+    keys = keygen("kept")
+    t = srv.onboard("kept", keys, "http://127.0.0.1:9/nothing-listens")
+    for i in range(3):
+        srv.ok("POST", "/v1/events", body={"type": "a", "payload": i})
+    assert srv.proc.stop(signal.SIGTERM) == 0
+    assert any("stopped: 3 deliveries kept" in l for l in srv.proc.out_lines), srv.proc.out_lines
+    again = start_server(store=srv.store)
+    pending = again.ok("GET", "/v1/deliveries?status=pending", t["api_key"])["data"]
+    assert len(pending) == 3
+    assert int(again.metrics()["sealhook_queue_depth"]) == 3

@@ -89,6 +89,11 @@ HandlerResult replay_delivery(ApiContext& ctx, const Principal& p, const std::st
     return make_error(ErrorKind::kConflict, "endpoint_deleted",
                       "the endpoint of this delivery no longer exists");
   int64_t now = ctx.clock.now_ms();
+  // dead -> pending, atomically: of two concurrent replays one enqueues, the other is told.
+  auto claimed = ctx.store.claim_dead(p.tenant_id, id, now);
+  if (!claimed) return claimed.error();
+  if (!*claimed)
+    return make_error(ErrorKind::kConflict, "not_dead", "only a dead delivery can be replayed");
   QueuedDelivery d;
   d.id = letter.record.id;
   d.tenant_id = letter.record.tenant_id;
@@ -97,19 +102,18 @@ HandlerResult replay_delivery(ApiContext& ctx, const Principal& p, const std::st
   d.event_type = letter.record.event_type;
   d.body = std::make_shared<const std::string>(std::move(letter.body));
   d.ordered = (*ep)->endpoint.ordering == Ordering::kOrdered;
-  d.attempts = letter.record.attempts;
-  d.round_start = letter.record.attempts;
+  d.prior_attempts = letter.record.attempts;
   d.not_before_ms = now;
   d.published_at_ms = letter.record.created_at_ms;
-  if (auto st = ctx.queue.push({d}); !st) return st.error();
-  DeliveryUpdate u;
-  u.record = letter.record;
-  u.record.status = DeliveryStatus::kPending;
-  u.record.updated_at_ms = now;
-  u.record.next_attempt_at_ms = now;
-  u.clear_dead_body = true;
-  auto answer = delivery_json(u.record);
-  ctx.journal.submit(std::move(u));
+  auto body = d.body;
+  if (auto st = ctx.queue.push({d}); !st) {
+    (void)ctx.store.unclaim_dead(p.tenant_id, id, *body);
+    return st.error();
+  }
+  DeliveryRecord rec = letter.record;
+  rec.status = DeliveryStatus::kPending;
+  rec.updated_at_ms = rec.next_attempt_at_ms = now;
+  auto answer = delivery_json(rec);
   return ok_json(202, answer);
 }
 

@@ -8,6 +8,9 @@ HandlerResult healthz() { return ok_json(200, boost::json::object{{"status", "ok
 HandlerResult readyz(ApiContext& ctx) {
   if (auto st = ctx.store.ping(); !st)
     return make_error(ErrorKind::kUnavailable, "store_unavailable", st.error().message);
+  if (!ctx.journal.healthy())
+    return make_error(ErrorKind::kUnavailable, "store_unavailable",
+                      "delivery records cannot be written (retrying)");
   if (auto st = ctx.queue.ping(); !st)
     return make_error(ErrorKind::kUnavailable, "queue_unavailable", st.error().message);
   return ok_json(200, boost::json::object{{"status", "ready"}});

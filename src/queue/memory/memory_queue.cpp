@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <unordered_set>
 
 namespace sealhook {
 
@@ -31,14 +32,39 @@ void MemoryQueue::release_due_timers(Shard& s, int64_t now_ms) {
     s.timers.pop_back();
     auto it = s.lanes.find(t.endpoint_id);
     if (it == s.lanes.end()) it = s.lanes.emplace(t.endpoint_id, Lane{}).first;
-    if (t.delivery) it->second.ready.push_back(std::move(*t.delivery));
+    if (t.item) it->second.ready.push_back(std::move(t.item));
     activate(s, t.endpoint_id, it->second);
+  }
+}
+
+// A lease past its deadline gives its delivery back: due at once, an ordered one as the head.
+void MemoryQueue::expire_leases(Shard& s, int64_t now_ms) {
+  while (!s.deadlines.empty() && s.deadlines.front().first <= now_ms) {
+    std::pop_heap(s.deadlines.begin(), s.deadlines.end(), std::greater<>{});
+    auto [deadline, token] = s.deadlines.back();
+    s.deadlines.pop_back();
+    auto it = s.leases.find(token);
+    if (it == s.leases.end() || it->second.deadline_ms != deadline) continue;  // settled/extended
+    ItemPtr item = std::move(it->second.item);
+    s.leases.erase(it);
+    s.out--;
+    leased_--;
+    const std::string ep = item->d.endpoint_id;
+    Lane& lane = s.lanes[ep];
+    lane.inflight--;
+    s.waiting++;
+    item->d.not_before_ms = now_ms;
+    if (item->d.ordered)
+      lane.ready.push_front(std::move(item));
+    else
+      lane.ready.push_back(std::move(item));
+    activate(s, ep, lane);
   }
 }
 
 bool MemoryQueue::takeable(const Lane& lane, int64_t now_ms) const {
   if (lane.ready.empty()) return false;
-  const auto& head = lane.ready.front();
+  const auto& head = lane.ready.front()->d;
   if (head.ordered) return lane.inflight == 0 && head.not_before_ms <= now_ms;
   return lane.inflight < options_.max_inflight_per_endpoint;
 }
@@ -57,29 +83,31 @@ Status MemoryQueue::push(std::vector<QueuedDelivery>&& batch) {
   int64_t now = clock_.now_ms();
   for (auto& d : batch) {
     Shard& s = shard_for(d.endpoint_id);
+    auto item = std::make_shared<Item>(Item{std::move(d), 0});
     std::lock_guard lock(s.mu);
     s.waiting++;
-    Lane& lane = s.lanes[d.endpoint_id];
-    if (!d.ordered && d.not_before_ms > now) {
-      std::string ep = d.endpoint_id;
-      add_timer(s, Timer{d.not_before_ms, 0, std::move(ep), std::move(d)});
+    const QueuedDelivery& q = item->d;
+    Lane& lane = s.lanes[q.endpoint_id];
+    if (!q.ordered && q.not_before_ms > now) {
+      add_timer(s, Timer{q.not_before_ms, 0, q.endpoint_id, std::move(item)});
       continue;
     }
-    if (d.ordered && d.not_before_ms > now && lane.ready.empty())
-      add_timer(s, Timer{d.not_before_ms, 0, d.endpoint_id, std::nullopt});
-    lane.ready.push_back(std::move(d));
-    activate(s, lane.ready.back().endpoint_id, lane);
+    if (q.ordered && q.not_before_ms > now && lane.ready.empty())
+      add_timer(s, Timer{q.not_before_ms, 0, q.endpoint_id, nullptr});
+    lane.ready.push_back(std::move(item));
+    activate(s, lane.ready.back()->d.endpoint_id, lane);
   }
   if (listener_) listener_();
   return {};
 }
 
-void MemoryQueue::lease_from(Shard& s, int64_t now_ms, size_t max,
-                             std::vector<QueuedDelivery>& out) {
+void MemoryQueue::lease_from(Shard& s, int64_t now_ms, size_t max, int64_t lease_ms,
+                             std::vector<Lease>& out) {
   // A push raises `waiting` under the lock before it calls the listener, so a lease that
   // follows a push sees it.
-  if (s.waiting.load() == 0) return;
+  if (s.waiting.load() == 0 && s.out.load() == 0) return;
   std::lock_guard lock(s.mu);
+  expire_leases(s, now_ms);
   release_due_timers(s, now_ms);
   size_t rounds = s.active.size();
   while (rounds-- > 0 && out.size() < max) {
@@ -90,23 +118,32 @@ void MemoryQueue::lease_from(Shard& s, int64_t now_ms, size_t max,
     Lane& lane = it->second;
     lane.listed = false;
     while (out.size() < max && takeable(lane, now_ms)) {
-      out.push_back(std::move(lane.ready.front()));
+      ItemPtr item = std::move(lane.ready.front());
       lane.ready.pop_front();
       lane.inflight++;
       s.waiting--;
+      s.out++;
+      item->handouts++;
+      uint64_t token = next_token_.fetch_add(1);
+      int64_t deadline = now_ms + lease_ms;
+      out.push_back(Lease{std::shared_ptr<const QueuedDelivery>(item, &item->d), token, deadline,
+                          item->handouts});
+      s.leases.emplace(token, Held{std::move(item), deadline});
+      s.deadlines.emplace_back(deadline, token);
+      std::push_heap(s.deadlines.begin(), s.deadlines.end(), std::greater<>{});
     }
     // Still has work it may hand out now: keep it in the rotation. Otherwise it comes back
-    // through complete()/retry() (inflight bound) or a timer (ordered head waiting).
+    // through a settle (inflight bound), a timer (ordered head waiting) or an expiry.
     if (takeable(lane, now_ms)) activate(s, ep, lane);
   }
 }
 
-std::vector<QueuedDelivery> MemoryQueue::lease(int64_t now_ms, size_t max) {
-  std::vector<QueuedDelivery> out;
+std::vector<Lease> MemoryQueue::lease(int64_t now_ms, size_t max, int64_t lease_ms) {
+  std::vector<Lease> out;
   if (max == 0) return out;
   size_t start = next_shard_.fetch_add(1);
   for (size_t i = 0; i < kShards && out.size() < max; ++i)
-    lease_from(shards_[(start + i) % kShards], now_ms, max, out);
+    lease_from(shards_[(start + i) % kShards], now_ms, max, lease_ms, out);
   leased_ += out.size();
   return out;
 }
@@ -119,44 +156,93 @@ void MemoryQueue::finish(Shard& s, const std::string& endpoint_id, Lane& lane) {
   }
 }
 
-void MemoryQueue::complete(const QueuedDelivery& d) {
-  Shard& s = shard_for(d.endpoint_id);
-  {
-    std::lock_guard lock(s.mu);
-    auto it = s.lanes.find(d.endpoint_id);
-    if (it != s.lanes.end()) {
-      it->second.inflight--;
-      finish(s, d.endpoint_id, it->second);
-    }
-  }
-  size_--;
+MemoryQueue::ItemPtr MemoryQueue::take_lease(Shard& s, const Lease& lease) {
+  auto it = s.leases.find(lease.token);
+  if (it == s.leases.end()) return nullptr;
+  ItemPtr item = std::move(it->second.item);
+  s.leases.erase(it);  // its deadline heap entry goes stale
+  s.out--;
   leased_--;
+  auto lane = s.lanes.find(item->d.endpoint_id);
+  if (lane != s.lanes.end()) lane->second.inflight--;
+  return item;
 }
 
-void MemoryQueue::retry(QueuedDelivery&& d) {
-  Shard& s = shard_for(d.endpoint_id);
+Status MemoryQueue::forget(const Lease& lease) {
+  Shard& s = shard_for(lease.delivery->endpoint_id);
   {
     std::lock_guard lock(s.mu);
-    Lane& lane = s.lanes[d.endpoint_id];
-    lane.inflight--;
-    s.waiting++;
-    std::string ep = d.endpoint_id;
-    if (d.ordered) {
-      // The head goes back in front and the lane waits for its time.
-      add_timer(s, Timer{d.not_before_ms, 0, ep, std::nullopt});
-      lane.ready.push_front(std::move(d));
-    } else {
-      add_timer(s, Timer{d.not_before_ms, 0, ep, std::move(d)});
-    }
-    finish(s, ep, lane);
+    ItemPtr item = take_lease(s, lease);
+    if (!item) return lease_lost();
+    auto it = s.lanes.find(item->d.endpoint_id);
+    if (it != s.lanes.end()) finish(s, it->first, it->second);
   }
-  leased_--;
+  size_--;
+  return {};
+}
+
+Status MemoryQueue::retry(const Lease& lease, int64_t at_ms) {
+  Shard& s = shard_for(lease.delivery->endpoint_id);
+  std::lock_guard lock(s.mu);
+  ItemPtr item = take_lease(s, lease);
+  if (!item) return lease_lost();
+  item->d.not_before_ms = at_ms;
+  const std::string ep = item->d.endpoint_id;
+  Lane& lane = s.lanes[ep];
+  s.waiting++;
+  if (item->d.ordered) {
+    // The head goes back in front and the lane waits for its time.
+    add_timer(s, Timer{at_ms, 0, ep, nullptr});
+    lane.ready.push_front(std::move(item));
+  } else {
+    add_timer(s, Timer{at_ms, 0, ep, std::move(item)});
+  }
+  finish(s, ep, lane);
+  return {};
+}
+
+Status MemoryQueue::extend(const Lease& lease, int64_t deadline_ms) {
+  Shard& s = shard_for(lease.delivery->endpoint_id);
+  std::lock_guard lock(s.mu);
+  auto it = s.leases.find(lease.token);
+  if (it == s.leases.end()) return lease_lost();
+  it->second.deadline_ms = deadline_ms;
+  s.deadlines.emplace_back(deadline_ms, lease.token);
+  std::push_heap(s.deadlines.begin(), s.deadlines.end(), std::greater<>{});
+  return {};
 }
 
 void MemoryQueue::close() { closed_ = true; }
 
+std::optional<int64_t> MemoryQueue::next_due_ms() const {
+  std::optional<int64_t> best;
+  for (const Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    for (const auto& t : {s.timers.empty() ? INT64_MAX : s.timers.front().due_ms,
+                          s.deadlines.empty() ? INT64_MAX : s.deadlines.front().first})
+      if (t != INT64_MAX && (!best || t < *best)) best = t;
+  }
+  return best;
+}
+
 QueueStats MemoryQueue::stats() const {
   return QueueStats{size_.load(), leased_.load(), options_.capacity};
+}
+
+Result<std::vector<std::string>> MemoryQueue::holding(const std::vector<std::string>& ids) {
+  std::unordered_set<std::string> held;
+  for (Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    for (const auto& [ep, lane] : s.lanes)
+      for (const auto& item : lane.ready) held.insert(item->d.id);
+    for (const auto& t : s.timers)
+      if (t.item) held.insert(t.item->d.id);
+    for (const auto& [token, h] : s.leases) held.insert(h.item->d.id);
+  }
+  std::vector<std::string> out;
+  for (const auto& id : ids)
+    if (held.contains(id)) out.push_back(id);
+  return out;
 }
 
 }  // namespace sealhook

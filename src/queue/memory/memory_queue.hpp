@@ -1,7 +1,8 @@
 #pragma once
-// The embedded queue: bounded, in process, sharded by endpoint so that publishers and the
+// The volatile queue: bounded, in process, sharded by endpoint so that publishers and the
 // dispatcher do not contend on one lock. Each endpoint has a lane (FIFO of due deliveries);
-// retries wait in a per-shard timer heap. A crash loses what is queued (PRODUCT.md §5).
+// retries wait in a per-shard timer heap; leases in a per-shard map with a deadline heap.
+// A crash loses what is queued (PRODUCT.md §5).
 #include <array>
 #include <atomic>
 #include <deque>
@@ -19,19 +20,29 @@ class MemoryQueue final : public Queue {
   MemoryQueue(const QueueOptions& options, const Clock& clock);
 
   Status push(std::vector<QueuedDelivery>&& batch) override;
-  std::vector<QueuedDelivery> lease(int64_t now_ms, size_t max) override;
-  void complete(const QueuedDelivery& d) override;
-  void retry(QueuedDelivery&& d) override;
+  std::vector<Lease> lease(int64_t now_ms, size_t max, int64_t lease_ms) override;
+  Status ack(const Lease& lease) override { return forget(lease); }
+  Status retry(const Lease& lease, int64_t at_ms) override;
+  Status dead(const Lease& lease) override { return forget(lease); }
+  Status extend(const Lease& lease, int64_t deadline_ms) override;
   void close() override;
-  QueueStats stats() const override;
-  Status ping() override { return {}; }
   void set_ready_listener(std::function<void()> listener) override {
     listener_ = std::move(listener);
   }
+  std::optional<int64_t> next_due_ms() const override;
+  QueueStats stats() const override;
+  Status ping() override { return {}; }
+  Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) override;
+  bool durable() const override { return false; }
 
  private:
+  struct Item {
+    QueuedDelivery d;
+    int handouts = 0;
+  };
+  using ItemPtr = std::shared_ptr<Item>;
   struct Lane {
-    std::deque<QueuedDelivery> ready;  // in publish order (ordered lanes: head first)
+    std::deque<ItemPtr> ready;  // in publish order (ordered lanes: head first)
     int inflight = 0;
     bool listed = false;  // present in the shard's active list
   };
@@ -39,30 +50,41 @@ class MemoryQueue final : public Queue {
     int64_t due_ms;
     uint64_t seq;
     std::string endpoint_id;
-    std::optional<QueuedDelivery> delivery;  // empty: wake an ordered lane whose head waits
+    ItemPtr item;  // empty: wake an ordered lane whose head waits
     bool operator>(const Timer& o) const {
       return due_ms != o.due_ms ? due_ms > o.due_ms : seq > o.seq;
     }
   };
+  struct Held {
+    ItemPtr item;
+    int64_t deadline_ms;
+  };
   static constexpr size_t kShards = 16;
   struct Shard {
-    std::mutex mu;
+    mutable std::mutex mu;
     std::unordered_map<std::string, Lane> lanes;
     std::deque<std::string> active;  // lanes that may have something to hand out
     std::vector<Timer> timers;       // min-heap on due_ms
     uint64_t timer_seq = 0;
-    // Deliveries waiting in this shard (lanes and timers, not leased): lease() skips a shard
-    // at 0 without locking it. Changed under `mu`, read without it.
+    std::unordered_map<uint64_t, Held> leases;            // by token
+    std::vector<std::pair<int64_t, uint64_t>> deadlines;  // min-heap (deadline, token)
+    // Deliveries waiting in this shard (lanes and timers, not leased) and leases out: lease()
+    // skips a shard at 0 without locking it. Changed under `mu`, read without it.
     std::atomic<size_t> waiting{0};
+    std::atomic<size_t> out{0};
   };
 
   Shard& shard_for(const std::string& endpoint_id);
   void activate(Shard& s, const std::string& endpoint_id, Lane& lane);
   void add_timer(Shard& s, Timer t);
   void release_due_timers(Shard& s, int64_t now_ms);
+  void expire_leases(Shard& s, int64_t now_ms);
   bool takeable(const Lane& lane, int64_t now_ms) const;
-  void lease_from(Shard& s, int64_t now_ms, size_t max, std::vector<QueuedDelivery>& out);
+  void lease_from(Shard& s, int64_t now_ms, size_t max, int64_t lease_ms, std::vector<Lease>& out);
   void finish(Shard& s, const std::string& endpoint_id, Lane& lane);
+  // Removes the lease from its shard (lock held); null when it is not held.
+  ItemPtr take_lease(Shard& s, const Lease& lease);
+  Status forget(const Lease& lease);
 
   QueueOptions options_;
   const Clock& clock_;
@@ -71,6 +93,7 @@ class MemoryQueue final : public Queue {
   std::atomic<size_t> size_{0};
   std::atomic<size_t> leased_{0};
   std::atomic<size_t> next_shard_{0};
+  std::atomic<uint64_t> next_token_{1};
   std::atomic<bool> closed_{false};
 };
 

@@ -259,13 +259,13 @@ Status SqliteStore::delete_endpoint(const std::string& tenant_id, const std::str
                     endpoint_id, tenant_id);
 }
 
+// Readiness means writable: a one-row write (which needs room in the WAL) answers.
 Status SqliteStore::ping() {
   std::lock_guard lock(mu_);
-  auto st = conn_->query("SELECT 1");
-  if (!st) return st.error();
-  int rc = (*st)->step();
-  if (rc != SQLITE_ROW) return conn_->error(rc, "answer a ping");
-  return {};
+  return conn_->run(
+      "INSERT INTO meta (key, value) VALUES ('ready_probe', '1')"
+      " ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+      "answer a ping");
 }
 
 }  // namespace sealhook::sqlite

@@ -45,6 +45,21 @@ class SqliteStore final : public Store {
                                                            int64_t not_before_ms) override;
   Status put_idempotency(const IdempotencyRecord& record) override;
   Status purge_idempotency(int64_t before_ms) override;
+  Result<Reservation> reserve_idempotency(const std::string& scope, const std::string& key,
+                                          int64_t now_ms, int64_t expired_before_ms,
+                                          int64_t stale_before_ms) override;
+  Status complete_idempotency(const std::string& scope, const std::string& key,
+                              const std::string& response_json) override;
+  Status release_idempotency(const std::string& scope, const std::string& key) override;
+  Result<bool> claim_dead(const std::string& tenant_id, const std::string& id,
+                          int64_t now_ms) override;
+  Status unclaim_dead(const std::string& tenant_id, const std::string& id,
+                      const std::string& body) override;
+  Result<std::vector<std::pair<std::string, std::string>>> pending_deliveries() override;
+  Status settle_pending(const std::vector<std::pair<std::string, std::string>>& ids,
+                        DeliveryStatus status, const std::string& error, int64_t now_ms) override;
+  Result<std::optional<std::string>> get_meta(const std::string& key) override;
+  Status put_meta(const std::string& key, const std::string& value) override;
 
   Status ping() override;
 

@@ -38,9 +38,12 @@ class DispatcherTest : public ::testing::Test {
     ASSERT_TRUE(store->insert_tenant(Tenant{"tn_1", "t", 1}, ApiKey{"ak_1", "tn_1", "h", 1}).ok());
     add_endpoint("ep_1", Ordering::kUnordered, 3);
     journal = std::make_unique<Journal>(*store, clock);
-    dispatcher =
-        std::make_unique<Dispatcher>(queue, sender, registry, *journal, policy, clock, io,
-                                     DispatcherOptions{64, std::chrono::milliseconds(1000), 3});
+    dispatcher = std::make_unique<Dispatcher>(
+        queue, sender, registry, *journal, policy, clock, io,
+        DispatcherOptions{.max_inflight = 64,
+                          .attempt_timeout = std::chrono::milliseconds(1000),
+                          .lease_grace = std::chrono::milliseconds(500),
+                          .default_max_attempts = 3});
     dispatcher->start();
   }
 
@@ -72,7 +75,14 @@ class DispatcherTest : public ::testing::Test {
     d.body = std::make_shared<const std::string>("jwe-" + id);
     d.ordered = ordered;
     d.not_before_ms = d.published_at_ms = clock.now_ms();
-    ASSERT_TRUE(queue.push({d}).ok());  // the ready listener pumps
+    ASSERT_TRUE(queue.push({d}).ok());
+    run_posted();  // the ready listener posted a pump
+  }
+
+  // Runs what was posted to the io_context (pumps, timer arming), not waiting for timers.
+  void run_posted() {
+    io.restart();
+    io.poll();
   }
 
   DeliveryRecord record(const std::string& id) {
@@ -87,7 +97,7 @@ class DispatcherTest : public ::testing::Test {
   std::unique_ptr<Store> store;
   std::unique_ptr<Journal> journal;
   RetryPolicy policy{{.base_ms = 1000, .max_delay_ms = 60'000, .jitter = 0.2}, [] { return 0.0; }};
-  boost::asio::io_context io;  // never run: the tests pump by hand
+  boost::asio::io_context io;  // polled by hand: the tests drive the clock and the pumps
   std::unique_ptr<Dispatcher> dispatcher;
 };
 
@@ -158,6 +168,26 @@ TEST_F(DispatcherTest, OrderedEndpointWaitsForItsHead) {
   sender.answer(200);
   ASSERT_EQ(sender.sent.size(), 4u);  // completion pumped the next one
   EXPECT_EQ(header(sender.sent[3], "webhook-id"), "msg_2");
+}
+
+TEST_F(DispatcherTest, LeaseThatKeepsExpiringEndsInTheDlqWithoutLooping) {
+  publish("msg_p", "ep_1");  // max_attempts 3; the receiver never answers, nobody settles
+  for (int handout = 1; handout <= 3; ++handout) {
+    ASSERT_EQ(sender.sent.size(), static_cast<size_t>(handout));
+    clock.advance_ms(1501);  // past the lease: attempt timeout 1000 + grace 500
+    dispatcher->pump();
+  }
+  EXPECT_EQ(sender.sent.size(), 3u);  // the 4th hand-out is not sent: it is dead-lettered
+  auto rec = record("msg_p");
+  EXPECT_EQ(rec.status, DeliveryStatus::kDead);
+  EXPECT_NE(rec.last_error.find("handed out 3 times"), std::string::npos) << rec.last_error;
+  EXPECT_TRUE(store->get_dead_letter("tn_1", "msg_p").value().has_value());
+  // The stale attempts answer at last: their leases are lost, their outcomes dropped.
+  for (int i = 0; i < 3; ++i) sender.answer(200);
+  EXPECT_EQ(dispatcher->counters().leases_lost.load(), 3u);
+  EXPECT_EQ(record("msg_p").status, DeliveryStatus::kDead);
+  run_posted();
+  EXPECT_EQ(queue.stats().depth, 0u);
 }
 
 TEST_F(DispatcherTest, DeletedEndpointDeadLettersWithoutSending) {

@@ -1,0 +1,60 @@
+#pragma once
+// The composition root: one function builds every part a sealhook process runs — store,
+// catalog, queue, journal, publisher, sender, dispatcher — from the config, so that `serve`
+// (and the coming `worker`) assemble the same parts without copying. Commands only run them.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+#include <string>
+
+#include "app/config.hpp"
+#include "catalog/catalog.hpp"
+#include "core/clock.hpp"
+#include "delivery/dispatcher.hpp"
+#include "delivery/retry_policy.hpp"
+#include "delivery/sender.hpp"
+#include "publish/publisher.hpp"
+#include "queue/queue.hpp"
+#include "store/journal.hpp"
+#include "store/store.hpp"
+
+namespace sealhook::app {
+
+struct Node {
+  ServeConfig config;
+  SystemClock clock;
+  std::unique_ptr<Store> store;
+  Registry registry;
+  std::unique_ptr<CatalogService> catalog;
+  std::unique_ptr<Queue> queue;
+  std::unique_ptr<Journal> journal;
+  std::unique_ptr<Publisher> publisher;
+  boost::asio::io_context io;
+  // Work that may block (store calls, durable pushes, journal flushes): never on `io`.
+  std::unique_ptr<boost::asio::thread_pool> blocking;
+  std::unique_ptr<delivery::Sender> sender;
+  std::unique_ptr<delivery::RetryPolicy> policy;
+  std::unique_ptr<delivery::Dispatcher> dispatcher;
+  std::string admin_token_hash;
+  std::string generated_admin_token;  // set only on the first start of a store without one
+
+  Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  // Stops the dispatcher and the journal first: journal callbacks reach the dispatcher.
+  ~Node();
+};
+
+// Builds every part from `config` (validated) and recovers what the last run left: store
+// records checked against the queue (see reconcile), the admin token kept in the store.
+Result<std::unique_ptr<Node>> assemble(const ServeConfig& config);
+
+// The queue file's path: --queue-path, else queue.db beside the SQLite store.
+std::string queue_path(const ServeConfig& config);
+
+// Store records marked pending that no queue will deliver: with the durable queue that held
+// them, they were acknowledged before their record was written (delivered); otherwise (a
+// volatile queue's process stopped) they are marked lost. Returns how many were settled.
+Result<size_t> reconcile(Store& store, Queue* queue, const std::string& queue_kind, int64_t now_ms);
+
+}  // namespace sealhook::app

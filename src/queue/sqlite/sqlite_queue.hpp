@@ -1,0 +1,149 @@
+#pragma once
+// The durable embedded queue: every delivery is a row of a SQLite file (WAL) written by one
+// thread in group commits; the ciphertext is stored once per (event, tenant) and shared by
+// that tenant's endpoints. The scheduler (lanes per endpoint, timers, leases) is kept in
+// memory as small slots; bodies stay on disk, with a bounded cache of recently pushed ones.
+//
+// A delivery is handed out in two steps so that every hand-out is counted on disk before any
+// worker can act on it: the queue thread "arms" a due delivery (records its hand-out count and
+// loads its body), then lease() hands armed deliveries out without touching the disk.
+// On open, everything in the file is recovered: due deliveries, scheduled retries at their
+// times, and leased ones (their lease died with the process; the hand-out stays counted).
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "queue/queue.hpp"
+
+namespace sealhook::sqlite {
+class Connection;
+}
+
+namespace sealhook {
+
+struct SqliteQueueOptions {
+  QueueOptions queue;
+  std::string path;        // the database file
+  bool sync_full = false;  // fsync every commit: survives power loss, not only a crash
+  // Deliveries armed ahead of lease(). An armed delivery's hand-out is already counted, so a
+  // crash costs each armed one an attempt; a small window keeps that small.
+  size_t max_armed = 512;
+  size_t cache_bytes = 64 * 1024 * 1024;  // bodies of queued deliveries kept in memory
+  size_t max_group = 4096;                // deliveries written per commit, at most
+};
+
+class SqliteQueue final : public Queue {
+ public:
+  static Result<std::unique_ptr<SqliteQueue>> open(const SqliteQueueOptions& options,
+                                                   const Clock& clock);
+  ~SqliteQueue() override;
+
+  Status push(std::vector<QueuedDelivery>&& batch) override;
+  std::vector<Lease> lease(int64_t now_ms, size_t max, int64_t lease_ms) override;
+  Status ack(const Lease& lease) override { return forget(lease); }
+  Status retry(const Lease& lease, int64_t at_ms) override;
+  Status dead(const Lease& lease) override { return forget(lease); }
+  Status extend(const Lease& lease, int64_t deadline_ms) override;
+  void close() override;
+  void set_ready_listener(std::function<void()> listener) override;
+  std::optional<int64_t> next_due_ms() const override { return std::nullopt; }  // self-timed
+  QueueStats stats() const override;
+  Status ping() override;
+  Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) override;
+  bool durable() const override { return true; }
+
+  // Waits until every settle made so far is committed (tests, shutdown).
+  Status sync();
+  // Waits until the queue thread has nothing left to do for now: what may be armed is armed
+  // (tests make negative checks after it).
+  void quiesce();
+
+ private:
+  enum class State : uint8_t { kWaiting, kArming, kArmed, kLeased };
+  struct Slot {
+    int64_t seq = 0;
+    int64_t body_id = 0;
+    int64_t due_ms = 0;
+    uint32_t lane = 0;
+    int handouts = 0;  // as recorded on disk
+    bool ordered = false;
+    State state = State::kWaiting;
+    uint64_t token = 0;
+    int64_t deadline_ms = 0;
+    std::shared_ptr<QueuedDelivery> data;  // null: only on disk
+    size_t cached_bytes = 0;
+  };
+  struct Lane {
+    std::string endpoint_id;
+    std::set<int64_t> ready;  // waiting, by seq; unordered: due now; ordered: all, head first
+    int reserved = 0;         // arming + armed + leased
+    bool listed = false;
+  };
+  struct Op {
+    enum Kind : uint8_t { kDelete, kDue } kind;
+    int64_t seq;
+    int64_t value;  // kDue: the due time; kDelete: the body id
+  };
+  struct PushJob {
+    std::vector<Slot> slots;
+    std::vector<QueuedDelivery> deliveries;
+    std::vector<int64_t> new_bodies;  // body ids first written by this job, index into deliveries
+    bool done = false;
+    Status result;
+  };
+  struct Round;  // one group commit's worth of work (sqlite_queue_db.cpp)
+
+  SqliteQueue(const SqliteQueueOptions& options, const Clock& clock,
+              std::unique_ptr<sqlite::Connection> conn);
+  Status recover();
+  void run();
+  bool has_work(int64_t now_ms) const;
+  int64_t next_wake_ms() const;
+  void collect(Round& r, int64_t now_ms);
+  Status write(Round& r);
+  void apply(Round& r, const Status& st);
+
+  uint32_t lane_for(const std::string& endpoint_id);
+  void activate(uint32_t lane);
+  void make_waiting(Slot& s, int64_t now_ms);
+  void expire(int64_t now_ms);
+  void release_timers(int64_t now_ms);
+  void uncache(Slot& s);
+  Slot* find_lease(const Lease& lease);
+  Status forget(const Lease& lease);
+
+  SqliteQueueOptions options_;
+  const Clock& clock_;
+  std::unique_ptr<sqlite::Connection> conn_;  // the queue thread's
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_, done_cv_;
+  std::function<void()> listener_;
+  std::unordered_map<int64_t, Slot> slots_;
+  std::vector<Lane> lanes_;
+  std::unordered_map<std::string, uint32_t> lane_ids_;
+  std::deque<uint32_t> active_;                          // lanes that may have work to arm
+  std::vector<std::pair<int64_t, int64_t>> timers_;      // min-heap (due, seq)
+  std::deque<int64_t> armed_;                            // armed slots, oldest first
+  std::unordered_map<uint64_t, int64_t> leases_;         // token -> seq
+  std::vector<std::pair<int64_t, uint64_t>> deadlines_;  // min-heap (deadline, token)
+  std::deque<std::shared_ptr<PushJob>> jobs_;
+  std::vector<Op> ops_;
+  size_t pending_push_ = 0;  // deliveries in jobs_ not yet committed
+  size_t cached_ = 0;        // bytes of bodies held in memory
+  uint64_t ops_taken_ = 0, ops_done_ = 0, ops_added_ = 0;
+  int64_t next_seq_ = 1, next_body_ = 1;
+  uint64_t next_token_ = 1;
+  int64_t wake_ms_ = 0;  // when the queue thread means to wake next (0: on work only)
+  bool closed_ = false, stopping_ = false, in_round_ = false;
+  Status last_write_;
+  std::thread thread_;
+};
+
+}  // namespace sealhook

@@ -1,0 +1,202 @@
+// SqliteQueue's own thread: each round takes what publishers and the dispatcher left (pushes,
+// settles), arms due deliveries (records their hand-out, loads their body), commits it all in
+// one transaction, then makes the result visible. Recovery reads the file back at open.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <unordered_set>
+
+#include "queue/sqlite/sqlite_queue.hpp"
+#include "queue/sqlite/sqlite_queue_round.hpp"
+#include "store/sqlite/connection.hpp"
+
+namespace sealhook {
+
+namespace {
+constexpr int kSchemaVersion = 1;
+constexpr const char* kSchema =
+    "CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS deliveries ("
+    " seq INTEGER PRIMARY KEY, id TEXT NOT NULL, tenant_id TEXT NOT NULL,"
+    " endpoint_id TEXT NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL,"
+    " body_id INTEGER NOT NULL, ordered INTEGER NOT NULL, prior_attempts INTEGER NOT NULL,"
+    " handouts INTEGER NOT NULL, due_ms INTEGER NOT NULL, published_at_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS deliveries_by_body ON deliveries (body_id);";
+// After a failed commit (disk full), the next round waits this long.
+constexpr std::chrono::milliseconds kFailedRoundPause{100};
+}  // namespace
+
+Result<std::unique_ptr<SqliteQueue>> SqliteQueue::open(const SqliteQueueOptions& options,
+                                                       const Clock& clock) {
+  std::error_code ec;
+  auto parent = std::filesystem::path(options.path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  auto conn = sqlite::Connection::open(options.path, {});
+  if (!conn) return conn.error();
+  sqlite::Connection& c = **conn;
+  if (auto st =
+          c.exec(options.sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                 "set the queue's sync mode");
+      !st)
+    return st.error();
+  if (auto st = c.exec(kSchema, "create the queue schema"); !st) return st.error();
+  auto v = c.query("PRAGMA user_version");
+  if (!v) return v.error();
+  if ((*v)->step() != SQLITE_ROW) return c.error(SQLITE_ERROR, "read the queue's version");
+  int version = (*v)->int32(0);
+  v->reset();
+  if (version > kSchemaVersion)
+    return make_error(ErrorKind::kInternal, "queue_error",
+                      "the queue file " + options.path + " is newer than this build");
+  if (auto st = c.exec("PRAGMA user_version = 1", "set the queue's version"); !st)
+    return st.error();
+  std::unique_ptr<SqliteQueue> q(new SqliteQueue(options, clock, std::move(conn.value())));
+  if (auto st = q->recover(); !st) return st.error();
+  q->thread_ = std::thread([p = q.get()] { p->run(); });
+  return q;
+}
+
+Status SqliteQueue::recover() {
+  const int64_t now = clock_.now_ms();
+  auto st = conn_->query(
+      "SELECT seq, endpoint_id, body_id, ordered, handouts, due_ms FROM deliveries ORDER BY seq");
+  if (!st) return st.error();
+  int rc;
+  while ((rc = (*st)->step()) == SQLITE_ROW) {
+    const auto& r = **st;
+    Slot s;
+    s.seq = r.int64(0);
+    s.lane = lane_for(r.text(1));
+    s.body_id = r.int64(2);
+    s.ordered = r.int32(3) != 0;
+    s.handouts = r.int32(4);
+    s.due_ms = r.int64(5);
+    next_seq_ = std::max(next_seq_, s.seq + 1);
+    next_body_ = std::max(next_body_, s.body_id + 1);
+    auto [it, fresh] = slots_.emplace(s.seq, std::move(s));
+    make_waiting(it->second, now);
+  }
+  if (rc != SQLITE_DONE) return conn_->error(rc, "recover the queue");
+  st->reset();
+  auto b = conn_->query("SELECT COALESCE(MAX(id), 0) FROM bodies");
+  if (!b) return b.error();
+  if ((*b)->step() == SQLITE_ROW) next_body_ = std::max(next_body_, (*b)->int64(0) + 1);
+  if (!slots_.empty())
+    spdlog::info("queue: recovered {} deliveries from {}", slots_.size(), options_.path);
+  return {};
+}
+
+bool SqliteQueue::has_work(int64_t now_ms) const {
+  if (!jobs_.empty() || ops_taken_ < ops_added_) return true;
+  if (!timers_.empty() && timers_.front().first <= now_ms) return true;
+  if (!deadlines_.empty() && deadlines_.front().first <= now_ms) return true;
+  return !active_.empty() && armed_.size() < options_.max_armed;
+}
+
+int64_t SqliteQueue::next_wake_ms() const {
+  int64_t wake = 0;
+  if (!timers_.empty()) wake = timers_.front().first;
+  if (!deadlines_.empty() && (wake == 0 || deadlines_.front().first < wake))
+    wake = deadlines_.front().first;
+  return wake;
+}
+
+void SqliteQueue::run() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    int64_t now = clock_.now_ms();
+    while (!stopping_ && !has_work(now)) {
+      done_cv_.notify_all();  // quiesce() waiters: nothing to do
+      wake_ms_ = next_wake_ms();
+      if (wake_ms_ == 0)
+        work_cv_.wait(lock);
+      else
+        work_cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(wake_ms_ - now, 1)));
+      now = clock_.now_ms();
+    }
+    wake_ms_ = 0;
+    if (stopping_ && jobs_.empty() && ops_taken_ == ops_added_) break;
+    Round r;
+    collect(r, now);
+    in_round_ = true;
+    lock.unlock();
+    Status st = write(r);
+    std::function<void()> listener;
+    lock.lock();
+    apply(r, st);
+    in_round_ = false;
+    done_cv_.notify_all();
+    if (r.armed_any && listener_) {
+      listener = listener_;
+      lock.unlock();
+      listener();
+      lock.lock();
+    }
+    if (!st) {
+      if (stopping_) break;  // nothing more will be written; what is on disk stays
+      work_cv_.wait_for(lock, kFailedRoundPause);
+    }
+  }
+  for (auto& job : jobs_) {
+    job->done = true;
+    job->result = make_error(ErrorKind::kUnavailable, "shutting_down", "the queue is closing");
+  }
+  jobs_.clear();
+  done_cv_.notify_all();
+}
+
+// Under the lock: what this round writes. Jobs and settles are taken whole; due deliveries are
+// armed lane by lane, round-robin, up to max_armed armed at once.
+void SqliteQueue::collect(Round& r, int64_t now_ms) {
+  expire(now_ms);
+  release_timers(now_ms);
+  size_t taken = 0;
+  while (!jobs_.empty() && (r.jobs.empty() || taken < options_.max_group)) {
+    taken += jobs_.front()->slots.size();
+    r.jobs.push_back(std::move(jobs_.front()));
+    jobs_.pop_front();
+  }
+  r.ops = std::move(ops_);
+  ops_.clear();
+  ops_taken_ = ops_added_;
+  r.ops_ticket = ops_taken_;
+  const int cap = options_.queue.max_inflight_per_endpoint;
+  size_t budget = options_.max_armed > armed_.size() ? options_.max_armed - armed_.size() : 0;
+  for (size_t rounds = active_.size(); rounds > 0 && budget > 0; --rounds) {
+    uint32_t li = active_.front();
+    active_.pop_front();
+    Lane& lane = lanes_[li];
+    lane.listed = false;
+    while (budget > 0 && !lane.ready.empty()) {
+      Slot& s = slots_.at(*lane.ready.begin());
+      if (s.ordered ? (lane.reserved > 0 || s.due_ms > now_ms) : lane.reserved >= cap) break;
+      lane.ready.erase(lane.ready.begin());
+      s.state = State::kArming;
+      lane.reserved++;
+      budget--;
+      r.arms.push_back(Round::Arm{s.seq, s.handouts + 1, s.data == nullptr, nullptr});
+    }
+    if (budget == 0 && !lane.ready.empty()) activate(li);
+  }
+  // New deliveries that may go at once are armed as they are written (hand-out 1), unless an
+  // older one of their lane still waits.
+  std::unordered_set<uint32_t> blocked;
+  for (auto& job : r.jobs) {
+    for (Slot& s : job->slots) {
+      Lane& lane = lanes_[s.lane];
+      bool go = budget > 0 && s.due_ms <= now_ms && lane.ready.empty() &&
+                !blocked.contains(s.lane) && (s.ordered ? lane.reserved == 0 : lane.reserved < cap);
+      if (!go) {
+        blocked.insert(s.lane);
+        continue;
+      }
+      s.state = State::kArming;
+      s.handouts = 1;
+      lane.reserved++;
+      budget--;
+    }
+  }
+}
+
+}  // namespace sealhook

@@ -1,0 +1,160 @@
+// SqliteQueue: one round's transaction, and making its outcome visible.
+#include <spdlog/spdlog.h>
+
+#include <unordered_map>
+
+#include "queue/sqlite/sqlite_queue.hpp"
+#include "queue/sqlite/sqlite_queue_round.hpp"
+#include "store/sqlite/connection.hpp"
+
+namespace sealhook {
+
+Status SqliteQueue::write(Round& r) {
+  if (r.jobs.empty() && r.ops.empty() && r.arms.empty()) return {};
+  auto tx = sqlite::Transaction::begin(*conn_);
+  if (!tx) return tx.error();
+  for (const auto& job : r.jobs) {
+    for (int64_t i : job->new_bodies) {
+      const auto& d = job->deliveries[static_cast<size_t>(i)];
+      auto st = conn_->query("INSERT INTO bodies (id, body) VALUES (?1, ?2)",
+                             job->slots[static_cast<size_t>(i)].body_id);
+      if (!st) return st.error();
+      int rc = (*st)->bind_blob(2, *d.body).step();
+      if (rc != SQLITE_DONE) return conn_->error(rc, "queue a body");
+    }
+    for (size_t i = 0; i < job->slots.size(); ++i) {
+      const Slot& s = job->slots[i];
+      const QueuedDelivery& d = job->deliveries[i];
+      if (Status st = conn_->run(
+              "INSERT INTO deliveries (seq, id, tenant_id, endpoint_id, event_id, event_type,"
+              " body_id, ordered, prior_attempts, handouts, due_ms, published_at_ms)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+              "queue a delivery", s.seq, d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type,
+              s.body_id, s.ordered ? 1 : 0, d.prior_attempts, s.handouts, s.due_ms,
+              d.published_at_ms);
+          !st)
+        return st;
+    }
+  }
+  for (const Op& op : r.ops) {
+    Status st;
+    switch (op.kind) {
+      case Op::kDelete:
+        st = conn_->run("DELETE FROM deliveries WHERE seq = ?1", "settle a delivery", op.seq);
+        if (st)
+          st = conn_->run(
+              "DELETE FROM bodies WHERE id = ?1 AND NOT EXISTS"
+              " (SELECT 1 FROM deliveries WHERE body_id = ?1)",
+              "drop a body", op.value);
+        break;
+      case Op::kDue:
+        st = conn_->run("UPDATE deliveries SET due_ms = ?2 WHERE seq = ?1", "reschedule", op.seq,
+                        op.value);
+        break;
+    }
+    if (!st) return st;
+  }
+  // Bodies read in this round, shared by the deliveries that share them.
+  std::unordered_map<int64_t, std::shared_ptr<const std::string>> bodies;
+  for (auto& a : r.arms) {
+    if (Status st = conn_->run("UPDATE deliveries SET handouts = ?2 WHERE seq = ?1",
+                               "count a hand-out", a.seq, a.handouts);
+        !st)
+      return st;
+    if (!a.load) continue;
+    auto st = conn_->query(
+        "SELECT d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.ordered,"
+        " d.prior_attempts, d.due_ms, d.published_at_ms, d.body_id, b.body"
+        " FROM deliveries d JOIN bodies b ON b.id = d.body_id WHERE d.seq = ?1",
+        a.seq);
+    if (!st) return st.error();
+    int rc = (*st)->step();
+    if (rc != SQLITE_ROW)
+      return conn_->error(rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, "load a delivery");
+    const auto& row = **st;
+    auto d = std::make_shared<QueuedDelivery>();
+    d->id = row.text(0);
+    d->tenant_id = row.text(1);
+    d->endpoint_id = row.text(2);
+    d->event_id = row.text(3);
+    d->event_type = row.text(4);
+    d->ordered = row.int32(5) != 0;
+    d->prior_attempts = row.int32(6);
+    d->not_before_ms = row.int64(7);
+    d->published_at_ms = row.int64(8);
+    auto& body = bodies[row.int64(9)];
+    if (!body) body = std::make_shared<const std::string>(row.blob(10));
+    d->body = body;
+    a.data = std::move(d);
+  }
+  return tx->commit();
+}
+
+// Under the lock, after write(): on success the new rows become slots and the armed ones can be
+// leased; on failure every push of the round fails (nothing of it was kept), the arms go back
+// to waiting and the settles are tried again next round.
+void SqliteQueue::apply(Round& r, const Status& st) {
+  const int64_t now = clock_.now_ms();
+  if (!st) {
+    spdlog::error("queue: a commit failed ({} pushes, {} settles): {}", r.jobs.size(), r.ops.size(),
+                  st.error().message);
+    last_write_ = st;
+    for (auto& job : r.jobs) {
+      for (Slot& s : job->slots)
+        if (s.state == State::kArming) lanes_[s.lane].reserved--;
+      for (Slot& s : job->slots) activate(s.lane);
+      pending_push_ -= job->slots.size();
+      job->done = true;
+      job->result = st;
+    }
+    for (auto& a : r.arms) {
+      Slot& s = slots_.at(a.seq);
+      lanes_[s.lane].reserved--;
+      make_waiting(s, now);
+      activate(s.lane);
+    }
+    ops_.insert(ops_.begin(), r.ops.begin(), r.ops.end());
+    ops_taken_ = r.ops_ticket - r.ops.size();
+    return;
+  }
+  last_write_ = Status{};
+  for (auto& job : r.jobs) {
+    for (size_t i = 0; i < job->slots.size(); ++i) {
+      Slot s = std::move(job->slots[i]);
+      QueuedDelivery& d = job->deliveries[i];
+      size_t bytes = d.body->size() + 256;
+      if (s.state == State::kArming || cached_ + bytes <= options_.cache_bytes) {
+        s.data = std::make_shared<QueuedDelivery>(std::move(d));
+        s.cached_bytes = bytes;
+        cached_ += bytes;
+      }
+      auto [it, fresh] = slots_.emplace(s.seq, std::move(s));
+      Slot& slot = it->second;
+      if (slot.state == State::kArming) {
+        slot.state = State::kArmed;
+        armed_.push_back(slot.seq);
+        r.armed_any = true;
+      } else {
+        make_waiting(slot, now);
+      }
+    }
+    pending_push_ -= job->slots.size();
+    job->done = true;
+    job->result = Status{};
+  }
+  for (auto& a : r.arms) {
+    Slot& s = slots_.at(a.seq);
+    s.handouts = a.handouts;
+    if (a.data) {
+      s.data = std::move(a.data);
+      s.cached_bytes = s.data->body->size() + 256;
+      cached_ += s.cached_bytes;
+    }
+    s.state = State::kArmed;
+    armed_.push_back(s.seq);
+    r.armed_any = true;
+  }
+  ops_done_ = r.ops_ticket;
+}
+
+}  // namespace sealhook

@@ -1,0 +1,79 @@
+// SqliteStore: idempotency keys, reserved before a publish fans out and answered after.
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace sealhook::sqlite {
+
+Result<std::optional<IdempotencyRecord>> SqliteStore::get_idempotency(const std::string& scope,
+                                                                      const std::string& key,
+                                                                      int64_t not_before_ms) {
+  std::lock_guard lock(mu_);
+  auto st = conn_->query(
+      "SELECT response_json, created_at_ms FROM idempotency"
+      " WHERE scope = ?1 AND key = ?2 AND created_at_ms >= ?3",
+      scope, key, not_before_ms);
+  if (!st) return st.error();
+  int rc = (*st)->step();
+  if (rc == SQLITE_DONE) return std::optional<IdempotencyRecord>();
+  if (rc != SQLITE_ROW) return conn_->error(rc, "read an idempotency key");
+  return std::optional<IdempotencyRecord>(
+      IdempotencyRecord{scope, key, (*st)->text(0), (*st)->int64(1)});
+}
+
+// Replaces an existing (normally expired) record with the same scope and key.
+Status SqliteStore::put_idempotency(const IdempotencyRecord& r) {
+  std::lock_guard lock(mu_);
+  return conn_->run(
+      "INSERT INTO idempotency (scope, key, response_json, created_at_ms)"
+      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (scope, key) DO UPDATE SET"
+      " response_json = excluded.response_json, created_at_ms = excluded.created_at_ms",
+      "write an idempotency key", r.scope, r.key, r.response_json, r.created_at_ms);
+}
+
+Status SqliteStore::purge_idempotency(int64_t before_ms) {
+  std::lock_guard lock(mu_);
+  return conn_->run("DELETE FROM idempotency WHERE created_at_ms < ?1", "purge idempotency keys",
+                    before_ms);
+}
+
+// One statement decides: a fresh insert, or a take-over of an expired record or of a stale
+// reservation, reserves; anything else is left as it is and read back.
+Result<Reservation> SqliteStore::reserve_idempotency(const std::string& scope,
+                                                     const std::string& key, int64_t now_ms,
+                                                     int64_t expired_before_ms,
+                                                     int64_t stale_before_ms) {
+  std::lock_guard lock(mu_);
+  if (Status s = conn_->run("INSERT INTO idempotency (scope, key, response_json, created_at_ms)"
+                            " VALUES (?1, ?2, '', ?3) ON CONFLICT (scope, key) DO UPDATE SET"
+                            " response_json = '', created_at_ms = excluded.created_at_ms"
+                            " WHERE (response_json <> '' AND created_at_ms < ?4)"
+                            " OR (response_json = '' AND created_at_ms < ?5)",
+                            "reserve an idempotency key", scope, key, now_ms, expired_before_ms,
+                            stale_before_ms);
+      !s) {
+    return s.error();
+  }
+  if (conn_->changes() > 0) return Reservation{Reservation::kReserved, ""};
+  auto st = conn_->query("SELECT response_json FROM idempotency WHERE scope = ?1 AND key = ?2",
+                         scope, key);
+  if (!st) return st.error();
+  int rc = (*st)->step();
+  if (rc != SQLITE_ROW) return conn_->error(rc, "read an idempotency key");
+  std::string answer = (*st)->text(0);
+  if (answer.empty()) return Reservation{Reservation::kInProgress, ""};
+  return Reservation{Reservation::kDone, std::move(answer)};
+}
+
+Status SqliteStore::complete_idempotency(const std::string& scope, const std::string& key,
+                                         const std::string& response_json) {
+  std::lock_guard lock(mu_);
+  return conn_->run("UPDATE idempotency SET response_json = ?3 WHERE scope = ?1 AND key = ?2",
+                    "record an idempotent answer", scope, key, response_json);
+}
+
+Status SqliteStore::release_idempotency(const std::string& scope, const std::string& key) {
+  std::lock_guard lock(mu_);
+  return conn_->run("DELETE FROM idempotency WHERE scope = ?1 AND key = ?2 AND response_json = ''",
+                    "release an idempotency key", scope, key);
+}
+
+}  // namespace sealhook::sqlite

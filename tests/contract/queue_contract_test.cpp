@@ -1,0 +1,226 @@
+// The queue contract over every backend: memory and sqlite (redis and kafka join here).
+#include <set>
+
+#include "contract/queue_contract.hpp"
+#include "queue/memory/memory_queue.hpp"
+#include "queue/sqlite/sqlite_queue.hpp"
+
+namespace sealhook::contract {
+namespace {
+
+const QueueBackend kMemory{"memory", false,
+                           [](const QueueOptions& o, const Clock& c,
+                              const std::string&) -> Result<std::unique_ptr<Queue>> {
+                             return std::unique_ptr<Queue>(std::make_unique<MemoryQueue>(o, c));
+                           }};
+
+const QueueBackend kSqlite{"sqlite", true,
+                           [](const QueueOptions& o, const Clock& c,
+                              const std::string& dir) -> Result<std::unique_ptr<Queue>> {
+                             SqliteQueueOptions so;
+                             so.queue = o;
+                             so.path = dir + "/queue.db";
+                             auto q = SqliteQueue::open(so, c);
+                             if (!q) return q.error();
+                             return std::unique_ptr<Queue>(std::move(q.value()));
+                           },
+                           [](Queue& q) { static_cast<SqliteQueue&>(q).quiesce(); }};
+
+using Ids = std::vector<std::string>;
+
+TEST_P(QueueContract, LeasedDeliveryIsAckedOnceThenTheLeaseIsLost) {
+  ASSERT_TRUE(q->push({make("a", "e1"), make("b", "e2")}).ok());
+  auto got = lease_n(2);
+  ASSERT_EQ(got.size(), 2u);
+  for (const auto& l : got) {
+    EXPECT_EQ(l.handouts, 1);
+    EXPECT_EQ(l.attempt(), 1);
+    EXPECT_EQ(*l.delivery->body, "cipher-" + l.delivery->id);
+    EXPECT_GT(l.deadline_ms, clock.now_ms());
+  }
+  EXPECT_NE(got[0].token, got[1].token);
+  EXPECT_EQ(q->stats().leased, 2u);
+  ASSERT_TRUE(q->ack(got[0]).ok());
+  ASSERT_TRUE(q->dead(got[1]).ok());
+  Status again = q->ack(got[0]);
+  ASSERT_FALSE(again.ok());
+  EXPECT_TRUE(is_lease_lost(again.error()));
+  EXPECT_TRUE(is_lease_lost(q->retry(got[1], clock.now_ms()).error()));
+  EXPECT_EQ(q->stats().depth, 0u);
+  EXPECT_TRUE(lease_quiet().empty());
+}
+
+TEST_P(QueueContract, FullQueueRefusesTheWholeBatch) {
+  std::vector<QueuedDelivery> batch;
+  for (int i = 0; i < 8; ++i)
+    batch.push_back(make("m" + std::to_string(i), "ep" + std::to_string(i)));
+  ASSERT_TRUE(q->push(std::move(batch)).ok());
+  Status s = q->push({make("x0", "epx"), make("x1", "epx"), make("x2", "epx")});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().kind, ErrorKind::kUnavailable);
+  EXPECT_EQ(s.error().code, "queue_full");
+  EXPECT_EQ(q->stats().depth, 8u);  // nothing of the refused batch entered
+  auto got = lease_n(8);
+  EXPECT_EQ(got.size(), 8u);
+  for (const auto& id : ids(got)) EXPECT_EQ(id[0], 'm');
+  EXPECT_TRUE(lease_quiet().empty());
+}
+
+TEST_P(QueueContract, UnorderedEndpointIsBoundedByItsConcurrency) {
+  ASSERT_TRUE(q->push({make("a", "ep"), make("b", "ep"), make("c", "ep")}).ok());
+  auto first = lease_n(2);
+  EXPECT_EQ(ids(first), (Ids{"a", "b"}));
+  EXPECT_TRUE(lease_quiet().empty());  // two out: c waits
+  ASSERT_TRUE(q->ack(first[0]).ok());
+  EXPECT_EQ(ids(lease_n(1)), Ids{"c"});
+}
+
+TEST_P(QueueContract, RetryWaitsForItsTimeWhileLaterDeliveriesGoOn) {
+  ASSERT_TRUE(q->push({make("a", "ep"), make("b", "ep"), make("c", "ep")}).ok());
+  auto got = lease_n(1);
+  ASSERT_EQ(ids(got), Ids{"a"});
+  ASSERT_TRUE(q->retry(got[0], clock.now_ms() + 1000).ok());
+  auto next = lease_n(2);
+  auto next_ids = ids(next);
+  EXPECT_EQ(std::set<std::string>(next_ids.begin(), next_ids.end()),
+            (std::set<std::string>{"b", "c"}));
+  for (auto& l : next) ASSERT_TRUE(q->ack(l).ok());
+  clock.advance_ms(999);
+  EXPECT_TRUE(lease_quiet().empty());
+  clock.advance_ms(1);
+  auto again = lease_n(1);
+  ASSERT_EQ(ids(again), Ids{"a"});
+  EXPECT_EQ(again[0].handouts, 2);
+}
+
+TEST_P(QueueContract, OrderedHeadBlocksOnlyItsOwnEndpoint) {
+  ASSERT_TRUE(q->push({make("o1", "ordered", true), make("o2", "ordered", true),
+                       make("u1", "other"), make("u2", "other")})
+                  .ok());
+  auto got = lease_n(3);
+  auto v = ids(got);
+  EXPECT_EQ(std::set<std::string>(v.begin(), v.end()), (std::set<std::string>{"o1", "u1", "u2"}));
+  EXPECT_TRUE(lease_quiet().empty());  // o2 waits behind o1
+  for (auto& l : got) {
+    if (l.delivery->id == "o1")
+      ASSERT_TRUE(q->retry(l, clock.now_ms() + 5000).ok());
+    else
+      ASSERT_TRUE(q->ack(l).ok());
+  }
+  ASSERT_TRUE(q->push({make("u3", "other")}).ok());
+  EXPECT_EQ(ids(lease_n(1)), Ids{"u3"});
+  EXPECT_TRUE(lease_quiet().empty());  // o2 still blocked by its waiting head
+  clock.advance_ms(5000);
+  auto again = lease_n(1);
+  ASSERT_EQ(ids(again), Ids{"o1"});  // the head again, not o2
+  EXPECT_EQ(again[0].handouts, 2);
+  ASSERT_TRUE(q->ack(again[0]).ok());
+  EXPECT_EQ(ids(lease_n(1)), Ids{"o2"});
+}
+
+TEST_P(QueueContract, ExpiredLeaseIsReclaimedAndItsAckIsLost) {
+  ASSERT_TRUE(q->push({make("a", "ep")}).ok());
+  auto first = lease_n(1, 1000);
+  ASSERT_EQ(first.size(), 1u);
+  clock.advance_ms(999);
+  EXPECT_TRUE(lease_quiet().empty());
+  clock.advance_ms(2);
+  auto second = lease_n(1, 1000);
+  ASSERT_EQ(ids(second), Ids{"a"});
+  EXPECT_EQ(second[0].handouts, 2);  // every hand-out counts
+  EXPECT_NE(second[0].token, first[0].token);
+  Status late = q->ack(first[0]);
+  ASSERT_FALSE(late.ok());
+  EXPECT_TRUE(is_lease_lost(late.error()));
+  EXPECT_TRUE(is_lease_lost(q->extend(first[0], clock.now_ms() + 5000).error()));
+  ASSERT_TRUE(q->ack(second[0]).ok());
+  EXPECT_EQ(q->stats().depth, 0u);
+}
+
+TEST_P(QueueContract, ExtendedLeaseDoesNotExpire) {
+  ASSERT_TRUE(q->push({make("a", "ep")}).ok());
+  auto got = lease_n(1, 1000);
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_TRUE(q->extend(got[0], clock.now_ms() + 10'000).ok());
+  clock.advance_ms(5000);
+  EXPECT_TRUE(lease_quiet().empty());
+  ASSERT_TRUE(q->ack(got[0]).ok());
+}
+
+TEST_P(QueueContract, HandOutsAreCountedAcrossExpiries) {
+  ASSERT_TRUE(q->push({make("poison", "ep")}).ok());
+  for (int n = 1; n <= 4; ++n) {
+    auto got = lease_n(1, 100);
+    ASSERT_EQ(got.size(), 1u) << n;
+    EXPECT_EQ(got[0].handouts, n);
+    clock.advance_ms(101);  // the worker "died": nobody settles
+  }
+}
+
+TEST_P(QueueContract, ExpiredOrderedHeadComesBackAsTheHead) {
+  ASSERT_TRUE(q->push({make("o1", "ep", true), make("o2", "ep", true)}).ok());
+  auto got = lease_n(1, 100);
+  ASSERT_EQ(ids(got), Ids{"o1"});
+  clock.advance_ms(101);
+  auto again = lease_n(1, 100);
+  EXPECT_EQ(ids(again), Ids{"o1"});
+  EXPECT_TRUE(lease_quiet().empty());
+}
+
+TEST_P(QueueContract, FutureDeliveryWaitsUntilDue) {
+  ASSERT_TRUE(q->push({make("later", "ep", false, clock.now_ms() + 10)}).ok());
+  EXPECT_TRUE(lease_quiet().empty());
+  clock.advance_ms(10);
+  EXPECT_EQ(ids(lease_n(1)), Ids{"later"});
+}
+
+TEST_P(QueueContract, ClosedQueueRefusesPushesAndStillLeases) {
+  ASSERT_TRUE(q->push({make("a", "ep")}).ok());
+  q->close();
+  Status s = q->push({make("b", "ep")});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().kind, ErrorKind::kUnavailable);
+  EXPECT_EQ(ids(lease_n(1)), Ids{"a"});
+}
+
+// Only for durable backends (memory is volatile by contract, PRODUCT.md §5).
+class DurableQueueContract : public QueueContract {};
+
+TEST_P(DurableQueueContract, ReopeningKeepsEverythingAndScheduledTimes) {
+  ASSERT_TRUE(q->push({make("due", "e1"), make("later", "e2", false, clock.now_ms() + 10'000),
+                       make("acked", "e3"), make("inflight", "e4")})
+                  .ok());
+  auto got = lease_n(3);
+  ASSERT_EQ(got.size(), 3u);
+  for (auto& l : got) {
+    if (l.delivery->id == "acked") {
+      ASSERT_TRUE(q->ack(l).ok());
+    } else if (l.delivery->id == "due") {
+      ASSERT_TRUE(q->retry(l, clock.now_ms() + 3000).ok());
+    }
+  }
+  reopen();  // "inflight" was leased and never settled: its lease died with the process
+  EXPECT_EQ(q->stats().depth, 3u);
+  auto after = lease_n(1);
+  ASSERT_EQ(ids(after), Ids{"inflight"});
+  EXPECT_EQ(after[0].handouts, 2);  // its first hand-out was counted before the "crash"
+  EXPECT_EQ(*after[0].delivery->body, "cipher-inflight");
+  clock.advance_ms(2999);
+  EXPECT_TRUE(lease_quiet().empty());  // the retry keeps its time
+  clock.advance_ms(1);
+  auto due = lease_n(1);
+  ASSERT_EQ(ids(due), Ids{"due"});
+  EXPECT_EQ(due[0].handouts, 2);
+  clock.advance_ms(7000);
+  EXPECT_EQ(ids(lease_n(1)), Ids{"later"});
+  EXPECT_TRUE(q->holding({"later", "acked", "nope"}).value() == Ids{"later"});
+}
+
+// Every backend meets every clause; a backend that cannot would say so here, visibly.
+INSTANTIATE_TEST_SUITE_P(Backends, QueueContract, ::testing::Values(kMemory, kSqlite),
+                         [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Durable, DurableQueueContract, ::testing::Values(kSqlite),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace sealhook::contract

@@ -1,0 +1,40 @@
+// What is particular to the queue factory; the queue contract itself (every backend) is in
+// tests/contract/.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "queue/queue.hpp"
+
+namespace sealhook {
+namespace {
+
+TEST(QueueFactory, KnowsSqliteAndMemoryAndRefusesTheRest) {
+  ManualClock clock;
+  QueueConfig c;
+  c.kind = "memory";
+  auto memory = make_queue(c, clock);
+  ASSERT_TRUE(memory.ok());
+  EXPECT_FALSE((*memory)->durable());
+
+  auto dir = std::filesystem::temp_directory_path() / "sealhook-queue-factory";
+  std::filesystem::remove_all(dir);
+  c.kind = "sqlite";
+  c.path = (dir / "q.db").string();
+  auto sqlite = make_queue(c, clock);
+  ASSERT_TRUE(sqlite.ok()) << sqlite.error().message;
+  EXPECT_TRUE((*sqlite)->durable());
+  EXPECT_TRUE(std::filesystem::exists(c.path));
+  sqlite->reset();
+  std::filesystem::remove_all(dir);
+
+  c.path.clear();
+  EXPECT_EQ(make_queue(c, clock).error().code, "invalid_queue");  // sqlite needs a file
+  c.kind = "redis";
+  EXPECT_EQ(make_queue(c, clock).error().code, "unsupported_queue");
+  c.kind = "rabbit";
+  EXPECT_EQ(make_queue(c, clock).error().code, "invalid_queue");
+}
+
+}  // namespace
+}  // namespace sealhook
