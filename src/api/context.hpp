@@ -23,6 +23,8 @@ struct ApiContext {
   std::string admin_token_hash;  // SHA-256 hex of the admin token
   size_t max_payload_bytes = 1024 * 1024;
   std::function<std::string()> metrics_text;  // Prometheus exposition
+  // Runs work that may block (store calls, durable pushes) off the io threads; unset: inline.
+  std::function<void(std::function<void()>)> offload;
 };
 
 struct Principal {
@@ -33,7 +35,11 @@ struct Principal {
 // Missing or unknown token -> 401.
 Result<Principal> authenticate(const ApiContext& ctx, const net::Request& req);
 
-// The router: one entry point for every request.
+// The router: one entry point for every request (blocking: run it where that is allowed).
 net::Response handle_request(ApiContext& ctx, net::Request& req);
+
+// For the io threads: a publish without an idempotency key is parsed, sealed and queued from
+// here without blocking (the queue answers later); everything else goes to ctx.offload.
+void dispatch(ApiContext& ctx, net::Request&& req, net::Reply reply);
 
 }  // namespace sealhook::api

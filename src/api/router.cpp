@@ -130,4 +130,42 @@ net::Response handle_request(ApiContext& ctx, net::Request& req) {
   return std::move(r.value());
 }
 
+namespace {
+
+// POST /v1/events or POST /publish: the routes that may be answered without blocking.
+std::optional<bool> publish_route(const net::Request& req) {
+  if (req.method() != http::verb::post) return std::nullopt;
+  std::string_view t = req.target();
+  if (t == "/v1/events") return false;
+  if (t == "/publish") return true;
+  return std::nullopt;
+}
+
+}  // namespace
+
+void dispatch(ApiContext& ctx, net::Request&& req, net::Reply reply) {
+  auto legacy = publish_route(req);
+  auto offloaded = [&] {
+    auto shared = std::make_shared<net::Request>(std::move(req));
+    auto run = [&ctx, shared, reply = std::move(reply)] { reply(handle_request(ctx, *shared)); };
+    if (ctx.offload)
+      ctx.offload(std::move(run));
+    else
+      run();
+  };
+  if (!legacy) return offloaded();
+  auto p = authenticate(ctx, req);
+  auto pr = p ? parse_publish(ctx, *p, req, *legacy) : Result<PublishRequest>(p.error());
+  // An idempotent publish reserves its key in the store first: that may block.
+  if (pr && pr->idempotency_key) return offloaded();
+  const unsigned version = req.version();
+  const bool keep_alive = req.keep_alive();
+  if (!pr) return reply(net::error_response(pr.error(), version, keep_alive));
+  ctx.publisher.publish_async(
+      *pr, [reply = std::move(reply), version, keep_alive](Result<std::string> answer) {
+        if (!answer) return reply(net::error_response(answer.error(), version, keep_alive));
+        reply(net::json_response(202, std::move(answer.value()), version, keep_alive));
+      });
+}
+
 }  // namespace sealhook::api

@@ -83,7 +83,7 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
 
   api::ApiContext ctx{*n.catalog, *n.publisher, *n.store,           *n.journal,
                       *n.queue,   n.clock,      n.admin_token_hash, c.max_payload_bytes,
-                      nullptr};
+                      nullptr,    nullptr};
   ctx.metrics_text = [&] {
     return render_metrics(n.publisher->counters(), *n.dispatcher, *n.queue, *n.store, *n.journal);
   };
@@ -91,9 +91,12 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   server_options.max_body_bytes = c.max_payload_bytes + 64 * 1024;
   server_options.max_connections = c.max_connections;
   // Handlers may touch the store, wait for a durable push or flush the journal: off the io
-  // threads that carry deliveries.
-  server_options.offload = [&n](std::function<void()> task) {
+  // threads that carry deliveries (api::dispatch keeps only non-blocking publishes on them).
+  ctx.offload = [&n](std::function<void()> task) {
     boost::asio::post(*n.blocking, std::move(task));
+  };
+  server_options.async = [&ctx](net::Request&& r, net::Reply reply) {
+    api::dispatch(ctx, std::move(r), std::move(reply));
   };
   net::HttpServer server(n.io, server_options,
                          [&](net::Request& r) { return api::handle_request(ctx, r); });

@@ -112,20 +112,22 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) return close();
     Request req = parser_->release();
-    if (!server_->options.offload) return respond(req, server_->handler(req));
-    auto shared = std::make_shared<Request>(std::move(req));
-    server_->options.offload([self = shared_from_this(), shared] {
-      Response res = self->server_->handler(*shared);
-      auto executor = self->stream_.get_executor();
-      asio::post(executor, [self = std::move(self), shared, res = std::move(res)]() mutable {
-        self->respond(*shared, std::move(res));
-      });
-    });
+    if (!server_->options.async)
+      return respond(req.version(), req.keep_alive(), server_->handler(req));
+    unsigned version = req.version();
+    bool keep_alive = req.keep_alive();
+    server_->options.async(
+        std::move(req), [self = shared_from_this(), version, keep_alive](Response&& res) {
+          auto executor = self->stream_.get_executor();
+          asio::post(executor, [self, version, keep_alive, res = std::move(res)]() mutable {
+            self->respond(version, keep_alive, std::move(res));
+          });
+        });
   }
 
-  void respond(const Request& req, Response&& res) {
-    res.version(req.version());
-    res.keep_alive(req.keep_alive() && res.keep_alive() && !server_->stopping.load());
+  void respond(unsigned version, bool keep_alive, Response&& res) {
+    res.version(version);
+    res.keep_alive(keep_alive && res.keep_alive() && !server_->stopping.load());
     write(std::move(res));
   }
 

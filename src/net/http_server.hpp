@@ -20,8 +20,11 @@ using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
 // Runs on one of the io_context's threads, or on the offload executor when one is set.
 using Handler = std::function<Response(Request&)>;
-// Runs a task elsewhere (a bounded pool), so that handlers which block never hold an io thread.
-using Offload = std::function<void(std::function<void()>)>;
+// Answers a request, exactly once, from any thread.
+using Reply = std::function<void(Response&&)>;
+// Takes every request in place of the Handler and answers through `reply`, now or later: it
+// may hand slow work to other threads, so that nothing blocks an io thread.
+using AsyncHandler = std::function<void(Request&&, Reply)>;
 
 struct ServerOptions {
   size_t max_body_bytes = 1024 * 1024 + 64 * 1024;  // payload bound + JSON envelope
@@ -29,10 +32,10 @@ struct ServerOptions {
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds idle_timeout{75};
   size_t max_connections = 10'000;
-  // When set, every request's handler runs through it and its response is written back on the
-  // connection's own executor. A connection has one request in flight at a time, so the work
-  // handed over is bounded by max_connections.
-  Offload offload;
+  // When set, requests go to it and replies are written back on the connection's own
+  // executor. A connection has one request in flight at a time, so the work it holds is
+  // bounded by max_connections.
+  AsyncHandler async;
 };
 
 // A JSON error body {"error": {"code", "message"}} with the status of `e.kind`.

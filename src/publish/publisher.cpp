@@ -52,17 +52,16 @@ Result<std::string> Publisher::publish(const PublishRequest& request) {
   return body;
 }
 
-Result<PublishResult> Publisher::fan_out(const PublishRequest& request) {
+Result<Publisher::Prepared> Publisher::prepare(const PublishRequest& request) {
   int64_t now = clock_.now_ms();
-  PublishResult result{new_id("evt_", now), 0};
+  Prepared out;
+  out.result = PublishResult{new_id("evt_", now), 0};
   auto targets = catalog_.fanout(request.type, request.tenant_id);
-  std::vector<QueuedDelivery> batch;
-  std::vector<DeliveryUpdate> records;
   // The plaintext {"id","type","tenant","timestamp","data"}: ids and the type are validated
   // token characters, so it is assembled once around the already-serialized payload and only
   // the tenant id changes per tenant.
   std::string plain =
-      "{\"id\":\"" + result.event_id + "\",\"type\":\"" + request.type + "\",\"tenant\":\"";
+      "{\"id\":\"" + out.result.event_id + "\",\"type\":\"" + request.type + "\",\"tenant\":\"";
   const size_t prefix_len = plain.size();
   std::string suffix = "\",\"timestamp\":" + std::to_string(now) + ",\"data\":";
   suffix.append(request.payload_json).push_back('}');
@@ -78,7 +77,7 @@ Result<PublishResult> Publisher::fan_out(const PublishRequest& request) {
       d.id = new_id("msg_", now);
       d.tenant_id = tenant.tenant.id;
       d.endpoint_id = ep->endpoint.id;
-      d.event_id = result.event_id;
+      d.event_id = out.result.event_id;
       d.event_type = request.type;
       d.body = body;
       d.ordered = ep->endpoint.ordering == Ordering::kOrdered;
@@ -88,23 +87,50 @@ Result<PublishResult> Publisher::fan_out(const PublishRequest& request) {
       u.create_only = true;
       u.record = to_record(d, DeliveryStatus::kPending, 0, now);
       u.record.next_attempt_at_ms = now;
-      records.push_back(std::move(u));
-      batch.push_back(std::move(d));
+      out.records.push_back(std::move(u));
+      out.batch.push_back(std::move(d));
     }
   }
-  result.deliveries = batch.size();
-  if (!batch.empty()) {
-    // Queue first, so a refused (503) publish leaves no trace; the publish-time records are
-    // create_only, so they never overwrite an attempt that raced ahead of them.
-    if (auto st = queue_.push(std::move(batch)); !st) {
-      counters_.rejected_full++;
-      return st.error();
-    }
-    journal_.submit(std::move(records));
+  out.result.deliveries = out.batch.size();
+  return out;
+}
+
+// After the queue answered. Queue first, so a refused (503) publish leaves no trace; the
+// publish-time records are create_only, so they never overwrite an attempt that raced ahead.
+Result<PublishResult> Publisher::committed(const Status& pushed, Prepared&& p) {
+  if (!pushed) {
+    counters_.rejected_full++;
+    return pushed.error();
   }
+  if (!p.records.empty()) journal_.submit(std::move(p.records));
   counters_.events++;
-  counters_.deliveries += result.deliveries;
-  return result;
+  counters_.deliveries += p.result.deliveries;
+  return p.result;
+}
+
+Result<PublishResult> Publisher::fan_out(const PublishRequest& request) {
+  auto p = prepare(request);
+  if (!p) return p.error();
+  Status pushed = p->batch.empty() ? Status{} : queue_.push(std::move(p->batch));
+  return committed(pushed, std::move(p.value()));
+}
+
+void Publisher::publish_async(const PublishRequest& request, PublishDone done) {
+  if (!is_valid_event_type(request.type))
+    return done(make_error(ErrorKind::kBadRequest, "invalid_event_type", "invalid event type"));
+  auto p = prepare(request);
+  if (!p) return done(p.error());
+  if (p->batch.empty()) {
+    auto r = committed(Status{}, std::move(p.value()));
+    return done(r->to_json());
+  }
+  auto batch = std::move(p->batch);
+  auto prepared = std::make_shared<Prepared>(std::move(p.value()));
+  queue_.push_async(std::move(batch), [this, prepared, done = std::move(done)](Status st) {
+    auto r = committed(st, std::move(*prepared));
+    if (!r) return done(r.error());
+    done(r->to_json());
+  });
 }
 
 }  // namespace sealhook

@@ -2,6 +2,7 @@
 // Publish: who subscribes (catalog snapshot) -> one JWE per tenant -> one queued delivery per
 // matching endpoint, all-or-nothing into the queue -> records to the journal. Idempotent on
 // the caller's key for 24 h.
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -34,15 +35,29 @@ struct PublishCounters {
   std::atomic<uint64_t> events{0}, deliveries{0}, rejected_full{0};
 };
 
+using PublishDone = std::function<void(Result<std::string>)>;
+
 class Publisher {
  public:
   Publisher(CatalogService& catalog, Queue& queue, Journal& journal, Store& store,
             const Clock& clock);
-  // Returns the JSON answer body (a replay of the first answer for a repeated key).
+  // Returns the JSON answer body (a replay of the first answer for a repeated key). Blocks
+  // until the deliveries are queued (durable): not for the io threads.
   Result<std::string> publish(const PublishRequest& request);
+  // The same for a request without an idempotency key, never blocking on disk: `done` gets the
+  // answer on some thread once the queue has it. Sealing happens on the calling thread.
+  void publish_async(const PublishRequest& request, PublishDone done);
   const PublishCounters& counters() const { return counters_; }
 
  private:
+  struct Prepared {
+    PublishResult result;
+    std::vector<QueuedDelivery> batch;
+    std::vector<DeliveryUpdate> records;
+  };
+  // One JWE per subscribed tenant, one delivery and one record per matching endpoint.
+  Result<Prepared> prepare(const PublishRequest& request);
+  Result<PublishResult> committed(const Status& pushed, Prepared&& prepared);
   Result<PublishResult> fan_out(const PublishRequest& request);
 
   CatalogService& catalog_;

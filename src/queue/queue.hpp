@@ -101,6 +101,11 @@ class Queue {
  public:
   virtual ~Queue() = default;
   virtual Status push(std::vector<QueuedDelivery>&& batch) = 0;
+  // push() without waiting: `done` gets its answer, on some thread, once it is known (at once
+  // for a volatile backend; after the commit for a durable one). Never blocks on disk.
+  virtual void push_async(std::vector<QueuedDelivery>&& batch, std::function<void(Status)> done) {
+    done(push(std::move(batch)));
+  }
   // Up to `max` deliveries due at `now_ms`, each leased until now_ms + lease_ms.
   virtual std::vector<Lease> lease(int64_t now_ms, size_t max, int64_t lease_ms) = 0;
   // Delivered: the queue forgets the delivery.

@@ -6,8 +6,8 @@
 
 namespace sealhook::api {
 
-HandlerResult publish_event(ApiContext& ctx, const Principal& p, const net::Request& req,
-                            bool legacy) {
+Result<PublishRequest> parse_publish(ApiContext& ctx, const Principal& p, const net::Request& req,
+                                     bool legacy) {
   auto body = parse_object(req);
   if (!body) return body.error();
   if (auto st = legacy ? only_fields(*body, {"type", "payload", "target", "url"})
@@ -53,7 +53,14 @@ HandlerResult publish_event(ApiContext& ctx, const Principal& p, const net::Requ
   }
   if (pr.tenant_id && !ctx.catalog.snapshot()->tenants.contains(*pr.tenant_id))
     return make_error(ErrorKind::kNotFound, "not_found", "tenant not found");
-  auto answer = ctx.publisher.publish(pr);
+  return pr;
+}
+
+HandlerResult publish_event(ApiContext& ctx, const Principal& p, const net::Request& req,
+                            bool legacy) {
+  auto pr = parse_publish(ctx, p, req, legacy);
+  if (!pr) return pr.error();
+  auto answer = ctx.publisher.publish(*pr);
   if (!answer) return answer.error();
   return net::json_response(202, std::move(answer.value()));
 }

@@ -34,6 +34,9 @@ HandlerResult get_delivery(ApiContext& ctx, const Principal& p, const std::strin
 HandlerResult replay_delivery(ApiContext& ctx, const Principal& p, const std::string& id);
 
 // Publish (admin or tenant). `legacy` is POST /publish.
+// The publish request in `req`, checked (the catalog is read from memory: no blocking).
+Result<PublishRequest> parse_publish(ApiContext& ctx, const Principal& p, const net::Request& req,
+                                     bool legacy);
 HandlerResult publish_event(ApiContext& ctx, const Principal& p, const net::Request& req,
                             bool legacy);
 

@@ -95,10 +95,8 @@ void SqliteQueue::uncache(Slot& s) {
   s.data.reset();
 }
 
-Status SqliteQueue::push(std::vector<QueuedDelivery>&& batch) {
-  if (batch.empty()) return {};
-  auto job = std::make_shared<PushJob>();
-  std::unique_lock lock(mu_);
+Status SqliteQueue::enqueue(std::vector<QueuedDelivery>&& batch,
+                            const std::shared_ptr<PushJob>& job) {
   if (closed_ || stopping_)
     return make_error(ErrorKind::kUnavailable, "shutting_down", "the server is shutting down");
   if (slots_.size() + pending_push_ + batch.size() > options_.queue.capacity)
@@ -127,8 +125,29 @@ Status SqliteQueue::push(std::vector<QueuedDelivery>&& batch) {
   pending_push_ += job->slots.size();
   jobs_.push_back(job);
   work_cv_.notify_all();
+  return {};
+}
+
+Status SqliteQueue::push(std::vector<QueuedDelivery>&& batch) {
+  if (batch.empty()) return {};
+  auto job = std::make_shared<PushJob>();
+  std::unique_lock lock(mu_);
+  if (Status st = enqueue(std::move(batch), job); !st) return st;
   done_cv_.wait(lock, [&] { return job->done; });
   return job->result;
+}
+
+void SqliteQueue::push_async(std::vector<QueuedDelivery>&& batch,
+                             std::function<void(Status)> done) {
+  if (batch.empty()) return done({});
+  auto job = std::make_shared<PushJob>();
+  job->callback = std::move(done);
+  Status st;
+  {
+    std::lock_guard lock(mu_);
+    st = enqueue(std::move(batch), job);
+  }
+  if (!st) job->callback(st);
 }
 
 std::vector<Lease> SqliteQueue::lease(int64_t now_ms, size_t max, int64_t lease_ms) {

@@ -45,6 +45,7 @@ class SqliteQueue final : public Queue {
   ~SqliteQueue() override;
 
   Status push(std::vector<QueuedDelivery>&& batch) override;
+  void push_async(std::vector<QueuedDelivery>&& batch, std::function<void(Status)> done) override;
   std::vector<Lease> lease(int64_t now_ms, size_t max, int64_t lease_ms) override;
   Status ack(const Lease& lease) override { return forget(lease); }
   Status retry(const Lease& lease, int64_t at_ms) override;
@@ -96,6 +97,7 @@ class SqliteQueue final : public Queue {
     std::vector<int64_t> new_bodies;  // body ids first written by this job, index into deliveries
     bool done = false;
     Status result;
+    std::function<void(Status)> callback;  // push_async: called on the queue thread
   };
   struct Round;  // one group commit's worth of work (sqlite_queue_db.cpp)
 
@@ -117,6 +119,8 @@ class SqliteQueue final : public Queue {
   void uncache(Slot& s);
   Slot* find_lease(const Lease& lease);
   Status forget(const Lease& lease);
+  // Checks and queues a push (lock held); an error when it is refused at once.
+  Status enqueue(std::vector<QueuedDelivery>&& batch, const std::shared_ptr<PushJob>& job);
 
   SqliteQueueOptions options_;
   const Clock& clock_;

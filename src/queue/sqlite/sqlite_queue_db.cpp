@@ -127,23 +127,28 @@ void SqliteQueue::run() {
     apply(r, st);
     in_round_ = false;
     done_cv_.notify_all();
-    if (r.armed_any && listener_) {
-      listener = listener_;
-      lock.unlock();
-      listener();
-      lock.lock();
-    }
+    if (r.armed_any && listener_) listener = listener_;
+    lock.unlock();
+    // Outside the lock: asynchronous pushers hear their answer, the dispatcher its nudge.
+    for (auto& job : r.jobs)
+      if (job->callback) job->callback(job->result);
+    if (listener) listener();
+    lock.lock();
     if (!st) {
       if (stopping_) break;  // nothing more will be written; what is on disk stays
       work_cv_.wait_for(lock, kFailedRoundPause);
     }
   }
-  for (auto& job : jobs_) {
+  auto left = std::move(jobs_);
+  jobs_.clear();
+  for (auto& job : left) {
     job->done = true;
     job->result = make_error(ErrorKind::kUnavailable, "shutting_down", "the queue is closing");
   }
-  jobs_.clear();
   done_cv_.notify_all();
+  lock.unlock();
+  for (auto& job : left)
+    if (job->callback) job->callback(job->result);
 }
 
 // Under the lock: what this round writes. Jobs and settles are taken whole; due deliveries are
