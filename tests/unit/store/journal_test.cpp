@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "test_util.hpp"
@@ -128,6 +133,72 @@ TEST(Journal, StopWritesHeldRecords) {
     for (int i = 0; i < 10; ++i) journal.submit(update(delivery("tn", i), true));
   }
   EXPECT_EQ(*store->count_deliveries(std::nullopt), 10);
+}
+
+}  // namespace
+}  // namespace sealhook
+
+namespace sealhook {
+namespace {
+
+// Runs SQL on a second connection to the store's file (a fault switched on or off).
+void exec_on(const std::filesystem::path& file, const char* sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+TEST(Journal, AFailedWriteIsRetriedUntilItSucceedsAndNothingIsLost) {
+  testing::TempDir dir;
+  auto store = testing::open_store("sqlite:" + dir.path().string());
+  ASSERT_TRUE(store->insert_tenant(testing::tenant("tn"), testing::api_key("ak", "tn")).ok());
+  const auto file = dir.path() / "sealhook.db";
+  // The store's own SQLite refuses every delivery row while `fault` holds a row.
+  exec_on(file,
+          "CREATE TABLE fault (on_ INTEGER); INSERT INTO fault VALUES (1);"
+          "CREATE TRIGGER refuse BEFORE INSERT ON deliveries WHEN EXISTS (SELECT 1 FROM fault)"
+          " BEGIN SELECT RAISE(ABORT, 'injected write failure'); END;");
+  ManualClock clock;
+  Journal journal(*store, clock,
+                  JournalOptions{.linger = std::chrono::milliseconds(1),
+                                 .settle = std::chrono::milliseconds(0),
+                                 .retry_backoff = std::chrono::milliseconds(5)});
+  int written_callbacks = 0;
+  std::mutex mu;
+  std::condition_variable cv;
+  for (int i = 0; i < 40; ++i)
+    journal.submit(update(delivery("tn", i, DeliveryStatus::kDelivered)));
+  auto dead = update(delivery("tn", 99, DeliveryStatus::kDead));
+  dead.dead_body = "cipher";
+  journal.submit(std::move(dead), [&] {
+    std::lock_guard lock(mu);
+    written_callbacks++;
+    cv.notify_all();
+  });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (journal.write_errors() < 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  EXPECT_GE(journal.write_errors(), 3u);  // tried again and again
+  EXPECT_FALSE(journal.healthy());
+  EXPECT_EQ(*store->count_deliveries(std::nullopt), 0);
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(written_callbacks, 0);  // not durable: the dead letter's lease is still held
+  }
+  exec_on(file, "DELETE FROM fault;");  // space is back
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(
+        cv.wait_for(lock, std::chrono::seconds(10), [&] { return written_callbacks == 1; }));
+  }
+  journal.flush();
+  EXPECT_TRUE(journal.healthy());
+  EXPECT_EQ(*store->count_deliveries(std::nullopt), 41);
+  EXPECT_EQ(*store->count_deliveries(DeliveryStatus::kDead), 1);
 }
 
 }  // namespace
