@@ -37,6 +37,9 @@ SqliteQueue::~SqliteQueue() {
   }
   work_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  // The last commits into the database file, then the WAL goes.
+  if (checkpoint_conn_) (void)checkpoint_conn_->exec("PRAGMA wal_checkpoint(TRUNCATE)", "checkpoint");
 }
 
 uint32_t SqliteQueue::lane_for(const std::string& endpoint_id) {
@@ -191,7 +194,13 @@ Status SqliteQueue::forget(const Lease& lease) {
   if (s == nullptr) return lease_lost();
   lanes_[s->lane].reserved--;
   activate(s->lane);
-  ops_.push_back(Op{Op::kDelete, s->seq, s->body_id});
+  // The last delivery of a ciphertext takes its body row with it.
+  int64_t body = 0;
+  if (auto it = body_refs_.find(s->body_id); it != body_refs_.end() && --it->second == 0) {
+    body = s->body_id;
+    body_refs_.erase(it);
+  }
+  ops_.push_back(Op{Op::kDelete, s->seq, body});
   ops_added_++;
   uncache(*s);
   slots_.erase(s->seq);

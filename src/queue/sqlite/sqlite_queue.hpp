@@ -89,7 +89,7 @@ class SqliteQueue final : public Queue {
   struct Op {
     enum Kind : uint8_t { kDelete, kDue } kind;
     int64_t seq;
-    int64_t value;  // kDue: the due time; kDelete: the body id
+    int64_t value;  // kDue: the due time; kDelete: the body id when it goes too, else 0
   };
   struct PushJob {
     std::vector<Slot> slots;
@@ -105,6 +105,9 @@ class SqliteQueue final : public Queue {
               std::unique_ptr<sqlite::Connection> conn);
   Status recover();
   void run();
+  // Copies the WAL into the database file on a connection of its own, so that the queue
+  // thread never waits for a checkpoint (and its fsyncs).
+  void checkpoint_loop();
   bool has_work(int64_t now_ms) const;
   int64_t next_wake_ms() const;
   void collect(Round& r, int64_t now_ms);
@@ -137,6 +140,7 @@ class SqliteQueue final : public Queue {
   std::deque<int64_t> armed_;                            // armed slots, oldest first
   std::unordered_map<uint64_t, int64_t> leases_;         // token -> seq
   std::vector<std::pair<int64_t, uint64_t>> deadlines_;  // min-heap (deadline, token)
+  std::unordered_map<int64_t, uint32_t> body_refs_;     // body id -> deliveries sharing it
   std::deque<std::shared_ptr<PushJob>> jobs_;
   std::vector<Op> ops_;
   size_t pending_push_ = 0;  // deliveries in jobs_ not yet committed
@@ -147,7 +151,8 @@ class SqliteQueue final : public Queue {
   int64_t wake_ms_ = 0;  // when the queue thread means to wake next (0: on work only)
   bool closed_ = false, stopping_ = false, in_round_ = false;
   Status last_write_;
-  std::thread thread_;
+  std::thread thread_, checkpointer_;
+  std::unique_ptr<sqlite::Connection> checkpoint_conn_;
 };
 
 }  // namespace sealhook

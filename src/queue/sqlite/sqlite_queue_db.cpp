@@ -21,10 +21,10 @@ constexpr const char* kSchema =
     " seq INTEGER PRIMARY KEY, id TEXT NOT NULL, tenant_id TEXT NOT NULL,"
     " endpoint_id TEXT NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL,"
     " body_id INTEGER NOT NULL, ordered INTEGER NOT NULL, prior_attempts INTEGER NOT NULL,"
-    " handouts INTEGER NOT NULL, due_ms INTEGER NOT NULL, published_at_ms INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS deliveries_by_body ON deliveries (body_id);";
+    " handouts INTEGER NOT NULL, due_ms INTEGER NOT NULL, published_at_ms INTEGER NOT NULL);";
 // After a failed commit (disk full), the next round waits this long.
 constexpr std::chrono::milliseconds kFailedRoundPause{100};
+constexpr std::chrono::milliseconds kCheckpointEvery{100};
 }  // namespace
 
 Result<std::unique_ptr<SqliteQueue>> SqliteQueue::open(const SqliteQueueOptions& options,
@@ -51,9 +51,18 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::open(const SqliteQueueOptions&
                       "the queue file " + options.path + " is newer than this build");
   if (auto st = c.exec("PRAGMA user_version = 1", "set the queue's version"); !st)
     return st.error();
+  // Checkpoints are the checkpointer thread's (checkpoint_loop).
+  if (auto st = c.exec("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864",
+                       "set the queue's checkpointing");
+      !st)
+    return st.error();
+  auto cp = sqlite::Connection::open(options.path, {});
+  if (!cp) return cp.error();
   std::unique_ptr<SqliteQueue> q(new SqliteQueue(options, clock, std::move(conn.value())));
+  q->checkpoint_conn_ = std::move(cp.value());
   if (auto st = q->recover(); !st) return st.error();
   q->thread_ = std::thread([p = q.get()] { p->run(); });
+  q->checkpointer_ = std::thread([p = q.get()] { p->checkpoint_loop(); });
   return q;
 }
 
@@ -74,6 +83,7 @@ Status SqliteQueue::recover() {
     s.due_ms = r.int64(5);
     next_seq_ = std::max(next_seq_, s.seq + 1);
     next_body_ = std::max(next_body_, s.body_id + 1);
+    body_refs_[s.body_id]++;
     auto [it, fresh] = slots_.emplace(s.seq, std::move(s));
     make_waiting(it->second, now);
   }
@@ -85,6 +95,19 @@ Status SqliteQueue::recover() {
   if (!slots_.empty())
     spdlog::info("queue: recovered {} deliveries from {}", slots_.size(), options_.path);
   return {};
+}
+
+void SqliteQueue::checkpoint_loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    work_cv_.wait_for(lock, kCheckpointEvery);
+    if (stopping_) break;
+    lock.unlock();
+    // PASSIVE: copies what it can without blocking the writer; a failure (disk full) is
+    // tried again next time, the WAL keeps everything meanwhile.
+    (void)checkpoint_conn_->exec("PRAGMA wal_checkpoint(PASSIVE)", "checkpoint the queue");
+    lock.lock();
+  }
 }
 
 bool SqliteQueue::has_work(int64_t now_ms) const {

@@ -41,11 +41,8 @@ Status SqliteQueue::write(Round& r) {
     switch (op.kind) {
       case Op::kDelete:
         st = conn_->run("DELETE FROM deliveries WHERE seq = ?1", "settle a delivery", op.seq);
-        if (st)
-          st = conn_->run(
-              "DELETE FROM bodies WHERE id = ?1 AND NOT EXISTS"
-              " (SELECT 1 FROM deliveries WHERE body_id = ?1)",
-              "drop a body", op.value);
+        if (st && op.value != 0)
+          st = conn_->run("DELETE FROM bodies WHERE id = ?1", "drop a body", op.value);
         break;
       case Op::kDue:
         st = conn_->run("UPDATE deliveries SET due_ms = ?2 WHERE seq = ?1", "reschedule", op.seq,
@@ -128,6 +125,7 @@ void SqliteQueue::apply(Round& r, const Status& st) {
         s.cached_bytes = bytes;
         cached_ += bytes;
       }
+      body_refs_[s.body_id]++;
       auto [it, fresh] = slots_.emplace(s.seq, std::move(s));
       Slot& slot = it->second;
       if (slot.state == State::kArming) {
