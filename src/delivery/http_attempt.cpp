@@ -26,7 +26,6 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using Done = std::function<void(SendResult)>;
 using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Strand>;
-using Resolver = asio::ip::basic_resolver<tcp, Strand>;
 
 class Attempt : public std::enable_shared_from_this<Attempt> {
  public:
@@ -40,7 +39,6 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
         done_(std::move(done)),
         strand_(strand),
         timer_(strand),
-        resolver_(strand),
         conn_(std::move(conn)),
         reused_(conn_ != nullptr),
         start_(start) {}
@@ -72,15 +70,21 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
           [self = shared_from_this()](const beast::error_code& ec) { self->on_connect(ec); });
       return;
     }
-    resolver_.async_resolve(url_.host, std::to_string(url_.port), tcp::resolver::numeric_service,
-                            [self = shared_from_this()](const beast::error_code& ec,
-                                                        const Resolver::results_type& results) {
-                              self->on_resolve(ec, results);
-                            });
+    asio::post(shared_->dns, [self = shared_from_this()]() mutable {
+      tcp::resolver resolver(self->shared_->dns);
+      beast::error_code ec;
+      auto results = resolver.resolve(self->url_.host, std::to_string(self->url_.port),
+                                      tcp::resolver::numeric_service, ec);
+      // The pool thread lets go of the attempt here: its last owner must not be a dns thread.
+      auto strand = self->strand_;
+      asio::post(strand, [self = std::move(self), ec, results = std::move(results)] {
+        self->on_resolve(ec, results);
+      });
+    });
   }
 
   // The guard applies to the addresses actually connected to, so DNS rebinding cannot pass.
-  void on_resolve(const beast::error_code& ec, const Resolver::results_type& results) {
+  void on_resolve(const beast::error_code& ec, const tcp::resolver::results_type& results) {
     if (finished_) return;
     if (ec) return fail("resolve: " + ec.message());
     const bool allow = shared_->options.allow_private_networks;
@@ -205,8 +209,7 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
 
   void on_timeout() {
     if (finished_) return;
-    resolver_.cancel();
-    fail("timeout");
+    fail("timeout");  // a lookup still running finds the attempt finished
   }
 
   void complete(bool keep_alive) {
@@ -238,7 +241,6 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
   Done done_;
   Strand strand_;
   Timer timer_;
-  Resolver resolver_;
   std::unique_ptr<Connection> conn_;
   bool reused_;
   bool finished_ = false;

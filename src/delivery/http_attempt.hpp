@@ -3,6 +3,7 @@
 // and the entry point that runs one POST attempt.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <functional>
 #include <memory>
 
@@ -16,6 +17,9 @@ struct SenderShared {
 
   boost::asio::io_context& io;
   const SenderOptions options;
+  // Host-name lookups (getaddrinfo blocks) run here, several at once, never on the io threads
+  // and never one behind another: Asio's own resolver has a single thread per io_context.
+  boost::asio::thread_pool dns;
   boost::asio::ssl::context tls;  // one per sender: verify peer, system trust store
   ConnectionPool pool;
 };

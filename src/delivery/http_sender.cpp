@@ -74,6 +74,7 @@ class HttpSender final : public Sender {
 SenderShared::SenderShared(asio::io_context& io_context, SenderOptions opts)
     : io(io_context),
       options(std::move(opts)),
+      dns(options.dns_threads),
       tls(make_tls_context()),
       pool(options.max_idle_per_origin, kIdleTimeout) {}
 

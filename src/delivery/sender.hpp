@@ -33,6 +33,7 @@ struct SenderOptions {
   size_t max_response_bytes = 64 * 1024;
   size_t max_idle_per_origin = 32;
   std::string user_agent = "sealhook/0.1";
+  size_t dns_threads = 8;  // host-name lookups at once
 };
 
 class Sender {

@@ -39,7 +39,8 @@ SqliteQueue::~SqliteQueue() {
   if (thread_.joinable()) thread_.join();
   if (checkpointer_.joinable()) checkpointer_.join();
   // The last commits into the database file, then the WAL goes.
-  if (checkpoint_conn_) (void)checkpoint_conn_->exec("PRAGMA wal_checkpoint(TRUNCATE)", "checkpoint");
+  if (checkpoint_conn_)
+    (void)checkpoint_conn_->exec("PRAGMA wal_checkpoint(TRUNCATE)", "checkpoint");
 }
 
 uint32_t SqliteQueue::lane_for(const std::string& endpoint_id) {

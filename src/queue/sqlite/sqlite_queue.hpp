@@ -140,7 +140,7 @@ class SqliteQueue final : public Queue {
   std::deque<int64_t> armed_;                            // armed slots, oldest first
   std::unordered_map<uint64_t, int64_t> leases_;         // token -> seq
   std::vector<std::pair<int64_t, uint64_t>> deadlines_;  // min-heap (deadline, token)
-  std::unordered_map<int64_t, uint32_t> body_refs_;     // body id -> deliveries sharing it
+  std::unordered_map<int64_t, uint32_t> body_refs_;      // body id -> deliveries sharing it
   std::deque<std::shared_ptr<PushJob>> jobs_;
   std::vector<Op> ops_;
   size_t pending_push_ = 0;  // deliveries in jobs_ not yet committed
