@@ -102,3 +102,29 @@ def test_sigterm_with_the_sqlite_queue_keeps_what_is_queued(start_server, keygen
     pending = again.ok("GET", "/v1/deliveries?status=pending", t["api_key"])["data"]
     assert len(pending) == 3
     assert int(again.metrics()["sealhook_queue_depth"]) == 3
+
+
+def test_generated_admin_token_survives_a_restart(binary, tmp_path):
+    import requests
+    store = f"sqlite:{tmp_path}/token-store"
+    args = [binary, "serve", "--listen", "127.0.0.1:0", "--store", store]
+    first = Proc(args)
+    try:
+        token = first.wait_line(r"admin token \(shown once.*\): (sht_\S+)").group(1)
+        port = first.wait_line(r"listening on http://[\d.]+:(\d+)").group(1)
+        auth = {"Authorization": f"Bearer {token}"}
+        assert requests.get(f"http://127.0.0.1:{port}/v1/tenants", headers=auth).status_code == 200
+    finally:
+        first.stop()
+    again = Proc(args)
+    try:
+        port = again.wait_line(r"listening on http://[\d.]+:(\d+)").group(1)
+        again.wait_line(r"admin token: the one generated on this store's first start")
+        assert not any("shown once" in l for l in again.out_lines)  # never printed twice
+        base = f"http://127.0.0.1:{port}/v1/tenants"
+        assert requests.get(base, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        assert requests.get(base, headers={"Authorization": "Bearer sht_wrong"}).status_code == 401
+    finally:
+        again.stop()
+    with open(os.path.join(tmp_path, "token-store", "sealhook.db"), "rb") as f:
+        assert token.encode() not in f.read()  # only its hash is kept
