@@ -351,6 +351,30 @@ def map_events(base, tenants):
 # ---------------------------------------------------------------------------------------------
 # one measured run
 
+class Pollers:
+    """N connections polling GET /v1/deliveries in a loop (a tenant watching its deliveries)."""
+
+    def __init__(self, n, base, key):
+        self.stop_flag, self.count, self.lock = threading.Event(), 0, threading.Lock()
+        self.threads = [threading.Thread(target=self._run, args=(base, key), daemon=True)
+                        for _ in range(n)]
+        for t in self.threads:
+            t.start()
+
+    def _run(self, base, key):
+        s = requests.Session()
+        while not self.stop_flag.is_set():
+            s.get(base + "/v1/deliveries?limit=100", headers={"Authorization": f"Bearer {key}"})
+            with self.lock:
+                self.count += 1
+
+    def stop(self):
+        self.stop_flag.set()
+        for t in self.threads:
+            t.join()
+        return self.count
+
+
 def run_wrk(sink_port, seconds, tmp, body_bytes=1024):
     script = f"{tmp}/post-{body_bytes}.lua"
     with open(script, "w") as f:
@@ -462,11 +486,13 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
         log(f"{scenario}{'' if param is None else ' ' + str(param)} {payload_bytes} B {key_type}"
             f"{' +dead' if with_dead else ''}: onboarded {tenants_n} tenant(s) x {eps_n} endpoint(s) "
             f"in {onboarding_s:.1f} s; publishing {events} events")
+        pollers = Pollers(a.pollers, serve.base, tenants[0]["key"]) if a.pollers else None
         load, published = run_load(a, tool, serve, run_dir, events, payload_bytes, sh["types_rr"])
         expected = load["accepted"] * sh["per_event"]
 
         # Wait until the sink has every live delivery, or nothing arrived for --settle-s.
         wait_for_count(sink.count, expected, a.settle_s)
+        polls = pollers.stop() if pollers else 0
         cpu1, threads1 = proc_cpu_s(serve.proc.pid), proc_threads_cpu(serve.proc.pid)
         sink_cpu1 = proc_cpu_s(sink.proc.pid)
         mt1 = machine_ticks()
@@ -520,6 +546,7 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
             # (a concurrent build skews every figure) plus this script.
             "other_cpu_s": round(busy_cpu_s - serve_cpu - load["cpu_s"] - (sink_cpu1 - sink_cpu0), 2),
             "window_s": round(window_s, 3), "onboarding_s": round(onboarding_s, 2),
+            **({"pollers": a.pollers, "polls_per_s": round(polls / window_s, 1)} if a.pollers else {}),
             "onboarding_serve_cpu_s": round(onboarding_serve_cpu_s, 2),
             "serve_metrics": {k: metrics.get(k) for k in ("attempts_total", "deliveries_total_delivered",
                                                           "deliveries_total_retried",
@@ -748,6 +775,8 @@ def main():
                    help="backlog scenario: queued deliveries B, comma-separated (one run each)")
     p.add_argument("--connections", "--concurrency", type=int, default=32, help="keep-alive publish connections")
     p.add_argument("--rate", type=float, default=0, help="events/s overall (default: as fast as possible)")
+    p.add_argument("--pollers", type=int, default=0,
+                   help="connections polling GET /v1/deliveries in a loop during the measurement")
     p.add_argument("--runs", type=int, default=1, help="repeat each case and also print the medians")
     p.add_argument("--decrypting-sink", action="store_true",
                    help="deliver to `sealhook receive` (verify + decrypt) instead of the fast sink")

@@ -128,8 +128,10 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
 
 Node::~Node() {
   if (dispatcher) dispatcher->stop();
-  if (journal) journal->stop();
+  if (journal) journal->stop();  // runs the last callbacks, which reach the queue
   if (blocking) blocking->join();
+  // The queue's thread calls into the dispatcher and the publisher: it goes before them.
+  queue.reset();
 }
 
 }  // namespace sealhook::app

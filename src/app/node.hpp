@@ -41,7 +41,8 @@ struct Node {
   Node() = default;
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
-  // Stops the dispatcher and the journal first: journal callbacks reach the dispatcher.
+  // Stops the dispatcher and the journal, then the queue (its thread calls into the others),
+  // before anything else goes.
   ~Node();
 };
 
