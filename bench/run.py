@@ -620,6 +620,21 @@ def measure_backlog(a, case, tmp, key_dir, tool, fast_sink):
         held = fast_sink.stats()["held"]
         log(f"backlog {backlog}: queue depth {depth}, {held} held at the sink, "
             f"RSS {rss1 / 1024:.1f} MiB (peak {hwm1 / 1024:.1f}); resuming the sink")
+        restart = {}
+        if a.kill_restart:
+            # A durable queue's restart: SIGKILL with the backlog queued, start again on the
+            # same data directory, time until it serves; the drain below is the new process's.
+            serve.proc.send_signal(signal.SIGKILL)
+            serve.proc.wait()
+            t_restart = time.monotonic()
+            serve = Serve(a.binary, run_dir, extra)
+            pid = serve.proc.pid
+            restart["restart_s"] = round(time.monotonic() - t_restart, 2)
+            restart["queue_depth_after_restart"] = int(serve.metrics().get("queue_depth", 0))
+            restart["rss_mib_after_restart"] = round(proc_mem_kib(pid)[0] / 1024, 1)
+            log(f"backlog {backlog}: killed and restarted in {restart['restart_s']} s, "
+                f"queue depth {restart['queue_depth_after_restart']}, "
+                f"RSS {restart['rss_mib_after_restart']} MiB")
 
         if a.wait_quiet:
             wait_quiet(a.wait_quiet)
@@ -679,6 +694,7 @@ def measure_backlog(a, case, tmp, key_dir, tool, fast_sink):
             "rss_mib_at_backlog": round(rss1 / 1024, 1),
             "hwm_mib_at_backlog": round(hwm1 / 1024, 1),
             "rss_bytes_per_queued_delivery": round((rss1 - rss0) * 1024 / accepted) if accepted else None,
+            **restart,
             "expected_deliveries": accepted, "delivered": delivered,
             "deliveries_per_s": round(delivered / drain_s, 1) if delivered else 0.0,
             "drain_s": round(drain_s, 3) if drain_s else None,
@@ -775,6 +791,9 @@ def main():
                    help="backlog scenario: queued deliveries B, comma-separated (one run each)")
     p.add_argument("--connections", "--concurrency", type=int, default=32, help="keep-alive publish connections")
     p.add_argument("--rate", type=float, default=0, help="events/s overall (default: as fast as possible)")
+    p.add_argument("--kill-restart", action="store_true",
+                   help="backlog scenario: SIGKILL serve with the backlog queued, restart it on the "
+                        "same data directory (timed), then drain")
     p.add_argument("--pollers", type=int, default=0,
                    help="connections polling GET /v1/deliveries in a loop during the measurement")
     p.add_argument("--runs", type=int, default=1, help="repeat each case and also print the medians")

@@ -100,7 +100,7 @@ bool Journal::healthy() const {
   return healthy_;
 }
 
-void Journal::write_until_done(const std::vector<DeliveryUpdate>& out) {
+bool Journal::write_until_done(const std::vector<DeliveryUpdate>& out) {
   auto backoff = options_.retry_backoff;
   int failures_while_stopping = 0;
   for (;;) {
@@ -108,7 +108,7 @@ void Journal::write_until_done(const std::vector<DeliveryUpdate>& out) {
     std::unique_lock lock(mu_);
     if (st) {
       healthy_ = true;
-      return;
+      return true;
     }
     errors_++;
     healthy_ = false;
@@ -117,7 +117,7 @@ void Journal::write_until_done(const std::vector<DeliveryUpdate>& out) {
     // Stopping with a store that keeps failing: a few more tries, then give up (and say so).
     if (stopping_ && ++failures_while_stopping > 3) {
       spdlog::error("journal: stopping; {} delivery records could not be written", out.size());
-      return;
+      return false;
     }
     work_cv_.wait_for(lock, backoff);
     backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(5));
@@ -191,8 +191,10 @@ void Journal::run() {
     }
     lock.unlock();
     std::vector<DeliveryUpdate> out = settle(coalesce(std::move(batch)), everything);
-    if (!out.empty()) write_until_done(out);
-    for (auto& w : written) w();
+    // A callback means "durable now": not run for what could not be written (the lease it
+    // would release stays with the queue, which hands the delivery out again after a restart).
+    if (out.empty() || write_until_done(out))
+      for (auto& w : written) w();
     batch.clear();
     lock.lock();
     flush_done_ = std::max(flush_done_, ticket);

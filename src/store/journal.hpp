@@ -74,8 +74,9 @@ class Journal {
   void run();
   // Splits a coalesced batch into what is written now and what is held (writer thread only).
   std::vector<DeliveryUpdate> settle(std::vector<DeliveryUpdate>&& batch, bool everything);
-  // Writes `out` until it succeeds or the journal stops (writer thread only, lock not held).
-  void write_until_done(const std::vector<DeliveryUpdate>& out);
+  // Writes `out` until it succeeds (true) or the journal stops with the store still failing
+  // (writer thread only, lock not held).
+  bool write_until_done(const std::vector<DeliveryUpdate>& out);
 
   Store& store_;
   const Clock& clock_;

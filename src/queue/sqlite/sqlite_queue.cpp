@@ -36,6 +36,7 @@ SqliteQueue::~SqliteQueue() {
     stopping_ = true;
   }
   work_cv_.notify_all();
+  checkpoint_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   if (checkpointer_.joinable()) checkpointer_.join();
   // The last commits into the database file, then the WAL goes.

@@ -130,7 +130,7 @@ class SqliteQueue final : public Queue {
   std::unique_ptr<sqlite::Connection> conn_;  // the queue thread's
 
   mutable std::mutex mu_;
-  std::condition_variable work_cv_, done_cv_;
+  std::condition_variable work_cv_, done_cv_, checkpoint_cv_;
   std::function<void()> listener_;
   std::unordered_map<int64_t, Slot> slots_;
   std::vector<Lane> lanes_;

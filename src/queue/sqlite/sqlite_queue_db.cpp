@@ -100,7 +100,7 @@ Status SqliteQueue::recover() {
 void SqliteQueue::checkpoint_loop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    work_cv_.wait_for(lock, kCheckpointEvery);
+    checkpoint_cv_.wait_for(lock, kCheckpointEvery, [&] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
     // PASSIVE: copies what it can without blocking the writer; a failure (disk full) is
