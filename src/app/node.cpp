@@ -100,7 +100,6 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   auto queue = make_queue(qc, n.clock);
   if (!queue) return queue.error();
   n.queue = std::move(queue.value());
-  if (auto r = reconcile(*n.store, n.queue.get(), c.queue, n.clock.now_ms()); !r) return r.error();
   n.journal = std::make_unique<Journal>(
       *n.store, n.clock,
       JournalOptions{.linger = std::chrono::milliseconds(c.journal_linger_ms),

@@ -46,8 +46,8 @@ struct Node {
   ~Node();
 };
 
-// Builds every part from `config` (validated) and recovers what the last run left: store
-// records checked against the queue (see reconcile), the admin token kept in the store.
+// Builds every part from `config` (validated); the queue recovers what it holds, the admin
+// token is the one kept in the store. The caller runs reconcile() once it serves.
 Result<std::unique_ptr<Node>> assemble(const ServeConfig& config);
 
 // The queue file's path: --queue-path, else queue.db beside the SQLite store.
@@ -56,6 +56,8 @@ std::string queue_path(const ServeConfig& config);
 // Store records marked pending that no queue will deliver: with the durable queue that held
 // them, they were acknowledged before their record was written (delivered); otherwise (a
 // volatile queue's process stopped) they are marked lost. Returns how many were settled.
+// Safe while deliveries go on: the pending records are read before the queue is asked, so a
+// delivery settled in between is one that was acknowledged.
 Result<size_t> reconcile(Store& store, Queue* queue, const std::string& queue_kind, int64_t now_ms);
 
 }  // namespace sealhook::app

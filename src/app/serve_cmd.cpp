@@ -121,6 +121,13 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   for (int i = 0; i < c.io_threads; ++i) threads.emplace_back([&] { n.io.run(); });
   n.dispatcher->start();
   print_welcome(n, server.port());
+  // Store records the last run left pending that no queue holds: settled while serving, so
+  // a large queue is back in service at once.
+  boost::asio::post(*n.blocking, [&n] {
+    if (auto r = reconcile(*n.store, n.queue.get(), n.config.queue, n.clock.now_ms()); !r)
+      spdlog::error("recovery: checking pending records against the queue failed: {}",
+                    r.error().message);
+  });
 
   // Block until SIGTERM/SIGINT.
   boost::asio::io_context signal_io;
