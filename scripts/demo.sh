@@ -21,7 +21,7 @@ echo "== customer: start the receiver (fails 20 % of requests on purpose)"
 $BIN receive --listen "127.0.0.1:$RX_PORT" --key "$DIR/keys/private.jwk" \
   --secret-file "$DIR/secret" --fail-rate 0.2 > "$DIR/received.jsonl" 2> "$DIR/receiver.log" &
 RX_PID=$!
-echo "== provider: start sealhook serve (memory queue, SQLite store)"
+echo "== provider: start sealhook serve (durable SQLite queue, SQLite store)"
 $BIN serve --listen "127.0.0.1:$API_PORT" --store "sqlite:$DIR/store" --admin-token "$ADMIN" \
   --allow-private-networks --retry-base-ms 250 --retry-max-delay-ms 2000 > "$DIR/serve.log" 2>&1 &
 SERVE_PID=$!
