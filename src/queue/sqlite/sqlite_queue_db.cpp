@@ -1,7 +1,9 @@
 // SqliteQueue's own thread: each round takes what publishers and the dispatcher left (pushes,
 // settles), arms due deliveries (records their hand-out, loads their body), commits it all in
 // one transaction, then makes the result visible. Recovery reads the file back at open.
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -32,6 +34,10 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::open(const SqliteQueueOptions&
   std::error_code ec;
   auto parent = std::filesystem::path(options.path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  // Owner-only, like the store: ciphertext, but also tenant, endpoint and event ids. SQLite
+  // gives its -wal and -shm files the same mode.
+  if (int fd = ::open(options.path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600); fd >= 0)
+    ::close(fd);
   auto conn = sqlite::Connection::open(options.path, {});
   if (!conn) return conn.error();
   sqlite::Connection& c = **conn;

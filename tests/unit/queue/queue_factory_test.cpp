@@ -24,7 +24,9 @@ TEST(QueueFactory, KnowsSqliteAndMemoryAndRefusesTheRest) {
   auto sqlite = make_queue(c, clock);
   ASSERT_TRUE(sqlite.ok()) << sqlite.error().message;
   EXPECT_TRUE((*sqlite)->durable());
-  EXPECT_TRUE(std::filesystem::exists(c.path));
+  ASSERT_TRUE(std::filesystem::exists(c.path));
+  EXPECT_EQ(std::filesystem::status(c.path).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   sqlite->reset();
   std::filesystem::remove_all(dir);
 
