@@ -75,13 +75,4 @@ struct AttemptRecord {
   std::string error;    // empty on a 2xx
 };
 
-// A cached answer to an idempotent publish, valid for 24 h. An empty response_json: reserved,
-// the publish is in progress.
-struct IdempotencyRecord {
-  std::string scope;  // "admin" or the tenant id
-  std::string key;
-  std::string response_json;
-  int64_t created_at_ms = 0;
-};
-
 }  // namespace sealhook

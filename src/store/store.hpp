@@ -77,10 +77,7 @@ class Store {
                                                             const std::string& id) = 0;
   virtual Result<int64_t> count_deliveries(std::optional<DeliveryStatus> status) = 0;
 
-  virtual Result<std::optional<IdempotencyRecord>> get_idempotency(const std::string& scope,
-                                                                   const std::string& key,
-                                                                   int64_t not_before_ms) = 0;
-  virtual Status put_idempotency(const IdempotencyRecord& record) = 0;
+  // Drops idempotency records (answers and reservations) created before `before_ms`.
   virtual Status purge_idempotency(int64_t before_ms) = 0;
   // Reserves (scope, key) for a publish about to fan out, atomically: kReserved when this call
   // took it (a record older than `expired_before_ms`, or a reservation older than

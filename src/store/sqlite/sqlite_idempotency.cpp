@@ -3,32 +3,6 @@
 
 namespace sealhook::sqlite {
 
-Result<std::optional<IdempotencyRecord>> SqliteStore::get_idempotency(const std::string& scope,
-                                                                      const std::string& key,
-                                                                      int64_t not_before_ms) {
-  std::lock_guard lock(mu_);
-  auto st = conn_->query(
-      "SELECT response_json, created_at_ms FROM idempotency"
-      " WHERE scope = ?1 AND key = ?2 AND created_at_ms >= ?3",
-      scope, key, not_before_ms);
-  if (!st) return st.error();
-  int rc = (*st)->step();
-  if (rc == SQLITE_DONE) return std::optional<IdempotencyRecord>();
-  if (rc != SQLITE_ROW) return conn_->error(rc, "read an idempotency key");
-  return std::optional<IdempotencyRecord>(
-      IdempotencyRecord{scope, key, (*st)->text(0), (*st)->int64(1)});
-}
-
-// Replaces an existing (normally expired) record with the same scope and key.
-Status SqliteStore::put_idempotency(const IdempotencyRecord& r) {
-  std::lock_guard lock(mu_);
-  return conn_->run(
-      "INSERT INTO idempotency (scope, key, response_json, created_at_ms)"
-      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (scope, key) DO UPDATE SET"
-      " response_json = excluded.response_json, created_at_ms = excluded.created_at_ms",
-      "write an idempotency key", r.scope, r.key, r.response_json, r.created_at_ms);
-}
-
 Status SqliteStore::purge_idempotency(int64_t before_ms) {
   std::lock_guard lock(mu_);
   return conn_->run("DELETE FROM idempotency WHERE created_at_ms < ?1", "purge idempotency keys",

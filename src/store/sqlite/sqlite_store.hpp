@@ -40,10 +40,6 @@ class SqliteStore final : public Store {
                                                     const std::string& id) override;
   Result<int64_t> count_deliveries(std::optional<DeliveryStatus> status) override;
 
-  Result<std::optional<IdempotencyRecord>> get_idempotency(const std::string& scope,
-                                                           const std::string& key,
-                                                           int64_t not_before_ms) override;
-  Status put_idempotency(const IdempotencyRecord& record) override;
   Status purge_idempotency(int64_t before_ms) override;
   Result<Reservation> reserve_idempotency(const std::string& scope, const std::string& key,
                                           int64_t now_ms, int64_t expired_before_ms,

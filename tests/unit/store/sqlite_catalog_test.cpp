@@ -127,7 +127,8 @@ TEST_F(SqliteCatalogTest, DeleteTenantCascades) {
                       std::string("jwe"),
                       false};
   ASSERT_TRUE(store_->write_deliveries({dead, {testing::delivery("tn_b", 2), {}, {}, false}}).ok());
-  ASSERT_TRUE(store_->put_idempotency({"tn_a", "k", "{}", 1}).ok());
+  ASSERT_TRUE(store_->reserve_idempotency("tn_a", "k", 1, 0, 0).ok());
+  ASSERT_TRUE(store_->complete_idempotency("tn_a", "k", "{}").ok());
 
   ASSERT_TRUE(store_->delete_tenant("tn_a").ok());
   Catalog c = catalog();
@@ -142,7 +143,8 @@ TEST_F(SqliteCatalogTest, DeleteTenantCascades) {
   EXPECT_EQ(*store_->count_deliveries(std::nullopt), 1);
   EXPECT_TRUE(store_->get_attempts(testing::delivery("tn_a", 1).id)->empty());
   EXPECT_EQ(*store_->count_deliveries(DeliveryStatus::kDead), 0);  // its dead letter went too
-  EXPECT_FALSE(store_->get_idempotency("tn_a", "k", 0)->has_value());
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "k", 2, 0, 0)->state,
+            Reservation::kReserved);  // its idempotency keys went too
 
   // The id can be used again.
   ASSERT_TRUE(store_->insert_tenant(tenant("tn_a"), api_key("ak_tn_a", "tn_a")).ok());

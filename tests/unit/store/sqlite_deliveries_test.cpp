@@ -186,23 +186,40 @@ TEST_F(SqliteDeliveriesTest, ListsNewestFirstInPages) {
 }
 
 TEST_F(SqliteDeliveriesTest, IdempotencyWindow) {
-  ASSERT_TRUE(store_->put_idempotency({"tn_a", "key-1", R"({"event_id":"evt_1"})", 1000}).ok());
-  auto hit = store_->get_idempotency("tn_a", "key-1", 1000);
-  ASSERT_TRUE(hit.ok() && hit->has_value());
-  EXPECT_EQ((*hit)->response_json, R"({"event_id":"evt_1"})");
-  EXPECT_EQ((*hit)->created_at_ms, 1000);
-  EXPECT_FALSE(store_->get_idempotency("tn_a", "key-1", 1001)->has_value());  // expired
-  EXPECT_FALSE(store_->get_idempotency("admin", "key-1", 0)->has_value());    // other scope
+  using R = Reservation;
+  // Reserved at 1000 (nothing expired, no reservation stale); held while in progress.
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", 1000, 0, 0)->state, R::kReserved);
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", 1000, 0, 0)->state, R::kInProgress);
+  ASSERT_TRUE(store_->complete_idempotency("tn_a", "key-1", R"({"event_id":"evt_1"})").ok());
+  auto hit = store_->reserve_idempotency("tn_a", "key-1", 1000, 1000, 0);  // created 1000: kept
+  ASSERT_TRUE(hit.ok());
+  EXPECT_EQ(hit->state, R::kDone);
+  EXPECT_EQ(hit->response_json, R"({"event_id":"evt_1"})");
+  EXPECT_EQ(store_->reserve_idempotency("admin", "key-1", 1000, 0, 0)->state,
+            R::kReserved);  // other scope
+  ASSERT_TRUE(store_->release_idempotency("admin", "key-1").ok());
+  ASSERT_TRUE(store_->release_idempotency("tn_a", "key-1").ok());  // an answer is not released
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", 1000, 1000, 0)->state, R::kDone);
 
   // An expired key may be reused.
-  ASSERT_TRUE(store_->put_idempotency({"tn_a", "key-1", R"({"event_id":"evt_2"})", 5000}).ok());
-  EXPECT_EQ((*store_->get_idempotency("tn_a", "key-1", 4000))->response_json,
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", 5000, 1001, 0)->state, R::kReserved);
+  ASSERT_TRUE(store_->complete_idempotency("tn_a", "key-1", R"({"event_id":"evt_2"})").ok());
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", 5000, 4000, 0)->response_json,
             R"({"event_id":"evt_2"})");
 
-  ASSERT_TRUE(store_->put_idempotency({"admin", "old", "{}", 10}).ok());
+  // A reservation whose publish died is taken over once stale, not before.
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-2", 100, 0, 0)->state, R::kReserved);
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-2", 200, 0, 100)->state, R::kInProgress);
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-2", 200, 0, 101)->state, R::kReserved);
+  // A released one is free at once.
+  ASSERT_TRUE(store_->release_idempotency("tn_a", "key-2").ok());
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-2", 200, 0, 0)->state, R::kReserved);
+
+  EXPECT_EQ(store_->reserve_idempotency("admin", "old", 10, 0, 0)->state, R::kReserved);
+  ASSERT_TRUE(store_->complete_idempotency("admin", "old", "{}").ok());
   ASSERT_TRUE(store_->purge_idempotency(5000).ok());
-  EXPECT_FALSE(store_->get_idempotency("admin", "old", 0)->has_value());
-  EXPECT_TRUE(store_->get_idempotency("tn_a", "key-1", 0)->has_value());
+  EXPECT_EQ(store_->reserve_idempotency("admin", "old", 6000, 0, 0)->state, R::kReserved);
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", 6000, 0, 0)->state, R::kDone);
 }
 
 TEST_F(SqliteDeliveriesTest, TenThousandRecordsInOneBatch) {
@@ -250,13 +267,13 @@ TEST(SqliteBusy, ALockedDatabaseIsUnavailableNotACrash) {
   sqlite3* other = nullptr;
   ASSERT_EQ(sqlite3_open(file.c_str(), &other), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
-  Status s = (*store)->put_idempotency({"admin", "k", "{}", 1});
+  Status s = (*store)->put_meta("k", "v");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().kind, ErrorKind::kUnavailable);
   EXPECT_EQ(s.error().code, "store_busy");
   sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
   sqlite3_close(other);
-  EXPECT_TRUE((*store)->put_idempotency({"admin", "k", "{}", 1}).ok());  // and it recovers
+  EXPECT_TRUE((*store)->put_meta("k", "v").ok());  // and it recovers
 }
 
 }  // namespace
