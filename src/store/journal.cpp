@@ -47,13 +47,7 @@ Journal::Journal(Store& store, const Clock& clock, JournalOptions options)
 
 Journal::~Journal() { stop(); }
 
-void Journal::submit(DeliveryUpdate&& update) {
-  std::unique_lock lock(mu_);
-  done_cv_.wait(lock, [&] { return pending_.size() < options_.max_backlog || stopping_; });
-  pending_.push_back(std::move(update));
-  ++submitted_;
-  if (pending_.size() == 1 || pending_.size() >= options_.max_batch) work_cv_.notify_one();
-}
+void Journal::submit(DeliveryUpdate&& update) { submit(std::move(update), nullptr); }
 
 void Journal::submit(std::vector<DeliveryUpdate>&& updates) {
   std::unique_lock lock(mu_);
@@ -68,7 +62,8 @@ void Journal::submit(DeliveryUpdate&& update, Written written) {
   std::unique_lock lock(mu_);
   done_cv_.wait(lock, [&] { return pending_.size() < options_.max_backlog || stopping_; });
   pending_.push_back(std::move(update));
-  callbacks_.emplace_back(++submitted_, std::move(written));
+  ++submitted_;
+  if (written) callbacks_.emplace_back(submitted_, std::move(written));
   if (pending_.size() == 1 || pending_.size() >= options_.max_batch) work_cv_.notify_one();
 }
 

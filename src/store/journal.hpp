@@ -55,7 +55,7 @@ class Journal {
 
   void submit(DeliveryUpdate&& update);
   void submit(std::vector<DeliveryUpdate>&& updates);
-  // `written` runs once `update` is durable (after retries, if writes fail meanwhile).
+  // `written` (if set) runs once `update` is durable (after retries, if writes fail meanwhile).
   void submit(DeliveryUpdate&& update, Written written);
   // Returns once every update submitted before the call is written (or failed).
   void flush();
