@@ -4,6 +4,8 @@
 #include <functional>
 #include <unordered_set>
 
+#include "queue/min_heap.hpp"
+
 namespace sealhook {
 
 MemoryQueue::MemoryQueue(const QueueOptions& options, const Clock& clock)
@@ -21,15 +23,12 @@ void MemoryQueue::activate(Shard& s, const std::string& endpoint_id, Lane& lane)
 
 void MemoryQueue::add_timer(Shard& s, Timer t) {
   t.seq = s.timer_seq++;
-  s.timers.push_back(std::move(t));
-  std::push_heap(s.timers.begin(), s.timers.end(), std::greater<>{});
+  heap_push(s.timers, std::move(t));
 }
 
 void MemoryQueue::release_due_timers(Shard& s, int64_t now_ms) {
   while (!s.timers.empty() && s.timers.front().due_ms <= now_ms) {
-    std::pop_heap(s.timers.begin(), s.timers.end(), std::greater<>{});
-    Timer t = std::move(s.timers.back());
-    s.timers.pop_back();
+    Timer t = heap_pop(s.timers);
     auto it = s.lanes.find(t.endpoint_id);
     if (it == s.lanes.end()) it = s.lanes.emplace(t.endpoint_id, Lane{}).first;
     if (t.item) it->second.ready.push_back(std::move(t.item));
@@ -40,9 +39,7 @@ void MemoryQueue::release_due_timers(Shard& s, int64_t now_ms) {
 // A lease past its deadline gives its delivery back: due at once, an ordered one as the head.
 void MemoryQueue::expire_leases(Shard& s, int64_t now_ms) {
   while (!s.deadlines.empty() && s.deadlines.front().first <= now_ms) {
-    std::pop_heap(s.deadlines.begin(), s.deadlines.end(), std::greater<>{});
-    auto [deadline, token] = s.deadlines.back();
-    s.deadlines.pop_back();
+    auto [deadline, token] = heap_pop(s.deadlines);
     auto it = s.leases.find(token);
     if (it == s.leases.end() || it->second.deadline_ms != deadline) continue;  // settled/extended
     ItemPtr item = std::move(it->second.item);
@@ -129,8 +126,7 @@ void MemoryQueue::lease_from(Shard& s, int64_t now_ms, size_t max, int64_t lease
       out.push_back(Lease{std::shared_ptr<const QueuedDelivery>(item, &item->d), token, deadline,
                           item->handouts});
       s.leases.emplace(token, Held{std::move(item), deadline});
-      s.deadlines.emplace_back(deadline, token);
-      std::push_heap(s.deadlines.begin(), s.deadlines.end(), std::greater<>{});
+      heap_push(s.deadlines, std::make_pair(deadline, token));
     }
     // Still has work it may hand out now: keep it in the rotation. Otherwise it comes back
     // through a settle (inflight bound), a timer (ordered head waiting) or an expiry.
@@ -207,8 +203,7 @@ Status MemoryQueue::extend(const Lease& lease, int64_t deadline_ms) {
   auto it = s.leases.find(lease.token);
   if (it == s.leases.end()) return lease_lost();
   it->second.deadline_ms = deadline_ms;
-  s.deadlines.emplace_back(deadline_ms, lease.token);
-  std::push_heap(s.deadlines.begin(), s.deadlines.end(), std::greater<>{});
+  heap_push(s.deadlines, std::make_pair(deadline_ms, lease.token));
   return {};
 }
 

@@ -6,25 +6,10 @@
 #include <functional>
 #include <unordered_set>
 
+#include "queue/min_heap.hpp"
 #include "store/sqlite/connection.hpp"
 
 namespace sealhook {
-
-namespace {
-// A heap of pairs, smallest first.
-template <class T>
-void heap_push(std::vector<T>& heap, T value) {
-  heap.push_back(std::move(value));
-  std::push_heap(heap.begin(), heap.end(), std::greater<>{});
-}
-template <class T>
-T heap_pop(std::vector<T>& heap) {
-  std::pop_heap(heap.begin(), heap.end(), std::greater<>{});
-  T top = std::move(heap.back());
-  heap.pop_back();
-  return top;
-}
-}  // namespace
 
 SqliteQueue::SqliteQueue(const SqliteQueueOptions& options, const Clock& clock,
                          std::unique_ptr<sqlite::Connection> conn)
@@ -92,6 +77,12 @@ void SqliteQueue::expire(int64_t now_ms) {
     s.due_ms = std::min(s.due_ms, now_ms);
     make_waiting(s, now_ms);
   }
+}
+
+void SqliteQueue::cache(Slot& s, std::shared_ptr<QueuedDelivery> data) {
+  s.data = std::move(data);
+  s.cached_bytes = s.data->body->size() + kSlotDataBytes;
+  cached_ += s.cached_bytes;
 }
 
 void SqliteQueue::uncache(Slot& s) {

@@ -119,7 +119,10 @@ class SqliteQueue final : public Queue {
   void make_waiting(Slot& s, int64_t now_ms);
   void expire(int64_t now_ms);
   void release_timers(int64_t now_ms);
+  // Keeps `data` with the slot, counted against cache_bytes; uncache() drops it.
+  void cache(Slot& s, std::shared_ptr<QueuedDelivery> data);
   void uncache(Slot& s);
+  static constexpr size_t kSlotDataBytes = 256;  // a delivery's ids, beside its body
   Slot* find_lease(const Lease& lease);
   Status forget(const Lease& lease);
   // Checks and queues a push (lock held); an error when it is refused at once.

@@ -119,12 +119,9 @@ void SqliteQueue::apply(Round& r, const Status& st) {
     for (size_t i = 0; i < job->slots.size(); ++i) {
       Slot s = std::move(job->slots[i]);
       QueuedDelivery& d = job->deliveries[i];
-      size_t bytes = d.body->size() + 256;
-      if (s.state == State::kArming || cached_ + bytes <= options_.cache_bytes) {
-        s.data = std::make_shared<QueuedDelivery>(std::move(d));
-        s.cached_bytes = bytes;
-        cached_ += bytes;
-      }
+      if (s.state == State::kArming ||
+          cached_ + d.body->size() + kSlotDataBytes <= options_.cache_bytes)
+        cache(s, std::make_shared<QueuedDelivery>(std::move(d)));
       body_refs_[s.body_id]++;
       auto [it, fresh] = slots_.emplace(s.seq, std::move(s));
       Slot& slot = it->second;
@@ -143,11 +140,7 @@ void SqliteQueue::apply(Round& r, const Status& st) {
   for (auto& a : r.arms) {
     Slot& s = slots_.at(a.seq);
     s.handouts = a.handouts;
-    if (a.data) {
-      s.data = std::move(a.data);
-      s.cached_bytes = s.data->body->size() + 256;
-      cached_ += s.cached_bytes;
-    }
+    if (a.data) cache(s, std::move(a.data));
     s.state = State::kArmed;
     armed_.push_back(s.seq);
     r.armed_any = true;
