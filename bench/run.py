@@ -50,7 +50,11 @@ SCENARIOS = {
     "fifty": (1, 50, False, 1000),
     "fanout1000": (1000, 1, False, 100),
     "dead": (1, 1, True, 20000),
+    # the measured tenant beside a noisy one whose 100 endpoints never answer (NOISY_EVENTS
+    # events published to them first, so they hold every slot they are allowed)
+    "noisy": (1, 1, False, 20000),
 }
+NOISY_ENDPOINTS, NOISY_EVENTS = 100, 50
 # sweeps: scenario -> default events (endpoints; backlog publishes B events per configuration)
 SWEEPS = {"endpoints": 20000, "backlog": None}
 KEYS = {"rsa": ["--type", "rsa", "--bits", "2048"], "rsa2048": ["--type", "rsa", "--bits", "2048"],
@@ -312,6 +316,29 @@ def onboard_tenant(base, i, public_jwk, urls):
     return {"id": t["id"], "key": key, "secrets": secrets}
 
 
+def onboard_noisy(serve, hang_port, public_jwk):
+    """A second tenant with NOISY_ENDPOINTS endpoints that accept and never answer, and
+    NOISY_EVENTS events published to it, waited for until its attempts are in flight."""
+    t = call("POST", serve.base + "/v1/tenants", ADMIN, {"name": "noisy"})
+    key = t["api_key"]
+    call("POST", serve.base + "/v1/keys", key, {"public_key": public_jwk})
+    call("PUT", serve.base + "/v1/subscriptions", key, {"event_types": ["noisy.*"]})
+    for j in range(NOISY_ENDPOINTS):
+        call("POST", serve.base + "/v1/endpoints", key,
+             {"url": f"http://127.0.0.1:{hang_port}/hook/noisy{j}"})
+    for i in range(NOISY_EVENTS):
+        call("POST", serve.base + "/v1/events", key, {"type": "noisy.x", "payload": {"i": i}})
+    # Until the noisy tenant holds all it may: its leased count stops growing.
+    leased, since, deadline = -1, time.monotonic(), time.monotonic() + 30
+    while time.monotonic() < deadline and time.monotonic() - since < 1.0:
+        now = serve.metrics().get("queue_leased") or 0
+        if now != leased:
+            leased, since = now, time.monotonic()
+        time.sleep(0.05)
+    log(f"noisy: {NOISY_ENDPOINTS} hanging endpoints, {NOISY_EVENTS * NOISY_ENDPOINTS} deliveries "
+        f"queued, {int(leased)} leased")
+
+
 def create_endpoints_native(tool, base, key, n, url_template, types_template, connections=8):
     """n endpoints of one tenant through POST /v1/endpoints, sent by `sealhook-bench load` over
     keep-alive connections ({k} = 0..n-1 in both templates); much faster than Python for
@@ -462,6 +489,8 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
         if with_dead:
             call("POST", serve.base + "/v1/endpoints", tenants[0]["key"],
                  {"url": f"http://127.0.0.1:{fast_sink.hang_port}/hook/dead"})
+        if scenario == "noisy":
+            onboard_noisy(serve, fast_sink.hang_port, public_jwk)
         onboarding_s = time.monotonic() - t0
         onboarding_serve_cpu_s = proc_cpu_s(serve.proc.pid) - onboarding_cpu0
         if a.decrypting_sink:

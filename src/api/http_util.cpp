@@ -4,6 +4,8 @@
 #include <boost/json/serialize.hpp>
 #include <charconv>
 
+#include "core/ids.hpp"
+
 namespace sealhook::api {
 namespace {
 
@@ -64,7 +66,26 @@ Result<Target> parse_target(std::string_view target) {
   return t;
 }
 
+namespace {
+
+// application/json, application/<anything>+json, or no Content-Type at all (the body is then
+// taken for what the route expects); parameters such as charset are ignored.
+bool is_json_media_type(std::string_view value) {
+  value = value.substr(0, value.find(';'));
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  std::string type(value);
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return type == "application/json" ||
+         (type.starts_with("application/") && type.ends_with("+json"));
+}
+
+}  // namespace
+
 Result<boost::json::object> parse_object(const net::Request& req) {
+  if (auto ct = req.find(boost::beast::http::field::content_type);
+      ct != req.end() && !is_json_media_type(ct->value()))
+    return make_error(ErrorKind::kUnsupportedMediaType, "unsupported_media_type",
+                      "the request body must be JSON (Content-Type: application/json)");
   boost::system::error_code ec;
   boost::json::parse_options opts;
   opts.max_depth = 64;
@@ -131,7 +152,7 @@ Status only_fields(const boost::json::object& o, std::initializer_list<std::stri
   return {};
 }
 
-Result<PageParams> page_params(const Target& t) {
+Result<PageParams> page_params(const Target& t, std::string_view id_prefix) {
   PageParams p;
   if (auto it = t.query.find("limit"); it != t.query.end()) {
     size_t v = 0;
@@ -141,7 +162,8 @@ Result<PageParams> page_params(const Target& t) {
     p.limit = v;
   }
   if (auto it = t.query.find("cursor"); it != t.query.end() && !it->second.empty()) {
-    if (it->second.size() > 64) return bad("invalid_cursor", "malformed cursor");
+    if (!is_id(it->second, id_prefix))
+      return bad("invalid_cursor", "cursor is not one this list returned");
     p.cursor = it->second;
   }
   return p;

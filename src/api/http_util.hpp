@@ -36,8 +36,9 @@ struct PageParams {
   size_t limit = 50;
   std::optional<std::string> cursor;
 };
-// ?limit= (1..100, default 50) and ?cursor=.
-Result<PageParams> page_params(const Target& t);
+// ?limit= (1..100, default 50) and ?cursor=, which must be an id with `id_prefix` (a list's
+// cursor is the id of the last item of the previous page): 400 invalid_cursor otherwise.
+Result<PageParams> page_params(const Target& t, std::string_view id_prefix);
 
 // {"data": [...], "next": cursor|null}
 std::string page_json(boost::json::array data, const std::optional<std::string>& next);

@@ -1,3 +1,4 @@
+#include <spdlog/spdlog.h>
 #include <boost/beast/http/verb.hpp>
 
 #include "api/context.hpp"
@@ -51,8 +52,13 @@ HandlerResult admin_routes(ApiContext& ctx, const net::Request& req, const Targe
   }
   if (s.size() == 3)
     return m == http::verb::delete_ ? delete_tenant(ctx, s[2]) : method_not_allowed();
-  if (s.size() == 4 && s[3] == "api-keys")
-    return m == http::verb::post ? create_api_key(ctx, s[2]) : method_not_allowed();
+  if (s.size() == 4 && s[3] == "api-keys") {
+    if (m == http::verb::post) return create_api_key(ctx, s[2]);
+    if (m == http::verb::get) return list_api_keys(ctx, s[2]);
+    return method_not_allowed();
+  }
+  if (s.size() == 5 && s[3] == "api-keys")
+    return m == http::verb::delete_ ? delete_api_key(ctx, s[2], s[4], t) : method_not_allowed();
   return not_found();
 }
 
@@ -124,10 +130,19 @@ Result<Principal> authenticate(const ApiContext& ctx, const net::Request& req) {
 }
 
 net::Response handle_request(ApiContext& ctx, net::Request& req) {
-  auto target = parse_target(req.target());
-  HandlerResult r = target ? route(ctx, req, *target) : HandlerResult(target.error());
-  if (!r) return net::error_response(r.error(), req.version(), req.keep_alive());
-  return std::move(r.value());
+  try {
+    auto target = parse_target(req.target());
+    HandlerResult r = target ? route(ctx, req, *target) : HandlerResult(target.error());
+    if (!r) return net::error_response(r.error(), req.version(), req.keep_alive());
+    return std::move(r.value());
+  } catch (const std::exception& e) {
+    // A bug or an environment failure, never the caller's input: 500, and keep serving.
+    spdlog::error("{} {}: the handler threw: {}", std::string(req.method_string()),
+                  std::string(req.target()), e.what());
+    return net::error_response(
+        make_error(ErrorKind::kInternal, "internal_error", "internal error; see the server log"),
+        req.version(), false);
+  }
 }
 
 namespace {

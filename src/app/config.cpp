@@ -37,8 +37,12 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   opt(cmd, "max-inflight", c.max_inflight, "delivery attempts in flight at once")
       ->check(CLI::Range(size_t{1}, size_t{100'000}));
   opt(cmd, "max-inflight-per-endpoint", c.max_inflight_per_endpoint,
-      "concurrent attempts per unordered endpoint")
+      "concurrent attempts per unordered endpoint (at most its equal part of its tenant's)")
       ->check(CLI::Range(1, 1000));
+  opt(cmd, "max-inflight-per-tenant", c.max_inflight_per_tenant,
+      "attempts in flight at once for one tenant, so that a tenant whose endpoints hang cannot "
+      "hold every slot (0: a quarter of --max-inflight)")
+      ->check(CLI::Range(0, 100'000));
   opt(cmd, "attempt-timeout-ms", c.attempt_timeout_ms, "deadline of one delivery attempt")
       ->check(CLI::Range(int64_t{1}, int64_t{600'000}));
   opt(cmd, "retry-base-ms", c.retry_base_ms, "backoff base: attempt n waits base*2^(n-1)")

@@ -21,6 +21,7 @@ struct ServeConfig {
   size_t queue_capacity = 100'000;
   size_t max_inflight = 1024;
   int max_inflight_per_endpoint = 64;
+  int max_inflight_per_tenant = 0;  // 0: a quarter of max_inflight
   int64_t attempt_timeout_ms = 30'000;
   int64_t retry_base_ms = 1'000;
   int64_t retry_max_delay_ms = 3'600'000;

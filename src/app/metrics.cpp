@@ -22,6 +22,8 @@ std::string render_metrics(const PublishCounters& p, const delivery::Dispatcher&
          p.events);
   metric(out, "sealhook_deliveries_enqueued_total", "counter", "Deliveries enqueued.",
          p.deliveries);
+  metric(out, "sealhook_deliveries_skipped_total", "counter",
+         "Deliveries not made because the tenant has no public key.", p.skipped_no_key);
   metric(out, "sealhook_publish_rejected_total", "counter",
          "Publishes refused with 503 (queue full).", p.rejected_full);
   metric(out, "sealhook_attempts_total", "counter", "Delivery attempts made.", c.attempts);

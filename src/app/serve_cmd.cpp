@@ -17,6 +17,7 @@
 #include "app/node.hpp"
 #include "core/ids.hpp"
 #include "delivery/dispatcher.hpp"
+#include "net/io_runner.hpp"
 
 namespace sealhook::app {
 namespace {
@@ -118,7 +119,8 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
 
   auto work = boost::asio::make_work_guard(n.io);
   std::vector<std::thread> threads;
-  for (int i = 0; i < c.io_threads; ++i) threads.emplace_back([&] { n.io.run(); });
+  for (int i = 0; i < c.io_threads; ++i)
+    threads.emplace_back([&] { net::run_guarded(n.io, "io"); });
   n.dispatcher->start();
   print_welcome(n, server.port());
   // Store records the last run left pending that no queue holds: settled while serving, so

@@ -1,5 +1,6 @@
 #include "catalog/catalog.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <map>
@@ -148,6 +149,40 @@ Result<std::pair<ApiKey, std::string>> CatalogService::create_api_key(
   });
 }
 
+Result<std::vector<ApiKey>> CatalogService::list_api_keys(const std::string& tenant_id) const {
+  auto snap = registry_.snapshot();
+  auto t = tenant(*snap, tenant_id);
+  if (!t) return t.error();
+  std::vector<ApiKey> out;
+  for (const auto& hash : (*t)->api_key_hashes)
+    if (const ApiKey* key = snap->api_keys.find(hash)) out.push_back(*key);
+  return out;
+}
+
+Status CatalogService::delete_api_key(const std::string& tenant_id, const std::string& key_id,
+                                      bool allow_last) {
+  return registry_.update([&](Snapshot& s) -> Status {
+    auto t = tenant(s, tenant_id);
+    if (!t) return t.error();
+    const auto& hashes = (*t)->api_key_hashes;
+    auto it = std::find_if(hashes.begin(), hashes.end(), [&](const std::string& hash) {
+      const ApiKey* key = s.api_keys.find(hash);
+      return key && key->id == key_id;
+    });
+    if (it == hashes.end()) return not_found("API key");
+    if (hashes.size() == 1 && !allow_last)
+      return make_error(ErrorKind::kConflict, "last_api_key",
+                        "this is the tenant's last API key; add another first, or delete it with "
+                        "?force=true");
+    if (auto st = store_.delete_api_key(tenant_id, key_id); !st) return st;
+    auto next = std::make_shared<TenantView>(**t);
+    next->api_key_hashes.erase(next->api_key_hashes.begin() + (it - hashes.begin()));
+    s.api_keys.erase(*it);
+    s.tenants.set(tenant_id, std::move(next));
+    return {};
+  });
+}
+
 std::optional<std::string> CatalogService::authenticate(std::string_view token) const {
   if (token.size() > 256) return std::nullopt;
   std::string hash = sha256_hex(token);
@@ -216,7 +251,7 @@ std::vector<FanoutTarget> CatalogService::fanout(
   std::vector<FanoutTarget> out;
   const std::string type_key(type);
   auto consider = [&](const TenantPtr& t) {
-    if (!t->active_key() || !any_pattern_matches(t->patterns, type)) return;
+    if (!any_pattern_matches(t->patterns, type)) return;
     FanoutTarget target{t, {}};
     const EndpointRoutes& routes = t->routes;
     if (const EndpointsById* exact = routes.exact(type_key))

@@ -44,6 +44,12 @@ class CatalogService {
   Result<std::pair<Tenant, std::string>> create_tenant(const std::string& name);
   Status delete_tenant(const std::string& tenant_id);
   Result<std::pair<ApiKey, std::string>> create_api_key(const std::string& tenant_id);
+  // The tenant's API keys (ids and creation times; the tokens are never kept), oldest first.
+  Result<std::vector<ApiKey>> list_api_keys(const std::string& tenant_id) const;
+  // Revokes one key at once (authenticate() stops accepting it as soon as this returns). The
+  // tenant's last key is kept (409 last_api_key) unless `allow_last`: a tenant without a key
+  // can still be reached by the admin token, but can no longer call the API itself.
+  Status delete_api_key(const std::string& tenant_id, const std::string& key_id, bool allow_last);
   // The tenant id owning this API key, if any.
   std::optional<std::string> authenticate(std::string_view token) const;
 
@@ -57,8 +63,9 @@ class CatalogService {
                                    const EndpointSpec& spec);
   Status delete_endpoint(const std::string& tenant_id, const std::string& endpoint_id);
 
-  // Who receives an event of `type` (only `tenant_id` when given). Tenants without a key
-  // are skipped: nothing is ever sent unencrypted.
+  // Who receives an event of `type` (only `tenant_id` when given). A tenant without a public
+  // key is listed too (its `tenant->active_key()` is null), so that the publisher can count
+  // what it skips: nothing is ever sent unencrypted.
   std::vector<FanoutTarget> fanout(std::string_view type,
                                    const std::optional<std::string>& tenant_id) const;
   std::shared_ptr<const Snapshot> snapshot() const { return registry_.snapshot(); }

@@ -20,7 +20,7 @@ Status CatalogService::validate(EndpointSpec& spec, bool creating) const {
   if (spec.max_attempts &&
       (*spec.max_attempts < 1 || *spec.max_attempts > limits_.max_attempts_limit))
     return make_error(
-        ErrorKind::kBadRequest, "invalid_max_attempts",
+        ErrorKind::kUnprocessable, "invalid_max_attempts",
         "max_attempts must be between 1 and " + std::to_string(limits_.max_attempts_limit));
   if (spec.secret) {
     if (auto parsed = crypto::SigningSecret::parse(*spec.secret); !parsed) return parsed.error();

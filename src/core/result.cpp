@@ -18,6 +18,8 @@ int http_status(ErrorKind kind) {
       return 409;
     case ErrorKind::kTooLarge:
       return 413;
+    case ErrorKind::kUnsupportedMediaType:
+      return 415;
     case ErrorKind::kUnprocessable:
       return 422;
     case ErrorKind::kTooMany:

@@ -9,17 +9,18 @@
 namespace sealhook {
 
 enum class ErrorKind {
-  kBadRequest,        // 400 malformed JSON or field
-  kUnauthorized,      // 401 missing or bad token
-  kForbidden,         // 403 wrong tenant
-  kNotFound,          // 404
-  kMethodNotAllowed,  // 405
-  kConflict,          // 409
-  kTooLarge,          // 413 over a size bound
-  kUnprocessable,     // 422 semantically invalid (bad key, weak key, bad URL)
-  kTooMany,           // 429
-  kUnavailable,       // 503 backpressure or a dependency down
-  kInternal,          // 500 a bug or an environment failure, never bad input
+  kBadRequest,            // 400 malformed JSON or field
+  kUnauthorized,          // 401 missing or bad token
+  kForbidden,             // 403 wrong tenant
+  kNotFound,              // 404
+  kMethodNotAllowed,      // 405
+  kConflict,              // 409
+  kTooLarge,              // 413 over a size bound
+  kUnsupportedMediaType,  // 415 a body that is not JSON where JSON is expected
+  kUnprocessable,         // 422 semantically invalid (bad key, weak key, bad URL)
+  kTooMany,               // 429
+  kUnavailable,           // 503 backpressure or a dependency down
+  kInternal,              // 500 a bug or an environment failure, never bad input
 };
 
 int http_status(ErrorKind kind);

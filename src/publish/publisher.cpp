@@ -10,7 +10,8 @@ namespace sealhook {
 
 // event_id is a minted id (token characters only), so no escaping is needed.
 std::string PublishResult::to_json() const {
-  return R"({"event_id":")" + event_id + R"(","deliveries":)" + std::to_string(deliveries) + "}";
+  return R"({"event_id":")" + event_id + R"(","deliveries":)" + std::to_string(deliveries) +
+         R"(,"skipped":)" + std::to_string(skipped) + "}";
 }
 
 Publisher::Publisher(CatalogService& catalog, Queue& queue, Journal& journal, Store& store,
@@ -67,6 +68,10 @@ Result<Publisher::Prepared> Publisher::prepare(const PublishRequest& request) {
   suffix.append(request.payload_json).push_back('}');
   for (const auto& target : targets) {
     const TenantView& tenant = *target.tenant;
+    if (!tenant.active_key()) {
+      out.result.skipped += target.endpoints.size();
+      continue;
+    }
     plain.resize(prefix_len);
     plain.append(tenant.tenant.id).append(suffix);
     auto sealed = crypto::jwe_seal(*tenant.active_key()->key, plain);
@@ -105,6 +110,7 @@ Result<PublishResult> Publisher::committed(const Status& pushed, Prepared&& p) {
   if (!p.records.empty()) journal_.submit(std::move(p.records));
   counters_.events++;
   counters_.deliveries += p.result.deliveries;
+  counters_.skipped_no_key += p.result.skipped;
   return p.result;
 }
 

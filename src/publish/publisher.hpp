@@ -19,7 +19,7 @@ namespace sealhook {
 
 struct PublishRequest {
   std::string type;                            // validated: [A-Za-z0-9._:-], nothing to escape
-  std::string payload_json;                    // the payload, serialized once
+  std::string payload_json;                    // the payload's JSON text as published
   std::optional<std::string> tenant_id;        // only this tenant
   std::optional<std::string> idempotency_key;  // "id"
   std::string scope;                           // "admin" or the caller's tenant id
@@ -28,11 +28,13 @@ struct PublishRequest {
 struct PublishResult {
   std::string event_id;
   size_t deliveries = 0;
+  // Deliveries not made because the tenant has no public key (nothing is sent unencrypted).
+  size_t skipped = 0;
   std::string to_json() const;
 };
 
 struct PublishCounters {
-  std::atomic<uint64_t> events{0}, deliveries{0}, rejected_full{0};
+  std::atomic<uint64_t> events{0}, deliveries{0}, rejected_full{0}, skipped_no_key{0};
 };
 
 using PublishDone = std::function<void(Result<std::string>)>;

@@ -23,6 +23,7 @@
 //  - Work availability: the ready listener is a nudge from whichever thread notices work (a
 //    push in this process, a timer, a backend's reader thread); next_due_ms() says when the
 //    next scheduled delivery falls due. Neither is needed for correctness: lease() is the truth.
+#include <algorithm>
 #include <chrono>
 #include <concepts>
 #include <cstdint>
@@ -92,10 +93,24 @@ struct QueueStats {
   size_t capacity = 0;
 };
 
+// In-flight capacity is given out fairly in the queue itself, so that a slow or dead endpoint,
+// or a tenant with many of them, holds only its own share: a tenant has at most
+// `max_inflight_per_tenant` deliveries leased (its other lanes wait, parked, until one settles).
+// Within a tenant, a lane takes one more only while it holds less than an equal part of the
+// tenant's cap among its busy lanes (never less than one, never more than
+// `max_inflight_per_endpoint`); lanes are served one delivery per turn.
 struct QueueOptions {
   size_t capacity = 100'000;
   int max_inflight_per_endpoint = 64;
+  int max_inflight_per_tenant = 256;
 };
+
+// What one more lease of an unordered lane may take: its endpoint's fair part of its tenant's
+// capacity, given how many of the tenant's lanes (other than this one) hold leases.
+inline int endpoint_share(const QueueOptions& o, int other_busy_lanes) {
+  int share = o.max_inflight_per_tenant / (other_busy_lanes + 1);
+  return std::clamp(share, 1, o.max_inflight_per_endpoint);
+}
 
 class Queue {
  public:

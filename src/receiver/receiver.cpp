@@ -1,5 +1,7 @@
 #include "receiver/receiver.hpp"
 
+#include "core/json_text.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
@@ -108,6 +110,9 @@ net::Response Receiver::handle(net::Request& req) {
                              {"alg", header->alg},
                              {"timestamp", ts},
                              {"event", std::move(event)}};
+    // The payload exactly as it arrived (`event.data` above is re-encoded by the parser).
+    if (auto data = member_text(*plain, "data"); data && data->has_value())
+      line["data_text"] = **data;
     emit_(boost::json::serialize(line));
   }
   return net::json_response(200, "{}");

@@ -75,6 +75,39 @@ TEST_P(QueueContract, UnorderedEndpointIsBoundedByItsConcurrency) {
   EXPECT_EQ(ids(lease_n(1)), Ids{"c"});
 }
 
+// A tenant whose endpoints hang (leases never settled) holds only its cap; another tenant's
+// deliveries still go at once.
+TEST_P(QueueContract, ATenantHoldsOnlyItsShareAndOtherTenantsGoOn) {
+  open(QueueOptions{.capacity = 100, .max_inflight_per_endpoint = 2, .max_inflight_per_tenant = 4});
+  std::vector<QueuedDelivery> batch;
+  for (int e = 0; e < 4; ++e)
+    for (int i = 0; i < 3; ++i) {
+      auto d = make("s" + std::to_string(e) + std::to_string(i), "slow-" + std::to_string(e));
+      d.tenant_id = "slow";
+      batch.push_back(std::move(d));
+    }
+  ASSERT_TRUE(q->push(std::move(batch)).ok());
+  auto slow = lease_n(4);
+  ASSERT_EQ(slow.size(), 4u);
+  std::set<std::string> lanes;
+  for (const auto& l : slow) lanes.insert(l.delivery->endpoint_id);
+  EXPECT_GE(lanes.size(), 2u);         // no endpoint over its own bound of 2
+  EXPECT_TRUE(lease_quiet().empty());  // the tenant is at its cap: 8 wait
+  auto f1 = make("f1", "fast-ep"), f2 = make("f2", "fast-ep");
+  f1.tenant_id = f2.tenant_id = "fast";
+  ASSERT_TRUE(q->push({f1, f2}).ok());
+  EXPECT_EQ(ids(lease_n(2)), (Ids{"f1", "f2"}));  // not behind the hanging tenant
+  // One of the slow tenant's leases settles: exactly one more of its deliveries goes.
+  ASSERT_TRUE(q->ack(slow[0]).ok());
+  auto next = lease_n(1);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].delivery->tenant_id, "slow");
+  EXPECT_TRUE(lease_quiet().empty());
+  // An expired lease gives its slot back too.
+  clock.advance_ms(60'001);
+  EXPECT_EQ(lease_n(4).size(), 4u);
+}
+
 TEST_P(QueueContract, RetryWaitsForItsTimeWhileLaterDeliveriesGoOn) {
   ASSERT_TRUE(q->push({make("a", "ep"), make("b", "ep"), make("c", "ep")}).ok());
   auto got = lease_n(1);

@@ -5,6 +5,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -176,6 +177,41 @@ def keygen(binary, tmp_path):
                        check=True, capture_output=True)
         return str(d)
     return make
+
+
+class HangingReceiver:
+    """Accepts connections, reads, never answers; counts the connections."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.accepted = 0
+        self.conns = []
+        self.cond = threading.Condition()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.cond:
+                self.accepted += 1
+                self.conns.append(c)
+                self.cond.notify_all()
+
+    def wait_accepted(self, n, timeout=30):
+        with self.cond:
+            assert self.cond.wait_for(lambda: self.accepted >= n, timeout), self.accepted
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
 
 
 class Receiver:

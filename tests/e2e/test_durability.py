@@ -4,13 +4,12 @@ replays. Each test counts what arrived against what was accepted."""
 import concurrent.futures
 import os
 import signal
-import socket
 import threading
 import time
 
 import pytest
 
-from conftest import ADMIN
+from conftest import ADMIN, HangingReceiver
 
 SERVE = ("--retry-base-ms", "1000", "--retry-max-delay-ms", "4000", "--max-attempts", "25")
 
@@ -137,41 +136,6 @@ def test_sigkill_three_times_loses_no_accepted_event(start_server, start_receive
                for line in rx.proc.err_lines if " duplicates" in line)
     print(f"\ncrash test: {len(accepted)} accepted, {len(got)} delivered, {dups} duplicates, "
           f"{len(due)} retries scheduled across kill 2")
-
-
-class HangingReceiver:
-    """Accepts connections, reads, never answers; counts the connections."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/hook"
-        self.accepted = 0
-        self.conns = []
-        self.cond = threading.Condition()
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            with self.cond:
-                self.accepted += 1
-                self.conns.append(c)
-                self.cond.notify_all()
-
-    def wait_accepted(self, n, timeout=30):
-        with self.cond:
-            assert self.cond.wait_for(lambda: self.accepted >= n, timeout), self.accepted
-
-    def close(self):
-        self.sock.close()
-        for c in self.conns:
-            c.close()
 
 
 def test_delivery_that_kills_its_worker_every_time_ends_dead(start_server, keygen, tmp_path):

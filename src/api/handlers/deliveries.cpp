@@ -32,7 +32,7 @@ Error delivery_not_found() {
 }  // namespace
 
 HandlerResult list_deliveries(ApiContext& ctx, const Principal& p, const Target& t) {
-  auto page = page_params(t);
+  auto page = page_params(t, "msg_");
   if (!page) return page.error();
   std::optional<DeliveryStatus> status;
   if (auto it = t.query.find("status"); it != t.query.end()) {

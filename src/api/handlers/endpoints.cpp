@@ -64,7 +64,7 @@ HandlerResult create_endpoint(ApiContext& ctx, const Principal& p, const net::Re
 }
 
 HandlerResult list_endpoints(ApiContext& ctx, const Principal& p, const Target& t) {
-  auto page = page_params(t);
+  auto page = page_params(t, "ep_");
   if (!page) return page.error();
   auto snap = ctx.catalog.snapshot();
   boost::json::array data;

@@ -1,8 +1,7 @@
 // Publish: POST /v1/events and the original's POST /publish.
-#include <boost/json/serialize.hpp>
-
 #include "api/handlers/handlers.hpp"
 #include "catalog/event_types.hpp"
+#include "core/json_text.hpp"
 
 namespace sealhook::api {
 
@@ -23,10 +22,12 @@ Result<PublishRequest> parse_publish(ApiContext& ctx, const Principal& p, const 
   if (!is_valid_event_type(pr.type))
     return make_error(ErrorKind::kBadRequest, "invalid_event_type",
                       "'type' must be 1 to 256 letters, digits or . _ : -");
-  auto payload = body->find("payload");
-  if (payload == body->end())
+  // The payload's own text, validated by the parse above and never re-encoded.
+  auto payload = member_text(req.body(), "payload");
+  if (!payload) return payload.error();
+  if (!payload->has_value())
     return make_error(ErrorKind::kBadRequest, "missing_field", "'payload' is required");
-  pr.payload_json = boost::json::serialize(payload->value());
+  pr.payload_json = std::string(**payload);
   size_t size = pr.payload_json.size();
   if (size > ctx.max_payload_bytes)
     return make_error(ErrorKind::kTooLarge, "payload_too_large",

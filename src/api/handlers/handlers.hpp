@@ -12,6 +12,10 @@ HandlerResult create_tenant(ApiContext& ctx, const net::Request& req);
 HandlerResult list_tenants(ApiContext& ctx, const Target& t);
 HandlerResult delete_tenant(ApiContext& ctx, const std::string& id);
 HandlerResult create_api_key(ApiContext& ctx, const std::string& tenant_id);
+HandlerResult list_api_keys(ApiContext& ctx, const std::string& tenant_id);
+// ?force=true deletes the tenant's last key too.
+HandlerResult delete_api_key(ApiContext& ctx, const std::string& tenant_id,
+                             const std::string& key_id, const Target& t);
 
 // Tenant: keys and subscriptions.
 HandlerResult add_key(ApiContext& ctx, const Principal& p, const net::Request& req);

@@ -19,7 +19,7 @@ HandlerResult create_tenant(ApiContext& ctx, const net::Request& req) {
 }
 
 HandlerResult list_tenants(ApiContext& ctx, const Target& t) {
-  auto page = page_params(t);
+  auto page = page_params(t, "tn_");
   if (!page) return page.error();
   auto snap = ctx.catalog.snapshot();
   auto it = page->cursor ? snap->tenants.upper_bound(*page->cursor) : snap->tenants.begin();
@@ -30,9 +30,16 @@ HandlerResult list_tenants(ApiContext& ctx, const Target& t) {
       next = data.back().as_object().at("id").as_string().c_str();
       break;
     }
-    const Tenant& tn = it->second->tenant;
-    data.push_back(
-        boost::json::object{{"id", tn.id}, {"name", tn.name}, {"created_at", tn.created_at_ms}});
+    const TenantView& view = *it->second;
+    const Tenant& tn = view.tenant;
+    // What the provider should act on: a subscribed tenant without a public key has every
+    // event skipped (publish answers count them in "skipped").
+    boost::json::array warnings;
+    if (!view.active_key() && !view.patterns.empty()) warnings.emplace_back("no_public_key");
+    data.push_back(boost::json::object{{"id", tn.id},
+                                       {"name", tn.name},
+                                       {"created_at", tn.created_at_ms},
+                                       {"warnings", std::move(warnings)}});
   }
   return net::json_response(200, page_json(std::move(data), next));
 }
@@ -50,6 +57,24 @@ HandlerResult create_api_key(ApiContext& ctx, const std::string& tenant_id) {
                                           {"tenant", key.tenant_id},
                                           {"created_at", key.created_at_ms},
                                           {"api_key", token}});
+}
+
+HandlerResult list_api_keys(ApiContext& ctx, const std::string& tenant_id) {
+  auto keys = ctx.catalog.list_api_keys(tenant_id);
+  if (!keys) return keys.error();
+  boost::json::array data;
+  for (const auto& k : *keys) data.push_back({{"id", k.id}, {"created_at", k.created_at_ms}});
+  return net::json_response(200, page_json(std::move(data), std::nullopt));
+}
+
+HandlerResult delete_api_key(ApiContext& ctx, const std::string& tenant_id,
+                             const std::string& key_id, const Target& t) {
+  auto force = t.query.find("force");
+  bool allow_last = force != t.query.end() && force->second == "true";
+  if (force != t.query.end() && !allow_last && force->second != "false")
+    return make_error(ErrorKind::kBadRequest, "invalid_query", "'force' must be true or false");
+  if (auto st = ctx.catalog.delete_api_key(tenant_id, key_id, allow_last); !st) return st.error();
+  return no_content();
 }
 
 }  // namespace sealhook::api

@@ -11,8 +11,33 @@ namespace sealhook {
 MemoryQueue::MemoryQueue(const QueueOptions& options, const Clock& clock)
     : options_(options), clock_(clock) {}
 
-MemoryQueue::Shard& MemoryQueue::shard_for(const std::string& endpoint_id) {
-  return shards_[std::hash<std::string>{}(endpoint_id) % kShards];
+MemoryQueue::Shard& MemoryQueue::shard_for(const std::string& tenant_id) {
+  return shards_[std::hash<std::string>{}(tenant_id) % kShards];
+}
+
+MemoryQueue::Lane& MemoryQueue::lane_of(Shard& s, const QueuedDelivery& d) {
+  auto [it, fresh] = s.lanes.try_emplace(d.endpoint_id);
+  if (fresh) {
+    it->second.tenant_id = d.tenant_id;
+    s.tenants[d.tenant_id].lanes++;
+  }
+  return it->second;
+}
+
+void MemoryQueue::took(Shard& s, Lane& lane) {
+  TenantState& t = s.tenants[lane.tenant_id];
+  if (lane.inflight++ == 0) t.busy_lanes++;
+  t.inflight++;
+}
+
+void MemoryQueue::released(Shard& s, Lane& lane) {
+  TenantState& t = s.tenants[lane.tenant_id];
+  if (--lane.inflight == 0) t.busy_lanes--;
+  // Back below its cap: the tenant's parked lanes return to the rotation.
+  if (t.inflight-- == options_.max_inflight_per_tenant) {
+    for (auto& ep : t.parked) s.active.push_back(std::move(ep));
+    t.parked.clear();
+  }
 }
 
 void MemoryQueue::activate(Shard& s, const std::string& endpoint_id, Lane& lane) {
@@ -30,9 +55,10 @@ void MemoryQueue::release_due_timers(Shard& s, int64_t now_ms) {
   while (!s.timers.empty() && s.timers.front().due_ms <= now_ms) {
     Timer t = heap_pop(s.timers);
     auto it = s.lanes.find(t.endpoint_id);
-    if (it == s.lanes.end()) it = s.lanes.emplace(t.endpoint_id, Lane{}).first;
-    if (t.item) it->second.ready.push_back(std::move(t.item));
-    activate(s, t.endpoint_id, it->second);
+    if (!t.item && it == s.lanes.end()) continue;  // an ordered lane's wake-up, lane gone
+    Lane& lane = t.item ? lane_of(s, t.item->d) : it->second;
+    if (t.item) lane.ready.push_back(std::move(t.item));
+    activate(s, t.endpoint_id, lane);
   }
 }
 
@@ -47,8 +73,8 @@ void MemoryQueue::expire_leases(Shard& s, int64_t now_ms) {
     s.out--;
     leased_--;
     const std::string ep = item->d.endpoint_id;
-    Lane& lane = s.lanes[ep];
-    lane.inflight--;
+    Lane& lane = lane_of(s, item->d);
+    released(s, lane);
     s.waiting++;
     item->d.not_before_ms = now_ms;
     if (item->d.ordered)
@@ -59,11 +85,13 @@ void MemoryQueue::expire_leases(Shard& s, int64_t now_ms) {
   }
 }
 
-bool MemoryQueue::takeable(const Lane& lane, int64_t now_ms) const {
+bool MemoryQueue::takeable(const Shard& s, const Lane& lane, int64_t now_ms) const {
   if (lane.ready.empty()) return false;
+  const TenantState& t = s.tenants.at(lane.tenant_id);
+  if (t.inflight >= options_.max_inflight_per_tenant) return false;
   const auto& head = lane.ready.front()->d;
   if (head.ordered) return lane.inflight == 0 && head.not_before_ms <= now_ms;
-  return lane.inflight < options_.max_inflight_per_endpoint;
+  return lane.inflight < endpoint_share(options_, t.busy_lanes - (lane.inflight > 0 ? 1 : 0));
 }
 
 Status MemoryQueue::push(std::vector<QueuedDelivery>&& batch) {
@@ -79,12 +107,12 @@ Status MemoryQueue::push(std::vector<QueuedDelivery>&& batch) {
   }
   int64_t now = clock_.now_ms();
   for (auto& d : batch) {
-    Shard& s = shard_for(d.endpoint_id);
+    Shard& s = shard_for(d.tenant_id);
     auto item = std::make_shared<Item>(Item{std::move(d), 0});
     std::lock_guard lock(s.mu);
     s.waiting++;
     const QueuedDelivery& q = item->d;
-    Lane& lane = s.lanes[q.endpoint_id];
+    Lane& lane = lane_of(s, q);
     if (!q.ordered && q.not_before_ms > now) {
       add_timer(s, Timer{q.not_before_ms, 0, q.endpoint_id, std::move(item)});
       continue;
@@ -106,18 +134,19 @@ void MemoryQueue::lease_from(Shard& s, int64_t now_ms, size_t max, int64_t lease
   std::lock_guard lock(s.mu);
   expire_leases(s, now_ms);
   release_due_timers(s, now_ms);
-  size_t rounds = s.active.size();
-  while (rounds-- > 0 && out.size() < max) {
+  // One delivery per lane per turn, so that busy lanes share by turns. Each turn hands one
+  // out or takes a lane out of the rotation, so the loop ends.
+  while (out.size() < max && !s.active.empty()) {
     std::string ep = std::move(s.active.front());
     s.active.pop_front();
     auto it = s.lanes.find(ep);
     if (it == s.lanes.end()) continue;
     Lane& lane = it->second;
     lane.listed = false;
-    while (out.size() < max && takeable(lane, now_ms)) {
+    if (takeable(s, lane, now_ms)) {
       ItemPtr item = std::move(lane.ready.front());
       lane.ready.pop_front();
-      lane.inflight++;
+      took(s, lane);
       s.waiting--;
       s.out++;
       item->handouts++;
@@ -128,9 +157,16 @@ void MemoryQueue::lease_from(Shard& s, int64_t now_ms, size_t max, int64_t lease
       s.leases.emplace(token, Held{std::move(item), deadline});
       heap_push(s.deadlines, std::make_pair(deadline, token));
     }
-    // Still has work it may hand out now: keep it in the rotation. Otherwise it comes back
-    // through a settle (inflight bound), a timer (ordered head waiting) or an expiry.
-    if (takeable(lane, now_ms)) activate(s, ep, lane);
+    // Still has work it may hand out now: keep it in the rotation. Held back by its tenant's
+    // cap: parked with the tenant until one of its leases settles. Otherwise it comes back
+    // through a settle (its own share), a timer (ordered head waiting) or an expiry.
+    TenantState& t = s.tenants.at(lane.tenant_id);
+    if (!lane.ready.empty() && t.inflight >= options_.max_inflight_per_tenant) {
+      lane.listed = true;
+      t.parked.push_back(std::move(ep));
+    } else if (takeable(s, lane, now_ms)) {
+      activate(s, ep, lane);
+    }
   }
 }
 
@@ -148,6 +184,8 @@ void MemoryQueue::finish(Shard& s, const std::string& endpoint_id, Lane& lane) {
   if (!lane.ready.empty()) {
     activate(s, endpoint_id, lane);
   } else if (lane.inflight == 0 && !lane.listed) {
+    auto t = s.tenants.find(lane.tenant_id);
+    if (--t->second.lanes == 0) s.tenants.erase(t);
     s.lanes.erase(endpoint_id);
   }
 }
@@ -160,12 +198,12 @@ MemoryQueue::ItemPtr MemoryQueue::take_lease(Shard& s, const Lease& lease) {
   s.out--;
   leased_--;
   auto lane = s.lanes.find(item->d.endpoint_id);
-  if (lane != s.lanes.end()) lane->second.inflight--;
+  if (lane != s.lanes.end()) released(s, lane->second);
   return item;
 }
 
 Status MemoryQueue::forget(const Lease& lease) {
-  Shard& s = shard_for(lease.delivery->endpoint_id);
+  Shard& s = shard_for(lease.delivery->tenant_id);
   {
     std::lock_guard lock(s.mu);
     ItemPtr item = take_lease(s, lease);
@@ -178,13 +216,13 @@ Status MemoryQueue::forget(const Lease& lease) {
 }
 
 Status MemoryQueue::retry(const Lease& lease, int64_t at_ms) {
-  Shard& s = shard_for(lease.delivery->endpoint_id);
+  Shard& s = shard_for(lease.delivery->tenant_id);
   std::lock_guard lock(s.mu);
   ItemPtr item = take_lease(s, lease);
   if (!item) return lease_lost();
   item->d.not_before_ms = at_ms;
   const std::string ep = item->d.endpoint_id;
-  Lane& lane = s.lanes[ep];
+  Lane& lane = lane_of(s, item->d);
   s.waiting++;
   if (item->d.ordered) {
     // The head goes back in front and the lane waits for its time.
@@ -198,7 +236,7 @@ Status MemoryQueue::retry(const Lease& lease, int64_t at_ms) {
 }
 
 Status MemoryQueue::extend(const Lease& lease, int64_t deadline_ms) {
-  Shard& s = shard_for(lease.delivery->endpoint_id);
+  Shard& s = shard_for(lease.delivery->tenant_id);
   std::lock_guard lock(s.mu);
   auto it = s.leases.find(lease.token);
   if (it == s.leases.end()) return lease_lost();

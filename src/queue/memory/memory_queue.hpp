@@ -1,7 +1,9 @@
 #pragma once
-// The volatile queue: bounded, in process, sharded by endpoint so that publishers and the
-// dispatcher do not contend on one lock. Each endpoint has a lane (FIFO of due deliveries);
-// retries wait in a per-shard timer heap; leases in a per-shard map with a deadline heap.
+// The volatile queue: bounded, in process, sharded by tenant so that publishers and the
+// dispatcher do not contend on one lock and a tenant's fair share is counted under one lock.
+// Each endpoint has a lane (FIFO of due deliveries); retries wait in a per-shard timer heap;
+// leases in a per-shard map with a deadline heap; a tenant at its in-flight cap has its lanes
+// parked until one of its leases settles.
 // A crash loses what is queued (PRODUCT.md §5).
 #include <array>
 #include <atomic>
@@ -44,7 +46,14 @@ class MemoryQueue final : public Queue {
   struct Lane {
     std::deque<ItemPtr> ready;  // in publish order (ordered lanes: head first)
     int inflight = 0;
-    bool listed = false;  // present in the shard's active list
+    bool listed = false;  // present in the shard's active list or its tenant's parked list
+    std::string tenant_id;
+  };
+  struct TenantState {
+    int inflight = 0;                 // leases out
+    int busy_lanes = 0;               // lanes with a lease out
+    size_t lanes = 0;                 // lanes that exist (the state goes with the last)
+    std::vector<std::string> parked;  // lanes waiting for the tenant to drop below its cap
   };
   struct Timer {
     int64_t due_ms;
@@ -63,6 +72,7 @@ class MemoryQueue final : public Queue {
   struct Shard {
     mutable std::mutex mu;
     std::unordered_map<std::string, Lane> lanes;
+    std::unordered_map<std::string, TenantState> tenants;
     std::deque<std::string> active;  // lanes that may have something to hand out
     std::vector<Timer> timers;       // min-heap on due_ms
     uint64_t timer_seq = 0;
@@ -74,12 +84,17 @@ class MemoryQueue final : public Queue {
     std::atomic<size_t> out{0};
   };
 
-  Shard& shard_for(const std::string& endpoint_id);
+  Shard& shard_for(const std::string& tenant_id);
+  // The delivery's lane, made (and counted in its tenant) when it is new.
+  Lane& lane_of(Shard& s, const QueuedDelivery& d);
   void activate(Shard& s, const std::string& endpoint_id, Lane& lane);
+  // A lease of `lane` starts or ends: the lane's and its tenant's counts.
+  void took(Shard& s, Lane& lane);
+  void released(Shard& s, Lane& lane);
   void add_timer(Shard& s, Timer t);
   void release_due_timers(Shard& s, int64_t now_ms);
   void expire_leases(Shard& s, int64_t now_ms);
-  bool takeable(const Lane& lane, int64_t now_ms) const;
+  bool takeable(const Shard& s, const Lane& lane, int64_t now_ms) const;
   void lease_from(Shard& s, int64_t now_ms, size_t max, int64_t lease_ms, std::vector<Lease>& out);
   void finish(Shard& s, const std::string& endpoint_id, Lane& lane);
   // Removes the lease from its shard (lock held); null when it is not held.

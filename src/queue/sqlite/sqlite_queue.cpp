@@ -29,10 +29,40 @@ SqliteQueue::~SqliteQueue() {
     (void)checkpoint_conn_->exec("PRAGMA wal_checkpoint(TRUNCATE)", "checkpoint");
 }
 
-uint32_t SqliteQueue::lane_for(const std::string& endpoint_id) {
+uint32_t SqliteQueue::lane_for(const std::string& endpoint_id, const std::string& tenant_id) {
   auto [it, fresh] = lane_ids_.try_emplace(endpoint_id, static_cast<uint32_t>(lanes_.size()));
-  if (fresh) lanes_.push_back(Lane{endpoint_id, {}, 0, false});
+  if (fresh) {
+    auto [t, new_tenant] =
+        tenant_ids_.try_emplace(tenant_id, static_cast<uint32_t>(tenants_.size()));
+    if (new_tenant) tenants_.emplace_back();
+    lanes_.push_back(Lane{endpoint_id, t->second, {}, 0, false});
+  }
   return it->second;
+}
+
+void SqliteQueue::reserve(uint32_t lane) {
+  Lane& l = lanes_[lane];
+  TenantState& t = tenants_[l.tenant];
+  if (l.reserved++ == 0) t.busy_lanes++;
+  t.reserved++;
+}
+
+void SqliteQueue::unreserve(uint32_t lane) {
+  Lane& l = lanes_[lane];
+  TenantState& t = tenants_[l.tenant];
+  if (--l.reserved == 0) t.busy_lanes--;
+  // Back below its cap: the tenant's parked lanes return to the rotation.
+  if (t.reserved-- == options_.queue.max_inflight_per_tenant) {
+    for (uint32_t p : t.parked) active_.push_back(p);
+    t.parked.clear();
+  }
+}
+
+bool SqliteQueue::armable(const Lane& lane, const Slot& head, int64_t now_ms) const {
+  const TenantState& t = tenants_[lane.tenant];
+  if (t.reserved >= options_.queue.max_inflight_per_tenant) return false;
+  if (head.ordered) return lane.reserved == 0 && head.due_ms <= now_ms;
+  return lane.reserved < endpoint_share(options_.queue, t.busy_lanes - (lane.reserved > 0 ? 1 : 0));
 }
 
 void SqliteQueue::activate(uint32_t lane) {
@@ -73,7 +103,7 @@ void SqliteQueue::expire(int64_t now_ms) {
     if (it == slots_.end() || it->second.deadline_ms != deadline) continue;  // extended
     leases_.erase(lt);
     Slot& s = it->second;
-    lanes_[s.lane].reserved--;
+    unreserve(s.lane);
     s.due_ms = std::min(s.due_ms, now_ms);
     make_waiting(s, now_ms);
   }
@@ -113,7 +143,7 @@ Status SqliteQueue::enqueue(std::vector<QueuedDelivery>&& batch,
     s.seq = next_seq_++;
     s.body_id = it->second;
     s.due_ms = d.not_before_ms;
-    s.lane = lane_for(d.endpoint_id);
+    s.lane = lane_for(d.endpoint_id, d.tenant_id);
     s.ordered = d.ordered;
     job->slots.push_back(std::move(s));
   }
@@ -185,7 +215,7 @@ Status SqliteQueue::forget(const Lease& lease) {
   std::lock_guard lock(mu_);
   Slot* s = find_lease(lease);
   if (s == nullptr) return lease_lost();
-  lanes_[s->lane].reserved--;
+  unreserve(s->lane);
   activate(s->lane);
   // The last delivery of a ciphertext takes its body row with it.
   int64_t body = 0;
@@ -205,7 +235,7 @@ Status SqliteQueue::retry(const Lease& lease, int64_t at_ms) {
   std::lock_guard lock(mu_);
   Slot* s = find_lease(lease);
   if (s == nullptr) return lease_lost();
-  lanes_[s->lane].reserved--;
+  unreserve(s->lane);
   s->due_ms = at_ms;
   ops_.push_back(Op{Op::kDue, s->seq, at_ms});
   ops_added_++;

@@ -82,9 +82,16 @@ class SqliteQueue final : public Queue {
   };
   struct Lane {
     std::string endpoint_id;
+    uint32_t tenant = 0;
     std::set<int64_t> ready;  // waiting, by seq; unordered: due now; ordered: all, head first
     int reserved = 0;         // arming + armed + leased
-    bool listed = false;
+    bool listed = false;      // in active_ or in its tenant's parked list
+  };
+  // A tenant's share of the in-flight capacity (QueueOptions): counted over its lanes.
+  struct TenantState {
+    int reserved = 0;
+    int busy_lanes = 0;            // lanes with reserved > 0
+    std::vector<uint32_t> parked;  // lanes waiting for the tenant to drop below its cap
   };
   struct Op {
     enum Kind : uint8_t { kDelete, kDue } kind;
@@ -114,8 +121,13 @@ class SqliteQueue final : public Queue {
   Status write(Round& r);
   void apply(Round& r, const Status& st);
 
-  uint32_t lane_for(const std::string& endpoint_id);
+  uint32_t lane_for(const std::string& endpoint_id, const std::string& tenant_id);
   void activate(uint32_t lane);
+  // A delivery of the lane is armed, or its arming or lease ends: the lane's and tenant's counts.
+  void reserve(uint32_t lane);
+  void unreserve(uint32_t lane);
+  // Whether the lane's next delivery (`head`) may be armed now, by its lane's and tenant's share.
+  bool armable(const Lane& lane, const Slot& head, int64_t now_ms) const;
   void make_waiting(Slot& s, int64_t now_ms);
   void expire(int64_t now_ms);
   void release_timers(int64_t now_ms);
@@ -138,6 +150,8 @@ class SqliteQueue final : public Queue {
   std::unordered_map<int64_t, Slot> slots_;
   std::vector<Lane> lanes_;
   std::unordered_map<std::string, uint32_t> lane_ids_;
+  std::vector<TenantState> tenants_;
+  std::unordered_map<std::string, uint32_t> tenant_ids_;
   std::deque<uint32_t> active_;                          // lanes that may have work to arm
   std::vector<std::pair<int64_t, int64_t>> timers_;      // min-heap (due, seq)
   std::deque<int64_t> armed_;                            // armed slots, oldest first

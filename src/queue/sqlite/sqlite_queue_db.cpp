@@ -75,14 +75,15 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::open(const SqliteQueueOptions&
 Status SqliteQueue::recover() {
   const int64_t now = clock_.now_ms();
   auto st = conn_->query(
-      "SELECT seq, endpoint_id, body_id, ordered, handouts, due_ms FROM deliveries ORDER BY seq");
+      "SELECT seq, endpoint_id, body_id, ordered, handouts, due_ms, tenant_id FROM deliveries"
+      " ORDER BY seq");
   if (!st) return st.error();
   int rc;
   while ((rc = (*st)->step()) == SQLITE_ROW) {
     const auto& r = **st;
     Slot s;
     s.seq = r.int64(0);
-    s.lane = lane_for(r.text(1));
+    s.lane = lane_for(r.text(1), r.text(6));
     s.body_id = r.int64(2);
     s.ordered = r.int32(3) != 0;
     s.handouts = r.int32(4);
@@ -195,23 +196,31 @@ void SqliteQueue::collect(Round& r, int64_t now_ms) {
   ops_.clear();
   ops_taken_ = ops_added_;
   r.ops_ticket = ops_taken_;
-  const int cap = options_.queue.max_inflight_per_endpoint;
   size_t budget = options_.max_armed > armed_.size() ? options_.max_armed - armed_.size() : 0;
-  for (size_t rounds = active_.size(); rounds > 0 && budget > 0; --rounds) {
+  // One delivery per lane per turn, so that busy lanes share by turns (QueueOptions). A lane
+  // held back by its tenant's cap is parked with the tenant; one held back by its own share
+  // comes back with its next settle. Each turn arms one or takes a lane out, so the loop ends.
+  while (budget > 0 && !active_.empty()) {
     uint32_t li = active_.front();
     active_.pop_front();
     Lane& lane = lanes_[li];
     lane.listed = false;
-    while (budget > 0 && !lane.ready.empty()) {
-      Slot& s = slots_.at(*lane.ready.begin());
-      if (s.ordered ? (lane.reserved > 0 || s.due_ms > now_ms) : lane.reserved >= cap) break;
-      lane.ready.erase(lane.ready.begin());
-      s.state = State::kArming;
-      lane.reserved++;
-      budget--;
-      r.arms.push_back(Round::Arm{s.seq, s.handouts + 1, s.data == nullptr, nullptr});
+    if (lane.ready.empty()) continue;
+    Slot& s = slots_.at(*lane.ready.begin());
+    if (!armable(lane, s, now_ms)) {
+      TenantState& t = tenants_[lane.tenant];
+      if (t.reserved >= options_.queue.max_inflight_per_tenant) {
+        lane.listed = true;
+        t.parked.push_back(li);
+      }
+      continue;
     }
-    if (budget == 0 && !lane.ready.empty()) activate(li);
+    lane.ready.erase(lane.ready.begin());
+    s.state = State::kArming;
+    reserve(li);
+    budget--;
+    r.arms.push_back(Round::Arm{s.seq, s.handouts + 1, s.data == nullptr, nullptr});
+    activate(li);
   }
   // New deliveries that may go at once are armed as they are written (hand-out 1), unless an
   // older one of their lane still waits.
@@ -220,14 +229,14 @@ void SqliteQueue::collect(Round& r, int64_t now_ms) {
     for (Slot& s : job->slots) {
       Lane& lane = lanes_[s.lane];
       bool go = budget > 0 && s.due_ms <= now_ms && lane.ready.empty() &&
-                !blocked.contains(s.lane) && (s.ordered ? lane.reserved == 0 : lane.reserved < cap);
+                !blocked.contains(s.lane) && armable(lane, s, now_ms);
       if (!go) {
         blocked.insert(s.lane);
         continue;
       }
       s.state = State::kArming;
       s.handouts = 1;
-      lane.reserved++;
+      reserve(s.lane);
       budget--;
     }
   }

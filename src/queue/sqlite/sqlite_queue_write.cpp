@@ -98,7 +98,7 @@ void SqliteQueue::apply(Round& r, const Status& st) {
     last_write_ = st;
     for (auto& job : r.jobs) {
       for (Slot& s : job->slots)
-        if (s.state == State::kArming) lanes_[s.lane].reserved--;
+        if (s.state == State::kArming) unreserve(s.lane);
       for (Slot& s : job->slots) activate(s.lane);
       pending_push_ -= job->slots.size();
       job->done = true;
@@ -106,7 +106,7 @@ void SqliteQueue::apply(Round& r, const Status& st) {
     }
     for (auto& a : r.arms) {
       Slot& s = slots_.at(a.seq);
-      lanes_[s.lane].reserved--;
+      unreserve(s.lane);
       make_waiting(s, now);
       activate(s.lane);
     }

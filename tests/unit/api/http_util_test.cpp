@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/ids.hpp"
+
 namespace sealhook::api {
 namespace {
 
@@ -41,16 +43,24 @@ TEST(RequestValidation, TypedFields) {
 }
 
 TEST(RequestValidation, TargetsAndPages) {
-  auto t = parse_target("/v1/deliveries/msg_1/replay?limit=10&cursor=msg_0&status=dead").value();
+  const std::string cursor = new_id("msg_", 1);
+  auto t = parse_target("/v1/deliveries/msg_1/replay?limit=10&cursor=" + cursor + "&status=dead")
+               .value();
   EXPECT_EQ(t.segments, (std::vector<std::string>{"v1", "deliveries", "msg_1", "replay"}));
   EXPECT_EQ(t.query.at("status"), "dead");
-  auto p = page_params(t).value();
+  auto p = page_params(t, "msg_").value();
   EXPECT_EQ(p.limit, 10u);
-  EXPECT_EQ(*p.cursor, "msg_0");
+  EXPECT_EQ(*p.cursor, cursor);
+  // A cursor that no list returned: garbage, another list's id, an id of the wrong shape.
+  for (std::string c : {std::string("garbage"), new_id("ep_", 1), std::string("msg_0")}) {
+    auto bad = page_params(parse_target("/x?cursor=" + c).value(), "msg_");
+    ASSERT_FALSE(bad.ok()) << c;
+    EXPECT_EQ(bad.error().code, "invalid_cursor");
+  }
   EXPECT_FALSE(parse_target("/v1/%zz").ok());
   for (const char* q : {"/x?limit=0", "/x?limit=101", "/x?limit=abc", "/x?limit=5x"})
-    EXPECT_FALSE(page_params(parse_target(q).value()).ok()) << q;
-  EXPECT_EQ(page_params(parse_target("/x").value()).value().limit, 50u);
+    EXPECT_FALSE(page_params(parse_target(q).value(), "msg_").ok()) << q;
+  EXPECT_EQ(page_params(parse_target("/x").value(), "msg_").value().limit, 50u);
 }
 
 }  // namespace

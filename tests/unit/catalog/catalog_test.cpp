@@ -31,10 +31,13 @@ class CatalogTest : public ::testing::Test {
     return catalog->create_endpoint(tenant, spec).value().id;
   }
 
+  // The endpoints an event reaches (a tenant without a public key is skipped by the publisher).
   static std::set<std::string> reached(const CatalogService& c, std::string_view type) {
     std::set<std::string> out;
-    for (const auto& target : c.fanout(type, std::nullopt))
+    for (const auto& target : c.fanout(type, std::nullopt)) {
+      if (!target.tenant->active_key()) continue;
       for (const auto& ep : target.endpoints) EXPECT_TRUE(out.insert(ep->endpoint.id).second);
+    }
     return out;
   }
 
@@ -82,8 +85,38 @@ TEST_F(CatalogTest, SubscriptionsAndKeysGateTheTenant) {
   ASSERT_TRUE(catalog->set_subscriptions(other, {"*"}).ok());
   EndpointSpec spec;
   spec.url = "http://127.0.0.1:9/x";
-  ASSERT_TRUE(catalog->create_endpoint(other, spec).ok());
+  auto other_ep = catalog->create_endpoint(other, spec).value().id;
   EXPECT_EQ(reached(*catalog, "order.created"), (std::set<std::string>{ep}));  // never unencrypted
+  // ...but listed without a key, so that the publisher can count what it skips.
+  auto targets = catalog->fanout("order.created", other);
+  ASSERT_EQ(targets.size(), 1u);
+  EXPECT_EQ(targets[0].tenant->active_key(), nullptr);
+  ASSERT_EQ(targets[0].endpoints.size(), 1u);
+  EXPECT_EQ(targets[0].endpoints[0]->endpoint.id, other_ep);
+}
+
+TEST_F(CatalogTest, ApiKeysAreListedAndRevokedOneByOneButTheLastOnlyOnPurpose) {
+  auto [t, first] = catalog->create_tenant("gamma").value();
+  auto [second, second_token] = catalog->create_api_key(t.id).value();
+  auto keys = catalog->list_api_keys(t.id).value();
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[1].id, second.id);
+  ASSERT_TRUE(catalog->delete_api_key(t.id, keys[0].id, false).ok());
+  EXPECT_FALSE(catalog->authenticate(first).has_value());  // revoked at once
+  EXPECT_EQ(catalog->authenticate(second_token), t.id);
+  EXPECT_EQ(catalog->delete_api_key(t.id, keys[0].id, false).error().code, "not_found");
+  EXPECT_EQ(catalog->delete_api_key(tenant, second.id, true).error().code, "not_found");
+  EXPECT_EQ(catalog->delete_api_key(t.id, second.id, false).error().code, "last_api_key");
+  EXPECT_EQ(catalog->authenticate(second_token), t.id);
+  ASSERT_TRUE(catalog->delete_api_key(t.id, second.id, true).ok());
+  EXPECT_FALSE(catalog->authenticate(second_token).has_value());
+  EXPECT_TRUE(catalog->list_api_keys(t.id).value().empty());
+  // The store agrees: a restart does not bring a revoked key back.
+  Registry fresh;
+  CatalogService reloaded(*store, fresh, clock, CatalogLimits{}, true);
+  ASSERT_TRUE(reloaded.load().ok());
+  EXPECT_FALSE(reloaded.authenticate(first).has_value());
+  EXPECT_TRUE(reloaded.list_api_keys(t.id).value().empty());
 }
 
 TEST_F(CatalogTest, ApiKeysAuthenticateTheirTenantOnly) {
