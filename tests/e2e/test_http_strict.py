@@ -3,6 +3,7 @@ request is refused with 400 and the connection closed (RFC 9112 §6), `Expect: 1
 answered before the body, slow or greedy clients are bounded."""
 import json
 import socket
+import subprocess
 import time
 
 import pytest
@@ -197,9 +198,38 @@ def test_connections_per_client_address_are_capped(start_server):
     assert status == 200
 
 
-def test_the_new_knobs_are_documented(binary):
-    import subprocess
+def test_the_new_knobs_are_documented_and_checked(binary, tmp_path):
     out = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True).stdout
     for flag in ("--header-timeout-ms", "--body-timeout-ms", "--idle-timeout-ms",
                  "--max-request-memory-bytes", "--max-connections-per-client"):
         assert flag in out
+    assert "keep-alive" in out  # what the idle deadline is
+    small = subprocess.run([binary, "serve", "--store", f"sqlite:{tmp_path}/d", "--listen", "127.0.0.1:0",
+                            "--max-request-memory-bytes", "1000"], capture_output=True, text=True)
+    assert small.returncode == 2 and "--max-request-memory-bytes" in small.stderr
+
+
+def test_request_bodies_share_a_memory_bound_and_a_body_deadline(start_server):
+    srv = start_server("--max-payload-bytes", "1000", "--max-request-memory-bytes", "70000",
+                       "--body-timeout-ms", "300")
+    auth = b"Authorization: Bearer " + ADMIN.encode() + b"\r\n"
+    holder = connect(srv)
+    holder.sendall(b"POST /v1/tenants HTTP/1.1\r\nHost: x\r\n" + auth +
+                   b"Expect: 100-continue\r\nContent-Length: 66000\r\n\r\n")
+    assert read_response(holder)[0] == 100  # its 66000 bytes are taken
+    s = connect(srv)
+    s.sendall(b"POST /v1/tenants HTTP/1.1\r\nHost: x\r\n" + auth + b"Content-Length: 5000\r\n\r\n")
+    status, headers, body, _ = read_response(s)
+    assert status == 503 and error_code(body) == "server_busy" and int(headers["retry-after"]) >= 1
+    assert read_all(holder) == b""  # the holder never sent its body: cut at the body deadline
+    body = json.dumps({"name": "after"}).encode()
+    deadline = time.monotonic() + 10
+    while True:  # the holder's bytes are given back a moment after its connection closed
+        s = connect(srv)
+        s.sendall(b"POST /v1/tenants HTTP/1.1\r\nHost: x\r\n" + auth +
+                  b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        status = read_response(s)[0]
+        if status != 503 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert status == 201
