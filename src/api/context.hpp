@@ -1,6 +1,7 @@
 #pragma once
 // What the handlers need, handed over by the composition root (app/).
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "catalog/catalog.hpp"
@@ -34,6 +35,10 @@ struct Principal {
 
 // Missing or unknown token -> 401.
 Result<Principal> authenticate(const ApiContext& ctx, const net::Request& req);
+
+// The server's pre-body check (net::ServerOptions::screen): a request to a route that needs a
+// credential but carries none is refused 401 from its header alone, without a store lookup.
+std::optional<net::Response> screen_request(const net::RequestHeader& h);
 
 // The router: one entry point for every request (blocking: run it where that is allowed).
 net::Response handle_request(ApiContext& ctx, net::Request& req);

@@ -11,7 +11,7 @@ namespace http = boost::beast::http;
 
 namespace {
 
-std::string_view bearer_token(const net::Request& req) {
+std::string_view bearer_token(const net::RequestHeader& req) {
   auto auth = req[http::field::authorization];
   if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer "))
     return auth.substr(7);
@@ -21,6 +21,11 @@ std::string_view bearer_token(const net::Request& req) {
 Error method_not_allowed() {
   return make_error(ErrorKind::kMethodNotAllowed, "method_not_allowed",
                     "this method is not allowed on this path");
+}
+
+Error missing_credentials() {
+  return make_error(ErrorKind::kUnauthorized, "unauthorized",
+                    "missing credentials: send 'Authorization: Bearer <token>'");
 }
 
 Error not_found() { return make_error(ErrorKind::kNotFound, "not_found", "no such route"); }
@@ -121,12 +126,21 @@ HandlerResult route(ApiContext& ctx, net::Request& req, const Target& t) {
 
 Result<Principal> authenticate(const ApiContext& ctx, const net::Request& req) {
   std::string_view token = bearer_token(req);
-  if (token.empty())
-    return make_error(ErrorKind::kUnauthorized, "unauthorized",
-                      "missing credentials: send 'Authorization: Bearer <token>'");
+  if (token.empty()) return missing_credentials();
   if (constant_time_equal(sha256_hex(token), ctx.admin_token_hash)) return Principal{true, ""};
   if (auto tenant = ctx.catalog.authenticate(token)) return Principal{false, *tenant};
   return make_error(ErrorKind::kUnauthorized, "unauthorized", "invalid token");
+}
+
+// Every route but the ops ones (/healthz, /readyz, /metrics, /openapi.json) and unknown ones
+// outside /v1 authenticates first (see route()).
+std::optional<net::Response> screen_request(const net::RequestHeader& h) {
+  auto target = parse_target(h.target());
+  if (!target) return std::nullopt;  // the handler answers it
+  const auto& s = target->segments;
+  bool needs_credentials = (s.size() == 1 && s[0] == "publish") || (s.size() >= 2 && s[0] == "v1");
+  if (!needs_credentials || !bearer_token(h).empty()) return std::nullopt;
+  return net::error_response(missing_credentials(), h.version(), false);
 }
 
 net::Response handle_request(ApiContext& ctx, net::Request& req) {

@@ -67,6 +67,23 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
   opt(cmd, "max-connections", c.max_connections, "open API connections at once")
       ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
+  opt(cmd, "max-connections-per-client", c.max_connections_per_client,
+      "open API connections per client IP address; over it a new connection is answered 503 "
+      "and closed (raise it behind a proxy that shares one address)")
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
+  opt(cmd, "max-request-memory-bytes", c.max_request_memory_bytes,
+      "request bodies held in memory, all connections together; a body over what is left is "
+      "answered 503 with Retry-After")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 40));
+  opt(cmd, "header-timeout-ms", c.header_timeout_ms,
+      "deadline for a request's header, from the connection (or its first byte)")
+      ->check(CLI::Range(int64_t{1}, int64_t{600'000}));
+  opt(cmd, "body-timeout-ms", c.body_timeout_ms,
+      "deadline for a request's body after its header, and for writing each response")
+      ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}));
+  opt(cmd, "idle-timeout-ms", c.idle_timeout_ms,
+      "how long a keep-alive API connection may wait for its next request before it is closed")
+      ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}));
   opt(cmd, "max-response-bytes", c.max_response_bytes, "bytes read of an endpoint's answer")
       ->check(CLI::Range(size_t{0}, size_t{16} << 20));
   opt(cmd, "io-threads", c.io_threads, "threads running HTTP (API and deliveries)")
@@ -129,6 +146,10 @@ Status validate(const ServeConfig& c) {
       (c.store.rfind("sqlite:", 0) != 0 || c.store == "sqlite::memory:"))
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--queue sqlite needs --queue-path when the store is not a SQLite file");
+  if (c.max_request_memory_bytes < c.max_payload_bytes + kEnvelopeBytes)
+    return make_error(ErrorKind::kBadRequest, "invalid_config",
+                      "--max-request-memory-bytes must hold at least one largest request "
+                      "(--max-payload-bytes + 64 KiB)");
   if (!c.admin_token.empty() && c.admin_token.size() < 16)
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--admin-token must be at least 16 characters (128 bits of randomness)");

@@ -9,6 +9,9 @@
 
 namespace sealhook::app {
 
+// What a request may carry around its payload (the JSON envelope of a publish).
+inline constexpr size_t kEnvelopeBytes = 64 * 1024;
+
 struct ServeConfig {
   std::string listen = "0.0.0.0:4242";
   std::string queue = "sqlite";
@@ -33,6 +36,11 @@ struct ServeConfig {
   size_t max_endpoints_per_tenant = 100;
   size_t max_tenants = 100'000;
   size_t max_connections = 10'000;
+  size_t max_connections_per_client = 256;
+  size_t max_request_memory_bytes = size_t{256} << 20;
+  int64_t header_timeout_ms = 10'000;
+  int64_t body_timeout_ms = 30'000;
+  int64_t idle_timeout_ms = 75'000;
   size_t max_response_bytes = 64 * 1024;
   int io_threads = 2;
   int api_threads = 32;  // API handlers that may block (store, durable push), off the io threads

@@ -34,7 +34,12 @@ int run(const ReceiveArgs& a) {
     std::cout << line << '\n' << std::flush;
   });
   boost::asio::io_context io;
-  net::HttpServer server(io, net::ServerOptions{}, [&](net::Request& r) { return rx.handle(r); });
+  // The server's defaults (10 s header, 30 s body, 75 s idle, 256 MiB of bodies), except the
+  // per-address cap: a receiver's one client is sealhook, which may hold --max-inflight
+  // connections to it at once.
+  net::ServerOptions options;
+  options.max_connections_per_client = options.max_connections;
+  net::HttpServer server(io, options, [&](net::Request& r) { return rx.handle(r); });
   if (auto st = server.listen(a.listen); !st) {
     std::cerr << "receive: " << st.error().message << "\n";
     return 2;

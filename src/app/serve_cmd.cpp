@@ -58,6 +58,19 @@ void print_welcome(const Node& n, uint16_t port) {
   std::cout << std::flush;
 }
 
+net::ServerOptions http_options(const ServeConfig& c) {
+  net::ServerOptions o;
+  o.max_body_bytes = c.max_payload_bytes + kEnvelopeBytes;
+  o.max_connections = c.max_connections;
+  o.max_connections_per_client = c.max_connections_per_client;
+  o.max_request_memory_bytes = c.max_request_memory_bytes;
+  o.header_timeout = std::chrono::milliseconds(c.header_timeout_ms);
+  o.body_timeout = std::chrono::milliseconds(c.body_timeout_ms);
+  o.idle_timeout = std::chrono::milliseconds(c.idle_timeout_ms);
+  o.screen = api::screen_request;  // 401 before the body for `Expect: 100-continue`
+  return o;
+}
+
 // Expired idempotency keys go, every 10 minutes, on the blocking pool.
 void schedule_purge(Node& n, boost::asio::steady_timer& timer) {
   timer.expires_after(std::chrono::minutes(10));
@@ -88,9 +101,7 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   ctx.metrics_text = [&] {
     return render_metrics(n.publisher->counters(), *n.dispatcher, *n.queue, *n.store, *n.journal);
   };
-  net::ServerOptions server_options;
-  server_options.max_body_bytes = c.max_payload_bytes + 64 * 1024;
-  server_options.max_connections = c.max_connections;
+  net::ServerOptions server_options = http_options(c);
   // Handlers may touch the store, wait for a durable push or flush the journal: off the io
   // threads that carry deliveries (api::dispatch keeps only non-blocking publishes on them).
   ctx.offload = [&n](std::function<void()> task) {

@@ -1,12 +1,11 @@
 #include "net/http_server.hpp"
 
-#include "net/http_wire.hpp"
+#include "net/server_impl.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/http/field.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <charconv>
@@ -59,108 +58,17 @@ Result<tcp::endpoint> parse_listen_address(const std::string& host_port) {
   return tcp::endpoint(addr, static_cast<uint16_t>(port));
 }
 
-struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
-  Impl(asio::io_context& io, ServerOptions o, Handler h)
-      : io(io), acceptor(asio::make_strand(io)), options(o), handler(std::move(h)) {}
+HttpServer::Impl::Impl(asio::io_context& io, ServerOptions o, Handler h)
+    : io(io),
+      acceptor(asio::make_strand(io)),
+      options(std::move(o)),
+      handler(std::move(h)),
+      body_memory(options.max_request_memory_bytes),
+      clients(options.max_connections_per_client) {}
 
-  asio::io_context& io;
-  tcp::acceptor acceptor;
-  ServerOptions options;
-  Handler handler;
-  std::atomic<size_t> connections{0};
-  std::atomic<bool> stopping{false};
-
-  void accept();
-};
-
-namespace {
-
-constexpr size_t kReadBuffer = 16 * 1024;
-
-class Session : public std::enable_shared_from_this<Session> {
- public:
-  Session(tcp::socket&& socket, std::shared_ptr<HttpServer::Impl> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {
-    // Beast reads at most the buffer's free capacity per recv (512 bytes when unreserved).
-    buffer_.reserve(kReadBuffer);
-  }
-  ~Session() { server_->connections--; }
-
-  void start() { read(); }
-
- private:
-  void read() {
-    parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(server_->options.max_header_bytes));
-    parser_->body_limit(server_->options.max_body_bytes);
-    stream_.expires_after(server_->options.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::on_read, shared_from_this()));
-  }
-
-  void on_read(beast::error_code ec, size_t) {
-    if (ec == http::error::body_limit) {
-      Error e = make_error(
-          ErrorKind::kTooLarge, "payload_too_large",
-          "request body is over " + std::to_string(server_->options.max_body_bytes) + " bytes");
-      return write(error_response(e, 11, false));
-    }
-    if (ec == http::error::header_limit) {
-      Error e =
-          make_error(ErrorKind::kBadRequest, "headers_too_large", "request headers are too large");
-      return write(error_response(e, 11, false));
-    }
-    if (ec) return close();
-    Request req = parser_->release();
-    if (!server_->options.async)
-      return respond(req.version(), req.keep_alive(), server_->handler(req));
-    unsigned version = req.version();
-    bool keep_alive = req.keep_alive();
-    server_->options.async(
-        std::move(req), [self = shared_from_this(), version, keep_alive](Response&& res) {
-          auto executor = self->stream_.get_executor();
-          asio::post(executor, [self, version, keep_alive, res = std::move(res)]() mutable {
-            self->respond(version, keep_alive, std::move(res));
-          });
-        });
-  }
-
-  void respond(unsigned version, bool keep_alive, Response&& res) {
-    res.version(version);
-    res.keep_alive(keep_alive && res.keep_alive() && !server_->stopping.load());
-    write(std::move(res));
-  }
-
-  // The response is serialized into one reused buffer and written at once (http_wire.hpp).
-  void write(Response&& res) {
-    res.prepare_payload();
-    keep_alive_ = res.keep_alive();
-    out_.clear();
-    append_wire(out_, res);
-    stream_.expires_after(server_->options.read_timeout);
-    asio::async_write(stream_, asio::buffer(out_),
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        if (ec || !self->keep_alive_) return self->close();
-                        self->read();
-                      });
-  }
-
-  void close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
-  }
-
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  std::shared_ptr<HttpServer::Impl> server_;
-  std::string out_;  // the response being written
-  bool keep_alive_ = false;
-};
-
-}  // namespace
-
+// Over max_connections the new connection is closed at once; over max_connections_per_client it
+// is answered 503 with Retry-After first (refuse_connection), so that a client behind a shared
+// address learns why.
 void HttpServer::Impl::accept() {
   acceptor.async_accept(asio::make_strand(io),
                         [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
@@ -169,19 +77,26 @@ void HttpServer::Impl::accept() {
                               return;
                             return self->accept();  // e.g. EMFILE: keep serving
                           }
-                          if (self->connections.load() >= self->options.max_connections) {
-                            beast::error_code ignored;
-                            socket.close(ignored);
-                          } else {
-                            self->connections++;
-                            std::make_shared<Session>(std::move(socket), self)->start();
-                          }
+                          self->admit(std::move(socket));
                           self->accept();
                         });
 }
 
+void HttpServer::Impl::admit(tcp::socket&& socket) {
+  beast::error_code ec;
+  auto peer = socket.remote_endpoint(ec);
+  if (ec || connections.load() >= options.max_connections) {
+    socket.close(ec);
+    return;
+  }
+  connections++;
+  if (!clients.try_take(peer.address()))
+    return refuse_connection(std::move(socket), shared_from_this());
+  start_session(std::move(socket), shared_from_this(), peer.address());
+}
+
 HttpServer::HttpServer(asio::io_context& io, ServerOptions options, Handler handler)
-    : impl_(std::make_shared<Impl>(io, options, std::move(handler))) {}
+    : impl_(std::make_shared<Impl>(io, std::move(options), std::move(handler))) {}
 
 HttpServer::~HttpServer() { stop_accepting(); }
 
@@ -219,5 +134,7 @@ void HttpServer::stop_accepting() {
 }
 
 size_t HttpServer::open_connections() const { return impl_->connections.load(); }
+
+size_t HttpServer::request_memory_bytes() const { return impl_->body_memory.used(); }
 
 }  // namespace sealhook::net
