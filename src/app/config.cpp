@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include "delivery/address_ranges.hpp"
+
 namespace sealhook::app {
 namespace {
 
@@ -30,6 +32,15 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   cmd.add_flag("--allow-private-networks", c.allow_private_networks,
                "allow endpoints on loopback/private/link-local addresses (local demos, tests)")
       ->envname("SEALHOOK_ALLOW_PRIVATE_NETWORKS");
+  opt(cmd, "allow-networks", c.allow_networks,
+      "comma-separated networks (e.g. 10.1.0.0/16,fd00:1::/64) whose addresses endpoints may "
+      "have although loopback, private or otherwise special-purpose");
+  opt(cmd, "registration-lookups", c.registration_lookups,
+      "host-name lookups at once for endpoint registration; beyond it, 503 with Retry-After")
+      ->check(CLI::Range(size_t{1}, size_t{1'024}));
+  opt(cmd, "registration-lookup-timeout-ms", c.registration_lookup_timeout_ms,
+      "how long endpoint registration waits for a host-name lookup before 422")
+      ->check(CLI::Range(int64_t{1}, int64_t{60'000}));
   opt(cmd, "max-payload-bytes", c.max_payload_bytes, "largest accepted event payload")
       ->check(CLI::Range(size_t{1}, size_t{64} << 20));
   opt(cmd, "queue-capacity", c.queue_capacity, "deliveries the queue holds before 503")
@@ -125,6 +136,9 @@ Status validate(const ServeConfig& c) {
       (c.store.rfind("sqlite:", 0) != 0 || c.store == "sqlite::memory:"))
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--queue sqlite needs --queue-path when the store is not a SQLite file");
+  if (auto nets = delivery::parse_cidr_list(c.allow_networks); !nets)
+    return make_error(ErrorKind::kBadRequest, "invalid_config",
+                      "--allow-networks: " + nets.error().message);
   if (!c.admin_token.empty() && c.admin_token.size() < 16)
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--admin-token must be at least 16 characters (128 bits of randomness)");
