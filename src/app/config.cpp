@@ -63,10 +63,13 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   opt(cmd, "drain-timeout-ms", c.drain_timeout_ms, "on SIGTERM, how long to keep delivering")
       ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
   opt(cmd, "journal-linger-ms", c.journal_linger_ms,
-      "how long delivery records wait to be written together")
+      "delivery history (what GET /v1/deliveries lists) is saved in batches: how long a batch "
+      "waits for more before it is written. Longer means fewer disk writes; a crash loses at "
+      "most this much of the history")
       ->check(CLI::Range(int64_t{0}, int64_t{1'000}));
   opt(cmd, "journal-settle-ms", c.journal_settle_ms,
-      "how long a queued delivery's first record waits for its outcome before it is written")
+      "how long the history of a new delivery waits for the outcome of its first attempt, so "
+      "that a delivery that succeeds at once is written once instead of twice")
       ->check(CLI::Range(int64_t{0}, int64_t{60'000}));
   opt(cmd, "max-endpoints-per-tenant", c.max_endpoints_per_tenant, "bound on endpoints per tenant")
       ->check(CLI::Range(size_t{1}, size_t{100'000}));
