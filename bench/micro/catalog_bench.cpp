@@ -35,6 +35,7 @@ constexpr int64_t kT0 = 1'700'000'000'000;
 struct Fixture {
   std::unique_ptr<Store> store = std::move(make_store("sqlite::memory:").value());
   Registry registry;
+  delivery::UrlGuard guard{delivery::AddressPolicy{.allow_private = true, .allowed = {}}, {}};
   ManualClock clock;
   std::unique_ptr<CatalogService> catalog;
   std::string tenant_id;
@@ -64,7 +65,7 @@ struct Fixture {
     CatalogLimits limits;
     limits.max_tenants = 10'000'000;
     limits.max_endpoints_per_tenant = 10'000'000;
-    catalog = std::make_unique<CatalogService>(*store, registry, clock, limits, true);
+    catalog = std::make_unique<CatalogService>(*store, registry, clock, limits, guard);
     check(catalog->load().ok(), "load");
   }
 

@@ -29,6 +29,7 @@ struct World {
   ManualClock clock;
   std::unique_ptr<Store> store;
   Registry registry;
+  delivery::UrlGuard guard{delivery::AddressPolicy{.allow_private = true, .allowed = {}}, {}};
   std::unique_ptr<CatalogService> catalog;
   std::unique_ptr<MemoryQueue> queue;
   std::unique_ptr<Journal> journal;
@@ -40,7 +41,7 @@ struct World {
     auto s = make_store("sqlite::memory:");
     check(s.ok(), "make_store(sqlite::memory:)");
     store = std::move(s.value());
-    catalog = std::make_unique<CatalogService>(*store, registry, clock, CatalogLimits{}, true);
+    catalog = std::make_unique<CatalogService>(*store, registry, clock, CatalogLimits{}, guard);
     check(catalog->load().ok(), "catalog load");
     queue = std::make_unique<MemoryQueue>(options(100'000'000), clock);
     journal = std::make_unique<Journal>(*store, clock);

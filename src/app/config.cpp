@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include "delivery/address_ranges.hpp"
+
 namespace sealhook::app {
 namespace {
 
@@ -30,6 +32,15 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   cmd.add_flag("--allow-private-networks", c.allow_private_networks,
                "allow endpoints on loopback/private/link-local addresses (local demos, tests)")
       ->envname("SEALHOOK_ALLOW_PRIVATE_NETWORKS");
+  opt(cmd, "allow-networks", c.allow_networks,
+      "comma-separated networks (e.g. 10.1.0.0/16,fd00:1::/64) whose addresses endpoints may "
+      "have although loopback, private or otherwise special-purpose");
+  opt(cmd, "registration-lookups", c.registration_lookups,
+      "host-name lookups at once for endpoint registration; beyond it, 503 with Retry-After")
+      ->check(CLI::Range(size_t{1}, size_t{1'024}));
+  opt(cmd, "registration-lookup-timeout-ms", c.registration_lookup_timeout_ms,
+      "how long endpoint registration waits for a host-name lookup before 422")
+      ->check(CLI::Range(int64_t{1}, int64_t{60'000}));
   opt(cmd, "max-payload-bytes", c.max_payload_bytes, "largest accepted event payload")
       ->check(CLI::Range(size_t{1}, size_t{64} << 20));
   opt(cmd, "queue-capacity", c.queue_capacity, "deliveries the queue holds before 503")
@@ -56,10 +67,13 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   opt(cmd, "drain-timeout-ms", c.drain_timeout_ms, "on SIGTERM, how long to keep delivering")
       ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
   opt(cmd, "journal-linger-ms", c.journal_linger_ms,
-      "how long delivery records wait to be written together")
+      "delivery history (what GET /v1/deliveries lists) is saved in batches: how long a batch "
+      "waits for more before it is written. Longer means fewer disk writes; a crash loses at "
+      "most this much of the history")
       ->check(CLI::Range(int64_t{0}, int64_t{1'000}));
   opt(cmd, "journal-settle-ms", c.journal_settle_ms,
-      "how long a queued delivery's first record waits for its outcome before it is written")
+      "how long the history of a new delivery waits for the outcome of its first attempt, so "
+      "that a delivery that succeeds at once is written once instead of twice")
       ->check(CLI::Range(int64_t{0}, int64_t{60'000}));
   opt(cmd, "max-endpoints-per-tenant", c.max_endpoints_per_tenant, "bound on endpoints per tenant")
       ->check(CLI::Range(size_t{1}, size_t{100'000}));
@@ -150,6 +164,9 @@ Status validate(const ServeConfig& c) {
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--max-request-memory-bytes must hold at least one largest request "
                       "(--max-payload-bytes + 64 KiB)");
+  if (auto nets = delivery::parse_cidr_list(c.allow_networks); !nets)
+    return make_error(ErrorKind::kBadRequest, "invalid_config",
+                      "--allow-networks: " + nets.error().message);
   if (!c.admin_token.empty() && c.admin_token.size() < 16)
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--admin-token must be at least 16 characters (128 bits of randomness)");

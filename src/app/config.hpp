@@ -20,6 +20,9 @@ struct ServeConfig {
   std::string store = "sqlite:./sealhook-data";
   std::string admin_token;  // generated and printed once when empty
   bool allow_private_networks = false;
+  std::string allow_networks;  // "CIDR,CIDR": allowed even if special-purpose
+  size_t registration_lookups = 8;
+  int64_t registration_lookup_timeout_ms = 5'000;
   size_t max_payload_bytes = 1024 * 1024;
   size_t queue_capacity = 100'000;
   size_t max_inflight = 1024;

@@ -90,8 +90,14 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   limits.max_tenants = c.max_tenants;
   limits.max_endpoints_per_tenant = c.max_endpoints_per_tenant;
   limits.default_max_attempts = c.max_attempts;
-  n.catalog = std::make_unique<CatalogService>(*n.store, n.registry, n.clock, limits,
-                                               c.allow_private_networks);
+  auto allowed = delivery::parse_cidr_list(c.allow_networks);
+  if (!allowed) return allowed.error();
+  const delivery::AddressPolicy addresses{c.allow_private_networks, std::move(allowed.value())};
+  n.url_guard = std::make_unique<delivery::UrlGuard>(
+      addresses,
+      delivery::LookupOptions{c.registration_lookups,
+                              std::chrono::milliseconds(c.registration_lookup_timeout_ms)});
+  n.catalog = std::make_unique<CatalogService>(*n.store, n.registry, n.clock, limits, *n.url_guard);
   if (auto st = n.catalog->load(); !st) return st.error();
   QueueConfig qc;
   qc.kind = c.queue;
@@ -115,8 +121,8 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   // with 64 per origin, 100 endpoints on one host opened a new connection for 6 % of their
   // deliveries and cost 12 % of the throughput. Idle ones expire.
   n.sender = delivery::make_http_sender(
-      n.io, delivery::SenderOptions{c.allow_private_networks, c.max_response_bytes, c.max_inflight,
-                                    "sealhook/0.1"});
+      n.io,
+      delivery::SenderOptions{addresses, c.max_response_bytes, c.max_inflight, "sealhook/0.1"});
   n.policy = std::make_unique<delivery::RetryPolicy>(
       delivery::RetryOptions{c.retry_base_ms, c.retry_max_delay_ms, c.retry_jitter},
       delivery::system_uniform01());

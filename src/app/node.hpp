@@ -25,6 +25,7 @@ struct Node {
   SystemClock clock;
   std::unique_ptr<Store> store;
   Registry registry;
+  std::unique_ptr<delivery::UrlGuard> url_guard;  // the catalog's: goes after it
   std::unique_ptr<CatalogService> catalog;
   std::unique_ptr<Queue> queue;
   std::unique_ptr<Journal> journal;

@@ -61,18 +61,25 @@ int run(const ReceiveArgs& a) {
 std::function<int()> add_receive_command(CLI::App& app) {
   auto a = std::make_shared<ReceiveArgs>();
   auto* cmd = app.add_subcommand("receive", "customer side: verify, decrypt and print deliveries");
-  cmd->add_option("--listen", a->listen, "address:port to listen on")->capture_default_str();
+  cmd->option_defaults()->always_capture_default();  // --help shows every default
+  cmd->add_option("--listen", a->listen, "address:port to listen on");
   cmd->add_option("--key", a->key_files, "private key file (PEM or JWK); repeat for rotation")
       ->required();
-  cmd->add_option("--secret", a->receiver.secrets, "endpoint signing secret whsec_...; repeatable");
-  cmd->add_option("--secret-file", a->receiver.secret_file,
-                  "file with one whsec_ secret per line, re-read on every request");
+  // The endpoint's signing secret (the "secret" of POST /v1/endpoints): without one nothing
+  // can be verified, so one of the two is required.
+  auto* secrets = cmd->add_option_group("signing secret", "the endpoint's whsec_ secret");
+  secrets->add_option("--secret", a->receiver.secrets,
+                      "endpoint signing secret whsec_...; repeat during a rotation");
+  secrets->add_option(
+      "--secret-file", a->receiver.secret_file,
+      "file with one whsec_ secret per line, re-read when it changes (may appear later)");
+  secrets->require_option();
   cmd->add_option("--fail-rate", a->receiver.fail_rate, "answer 500 to this fraction of requests")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--delay-ms", a->receiver.delay_ms, "wait this long before answering")
       ->check(CLI::Range(0, 600'000));
-  cmd->add_option("--tolerance-s", a->receiver.tolerance_s, "accepted webhook-timestamp skew")
-      ->capture_default_str();
+  cmd->add_option("--tolerance-s", a->receiver.tolerance_s,
+                  "largest accepted difference between webhook-timestamp and this clock");
   cmd->add_option("--seed", a->receiver.seed, "seed for --fail-rate (0: random)");
   cmd->add_option("--threads", a->threads, "worker threads")->check(CLI::Range(1, 256));
   return [a] { return run(*a); };

@@ -38,23 +38,44 @@ int fail(const Error& e) {
   return 2;
 }
 
+// The first commands to run against this server, with its address and (when it was just
+// generated) its admin token; a token given by the operator is never echoed.
+void print_first_steps(const std::string& base, const std::string& admin_token) {
+  const std::string tenant_auth = " -H \"Authorization: Bearer $API_KEY\"";
+  std::cout << "get started:\n"
+            << "  curl -s -X POST " << base << "/v1/tenants -H \"Authorization: Bearer "
+            << admin_token << "\" -d '{\"name\":\"acme\"}'\n"
+            << "  then, with API_KEY=<its api_key>:\n"
+            << "  sealhook keygen --out keys\n"
+            << "  curl -s -X POST " << base << "/v1/keys" << tenant_auth
+            << " -d \"{\\\"public_key\\\": $(cat keys/public.jwk)}\"\n"
+            << "  curl -s -X PUT " << base << "/v1/subscriptions" << tenant_auth
+            << " -d '{\"event_types\":[\"*\"]}'\n"
+            << "  curl -s -X POST " << base << "/v1/endpoints" << tenant_auth
+            << " -d '{\"url\":\"https://your.receiver/hook\"}'\n"
+            << "  curl -s -X POST " << base << "/v1/events" << tenant_auth
+            << " -d '{\"type\":\"order.created\",\"payload\":{\"id\":1}}'\n";
+}
+
 void print_welcome(const Node& n, uint16_t port) {
   const ServeConfig& c = n.config;
-  std::string host = c.listen.substr(0, c.listen.rfind(':'));
-  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  const size_t colon = c.listen.rfind(':');  // "4242" alone is a port
+  std::string host = colon == std::string::npos ? "" : c.listen.substr(0, colon);
+  if (host.empty() || host == "0.0.0.0" || host == "localhost") host = "127.0.0.1";
+  if (host == "[::]" || host == "::") host = "[::1]";
   std::string base = "http://" + host + ":" + std::to_string(port);
   std::cout << "sealhook listening on " << base << " (queue " << c.queue;
   if (c.queue == "sqlite") std::cout << " " << queue_path(c) << ", sync " << c.queue_sync;
   std::cout << "; store " << c.store << ")\n";
-  if (!n.generated_admin_token.empty())
+  if (!n.generated_admin_token.empty()) {
     std::cout << "admin token (shown once; only its hash is kept): " << n.generated_admin_token
-              << "\n"
-              << "get started:\n"
-              << "  curl -s -X POST " << base << "/v1/tenants -H 'Authorization: Bearer "
-              << n.generated_admin_token << "' -d '{\"name\":\"acme\"}'\n"
-              << "  then see README.md, 'The flow'\n";
-  else if (c.admin_token.empty())
-    std::cout << "admin token: the one generated on this store's first start\n";
+              << "\n";
+    print_first_steps(base, n.generated_admin_token);
+  } else {
+    if (c.admin_token.empty())
+      std::cout << "admin token: the one generated on this store's first start\n";
+    print_first_steps(base, "$ADMIN_TOKEN");
+  }
   std::cout << std::flush;
 }
 

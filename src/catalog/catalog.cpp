@@ -7,7 +7,6 @@
 
 #include "catalog/event_types.hpp"
 #include "core/ids.hpp"
-#include "delivery/ssrf_guard.hpp"
 
 namespace sealhook {
 namespace {
@@ -26,12 +25,8 @@ std::string new_api_key_token() { return random_token("shk_", 32); }
 }  // namespace
 
 CatalogService::CatalogService(Store& store, Registry& registry, const Clock& clock,
-                               CatalogLimits limits, bool allow_private_networks)
-    : store_(store),
-      registry_(registry),
-      clock_(clock),
-      limits_(limits),
-      allow_private_(allow_private_networks) {}
+                               CatalogLimits limits, delivery::UrlGuard& guard)
+    : store_(store), registry_(registry), clock_(clock), limits_(limits), guard_(guard) {}
 
 // The catalog is built in one pass from sorted maps: inserting 100,000 tenants one by one
 // would copy a chunk per insert.

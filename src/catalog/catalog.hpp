@@ -8,6 +8,7 @@
 
 #include "catalog/registry.hpp"
 #include "core/clock.hpp"
+#include "delivery/ssrf_guard.hpp"
 #include "store/store.hpp"
 
 namespace sealhook {
@@ -37,8 +38,9 @@ struct FanoutTarget {
 
 class CatalogService {
  public:
+  // `guard` checks endpoint URLs (the SSRF guard) and outlives the service.
   CatalogService(Store& store, Registry& registry, const Clock& clock, CatalogLimits limits,
-                 bool allow_private_networks);
+                 delivery::UrlGuard& guard);
   Status load();
 
   Result<std::pair<Tenant, std::string>> create_tenant(const std::string& name);
@@ -78,7 +80,7 @@ class CatalogService {
   Registry& registry_;
   const Clock& clock_;
   CatalogLimits limits_;
-  bool allow_private_;
+  delivery::UrlGuard& guard_;
 };
 
 }  // namespace sealhook

@@ -2,7 +2,6 @@
 #include "catalog/catalog.hpp"
 #include "catalog/event_types.hpp"
 #include "core/ids.hpp"
-#include "delivery/ssrf_guard.hpp"
 
 namespace sealhook {
 
@@ -10,7 +9,7 @@ Status CatalogService::validate(EndpointSpec& spec, bool creating) const {
   if (creating && !spec.url)
     return make_error(ErrorKind::kBadRequest, "missing_field", "'url' is required");
   if (spec.url) {
-    if (auto st = delivery::check_endpoint_url(*spec.url, allow_private_); !st) return st;
+    if (auto st = guard_.check(*spec.url); !st) return st;
   }
   if (spec.event_types) {
     auto normalized = normalize_patterns(*spec.event_types);

@@ -61,9 +61,8 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
 
  private:
   void connect_fresh() {
-    const bool allow = shared_->options.allow_private_networks;
     if (literal_) {
-      if (!allow && is_forbidden_address(*literal_)) return fail("forbidden_address");
+      if (!shared_->options.addresses.permits(*literal_)) return fail("forbidden_address");
       conn_ = std::make_unique<Connection>(strand_);
       conn_->socket.async_connect(
           tcp::endpoint(*literal_, url_.port),
@@ -87,9 +86,8 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
   void on_resolve(const beast::error_code& ec, const tcp::resolver::results_type& results) {
     if (finished_) return;
     if (ec) return fail("resolve: " + ec.message());
-    const bool allow = shared_->options.allow_private_networks;
-    auto permitted = [allow](const tcp::endpoint& ep) {
-      return allow || !is_forbidden_address(ep.address());
+    auto permitted = [shared = shared_](const tcp::endpoint& ep) {
+      return shared->options.addresses.permits(ep.address());
     };
     if (std::none_of(results.begin(), results.end(),
                      [&](const auto& entry) { return permitted(entry.endpoint()); }))

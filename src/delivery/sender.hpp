@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "delivery/address_ranges.hpp"
+
 namespace sealhook::delivery {
 
 struct SendRequest {
@@ -29,7 +31,7 @@ struct SendResult {
 };
 
 struct SenderOptions {
-  bool allow_private_networks = false;
+  AddressPolicy addresses;  // which addresses may be connected to (the SSRF guard)
   size_t max_response_bytes = 64 * 1024;
   size_t max_idle_per_origin = 32;
   std::string user_agent = "sealhook/0.1";

@@ -1,19 +1,9 @@
 #include "delivery/ssrf_guard.hpp"
 
-#include <netdb.h>
-#include <sys/socket.h>
-
-#include <array>
-#include <chrono>
-#include <future>
-#include <thread>
-#include <vector>
-
 namespace sealhook::delivery {
 namespace {
 
 constexpr size_t kMaxUrlLength = 2048;
-constexpr auto kResolveTimeout = std::chrono::seconds(5);
 
 Error invalid_url(std::string message) {
   return make_error(ErrorKind::kUnprocessable, "invalid_url", std::move(message));
@@ -73,114 +63,6 @@ Status parse_authority(std::string_view auth, ParsedUrl& out) {
   return {};
 }
 
-struct V4Net {
-  uint32_t net;
-  int prefix;
-};
-
-constexpr uint32_t v4(unsigned a, unsigned b, unsigned c, unsigned d) {
-  return (a << 24) | (b << 16) | (c << 8) | d;
-}
-
-constexpr std::array<V4Net, 15> kForbiddenV4{{
-    {v4(0, 0, 0, 0), 8},        // "this" network, unspecified
-    {v4(10, 0, 0, 0), 8},       // RFC 1918
-    {v4(100, 64, 0, 0), 10},    // CGNAT
-    {v4(127, 0, 0, 0), 8},      // loopback
-    {v4(169, 254, 0, 0), 16},   // link-local, cloud metadata
-    {v4(172, 16, 0, 0), 12},    // RFC 1918
-    {v4(192, 0, 0, 0), 24},     // IETF protocol assignments
-    {v4(192, 0, 2, 0), 24},     // TEST-NET-1
-    {v4(192, 88, 99, 0), 24},   // 6to4 relay anycast
-    {v4(192, 168, 0, 0), 16},   // RFC 1918
-    {v4(198, 18, 0, 0), 15},    // benchmarking
-    {v4(198, 51, 100, 0), 24},  // TEST-NET-2
-    {v4(203, 0, 113, 0), 24},   // TEST-NET-3
-    {v4(224, 0, 0, 0), 4},      // multicast
-    {v4(240, 0, 0, 0), 4},      // reserved, broadcast
-}};
-
-bool forbidden_v4(uint32_t a) {
-  for (const auto& n : kForbiddenV4) {
-    const uint32_t mask = n.prefix == 0 ? 0 : ~uint32_t{0} << (32 - n.prefix);
-    if ((a & mask) == n.net) return true;
-  }
-  return false;
-}
-
-using V6Bytes = boost::asio::ip::address_v6::bytes_type;
-
-bool has_prefix(const V6Bytes& b, std::initializer_list<unsigned char> prefix, int bits) {
-  int i = 0;
-  for (unsigned char p : prefix) {
-    const int take = std::min(8, bits - i * 8);
-    if (take <= 0) break;
-    const auto mask = static_cast<unsigned char>(0xff << (8 - take));
-    if ((b[i] & mask) != (p & mask)) return false;
-    ++i;
-  }
-  return true;
-}
-
-uint32_t v4_at(const V6Bytes& b, size_t off) {
-  return (uint32_t{b[off]} << 24) | (uint32_t{b[off + 1]} << 16) | (uint32_t{b[off + 2]} << 8) |
-         uint32_t{b[off + 3]};
-}
-
-bool forbidden_v6(const boost::asio::ip::address_v6& addr) {
-  const V6Bytes b = addr.to_bytes();
-  const bool zero96 = has_prefix(b, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 96);
-  const bool mapped = has_prefix(b, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, 96);
-  const bool nat64 = has_prefix(b, {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0}, 96);
-  if (zero96 || mapped || nat64) return forbidden_v4(v4_at(b, 12));       // ::, ::1 via 0/8
-  if (has_prefix(b, {0x20, 0x02}, 16)) return forbidden_v4(v4_at(b, 2));  // 6to4
-  return has_prefix(b, {0xfc}, 7) ||                                      // ULA, fd00:ec2::254
-         has_prefix(b, {0xfe, 0x80}, 10) ||                               // link-local
-         has_prefix(b, {0xfe, 0xc0}, 10) ||                               // site-local
-         has_prefix(b, {0xff}, 8) ||                                      // multicast
-         has_prefix(b, {0x20, 0x01, 0x0d, 0xb8}, 32) ||                   // documentation
-         has_prefix(b, {0x00, 0x64, 0xff, 0x9b, 0x00, 0x01}, 48) ||       // local NAT64
-         has_prefix(b, {0x01, 0, 0, 0, 0, 0, 0, 0}, 64);                  // discard-only
-}
-
-using AddressList = std::vector<boost::asio::ip::address>;
-
-// getaddrinfo has no timeout: run it on a detached thread and wait a bounded time.
-Result<AddressList> resolve_bounded(const std::string& host) {
-  auto promise = std::make_shared<std::promise<Result<AddressList>>>();
-  auto future = promise->get_future();
-  std::thread([host, promise] {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* res = nullptr;
-    const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
-    if (rc != 0) {
-      promise->set_value(make_error(ErrorKind::kUnprocessable, "unresolvable_host",
-                                    "cannot resolve host '" + host + "': " + gai_strerror(rc)));
-      return;
-    }
-    AddressList out;
-    for (addrinfo* p = res; p != nullptr; p = p->ai_next) {
-      if (p->ai_family == AF_INET) {
-        const auto* sa = reinterpret_cast<const sockaddr_in*>(p->ai_addr);
-        out.emplace_back(boost::asio::ip::address_v4(ntohl(sa->sin_addr.s_addr)));
-      } else if (p->ai_family == AF_INET6) {
-        const auto* sa = reinterpret_cast<const sockaddr_in6*>(p->ai_addr);
-        V6Bytes bytes;
-        std::copy_n(sa->sin6_addr.s6_addr, 16, bytes.begin());
-        out.emplace_back(boost::asio::ip::address_v6(bytes, sa->sin6_scope_id));
-      }
-    }
-    ::freeaddrinfo(res);
-    promise->set_value(std::move(out));
-  }).detach();
-  if (future.wait_for(kResolveTimeout) != std::future_status::ready)
-    return make_error(ErrorKind::kUnprocessable, "unresolvable_host",
-                      "timed out resolving host '" + host + "'");
-  return future.get();
-}
-
 }  // namespace
 
 std::string ParsedUrl::origin() const {
@@ -216,12 +98,10 @@ Result<ParsedUrl> parse_url(std::string_view url) {
   return out;
 }
 
-bool is_forbidden_address(const boost::asio::ip::address& addr) {
-  if (addr.is_v4()) return forbidden_v4(addr.to_v4().to_uint());
-  return forbidden_v6(addr.to_v6());
-}
+UrlGuard::UrlGuard(AddressPolicy policy, LookupOptions lookups, ResolveFn resolve)
+    : policy_(std::move(policy)), lookup_(lookups, std::move(resolve)) {}
 
-Status check_endpoint_url(std::string_view url, bool allow_private) {
+Status UrlGuard::check(std::string_view url) {
   auto parsed = parse_url(url);
   if (!parsed) return parsed.error();
   boost::system::error_code ec;
@@ -230,19 +110,18 @@ Status check_endpoint_url(std::string_view url, bool allow_private) {
   if (!ec) {
     addrs.push_back(literal);
   } else {
-    auto resolved = resolve_bounded(parsed->host);
+    auto resolved = lookup_.resolve(parsed->host);
     if (!resolved) return resolved.error();
     addrs = std::move(resolved.value());
   }
   if (addrs.empty())
     return make_error(ErrorKind::kUnprocessable, "unresolvable_host",
                       "host '" + parsed->host + "' has no addresses");
-  if (allow_private) return {};
   for (const auto& a : addrs) {
-    if (is_forbidden_address(a))
+    if (!policy_.permits(a))
       return make_error(ErrorKind::kUnprocessable, "forbidden_address",
-                        "host '" + parsed->host + "' resolves to " + a.to_string() +
-                            ", a loopback, private, link-local or reserved address");
+                        "the URL's host resolves to a non-public address (loopback, private, "
+                        "link-local or another special-purpose range)");
   }
   return {};
 }

@@ -1,11 +1,12 @@
 #pragma once
 // Classification of URLs and addresses for the SSRF guard (PRODUCT.md §6).
-#include <boost/asio/ip/address.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "core/result.hpp"
+#include "delivery/address_ranges.hpp"
+#include "delivery/host_lookup.hpp"
 
 namespace sealhook::delivery {
 
@@ -20,15 +21,20 @@ struct ParsedUrl {
 // http/https only, a host, no userinfo, no fragment, a port in range, at most 2048 characters.
 Result<ParsedUrl> parse_url(std::string_view url);
 
-// True for loopback, private (RFC 1918, ULA), link-local, CGNAT, unspecified, multicast,
-// broadcast, documentation/benchmark ranges, IPv4-mapped forms of those, and the cloud
-// metadata addresses (169.254.169.254, fd00:ec2::254).
-bool is_forbidden_address(const boost::asio::ip::address& addr);
+// At registration: the URL parses, and every address of its host (a literal IP, or a name
+// looked up, bounded by HostLookup) is one the policy permits. Errors are kUnprocessable
+// invalid_url, forbidden_address (without the address: it would map internal DNS),
+// unresolvable_host; kUnavailable lookups_busy. The sender checks the addresses again at
+// connect time (DNS may change).
+class UrlGuard {
+ public:
+  UrlGuard(AddressPolicy policy, LookupOptions lookups, ResolveFn resolve = system_resolve);
+  Status check(std::string_view url);  // thread-safe
+  const AddressPolicy& policy() const { return policy_; }
 
-// At registration: the URL parses, and its host (a literal IP, or a name resolved with
-// getaddrinfo, bounded to 5 s) has no forbidden address unless allow_private. Errors are
-// kUnprocessable: invalid_url, forbidden_address, unresolvable_host. The sender checks the
-// addresses again at connect time (DNS may change).
-Status check_endpoint_url(std::string_view url, bool allow_private);
+ private:
+  AddressPolicy policy_;
+  HostLookup lookup_;
+};
 
 }  // namespace sealhook::delivery

@@ -29,8 +29,12 @@ Response json_response(unsigned status, std::string body, unsigned version, bool
 Response error_response(const Error& e, unsigned version, bool keep_alive) {
   boost::json::object inner{{"code", e.code}, {"message", e.message}};
   boost::json::object outer{{"error", std::move(inner)}};
-  return json_response(static_cast<unsigned>(http_status(e.kind)), boost::json::serialize(outer),
-                       version, keep_alive);
+  const int status = http_status(e.kind);
+  Response res = json_response(static_cast<unsigned>(status), boost::json::serialize(outer),
+                               version, keep_alive);
+  if (status == 429 || status == 503)
+    res.set(http::field::retry_after, std::to_string(kRetryAfterSeconds));
+  return res;
 }
 
 Result<tcp::endpoint> parse_listen_address(const std::string& host_port) {

@@ -57,7 +57,9 @@ struct ServerOptions {
   AsyncHandler async;
 };
 
-// A JSON error body {"error": {"code", "message"}} with the status of `e.kind`.
+// A JSON error body {"error": {"code", "message"}} with the status of `e.kind`; a 429 or 503
+// (backpressure, or a dependency down) also says when to come back.
+constexpr int kRetryAfterSeconds = 1;
 Response error_response(const Error& e, unsigned version = 11, bool keep_alive = true);
 Response json_response(unsigned status, std::string body, unsigned version = 11,
                        bool keep_alive = true);

@@ -108,3 +108,15 @@ def test_keys_are_hashed_and_new_api_keys_work(start_server, keygen):
     assert [x["id"] for x in listed] == [t["id"]] and "api_key" not in json.dumps(listed)
     srv.ok("DELETE", f"/v1/tenants/{t['id']}")
     err(srv.call("GET", "/v1/subscriptions", t["api_key"]), 401, "unauthorized")
+
+
+def test_queue_full_answers_503_with_retry_after(start_server, keygen):
+    srv = start_server("--queue", "memory", "--queue-capacity", "1")
+    keys = keygen("full")
+    t = srv.onboard("full", keys, "http://127.0.0.1:9/never-reached")
+    srv.ok("POST", "/v1/endpoints", t["api_key"], {"url": "http://127.0.0.1:9/second"}, status=201)
+    # One event for two endpoints is two deliveries: over the capacity, so nothing is queued.
+    r = srv.call("POST", "/v1/events", body={"type": "a", "payload": 1})
+    err(r, 503, "queue_full")
+    assert r.headers.get("Retry-After") == "1", dict(r.headers)
+    assert srv.ok("GET", "/v1/deliveries", t["api_key"])["data"] == []

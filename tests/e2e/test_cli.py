@@ -18,6 +18,29 @@ def test_help_on_every_command(binary):
         assert flag in serve_help
 
 
+def test_receive_help_marks_the_secret_required_and_shows_defaults(binary, tmp_path):
+    h = subprocess.run([binary, "receive", "--help"], capture_output=True, text=True).stdout
+    assert "--secret" in h and "--secret-file" in h
+    assert "At least 1 of the following options are required" in h, h
+    for flag, default in (("--listen", "127.0.0.1:9000"), ("--threads", "4"), ("--tolerance-s", "300"),
+                          ("--fail-rate", "0"), ("--delay-ms", "0"), ("--seed", "0")):
+        line = next(l for l in h.splitlines() if l.strip().startswith(flag + " "))
+        assert line.rstrip().endswith("=" + default) or f"={default} " in line, (flag, line)
+    key = tmp_path / "k.jwk"
+    key.write_text("{}")
+    r = subprocess.run([binary, "receive", "--key", str(key)], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode != 0 and "secret" in r.stderr, r.stderr
+
+
+def test_serve_help_explains_the_journal_and_the_ssrf_knobs(binary):
+    h = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True).stdout
+    assert "delivery records wait to be written together" not in h  # the old jargon
+    assert "GET /v1/deliveries" in h and "written once instead of twice" in h, h
+    for flag in ("--allow-networks", "--registration-lookups", "--registration-lookup-timeout-ms"):
+        assert flag in h, flag
+
+
 def test_keygen_writes_private_files_0600(keygen):
     for kind in ("rsa", "x25519"):
         d = keygen(f"modes-{kind}", kind)
@@ -114,6 +137,13 @@ def test_generated_admin_token_survives_a_restart(binary, tmp_path):
         port = first.wait_line(r"listening on http://[\d.]+:(\d+)").group(1)
         auth = {"Authorization": f"Bearer {token}"}
         assert requests.get(f"http://127.0.0.1:{port}/v1/tenants", headers=auth).status_code == 200
+        # The hint is a command that works as printed, against this very server.
+        first.wait_line(r"/v1/events")
+        curl = next(l.strip() for l in first.out_lines if "/v1/tenants" in l)
+        assert f"http://127.0.0.1:{port}/v1/tenants" in curl and token in curl, curl
+        made = subprocess.run(curl, shell=True, capture_output=True, text=True, timeout=30)
+        assert '"api_key"' in made.stdout, (curl, made.stdout, made.stderr)
+        assert not any("README" in l for l in first.out_lines), first.out_lines
     finally:
         first.stop()
     again = Proc(args)

@@ -17,7 +17,7 @@ class CatalogTest : public ::testing::Test {
   void SetUp() override {
     store = std::move(make_store("sqlite::memory:").value());
     limits.max_endpoints_per_tenant = 1000;  // enough for the map's chunks to split
-    catalog = std::make_unique<CatalogService>(*store, registry, clock, limits, true);
+    catalog = std::make_unique<CatalogService>(*store, registry, clock, limits, guard);
     tenant = catalog->create_tenant("acme").value().first.id;
     auto key = crypto::generate_key(crypto::KeyType::kX25519, 0).value();
     ASSERT_TRUE(catalog->add_public_key(tenant, key.public_key().to_jwk()).ok());
@@ -42,6 +42,7 @@ class CatalogTest : public ::testing::Test {
   }
 
   ManualClock clock;
+  delivery::UrlGuard guard{delivery::AddressPolicy{.allow_private = true, .allowed = {}}, {}};
   CatalogLimits limits;
   Registry registry;
   std::unique_ptr<Store> store;
@@ -69,7 +70,7 @@ TEST_F(CatalogTest, FanoutRoutesByExactTypeWildcardAndNoFilter) {
 
   // The same routes come back from the store.
   Registry fresh;
-  CatalogService reloaded(*store, fresh, clock, CatalogLimits{}, true);
+  CatalogService reloaded(*store, fresh, clock, CatalogLimits{}, guard);
   ASSERT_TRUE(reloaded.load().ok());
   EXPECT_EQ(reached(reloaded, "a"), (std::set<std::string>{two}));
   EXPECT_EQ(reached(reloaded, "b.y"), (std::set<std::string>{wild}));
@@ -134,7 +135,7 @@ TEST_F(CatalogTest, ApiKeyBoundCountsEachTenantsOwnKeysAcrossARestart) {
   CatalogLimits few_keys;
   few_keys.max_api_keys_per_tenant = 2;
   Registry r;
-  CatalogService c(*store, r, clock, few_keys, true);
+  CatalogService c(*store, r, clock, few_keys, guard);
   ASSERT_TRUE(c.load().ok());
   auto a = c.create_tenant("a").value().first.id;  // its first key comes with it
   auto b = c.create_tenant("b").value().first.id;
@@ -143,7 +144,7 @@ TEST_F(CatalogTest, ApiKeyBoundCountsEachTenantsOwnKeysAcrossARestart) {
   ASSERT_TRUE(c.create_api_key(b).ok());  // b's count is its own
 
   Registry fresh;
-  CatalogService reloaded(*store, fresh, clock, few_keys, true);
+  CatalogService reloaded(*store, fresh, clock, few_keys, guard);
   ASSERT_TRUE(reloaded.load().ok());
   EXPECT_EQ(reloaded.create_api_key(a).error().code, "limit_reached");
   EXPECT_EQ(reloaded.create_api_key(b).error().code, "limit_reached");
@@ -170,7 +171,7 @@ TEST_F(CatalogTest, EndpointsAreKeptInIdOrderThroughChangesAndARestart) {
   EXPECT_EQ(listed(*catalog, tenant), ids);
   EXPECT_EQ(reached(*catalog, "a").size() + reached(*catalog, "b").size(), ids.size());
   Registry fresh;
-  CatalogService reloaded(*store, fresh, clock, limits, true);
+  CatalogService reloaded(*store, fresh, clock, limits, guard);
   ASSERT_TRUE(reloaded.load().ok());
   EXPECT_EQ(listed(reloaded, tenant), ids);
   EXPECT_EQ(reached(reloaded, "a"), reached(*catalog, "a"));
@@ -204,7 +205,7 @@ TEST_F(CatalogTest, PublishReachesExactlyTheSubscribedTenantsAsSubscriptionsChan
   EXPECT_EQ(reached(*catalog, "b.y"), (S{b.id, c.id}));
 
   Registry fresh;
-  CatalogService reloaded(*store, fresh, clock, limits, true);
+  CatalogService reloaded(*store, fresh, clock, limits, guard);
   ASSERT_TRUE(reloaded.load().ok());
   for (std::string type : {"a", "b.y", "c", "zzz"})
     EXPECT_EQ(reached(reloaded, type), reached(*catalog, type)) << type;

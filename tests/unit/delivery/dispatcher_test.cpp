@@ -151,6 +151,34 @@ TEST_F(DispatcherTest, HonoursRetryAfter) {
   EXPECT_EQ(sender.sent.size(), 2u);
 }
 
+// The clock starts at 1700000000 s, Tue, 14 Nov 2023 22:13:20 GMT; each form asks for 20 s more.
+TEST_F(DispatcherTest, HonoursRetryAfterAsAnHttpDateInEachForm) {
+  int n = 0;
+  for (const char* date : {"Tue, 14 Nov 2023 22:13:40 GMT", "Tuesday, 14-Nov-23 22:14:00 GMT",
+                           "Tue Nov 14 22:14:20 2023"}) {
+    publish("msg_d" + std::to_string(n), "ep_1");
+    ASSERT_EQ(sender.sent.size(), static_cast<size_t>(2 * n + 1)) << date;
+    sender.answer(503, date);
+    clock.advance_ms(19'999);
+    dispatcher->pump();
+    EXPECT_EQ(sender.sent.size(), static_cast<size_t>(2 * n + 1)) << date;  // backoff: 1 s
+    clock.advance_ms(1);
+    dispatcher->pump();
+    ASSERT_EQ(sender.sent.size(), static_cast<size_t>(2 * n + 2)) << date;
+    sender.answer(200);
+    ++n;
+  }
+}
+
+// A date further away than the max delay (60 s here) waits the max delay.
+TEST_F(DispatcherTest, RetryAfterDateIsBoundedByTheMaxDelay) {
+  publish("msg_e", "ep_1");
+  sender.answer(429, "Wed, 15 Nov 2023 22:13:20 GMT");  // a day away
+  clock.advance_ms(60'000);
+  dispatcher->pump();
+  EXPECT_EQ(sender.sent.size(), 2u);
+}
+
 TEST_F(DispatcherTest, OrderedEndpointWaitsForItsHead) {
   add_endpoint("ep_o", Ordering::kOrdered, 5);
   publish("msg_1", "ep_o", true);

@@ -149,7 +149,7 @@ TEST_F(HttpSenderTest, RefusesInvalidUrls) {
 TEST_F(HttpSenderTest, RefusesForbiddenAddressesWithoutPrivateNetworks) {
   TestServer server(ok_reply);
   SenderOptions o;
-  o.allow_private_networks = false;
+  o.addresses.allow_private = false;
   sender(o);
   const std::string port = std::to_string(server.port());
   for (const std::string& u : {"http://127.0.0.1:" + port + "/", "http://localhost:" + port + "/",

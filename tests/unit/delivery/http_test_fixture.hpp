@@ -44,7 +44,7 @@ class HttpSenderTest : public ::testing::Test {
 
   static SenderOptions private_ok() {
     SenderOptions o;
-    o.allow_private_networks = true;
+    o.addresses.allow_private = true;
     o.user_agent = "sealhook-test/1";
     return o;
   }

@@ -2,42 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
+#include <optional>
 #include <string>
 
 namespace sealhook::delivery {
 namespace {
-
-bool forbidden(const char* text) {
-  return is_forbidden_address(boost::asio::ip::make_address(text));
-}
-
-TEST(SsrfGuard, ForbidsLocalPrivateAndReservedAddresses) {
-  for (const char* a :
-       {"127.0.0.1", "127.255.255.254", "0.0.0.0", "0.1.2.3", "10.0.0.1", "10.255.255.255",
-        "172.16.0.1", "172.31.255.255", "192.168.1.1", "100.64.0.1", "100.127.255.255",
-        "169.254.0.1", "169.254.169.254", "192.0.0.8", "192.0.2.1", "198.18.0.1", "198.19.255.255",
-        "198.51.100.7", "203.0.113.9", "224.0.0.1", "239.255.255.250", "240.0.0.1",
-        "255.255.255.255",
-        // IPv6
-        "::1", "::", "fc00::1", "fd12:3456::1", "fe80::1", "febf::1", "ff02::1", "2001:db8::1",
-        "fd00:ec2::254",
-        // v4 embedded in v6: mapped, compatible, NAT64, 6to4
-        "::ffff:127.0.0.1", "::ffff:10.1.2.3", "::ffff:169.254.169.254", "::127.0.0.1",
-        "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::192.168.0.1", "2002:7f00:1::1",
-        "2002:a9fe:a9fe::"}) {
-    EXPECT_TRUE(forbidden(a)) << a;
-  }
-}
-
-TEST(SsrfGuard, AllowsPublicAddresses) {
-  for (const char* a :
-       {"8.8.8.8", "1.1.1.1", "93.184.216.34", "172.15.255.255", "172.32.0.1", "100.63.255.255",
-        "100.128.0.1", "169.253.255.255", "192.169.0.1", "198.17.255.255", "198.20.0.1",
-        "223.255.255.255", "2606:4700::1111", "2001:4860:4860::8888", "::ffff:8.8.8.8",
-        "64:ff9b::808:808", "2002:808:808::1"}) {
-    EXPECT_FALSE(forbidden(a)) << a;
-  }
-}
 
 TEST(ParseUrl, AcceptsHttpAndHttps) {
   auto u = parse_url("https://Hooks.Example.com/in/x?a=1&b=2");
@@ -92,28 +63,127 @@ TEST(ParseUrl, RefusesWithInvalidUrl) {
   EXPECT_TRUE(parse_url("https://example.com/" + std::string(2028, 'a')).ok());  // 2048 exactly
 }
 
-TEST(CheckEndpointUrl, RefusesLocalTargetsUnlessPrivateAllowed) {
+// Host names resolve through this table: no DNS in unit tests.
+Result<AddressList> fake_dns(const std::string& host) {
+  using boost::asio::ip::make_address;
+  if (host == "localhost") return AddressList{make_address("127.0.0.1"), make_address("::1")};
+  if (host == "internal.example") return AddressList{make_address("10.20.30.40")};
+  if (host == "mixed.example") return AddressList{make_address("8.8.8.8"), make_address("fd00::7")};
+  if (host == "public.example") return AddressList{make_address("93.184.216.34")};
+  if (host == "empty.example") return AddressList{};
+  return make_error(ErrorKind::kUnprocessable, "unresolvable_host", "no such host " + host);
+}
+
+UrlGuard guard(AddressPolicy policy) { return UrlGuard(std::move(policy), {}, fake_dns); }
+
+TEST(SsrfGuard, RefusesLocalTargetsUnlessPrivateAllowed) {
+  UrlGuard strict = guard({});
+  UrlGuard open = guard({.allow_private = true, .allowed = {}});
   for (const char* url : {"http://127.0.0.1/hook", "http://localhost:8080/", "https://[::1]/",
                           "http://169.254.169.254/latest/meta-data/", "http://[::ffff:127.0.0.1]/",
-                          "http://10.0.0.5/", "http://0x7f.1/"}) {
-    auto st = check_endpoint_url(url, false);
+                          "http://10.0.0.5/", "http://internal.example/",
+                          "http://mixed.example/", "http://[::ffff:0:a00:1]/", "http://[2001::1]/",
+                          "http://[64:ff9b:1::a00:1]/", "http://192.31.196.1/"}) {
+    auto st = strict.check(url);
     ASSERT_FALSE(st.ok()) << url;
     EXPECT_EQ(st.error().kind, ErrorKind::kUnprocessable) << url;
     EXPECT_EQ(st.error().code, "forbidden_address") << url;
-    EXPECT_TRUE(check_endpoint_url(url, true).ok()) << url;
+    EXPECT_TRUE(open.check(url).ok()) << url;
   }
 }
 
-TEST(CheckEndpointUrl, AcceptsPublicLiteralsAndReportsBadInput) {
-  EXPECT_TRUE(check_endpoint_url("https://8.8.8.8/hook", false).ok());
-  EXPECT_TRUE(check_endpoint_url("https://[2606:4700::1111]/hook", false).ok());
-  auto st = check_endpoint_url("ftp://example.com/", false);
+// getaddrinfo reads the old inet_aton forms of 127.0.0.1 without asking DNS.
+TEST(SsrfGuard, RefusesNumericHostFormsOfLoopback) {
+  UrlGuard strict(AddressPolicy{}, LookupOptions{});
+  for (const char* url : {"http://0x7f.1/", "http://2130706433/", "http://0177.0.0.1/"}) {
+    auto st = strict.check(url);
+    ASSERT_FALSE(st.ok()) << url;
+    EXPECT_EQ(st.error().code, "forbidden_address") << url;
+  }
+}
+
+// The answer never says what the host resolved to (nor repeats a literal address).
+TEST(SsrfGuard, RefusalDoesNotRevealTheResolvedAddress) {
+  auto st = guard({}).check("http://internal.example/x");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "forbidden_address");
+  EXPECT_EQ(st.error().message.find("10.20.30.40"), std::string::npos) << st.error().message;
+  EXPECT_NE(st.error().message.find("non-public address"), std::string::npos);
+  st = guard({}).check("http://mixed.example/");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message.find("fd00"), std::string::npos) << st.error().message;
+  st = guard({}).check("http://10.1.2.3:8080/");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message.find("10.1.2.3"), std::string::npos) << st.error().message;
+}
+
+TEST(SsrfGuard, AllowedNetworksLetTheirAddressesThrough) {
+  UrlGuard g = guard({.allow_private = false, .allowed = parse_cidr_list("127.0.0.0/8").value()});
+  EXPECT_TRUE(g.check("http://127.0.0.1:9/").ok());
+  EXPECT_TRUE(g.check("http://[::ffff:127.0.0.2]:9/").ok());
+  EXPECT_EQ(g.check("http://localhost/").error().code, "forbidden_address");  // ::1 is not in it
+  EXPECT_EQ(g.check("http://10.0.0.1/").error().code, "forbidden_address");
+}
+
+TEST(SsrfGuard, AcceptsPublicTargetsAndReportsBadInput) {
+  UrlGuard g = guard({});
+  EXPECT_TRUE(g.check("https://8.8.8.8/hook").ok());
+  EXPECT_TRUE(g.check("https://[2606:4700::1111]/hook").ok());
+  EXPECT_TRUE(g.check("https://public.example/hook").ok());
+  auto st = g.check("ftp://example.com/");
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code, "invalid_url");
-  st = check_endpoint_url("https://does-not-exist.invalid/", true);
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().kind, ErrorKind::kUnprocessable);
-  EXPECT_EQ(st.error().code, "unresolvable_host");
+  for (const char* url : {"https://does-not-exist.invalid/", "https://empty.example/"}) {
+    st = guard({.allow_private = true, .allowed = {}}).check(url);
+    ASSERT_FALSE(st.ok()) << url;
+    EXPECT_EQ(st.error().kind, ErrorKind::kUnprocessable);
+    EXPECT_EQ(st.error().code, "unresolvable_host");
+  }
+}
+
+// A lookup that never returns: it holds its place until released.
+struct StuckDns {
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released{release.get_future().share()};
+  std::atomic<int> calls{0};
+
+  ResolveFn fn() {
+    return [this](const std::string&) -> Result<AddressList> {
+      if (calls++ == 0) entered.set_value();
+      released.wait();
+      return AddressList{boost::asio::ip::make_address("8.8.8.8")};
+    };
+  }
+};
+
+TEST(SsrfLookup, OverTheBoundAnswersBusyAtOnce) {
+  StuckDns dns;
+  std::optional<HostLookup> lookup;
+  lookup.emplace(LookupOptions{.max_concurrent = 1, .timeout = std::chrono::seconds(30)}, dns.fn());
+  auto first = std::async(std::launch::async, [&] { return lookup->resolve("a.example"); });
+  dns.entered.get_future().wait();
+  auto busy = lookup->resolve("b.example");
+  ASSERT_FALSE(busy.ok());
+  EXPECT_EQ(busy.error().kind, ErrorKind::kUnavailable);
+  EXPECT_EQ(busy.error().code, "lookups_busy");
+  dns.release.set_value();
+  EXPECT_TRUE(first.get().ok());
+  EXPECT_TRUE(lookup->resolve("c.example").ok());  // the place is free again
+  EXPECT_EQ(dns.calls.load(), 2);
+  lookup.reset();
+}
+
+TEST(SsrfLookup, GivesUpAtTheDeadlineAndKeepsThePlaceUntilTheLookupEnds) {
+  StuckDns dns;
+  HostLookup lookup(LookupOptions{.max_concurrent = 1, .timeout = std::chrono::milliseconds(20)},
+                    dns.fn());
+  auto late = lookup.resolve("slow.example");
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, "unresolvable_host");
+  EXPECT_NE(late.error().message.find("timed out"), std::string::npos);
+  EXPECT_EQ(lookup.resolve("next.example").error().code, "lookups_busy");
+  dns.release.set_value();  // the destructor waits for the stuck lookup
 }
 
 }  // namespace
