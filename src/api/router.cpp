@@ -93,6 +93,7 @@ HandlerResult route(ApiContext& ctx, net::Request& req, const Target& t) {
     if (s[0] == "healthz") return m == http::verb::get ? healthz() : method_not_allowed();
     if (s[0] == "readyz") return m == http::verb::get ? readyz(ctx) : method_not_allowed();
     if (s[0] == "metrics") return m == http::verb::get ? metrics(ctx) : method_not_allowed();
+    if (s[0] == "openapi.json") return m == http::verb::get ? openapi() : method_not_allowed();
     if (s[0] == "publish") {
       if (m != http::verb::post) return method_not_allowed();
       auto p = authenticate(ctx, req);
