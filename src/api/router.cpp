@@ -1,5 +1,6 @@
 #include <boost/beast/http/verb.hpp>
 
+#include "api/allow.hpp"
 #include "api/context.hpp"
 #include "api/handlers/handlers.hpp"
 #include "core/ids.hpp"
@@ -127,6 +128,8 @@ Result<Principal> authenticate(const ApiContext& ctx, const net::Request& req) {
 net::Response handle_request(ApiContext& ctx, net::Request& req) {
   auto target = parse_target(req.target());
   HandlerResult r = target ? route(ctx, req, *target) : HandlerResult(target.error());
+  if (!r && r.error().kind == ErrorKind::kMethodNotAllowed)
+    r = method_not_allowed_at(*target, req.version(), req.keep_alive());
   if (!r) return net::error_response(r.error(), req.version(), req.keep_alive());
   return std::move(r.value());
 }
