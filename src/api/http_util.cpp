@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
+#include <cmath>
 
 namespace sealhook::api {
 namespace {
@@ -118,6 +119,9 @@ Result<std::optional<int>> optional_int(const boost::json::object& o, std::strin
     return std::optional<int>(static_cast<int>(v.as_int64()));
   if (v.is_uint64() && v.as_uint64() <= 1'000'000'000)
     return std::optional<int>(static_cast<int>(v.as_uint64()));
+  // JSON has one number type: 6.0 is the integer 6 (and JSON Schema's "integer" says so).
+  if (v.is_double() && std::abs(v.as_double()) <= 1e9 && std::trunc(v.as_double()) == v.as_double())
+    return std::optional<int>(static_cast<int>(v.as_double()));
   return bad("invalid_field", "'" + std::string(key) + "' must be an integer");
 }
 
