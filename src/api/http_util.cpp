@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/utf8.hpp"
+
 namespace sealhook::api {
 namespace {
 
@@ -90,7 +92,7 @@ Result<std::optional<std::string>> optional_string(const boost::json::object& o,
   if (!it->value().is_string())
     return bad("invalid_field", "'" + std::string(key) + "' must be a string");
   const auto& s = it->value().as_string();
-  if (s.size() > max_len)
+  if (utf8_length(s) > max_len)
     return bad("invalid_field", "'" + std::string(key) + "' is longer than " +
                                     std::to_string(max_len) + " characters");
   return std::optional<std::string>(std::string(s));

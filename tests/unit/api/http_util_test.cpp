@@ -36,6 +36,10 @@ TEST(RequestValidation, TypedFields) {
   EXPECT_FALSE(optional_int(o, "s").ok());
   EXPECT_FALSE(optional_int(o, "big").ok());
   EXPECT_EQ(optional_int(o, "f").value(), 6);
+  // Lengths count characters: 4 two-byte characters fit in 4, not in 3.
+  auto u = parse_object(with_body(R"({"u":"\u00e9\u00e9\u00e9\u00e9"})")).value();
+  EXPECT_EQ(optional_string(u, "u", 4).value(), "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+  EXPECT_EQ(optional_string(u, "u", 3).error().code, "invalid_field");
   EXPECT_EQ(optional_int(o, "h").error().code, "invalid_field");
   EXPECT_EQ(optional_string_list(o, "l").value()->size(), 2u);
   EXPECT_FALSE(optional_string_list(o, "lb").ok());
