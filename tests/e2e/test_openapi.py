@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import warnings
 
 from openapi_spec_validator import validate
@@ -159,12 +160,31 @@ def schemathesis(srv, doc_path, token, tags, excluded, workdir):
     return int(selected.group(1)), int(cases.group(1))
 
 
-def test_schemathesis_finds_the_server_true_to_the_document(netns_server, tmp_path):
+def seed_dead_deliveries(srv, key, key_dir, count=3):
+    """A real key, a subscription and an endpoint nothing listens at (in the namespace), so that the
+    delivery routes are fuzzed against real records, dead ones included."""
+    with open(os.path.join(key_dir, "public.jwk")) as f:
+        assert srv.call("POST", "/v1/keys", key, {"public_key": json.load(f)})[0] == 201
+    assert srv.call("PUT", "/v1/subscriptions", key, {"event_types": ["*"]})[0] == 200
+    ep = {"url": "http://127.0.0.1:1/hook", "max_attempts": 1}
+    assert srv.call("POST", "/v1/endpoints", key, ep)[0] == 201
+    for i in range(count):
+        status, answer = srv.call("POST", "/v1/events", key, {"type": "seed.made", "payload": i})
+        assert status == 202 and answer["deliveries"] == 1, answer
+    status, dead = srv.call("GET", "/v1/deliveries?status=dead", key)
+    deadline = time.monotonic() + 30
+    while len(dead["data"]) < count:  # each one fails its only attempt at once (refused)
+        assert status == 200 and time.monotonic() < deadline, dead
+        status, dead = srv.call("GET", "/v1/deliveries?status=dead", key)
+
+
+def test_schemathesis_finds_the_server_true_to_the_document(netns_server, keygen, tmp_path):
     srv = netns_server
     status, doc = srv.call("GET", "/openapi.json", token=None)
     assert status == 200 and doc == json.loads(committed())
     status, tenant = srv.call("POST", "/v1/tenants", body={"name": "fuzz"})
     assert status == 201, tenant
+    seed_dead_deliveries(srv, tenant["api_key"], keygen("fuzz", kind="x25519"))
     excluded = pending(srv, doc, tenant["id"])
     doc_path = str(tmp_path / "openapi.json")
     with open(doc_path, "w") as f:
