@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
   wrk curl ca-certificates python3-venv
+  iproute2 util-linux
 )
 
 missing=()
@@ -23,8 +24,9 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Test libraries: third-party JOSE and Standard Webhooks implementations (interop tests) and
-# pytest. Re-installed only when their pinned versions change (a stamp holds the lock's hash).
+# Test libraries: third-party JOSE and Standard Webhooks implementations (interop tests),
+# pytest, and the OpenAPI validator and schemathesis (iproute2 and util-linux give the fuzz run its
+# network namespace). Re-installed only when their pinned versions change (a stamp holds the lock's hash).
 stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$(sha256sum "$2" | cut -d' ' -f1)" ]; }
 node_dir=tests/interop/node
 if ! stamp_ok "$node_dir/node_modules/.stamp" "$node_dir/package-lock.json"; then

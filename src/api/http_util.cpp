@@ -3,6 +3,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
+#include <cmath>
+
+#include "core/utf8.hpp"
 
 #include "core/ids.hpp"
 
@@ -110,7 +113,7 @@ Result<std::optional<std::string>> optional_string(const boost::json::object& o,
   if (!it->value().is_string())
     return bad("invalid_field", "'" + std::string(key) + "' must be a string");
   const auto& s = it->value().as_string();
-  if (s.size() > max_len)
+  if (utf8_length(s) > max_len)
     return bad("invalid_field", "'" + std::string(key) + "' is longer than " +
                                     std::to_string(max_len) + " characters");
   return std::optional<std::string>(std::string(s));
@@ -139,6 +142,9 @@ Result<std::optional<int>> optional_int(const boost::json::object& o, std::strin
     return std::optional<int>(static_cast<int>(v.as_int64()));
   if (v.is_uint64() && v.as_uint64() <= 1'000'000'000)
     return std::optional<int>(static_cast<int>(v.as_uint64()));
+  // JSON has one number type: 6.0 is the integer 6 (and JSON Schema's "integer" says so).
+  if (v.is_double() && std::abs(v.as_double()) <= 1e9 && std::trunc(v.as_double()) == v.as_double())
+    return std::optional<int>(static_cast<int>(v.as_double()));
   return bad("invalid_field", "'" + std::string(key) + "' must be an integer");
 }
 

@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/beast/http/verb.hpp>
 
+#include "api/allow.hpp"
 #include "api/context.hpp"
 #include "api/handlers/handlers.hpp"
 #include "core/ids.hpp"
@@ -104,6 +105,7 @@ HandlerResult route(ApiContext& ctx, net::Request& req, const Target& t) {
     if (s[0] == "healthz") return m == http::verb::get ? healthz() : method_not_allowed();
     if (s[0] == "readyz") return m == http::verb::get ? readyz(ctx) : method_not_allowed();
     if (s[0] == "metrics") return m == http::verb::get ? metrics(ctx) : method_not_allowed();
+    if (s[0] == "openapi.json") return m == http::verb::get ? openapi() : method_not_allowed();
     if (s[0] == "publish") {
       if (m != http::verb::post) return method_not_allowed();
       auto p = authenticate(ctx, req);
@@ -147,6 +149,8 @@ net::Response handle_request(ApiContext& ctx, net::Request& req) {
   try {
     auto target = parse_target(req.target());
     HandlerResult r = target ? route(ctx, req, *target) : HandlerResult(target.error());
+    if (!r && r.error().kind == ErrorKind::kMethodNotAllowed)
+      r = method_not_allowed_at(*target, req.version(), req.keep_alive());
     if (!r) return net::error_response(r.error(), req.version(), req.keep_alive());
     return std::move(r.value());
   } catch (const std::exception& e) {

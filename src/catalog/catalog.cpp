@@ -7,6 +7,7 @@
 
 #include "catalog/event_types.hpp"
 #include "core/ids.hpp"
+#include "core/utf8.hpp"
 
 namespace sealhook {
 namespace {
@@ -94,7 +95,7 @@ Result<std::shared_ptr<const TenantView>> CatalogService::tenant(const Snapshot&
 }
 
 Result<std::pair<Tenant, std::string>> CatalogService::create_tenant(const std::string& name) {
-  if (name.empty() || name.size() > 128)
+  if (name.empty() || utf8_length(name) > 128)
     return make_error(ErrorKind::kBadRequest, "invalid_name", "name must be 1 to 128 characters");
   return registry_.update([&](Snapshot& s) -> Result<std::pair<Tenant, std::string>> {
     if (s.tenants.size() >= limits_.max_tenants) return too_many("tenants", limits_.max_tenants);

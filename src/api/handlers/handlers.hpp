@@ -48,5 +48,6 @@ HandlerResult publish_event(ApiContext& ctx, const Principal& p, const net::Requ
 HandlerResult healthz();
 HandlerResult readyz(ApiContext& ctx);
 HandlerResult metrics(ApiContext& ctx);
+HandlerResult openapi();  // the OpenAPI document, no auth
 
 }  // namespace sealhook::api

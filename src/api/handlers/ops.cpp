@@ -1,5 +1,6 @@
-// Ops routes: /healthz, /readyz, /metrics
+// Ops routes: /healthz, /readyz, /metrics, /openapi.json
 #include "api/handlers/handlers.hpp"
+#include "api/openapi/openapi_document.hpp"
 
 namespace sealhook::api {
 
@@ -23,5 +24,7 @@ HandlerResult metrics(ApiContext& ctx) {
   res.prepare_payload();
   return res;
 }
+
+HandlerResult openapi() { return net::json_response(200, std::string(openapi_document())); }
 
 }  // namespace sealhook::api

@@ -26,8 +26,10 @@ TEST(RequestValidation, MalformedJsonAndNonObjectsAre400) {
 }
 
 TEST(RequestValidation, TypedFields) {
-  auto o = parse_object(with_body(R"({"s":"x","n":5,"l":["a","b"],"bad":7,"big":1e30,"lb":[1]})"))
-               .value();
+  auto o =
+      parse_object(
+          with_body(R"({"s":"x","n":5,"l":["a","b"],"bad":7,"big":1e30,"lb":[1],"f":6.0,"h":6.5})"))
+          .value();
   EXPECT_EQ(required_string(o, "s").value(), "x");
   EXPECT_EQ(required_string(o, "missing").error().code, "missing_field");
   EXPECT_EQ(required_string(o, "bad").error().code, "invalid_field");
@@ -35,11 +37,17 @@ TEST(RequestValidation, TypedFields) {
   EXPECT_EQ(optional_int(o, "n").value(), 5);
   EXPECT_FALSE(optional_int(o, "s").ok());
   EXPECT_FALSE(optional_int(o, "big").ok());
+  EXPECT_EQ(optional_int(o, "f").value(), 6);
+  // Lengths count characters: 4 two-byte characters fit in 4, not in 3.
+  auto u = parse_object(with_body(R"({"u":"\u00e9\u00e9\u00e9\u00e9"})")).value();
+  EXPECT_EQ(optional_string(u, "u", 4).value(), "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+  EXPECT_EQ(optional_string(u, "u", 3).error().code, "invalid_field");
+  EXPECT_EQ(optional_int(o, "h").error().code, "invalid_field");
   EXPECT_EQ(optional_string_list(o, "l").value()->size(), 2u);
   EXPECT_FALSE(optional_string_list(o, "lb").ok());
   EXPECT_FALSE(optional_string_list(o, "s").ok());
   EXPECT_FALSE(only_fields(o, {"s", "n"}).ok());
-  EXPECT_TRUE(only_fields(o, {"s", "n", "l", "bad", "big", "lb"}).ok());
+  EXPECT_TRUE(only_fields(o, {"s", "n", "l", "bad", "big", "lb", "f", "h"}).ok());
 }
 
 TEST(RequestValidation, TargetsAndPages) {
