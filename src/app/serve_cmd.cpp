@@ -44,17 +44,17 @@ void print_first_steps(const std::string& base, const std::string& admin_token) 
   const std::string tenant_auth = " -H \"Authorization: Bearer $API_KEY\"";
   std::cout << "get started:\n"
             << "  curl -s -X POST " << base << "/v1/tenants -H \"Authorization: Bearer "
-            << admin_token << "\" -d '{\"name\":\"acme\"}'\n"
+            << admin_token << "\" --json '{\"name\":\"acme\"}'\n"
             << "  then, with API_KEY=<its api_key>:\n"
             << "  sealhook keygen --out keys\n"
             << "  curl -s -X POST " << base << "/v1/keys" << tenant_auth
-            << " -d \"{\\\"public_key\\\": $(cat keys/public.jwk)}\"\n"
+            << " --json \"{\\\"public_key\\\": $(cat keys/public.jwk)}\"\n"
             << "  curl -s -X PUT " << base << "/v1/subscriptions" << tenant_auth
-            << " -d '{\"event_types\":[\"*\"]}'\n"
+            << " --json '{\"event_types\":[\"*\"]}'\n"
             << "  curl -s -X POST " << base << "/v1/endpoints" << tenant_auth
-            << " -d '{\"url\":\"https://your.receiver/hook\"}'\n"
+            << " --json '{\"url\":\"https://your.receiver/hook\"}'\n"
             << "  curl -s -X POST " << base << "/v1/events" << tenant_auth
-            << " -d '{\"type\":\"order.created\",\"payload\":{\"id\":1}}'\n";
+            << " --json '{\"type\":\"order.created\",\"payload\":{\"id\":1}}'\n";
 }
 
 void print_welcome(const Node& n, uint16_t port) {

@@ -67,7 +67,7 @@ def test_bad_requests_answer_4xx_and_change_nothing(world):
         (("PUT", "/v1/subscriptions", k, {"event_types": ["a b"]}, None), 400, "invalid_event_type"),
         (("POST", "/v1/endpoints", k, {"url": "ftp://example.com/x"}, None), 422, "invalid_url"),
         (("POST", "/v1/endpoints", k, {"url": "http://127.0.0.1:1/x", "ordering": "sorted"}, None), 400, "invalid_field"),
-        (("POST", "/v1/endpoints", k, {"url": "http://127.0.0.1:1/x", "max_attempts": 0}, None), 400, "invalid_max_attempts"),
+        (("POST", "/v1/endpoints", k, {"url": "http://127.0.0.1:1/x", "max_attempts": 0}, None), 422, "invalid_max_attempts"),
         (("POST", "/v1/endpoints", k, {"url": "http://127.0.0.1:1/x", "max_attempts": "3"}, None), 400, "invalid_field"),
         (("PATCH", f"/v1/endpoints/{other['endpoint']['id']}", k, {"url": "http://127.0.0.1:2/"}, None), 404, "not_found"),
         (("DELETE", f"/v1/endpoints/{other['endpoint']['id']}", k, None, None), 404, "not_found"),

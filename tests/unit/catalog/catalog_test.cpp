@@ -114,7 +114,7 @@ TEST_F(CatalogTest, ApiKeysAreListedAndRevokedOneByOneButTheLastOnlyOnPurpose) {
   EXPECT_TRUE(catalog->list_api_keys(t.id).value().empty());
   // The store agrees: a restart does not bring a revoked key back.
   Registry fresh;
-  CatalogService reloaded(*store, fresh, clock, CatalogLimits{}, true);
+  CatalogService reloaded(*store, fresh, clock, CatalogLimits{}, guard);
   ASSERT_TRUE(reloaded.load().ok());
   EXPECT_FALSE(reloaded.authenticate(first).has_value());
   EXPECT_TRUE(reloaded.list_api_keys(t.id).value().empty());

@@ -81,8 +81,8 @@ TEST(SsrfGuard, RefusesLocalTargetsUnlessPrivateAllowed) {
   UrlGuard open = guard({.allow_private = true, .allowed = {}});
   for (const char* url : {"http://127.0.0.1/hook", "http://localhost:8080/", "https://[::1]/",
                           "http://169.254.169.254/latest/meta-data/", "http://[::ffff:127.0.0.1]/",
-                          "http://10.0.0.5/", "http://internal.example/",
-                          "http://mixed.example/", "http://[::ffff:0:a00:1]/", "http://[2001::1]/",
+                          "http://10.0.0.5/", "http://internal.example/", "http://mixed.example/",
+                          "http://[::ffff:0:a00:1]/", "http://[2001::1]/",
                           "http://[64:ff9b:1::a00:1]/", "http://192.31.196.1/"}) {
     auto st = strict.check(url);
     ASSERT_FALSE(st.ok()) << url;
