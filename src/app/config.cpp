@@ -43,6 +43,9 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       ->check(CLI::Range(int64_t{1}, int64_t{60'000}));
   opt(cmd, "max-payload-bytes", c.max_payload_bytes, "largest accepted event payload")
       ->check(CLI::Range(size_t{1}, size_t{64} << 20));
+  opt(cmd, "max-publish-bytes", c.max_publish_bytes,
+      "ciphertext one publish may make, all its tenants together (413 beyond it)")
+      ->check(CLI::Range(size_t{1024}, size_t{64} << 30));
   opt(cmd, "queue-capacity", c.queue_capacity, "deliveries the queue holds before 503")
       ->check(CLI::Range(size_t{1}, size_t{100'000'000}));
   opt(cmd, "max-inflight", c.max_inflight, "delivery attempts in flight at once")

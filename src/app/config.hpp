@@ -24,6 +24,7 @@ struct ServeConfig {
   size_t registration_lookups = 8;
   int64_t registration_lookup_timeout_ms = 5'000;
   size_t max_payload_bytes = 1024 * 1024;
+  size_t max_publish_bytes = size_t{256} << 20;
   size_t queue_capacity = 100'000;
   size_t max_inflight = 1024;
   int max_inflight_per_endpoint = 64;

@@ -114,7 +114,8 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
       *n.store, n.clock,
       JournalOptions{.linger = std::chrono::milliseconds(c.journal_linger_ms),
                      .settle = std::chrono::milliseconds(c.journal_settle_ms)});
-  n.publisher = std::make_unique<Publisher>(*n.catalog, *n.queue, *n.journal, *n.store, n.clock);
+  n.publisher = std::make_unique<Publisher>(*n.catalog, *n.queue, *n.journal, *n.store, n.clock,
+                                            c.max_publish_bytes);
   n.blocking = std::make_unique<boost::asio::thread_pool>(static_cast<size_t>(c.api_threads));
   // Keep as many idle connections per origin as attempts may run at once against it (all of
   // them, when many endpoints share one host), so busy endpoints never churn connections:

@@ -15,8 +15,21 @@ std::string PublishResult::to_json() const {
 }
 
 Publisher::Publisher(CatalogService& catalog, Queue& queue, Journal& journal, Store& store,
-                     const Clock& clock)
-    : catalog_(catalog), queue_(queue), journal_(journal), store_(store), clock_(clock) {}
+                     const Clock& clock, size_t max_ciphertext_bytes)
+    : catalog_(catalog),
+      queue_(queue),
+      journal_(journal),
+      store_(store),
+      clock_(clock),
+      max_ciphertext_bytes_(max_ciphertext_bytes) {}
+
+namespace {
+
+// An upper bound of one JWE compact body for `plain_bytes` of plaintext: base64url of the
+// ciphertext, plus the header, an RSA-4096 encrypted key, the IV and the tag.
+size_t jwe_bytes_bound(size_t plain_bytes) { return (plain_bytes + 2) / 3 * 4 + 1024; }
+
+}  // namespace
 
 Result<std::string> Publisher::publish(const PublishRequest& request) {
   // fan_out() splices the type into JSON unescaped: only token characters may pass.
@@ -66,6 +79,15 @@ Result<Publisher::Prepared> Publisher::prepare(const PublishRequest& request) {
   const size_t prefix_len = plain.size();
   std::string suffix = "\",\"timestamp\":" + std::to_string(now) + ",\"data\":";
   suffix.append(request.payload_json).push_back('}');
+  size_t sealed_tenants = 0;
+  for (const auto& target : targets) sealed_tenants += target.tenant->active_key() ? 1 : 0;
+  const size_t bound = sealed_tenants * jwe_bytes_bound(plain.size() + 64 + suffix.size());
+  if (bound > max_ciphertext_bytes_)
+    return make_error(ErrorKind::kTooLarge, "publish_too_large",
+                      "this event would be about " + std::to_string(bound) +
+                          " bytes of ciphertext for " + std::to_string(sealed_tenants) +
+                          " tenants, over the limit of " + std::to_string(max_ciphertext_bytes_) +
+                          " (--max-publish-bytes); publish to fewer tenants or a smaller payload");
   for (const auto& target : targets) {
     const TenantView& tenant = *target.tenant;
     if (!tenant.active_key()) {

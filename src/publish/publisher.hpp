@@ -41,8 +41,10 @@ using PublishDone = std::function<void(Result<std::string>)>;
 
 class Publisher {
  public:
+  // `max_ciphertext_bytes` bounds what one publish seals (its JWE bodies, one per tenant): a
+  // large payload fanned out to many tenants is refused (413) before anything is encrypted.
   Publisher(CatalogService& catalog, Queue& queue, Journal& journal, Store& store,
-            const Clock& clock);
+            const Clock& clock, size_t max_ciphertext_bytes = size_t{256} << 20);
   // Returns the JSON answer body (a replay of the first answer for a repeated key). Blocks
   // until the deliveries are queued (durable): not for the io threads.
   Result<std::string> publish(const PublishRequest& request);
@@ -67,6 +69,7 @@ class Publisher {
   Journal& journal_;
   Store& store_;
   const Clock& clock_;
+  size_t max_ciphertext_bytes_;
   PublishCounters counters_;
 };
 

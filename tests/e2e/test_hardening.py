@@ -104,3 +104,15 @@ def test_contract_points(start_server, keygen):
         assert r.status_code == 202, (ct, r.text)
     r = srv.call("POST", "/v1/events", key, raw='{"type":"t","payload":1,"payload":2}')
     assert r.status_code == 400 and r.json()["error"]["code"] == "duplicate_field"
+
+
+def test_one_publish_is_bounded_in_ciphertext_bytes(start_server, keygen):
+    # Before: nothing bounded a publish's total ciphertext (1 MiB to 1,000 tenants: ~1.4 GB).
+    srv = start_server("--max-publish-bytes", "40000")
+    tenants = [srv.onboard(f"t{i}", keygen(f"t{i}"), "http://127.0.0.1:9/x") for i in range(3)]
+    payload = "x" * 12000  # ~16 KB of JWE per tenant: two fit, three do not
+    r = srv.call("POST", "/v1/events", ADMIN, {"type": "t", "payload": payload})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "publish_too_large", r.text
+    assert srv.metrics()["sealhook_deliveries_enqueued_total"] == 0  # nothing was queued
+    one = {"type": "t", "payload": payload, "tenant": tenants[0]["tenant"]["id"]}
+    assert srv.ok("POST", "/v1/events", ADMIN, one, status=202)["deliveries"] == 1
