@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
   wrk curl ca-certificates python3-venv
+  clang-14 libclang-rt-14-dev  # the asan tree and the libFuzzer targets (fuzz/)
 )
 
 missing=()
