@@ -47,6 +47,15 @@ bool agreement_works(const PublicKey& key) {
   return probe && detail::ecdh(probe.get(), key.get(), false).has_value();
 }
 
+// An EC private key file carries its public point beside the scalar, and OpenSSL loads a
+// pair that does not belong together: the kid would then name some other key.
+bool halves_match(EVP_PKEY* pkey) {
+  detail::PkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
+  bool ok = ctx && EVP_PKEY_pairwise_check(ctx.get()) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
 // The tenant-key policy (PRODUCT.md §3): RSA 2048..16384 bits, X25519 or P-256.
 Result<PublicKey> tenant_policy(Result<PublicKey> key, bool trial_agreement = true) {
   if (!key) return key;
@@ -195,6 +204,8 @@ Result<PrivateKey> PrivateKey::from_pkey(PkeyPtr pkey) {
   auto info = detail::classify(pkey.get());
   if (!info) return info.error();
   if (!detail::pkey_to_jwk(pkey.get(), *info, true)) return invalid_key("not a private key");
+  if (info->type == KeyType::kEc && !halves_match(pkey.get()))
+    return invalid_key("the key's public point is not the public key of its private scalar");
   // The public half gets an EVP_PKEY of its own that holds no private material.
   unsigned char* der = nullptr;
   int len = i2d_PUBKEY(pkey.get(), &der);

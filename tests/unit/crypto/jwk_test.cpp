@@ -284,6 +284,21 @@ TEST_F(JwkTest, PrivateJwkWithMismatchedHalvesIsInvalid) {
   EXPECT_EQ(PrivateKey::from_jwk(r).error().code, "invalid_key");
 }
 
+// fuzz/regressions/key_import/p256_pem_mismatched_halves: OpenSSL loads this PKCS#8 key,
+// whose public point is not d*G; its kid would have named another key.
+TEST_F(JwkTest, PrivatePemWithMismatchedHalvesIsInvalid) {
+  const char* pem =
+      "-----BEGIN PRIVATE KEY-----\n"
+      "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgowI/Pn9D/j7KSYE\n"
+      "N4axsntpQLw80EkfdCVEttU1OTWShRANCAAQ5r8OiSO1Ira5pRte7ORBj/1weaPcf\n"
+      "8YnI6CiTsWWHSHTWNKO5qbeThudb0AXx17lsJyR8S0rqZZh9SywpYL5x\n"
+      "-----END PRIVATE KEY-----\n";
+  auto key = PrivateKey::from_pem(pem);
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().code, "invalid_key");
+  EXPECT_TRUE(PrivateKey::from_pem(p256_->to_pem()));
+}
+
 TEST_F(JwkTest, LoadFileReadsPemAndJwk) {
   std::string dir = ::testing::TempDir();
   std::string pem_path = dir + "/sealhook_key.pem", jwk_path = dir + "/sealhook_key.jwk";
