@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
   wrk curl ca-certificates python3-venv
   iproute2 util-linux
+  clang-14 libclang-rt-14-dev  # the asan tree and the libFuzzer targets (fuzz/)
 )
 
 missing=()

@@ -47,6 +47,35 @@ bool agreement_works(const PublicKey& key) {
   return probe && detail::ecdh(probe.get(), key.get(), false).has_value();
 }
 
+// OpenSSL loads a private key whose halves do not belong together (an EC point that is not
+// d*G, an RSA "d" that does not invert "e" mod n): its kid would name some other key.
+// RSA: (2^e)^d = 2 mod n, one exponentiation, whether or not the CRT factors are there
+// (OpenSSL checks a CRT result against e and falls back to d).
+bool rsa_halves_match(EVP_PKEY* pkey) {
+  BIGNUM *raw_n = nullptr, *raw_e = nullptr, *raw_d = nullptr;
+  EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &raw_n);
+  EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &raw_e);
+  EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_D, &raw_d);
+  detail::Bn n(raw_n), e(raw_e);
+  detail::SecretBn d(raw_d);
+  std::unique_ptr<BN_CTX, void (*)(BN_CTX*)> ctx(BN_CTX_new(), BN_CTX_free);
+  detail::Bn two(BN_new()), c(BN_new()), m(BN_new());
+  if (!n || !e || !d || !ctx || !two || !c || !m || !BN_set_word(two.get(), 2)) return false;
+  BN_set_flags(d.get(), BN_FLG_CONSTTIME);
+  return BN_mod_exp(c.get(), two.get(), e.get(), n.get(), ctx.get()) == 1 &&
+         BN_mod_exp(m.get(), c.get(), d.get(), n.get(), ctx.get()) == 1 &&
+         BN_cmp(m.get(), two.get()) == 0;
+}
+
+bool halves_match(EVP_PKEY* pkey, KeyType type) {
+  if (type == KeyType::kX25519) return true;  // OpenSSL derives the public half from d
+  if (type == KeyType::kRsa) return rsa_halves_match(pkey);
+  detail::PkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
+  bool ok = ctx && EVP_PKEY_pairwise_check(ctx.get()) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
 // The tenant-key policy (PRODUCT.md §3): RSA 2048..16384 bits, X25519 or P-256.
 Result<PublicKey> tenant_policy(Result<PublicKey> key, bool trial_agreement = true) {
   if (!key) return key;
@@ -195,6 +224,10 @@ Result<PrivateKey> PrivateKey::from_pkey(PkeyPtr pkey) {
   auto info = detail::classify(pkey.get());
   if (!info) return info.error();
   if (!detail::pkey_to_jwk(pkey.get(), *info, true)) return invalid_key("not a private key");
+  if (info->type == KeyType::kRsa && info->bits > kMaxRsaBits)  // no tenant could use it
+    return detail::key_error("unsupported_key", "RSA keys over 16384 bits are not supported");
+  if (!halves_match(pkey.get(), info->type))
+    return invalid_key("the private key's public half is not its own");
   // The public half gets an EVP_PKEY of its own that holds no private material.
   unsigned char* der = nullptr;
   int len = i2d_PUBKEY(pkey.get(), &der);

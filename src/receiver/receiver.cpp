@@ -30,6 +30,14 @@ std::string trim(std::string s) {
   return s.substr(i);
 }
 
+// |now_s - ts| <= tolerance_s for every ts the header can hold (INT64_MIN too: the
+// difference is taken in uint64_t, where it always fits).
+bool is_fresh(int64_t now_s, int64_t ts, int64_t tolerance_s) {
+  const auto now = static_cast<uint64_t>(now_s), t = static_cast<uint64_t>(ts);
+  const uint64_t skew = ts < now_s ? now - t : t - now;
+  return tolerance_s >= 0 && skew <= static_cast<uint64_t>(tolerance_s);
+}
+
 }  // namespace
 
 Receiver::Receiver(ReceiverOptions options, const Clock& clock,
@@ -80,7 +88,7 @@ net::Response Receiver::handle(net::Request& req) {
   if (id.empty() || sig.empty() || ec != std::errc() || p != ts_text.data() + ts_text.size())
     return answer(400, "missing_headers",
                   "webhook-id, webhook-timestamp and webhook-signature are required");
-  if (std::llabs(clock_.now_ms() / 1000 - ts) > options_.tolerance_s)
+  if (!is_fresh(clock_.now_ms() / 1000, ts, options_.tolerance_s))
     return answer(401, "stale_timestamp", "webhook-timestamp is too far from now");
   auto secrets = current_secrets();
   if (secrets.empty()) return answer(503, "no_secret", "no signing secret configured yet");

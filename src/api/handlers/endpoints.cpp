@@ -17,7 +17,15 @@ boost::json::object endpoint_json(const Endpoint& e, bool with_secret) {
   return o;
 }
 
-Result<EndpointSpec> parse_spec(const net::Request& req) {
+const EndpointView* find_own(const Snapshot& s, const Principal& p, const std::string& id) {
+  const EndpointPtr* ep = s.endpoints.find(id);
+  if (!ep || (*ep)->endpoint.tenant_id != p.tenant_id) return nullptr;
+  return ep->get();
+}
+
+}  // namespace
+
+Result<EndpointSpec> parse_endpoint_spec(const net::Request& req) {
   auto body = parse_object(req);
   if (!body) return body.error();
   if (auto st = only_fields(*body, {"url", "event_types", "ordering", "max_attempts", "secret"});
@@ -47,16 +55,8 @@ Result<EndpointSpec> parse_spec(const net::Request& req) {
   return spec;
 }
 
-const EndpointView* find_own(const Snapshot& s, const Principal& p, const std::string& id) {
-  const EndpointPtr* ep = s.endpoints.find(id);
-  if (!ep || (*ep)->endpoint.tenant_id != p.tenant_id) return nullptr;
-  return ep->get();
-}
-
-}  // namespace
-
 HandlerResult create_endpoint(ApiContext& ctx, const Principal& p, const net::Request& req) {
-  auto spec = parse_spec(req);
+  auto spec = parse_endpoint_spec(req);
   if (!spec) return spec.error();
   auto e = ctx.catalog.create_endpoint(p.tenant_id, *spec);
   if (!e) return e.error();
@@ -92,7 +92,7 @@ HandlerResult get_endpoint(ApiContext& ctx, const Principal& p, const std::strin
 
 HandlerResult patch_endpoint(ApiContext& ctx, const Principal& p, const std::string& id,
                              const net::Request& req) {
-  auto spec = parse_spec(req);
+  auto spec = parse_endpoint_spec(req);
   if (!spec) return spec.error();
   auto e = ctx.catalog.update_endpoint(p.tenant_id, id, *spec);
   if (!e) return e.error();

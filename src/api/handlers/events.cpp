@@ -5,8 +5,8 @@
 
 namespace sealhook::api {
 
-Result<PublishRequest> parse_publish(ApiContext& ctx, const Principal& p, const net::Request& req,
-                                     bool legacy) {
+Result<PublishRequest> parse_publish_body(const Principal& p, const net::Request& req, bool legacy,
+                                          size_t max_payload_bytes) {
   auto body = parse_object(req);
   if (!body) return body.error();
   if (auto st = legacy ? only_fields(*body, {"type", "payload", "target", "url"})
@@ -29,10 +29,10 @@ Result<PublishRequest> parse_publish(ApiContext& ctx, const Principal& p, const 
     return make_error(ErrorKind::kBadRequest, "missing_field", "'payload' is required");
   pr.payload_json = std::string(**payload);
   size_t size = pr.payload_json.size();
-  if (size > ctx.max_payload_bytes)
+  if (size > max_payload_bytes)
     return make_error(ErrorKind::kTooLarge, "payload_too_large",
                       "payload is " + std::to_string(size) + " bytes, over the limit of " +
-                          std::to_string(ctx.max_payload_bytes));
+                          std::to_string(max_payload_bytes));
   auto tenant = optional_string(*body, legacy ? "target" : "tenant", 64);
   if (!tenant) return tenant.error();
   pr.tenant_id = *tenant;
@@ -52,7 +52,13 @@ Result<PublishRequest> parse_publish(ApiContext& ctx, const Principal& p, const 
     pr.tenant_id = p.tenant_id;
     pr.scope = p.tenant_id;
   }
-  if (pr.tenant_id && !ctx.catalog.snapshot()->tenants.contains(*pr.tenant_id))
+  return pr;
+}
+
+Result<PublishRequest> parse_publish(ApiContext& ctx, const Principal& p, const net::Request& req,
+                                     bool legacy) {
+  auto pr = parse_publish_body(p, req, legacy, ctx.max_payload_bytes);
+  if (pr && pr->tenant_id && !ctx.catalog.snapshot()->tenants.contains(*pr->tenant_id))
     return make_error(ErrorKind::kNotFound, "not_found", "tenant not found");
   return pr;
 }

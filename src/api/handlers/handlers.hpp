@@ -44,6 +44,15 @@ Result<PublishRequest> parse_publish(ApiContext& ctx, const Principal& p, const 
 HandlerResult publish_event(ApiContext& ctx, const Principal& p, const net::Request& req,
                             bool legacy);
 
+// The request bodies, parsed and checked without the catalog or the store (fuzz/ drives these).
+Result<std::string> parse_tenant_body(const net::Request& req);      // the tenant's name
+Result<boost::json::value> parse_key_body(const net::Request& req);  // PEM string or JWK object
+Result<std::vector<std::string>> parse_subscriptions_body(const net::Request& req);
+Result<EndpointSpec> parse_endpoint_spec(const net::Request& req);
+// parse_publish without its look-up of the tenant in the catalog.
+Result<PublishRequest> parse_publish_body(const Principal& p, const net::Request& req, bool legacy,
+                                          size_t max_payload_bytes);
+
 // Ops.
 HandlerResult healthz();
 HandlerResult readyz(ApiContext& ctx);

@@ -17,7 +17,7 @@ boost::json::object key_json(const PublicKeyRecord& k) {
 
 }  // namespace
 
-HandlerResult add_key(ApiContext& ctx, const Principal& p, const net::Request& req) {
+Result<boost::json::value> parse_key_body(const net::Request& req) {
   auto body = parse_object(req);
   if (!body) return body.error();
   if (auto st = only_fields(*body, {"public_key"}); !st) return st.error();
@@ -27,7 +27,24 @@ HandlerResult add_key(ApiContext& ctx, const Principal& p, const net::Request& r
   if (!it->value().is_string() && !it->value().is_object())
     return make_error(ErrorKind::kBadRequest, "invalid_field",
                       "'public_key' must be a PEM string or a JWK object");
-  auto rec = ctx.catalog.add_public_key(p.tenant_id, it->value());
+  return std::move(it->value());
+}
+
+Result<std::vector<std::string>> parse_subscriptions_body(const net::Request& req) {
+  auto body = parse_object(req);
+  if (!body) return body.error();
+  if (auto st = only_fields(*body, {"event_types"}); !st) return st.error();
+  auto types = optional_string_list(*body, "event_types");
+  if (!types) return types.error();
+  if (!types->has_value())
+    return make_error(ErrorKind::kBadRequest, "missing_field", "'event_types' is required");
+  return std::move(**types);
+}
+
+HandlerResult add_key(ApiContext& ctx, const Principal& p, const net::Request& req) {
+  auto key = parse_key_body(req);
+  if (!key) return key.error();
+  auto rec = ctx.catalog.add_public_key(p.tenant_id, *key);
   if (!rec) return rec.error();
   return ok_json(201, boost::json::object{{"kid", rec->kid}, {"alg", rec->alg}});
 }
@@ -52,14 +69,9 @@ HandlerResult delete_key(ApiContext& ctx, const Principal& p, const std::string&
 }
 
 HandlerResult put_subscriptions(ApiContext& ctx, const Principal& p, const net::Request& req) {
-  auto body = parse_object(req);
-  if (!body) return body.error();
-  if (auto st = only_fields(*body, {"event_types"}); !st) return st.error();
-  auto types = optional_string_list(*body, "event_types");
+  auto types = parse_subscriptions_body(req);
   if (!types) return types.error();
-  if (!types->has_value())
-    return make_error(ErrorKind::kBadRequest, "missing_field", "'event_types' is required");
-  if (auto st = ctx.catalog.set_subscriptions(p.tenant_id, **types); !st) return st.error();
+  if (auto st = ctx.catalog.set_subscriptions(p.tenant_id, *types); !st) return st.error();
   return get_subscriptions(ctx, p);
 }
 

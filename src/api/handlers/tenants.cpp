@@ -3,11 +3,15 @@
 
 namespace sealhook::api {
 
-HandlerResult create_tenant(ApiContext& ctx, const net::Request& req) {
+Result<std::string> parse_tenant_body(const net::Request& req) {
   auto body = parse_object(req);
   if (!body) return body.error();
   if (auto st = only_fields(*body, {"name"}); !st) return st.error();
-  auto name = required_string(*body, "name", 128);
+  return required_string(*body, "name", 128);
+}
+
+HandlerResult create_tenant(ApiContext& ctx, const net::Request& req) {
+  auto name = parse_tenant_body(req);
   if (!name) return name.error();
   auto created = ctx.catalog.create_tenant(*name);
   if (!created) return created.error();

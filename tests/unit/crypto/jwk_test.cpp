@@ -284,6 +284,37 @@ TEST_F(JwkTest, PrivateJwkWithMismatchedHalvesIsInvalid) {
   EXPECT_EQ(PrivateKey::from_jwk(r).error().code, "invalid_key");
 }
 
+// fuzz/regressions/key_import/p256_pem_mismatched_halves: OpenSSL loads this PKCS#8 key,
+// whose public point is not d*G; its kid would have named another key.
+TEST_F(JwkTest, PrivatePemWithMismatchedHalvesIsInvalid) {
+  const char* pem =
+      "-----BEGIN PRIVATE KEY-----\n"
+      "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgowI/Pn9D/j7KSYE\n"
+      "N4axsntpQLw80EkfdCVEttU1OTWShRANCAAQ5r8OiSO1Ira5pRte7ORBj/1weaPcf\n"
+      "8YnI6CiTsWWHSHTWNKO5qbeThudb0AXx17lsJyR8S0rqZZh9SywpYL5x\n"
+      "-----END PRIVATE KEY-----\n";
+  auto key = PrivateKey::from_pem(pem);
+  ASSERT_FALSE(key);
+  EXPECT_EQ(key.error().code, "invalid_key");
+  EXPECT_TRUE(PrivateKey::from_pem(p256_->to_pem()));
+}
+
+// fuzz/regressions/key_import/rsa_jwk_wrong_d: an RSA JWK's "d" must invert "e" mod n,
+// with or without the CRT members (which are optional, RFC 7518 6.3.2).
+TEST_F(JwkTest, RsaPrivateJwkWithAnotherDIsInvalid) {
+  json::object jwk = rsa_->to_jwk();
+  for (const char* m : {"p", "q", "dp", "dq", "qi"}) jwk.erase(m);
+  auto d_only = PrivateKey::from_jwk(jwk);
+  ASSERT_TRUE(d_only) << d_only.error().message;
+  EXPECT_EQ(d_only->kid(), rsa_->kid());
+  json::object wrong = jwk;
+  wrong["d"] = generate_key(KeyType::kRsa, 2048)->to_jwk().at("d");
+  EXPECT_EQ(PrivateKey::from_jwk(wrong).error().code, "invalid_key");
+  json::object crt = rsa_->to_jwk();
+  crt["d"] = wrong["d"];
+  EXPECT_EQ(PrivateKey::from_jwk(crt).error().code, "invalid_key");
+}
+
 TEST_F(JwkTest, LoadFileReadsPemAndJwk) {
   std::string dir = ::testing::TempDir();
   std::string pem_path = dir + "/sealhook_key.pem", jwk_path = dir + "/sealhook_key.jwk";
