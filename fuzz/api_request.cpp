@@ -19,7 +19,7 @@ using namespace sealhook;
 void query(std::string_view target) {
   auto t = api::parse_target(target);
   if (!t) return;
-  (void)api::page_params(*t);
+  for (std::string_view prefix : {"ep_", "msg_", "tn_"}) (void)api::page_params(*t, prefix);
   if (auto it = t->query.find("status"); it != t->query.end())
     (void)parse_delivery_status(it->second);
   for (const auto& s : t->segments) {
