@@ -48,6 +48,9 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       ->check(CLI::Range(size_t{1024}, size_t{64} << 30));
   opt(cmd, "queue-capacity", c.queue_capacity, "deliveries the queue holds before 503")
       ->check(CLI::Range(size_t{1}, size_t{100'000'000}));
+  opt(cmd, "queue-max-bytes", c.queue_max_bytes,
+      "ciphertext the queue holds before 503, each body once (at least --max-publish-bytes)")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 50));
   opt(cmd, "max-inflight", c.max_inflight, "delivery attempts in flight at once")
       ->check(CLI::Range(size_t{1}, size_t{100'000}));
   opt(cmd, "max-inflight-per-endpoint", c.max_inflight_per_endpoint,
@@ -167,6 +170,10 @@ Status validate(const ServeConfig& c) {
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--max-request-memory-bytes must hold at least one largest request "
                       "(--max-payload-bytes + 64 KiB)");
+  if (c.queue_max_bytes < c.max_publish_bytes)
+    return make_error(ErrorKind::kBadRequest, "invalid_config",
+                      "--queue-max-bytes must hold at least one largest publish "
+                      "(--max-publish-bytes)");
   if (auto nets = delivery::parse_cidr_list(c.allow_networks); !nets)
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--allow-networks: " + nets.error().message);

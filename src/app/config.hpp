@@ -26,6 +26,7 @@ struct ServeConfig {
   size_t max_payload_bytes = 1024 * 1024;
   size_t max_publish_bytes = size_t{256} << 20;
   size_t queue_capacity = 100'000;
+  size_t queue_max_bytes = size_t{2} << 30;
   size_t max_inflight = 1024;
   int max_inflight_per_endpoint = 64;
   int max_inflight_per_tenant = 0;  // 0: a quarter of max_inflight

@@ -101,10 +101,13 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   if (auto st = n.catalog->load(); !st) return st.error();
   QueueConfig qc;
   qc.kind = c.queue;
-  qc.options = QueueOptions{c.queue_capacity, c.max_inflight_per_endpoint,
-                            c.max_inflight_per_tenant > 0
-                                ? c.max_inflight_per_tenant
-                                : std::max(1, static_cast<int>(c.max_inflight / 4))};
+  qc.options = QueueOptions{
+      .capacity = c.queue_capacity,
+      .max_bytes = c.queue_max_bytes,
+      .max_inflight_per_endpoint = c.max_inflight_per_endpoint,
+      .max_inflight_per_tenant = c.max_inflight_per_tenant > 0
+                                     ? c.max_inflight_per_tenant
+                                     : std::max(1, static_cast<int>(c.max_inflight / 4))};
   qc.path = c.queue == "sqlite" ? queue_path(c) : "";
   qc.sync_full = c.queue_sync == "full";
   auto queue = make_queue(qc, n.clock);

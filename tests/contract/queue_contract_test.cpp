@@ -66,6 +66,59 @@ TEST_P(QueueContract, FullQueueRefusesTheWholeBatch) {
   EXPECT_TRUE(lease_quiet().empty());
 }
 
+// A body of `n` bytes for deliveries to `endpoints` of one tenant: one ciphertext, shared.
+std::vector<QueuedDelivery> sharing(const std::string& id, size_t n, int endpoints) {
+  auto body = std::make_shared<const std::string>(n, 'c');
+  std::vector<QueuedDelivery> batch;
+  for (int i = 0; i < endpoints; ++i) {
+    QueuedDelivery d;
+    d.id = id + "-" + std::to_string(i);
+    d.tenant_id = "tn";
+    d.endpoint_id = id + "-ep" + std::to_string(i);
+    d.event_id = "evt_" + id;
+    d.event_type = "a";
+    d.body = body;
+    batch.push_back(std::move(d));
+  }
+  return batch;
+}
+
+TEST_P(QueueContract, BytesAreBoundedAndASharedBodyCountsOnce) {
+  open(QueueOptions{.capacity = 100, .max_bytes = 100, .max_inflight_per_endpoint = 2});
+  ASSERT_TRUE(q->push(sharing("s", 40, 3)).ok());  // three deliveries, one 40-byte body
+  ASSERT_TRUE(q->push(sharing("b", 50, 1)).ok());
+  EXPECT_EQ(q->stats().bytes, 90u);
+  EXPECT_EQ(q->stats().max_bytes, 100u);
+  Status s = q->push(sharing("x", 20, 1));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "queue_full");
+  EXPECT_EQ(q->stats().depth, 4u);  // nothing of the refused push entered
+  EXPECT_EQ(q->stats().bytes, 90u);
+
+  auto got = lease_n(4);
+  ASSERT_EQ(got.size(), 4u);
+  std::vector<Lease> shared;
+  for (auto& l : got) {
+    if (l.delivery->event_id == "evt_b")
+      ASSERT_TRUE(q->retry(l, clock.now_ms() + 1000).ok());  // still held, bytes and all
+    else
+      shared.push_back(l);
+  }
+  ASSERT_EQ(shared.size(), 3u);
+  ASSERT_TRUE(q->ack(shared[0]).ok());
+  ASSERT_TRUE(q->dead(shared[1]).ok());
+  EXPECT_EQ(q->stats().bytes, 90u);  // one delivery still holds the shared body
+  ASSERT_TRUE(q->ack(shared[2]).ok());
+  EXPECT_EQ(q->stats().bytes, 50u);  // its last delivery took it (the leases still live)
+  ASSERT_TRUE(q->push(sharing("x", 20, 1)).ok());
+  EXPECT_EQ(q->stats().bytes, 70u);
+  if (GetParam().durable) {
+    reopen();
+    EXPECT_EQ(q->stats().bytes, 70u);  // recovered from the file
+    EXPECT_FALSE(q->push(sharing("y", 31, 1)).ok());
+  }
+}
+
 TEST_P(QueueContract, UnorderedEndpointIsBoundedByItsConcurrency) {
   ASSERT_TRUE(q->push({make("a", "ep"), make("b", "ep"), make("c", "ep")}).ok());
   auto first = lease_n(2);
