@@ -154,10 +154,12 @@ class Queue {
 };
 
 struct QueueConfig {
-  std::string kind = "sqlite";  // sqlite | memory (later redis, kafka)
+  std::string kind = "sqlite";  // sqlite | memory | redis (later kafka)
   QueueOptions options;
-  std::string path;        // sqlite: the queue's database file
-  bool sync_full = false;  // sqlite: fsync every commit (survives power loss)
+  std::string path;         // sqlite: the queue's database file
+  bool sync_full = false;   // sqlite: fsync every commit (survives power loss)
+  std::string redis_url;    // redis: redis://HOST:PORT/DB
+  std::string redis_owner;  // redis: names this process across restarts (its leases come back)
 };
 
 Result<std::unique_ptr<Queue>> make_queue(const QueueConfig& config, const Clock& clock);

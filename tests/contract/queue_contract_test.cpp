@@ -1,7 +1,8 @@
-// The queue contract over every backend: memory and sqlite (redis and kafka join here).
+// The queue contract over every backend: memory, sqlite and redis (kafka joins here).
 #include <set>
 
 #include "contract/queue_contract.hpp"
+#include "contract/redis_backend.hpp"
 #include "queue/memory/memory_queue.hpp"
 #include "queue/sqlite/sqlite_queue.hpp"
 
@@ -25,6 +26,8 @@ const QueueBackend kSqlite{"sqlite", true,
                              return std::unique_ptr<Queue>(std::move(q.value()));
                            },
                            [](Queue& q) { static_cast<SqliteQueue&>(q).quiesce(); }};
+
+const QueueBackend kRedis = redis_backend();
 
 using Ids = std::vector<std::string>;
 
@@ -303,9 +306,9 @@ TEST_P(DurableQueueContract, ReopeningKeepsEverythingAndScheduledTimes) {
 }
 
 // Every backend meets every clause; a backend that cannot would say so here, visibly.
-INSTANTIATE_TEST_SUITE_P(Backends, QueueContract, ::testing::Values(kMemory, kSqlite),
+INSTANTIATE_TEST_SUITE_P(Backends, QueueContract, ::testing::Values(kMemory, kSqlite, kRedis),
                          [](const auto& info) { return info.param.name; });
-INSTANTIATE_TEST_SUITE_P(Durable, DurableQueueContract, ::testing::Values(kSqlite),
+INSTANTIATE_TEST_SUITE_P(Durable, DurableQueueContract, ::testing::Values(kSqlite, kRedis),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace
