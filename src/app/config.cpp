@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include "delivery/address_ranges.hpp"
+#include "queue/redis/redis_url.hpp"
 
 namespace sealhook::app {
 namespace {
@@ -21,12 +22,17 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   opt(cmd, "config", c.config_file, "TOML file with any of these options (keys as flag names)");
   opt(cmd, "listen", c.listen, "address:port of the HTTP API");
   opt(cmd, "queue", c.queue,
-      "delivery queue: sqlite (durable, embedded) | memory (volatile, fastest)")
-      ->check(CLI::IsMember({"sqlite", "memory"}));
+      "delivery queue: sqlite (durable, embedded) | memory (volatile, fastest) | redis (durable, "
+      "shared by many processes; --redis)")
+      ->check(CLI::IsMember({"sqlite", "memory", "redis"}));
   opt(cmd, "queue-path", c.queue_path, "sqlite queue file (default: queue.db beside the store)");
   opt(cmd, "queue-sync", c.queue_sync,
       "sqlite queue durability: normal (survives a crash) | full (also a power loss)")
       ->check(CLI::IsMember({"normal", "full"}));
+  opt(cmd, "redis", c.redis, "the redis queue's server: redis://HOST:PORT/DB");
+  opt(cmd, "redis-owner", c.redis_owner,
+      "names this process in the redis queue, the same across its restarts: a restart gives "
+      "back at once what its last run held (default HOST/LISTEN)");
   opt(cmd, "store", c.store, "sqlite:PATH (a directory or a .db file)");
   opt(cmd, "admin-token", c.admin_token, "admin token; generated and printed once if unset");
   cmd.add_flag("--allow-private-networks", c.allow_private_networks,
@@ -166,6 +172,12 @@ Status validate(const ServeConfig& c) {
       (c.store.rfind("sqlite:", 0) != 0 || c.store == "sqlite::memory:"))
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--queue sqlite needs --queue-path when the store is not a SQLite file");
+  if (c.queue == "redis" && c.redis.empty())
+    return make_error(ErrorKind::kBadRequest, "invalid_config",
+                      "--queue redis needs --redis redis://HOST:PORT/DB");
+  if (c.queue == "redis")
+    if (auto a = parse_redis_url(c.redis); !a)
+      return make_error(ErrorKind::kBadRequest, "invalid_config", a.error().message);
   if (c.max_request_memory_bytes < c.max_payload_bytes + kEnvelopeBytes)
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--max-request-memory-bytes must hold at least one largest request "

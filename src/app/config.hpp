@@ -17,6 +17,8 @@ struct ServeConfig {
   std::string queue = "sqlite";
   std::string queue_path;             // sqlite queue file; "" = queue.db beside the store
   std::string queue_sync = "normal";  // normal: survives a crash; full: also power loss
+  std::string redis;                  // the redis queue: redis://HOST:PORT/DB
+  std::string redis_owner;            // this process in the redis queue; "" = HOST/LISTEN
   std::string store = "sqlite:./sealhook-data";
   std::string admin_token;  // generated and printed once when empty
   bool allow_private_networks = false;
