@@ -176,9 +176,13 @@ std::vector<Lease> RedisQueue::lease(int64_t now_ms, size_t max, int64_t lease_m
                            std::to_string(options_.sweep)}),
               scripts_.lease);
   if (!reply) {
-    spdlog::warn("redis queue: lease: {}", reply.error().message);
+    // Once per outage, and no due time to wake for meanwhile (the caller's idle tick retries).
+    if (!lease_failing_.exchange(true))
+      spdlog::warn("redis queue: lease: {}", reply.error().message);
+    next_due_ = -1;
     return out;
   }
+  lease_failing_ = false;
   const auto& f = reply->elements;
   if (f.empty()) return out;
   next_due_ = f[0].as_int();

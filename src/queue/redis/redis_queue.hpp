@@ -78,6 +78,7 @@ class RedisQueue final : public Queue {
   mutable std::mutex stats_mu_;
   mutable QueueStats last_stats_;  // answered while Redis is down
   std::atomic<bool> closed_{false};
+  std::atomic<bool> lease_failing_{false};
 };
 
 }  // namespace sealhook
