@@ -57,8 +57,9 @@ local function released(ep, tenant, tenant_cap)
     redis.call('HINCRBY', tk, 'b', -1)
   end
   local left = redis.call('HINCRBY', tk, 'f', -1)
-  if left + 1 == tenant_cap then
-    -- Back below its cap: the tenant's parked lanes return to the rotation (still listed).
+  if left < tenant_cap then
+    -- Below its cap: the tenant's parked lanes return to the rotation (still listed). Checked on
+    -- every release, not only at the cap, so that processes with different caps never strand one.
     while redis.call('LMOVE', P .. 'tp:' .. tenant, P .. 'a', 'LEFT', 'RIGHT') do
     end
   end
