@@ -48,7 +48,8 @@ class RedisConnection {
 
   // Connects once (an error if Redis cannot be reached), then starts the thread.
   Status start();
-  // `done` runs on the connection thread, or at once on the caller's when Redis is down.
+  // `done` runs on the connection thread, or at once on the caller's when Redis is down; it
+  // must not wait for another call on this connection (it would wait for its own thread).
   void send(std::vector<std::string> argv, Done done);
   void eval(const RedisScript& script, std::vector<std::string> args, Done done);
   // The same, waiting for the reply (at most about twice the timeout).
