@@ -32,6 +32,20 @@ Status settle_admin_token(Node& n) {
   return n.store->put_meta("admin_token_sha256", n.admin_token_hash);
 }
 
+// The queue's endpoint orderings against the catalog's, which is the truth: a process that
+// stopped between switching the queue and storing the endpoint left them apart.
+Status align_orderings(Queue& queue, const Snapshot& catalog) {
+  for (EndpointOrdering o : queue.orderings()) {
+    const EndpointPtr* ep = catalog.endpoints.find(o.endpoint_id);
+    if (!ep) continue;  // deleted: its deliveries are dead-lettered as they come up
+    const bool ordered = (*ep)->endpoint.ordering == Ordering::kOrdered;
+    if (ordered == o.ordered) continue;
+    o.ordered = ordered;
+    if (Status st = queue.set_ordering(o); !st) return st;
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string queue_path(const ServeConfig& c) {
@@ -125,6 +139,10 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   auto queue = make_queue(qc, n.clock);
   if (!queue) return queue.error();
   n.queue = std::move(queue.value());
+  if (Status st = align_orderings(*n.queue, *n.registry.snapshot()); !st) return st.error();
+  n.catalog->set_ordering_hook([q = n.queue.get()](const Endpoint& e) {
+    return q->set_ordering({e.tenant_id, e.id, e.ordering == Ordering::kOrdered});
+  });
   n.journal = std::make_unique<Journal>(
       *n.store, n.clock,
       JournalOptions{.linger = std::chrono::milliseconds(c.journal_linger_ms),

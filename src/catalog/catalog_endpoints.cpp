@@ -79,7 +79,14 @@ Result<Endpoint> CatalogService::update_endpoint(const std::string& tenant_id,
       next.secret = crypto::SigningSecret::parse(*spec.secret).value();
       e.secret = next.secret.to_string();
     }
-    if (auto st = store_.put_endpoint(e); !st) return st.error();
+    const bool switched = ordering_hook_ && e.ordering != (*old)->endpoint.ordering;
+    if (switched) {
+      if (auto st = ordering_hook_(e); !st) return st.error();
+    }
+    if (auto st = store_.put_endpoint(e); !st) {
+      if (switched) (void)ordering_hook_((*old)->endpoint);  // else start-up puts it right
+      return st.error();
+    }
     auto view = std::make_shared<const EndpointView>(std::move(next));
     auto tenant_next = std::make_shared<TenantView>(**t);
     tenant_next->routes.remove(endpoint_id, (*old)->endpoint.event_types);

@@ -20,6 +20,8 @@ MemoryQueue::Lane& MemoryQueue::lane_of(Shard& s, const QueuedDelivery& d) {
   auto [it, fresh] = s.lanes.try_emplace(d.endpoint_id);
   if (fresh) {
     it->second.tenant_id = d.tenant_id;
+    auto mode = s.modes.find(d.endpoint_id);
+    it->second.ordered = mode != s.modes.end() ? mode->second.ordered : d.ordered;
     s.tenants[d.tenant_id].lanes++;
   }
   return it->second;
@@ -58,7 +60,11 @@ void MemoryQueue::release_due_timers(Shard& s, int64_t now_ms) {
     auto it = s.lanes.find(t.endpoint_id);
     if (!t.item && it == s.lanes.end()) continue;  // an ordered lane's wake-up, lane gone
     Lane& lane = t.item ? lane_of(s, t.item->d) : it->second;
-    if (t.item) lane.ready.push_back(std::move(t.item));
+    if (!t.item && lane.wake_ms <= t.due_ms) lane.wake_ms = 0;
+    if (t.item && lane.ordered)
+      insert_ordered(lane, std::move(t.item));
+    else if (t.item)
+      lane.ready.push_back(std::move(t.item));
     activate(s, t.endpoint_id, lane);
   }
 }
@@ -78,8 +84,8 @@ void MemoryQueue::expire_leases(Shard& s, int64_t now_ms) {
     released(s, lane);
     s.waiting++;
     item->d.not_before_ms = now_ms;
-    if (item->d.ordered)
-      lane.ready.push_front(std::move(item));
+    if (lane.ordered)
+      insert_ordered(lane, std::move(item));
     else
       lane.ready.push_back(std::move(item));
     activate(s, ep, lane);
@@ -91,7 +97,7 @@ bool MemoryQueue::takeable(const Shard& s, const Lane& lane, int64_t now_ms) con
   const TenantState& t = s.tenants.at(lane.tenant_id);
   if (t.inflight >= options_.max_inflight_per_tenant) return false;
   const auto& head = lane.ready.front()->d;
-  if (head.ordered) return lane.inflight == 0 && head.not_before_ms <= now_ms;
+  if (lane.ordered) return lane.inflight == 0 && head.not_before_ms <= now_ms;
   return lane.inflight < endpoint_share(options_, t.busy_lanes - (lane.inflight > 0 ? 1 : 0));
 }
 
@@ -126,14 +132,15 @@ Status MemoryQueue::push(std::vector<QueuedDelivery>&& batch) {
     s.waiting++;
     const QueuedDelivery& q = item->d;
     Lane& lane = lane_of(s, q);
-    if (!q.ordered && q.not_before_ms > now) {
+    item->seq = s.push_seq++;
+    if (!lane.ordered && q.not_before_ms > now) {
       add_timer(s, Timer{q.not_before_ms, 0, q.endpoint_id, std::move(item)});
       continue;
     }
-    if (q.ordered && q.not_before_ms > now && lane.ready.empty())
-      add_timer(s, Timer{q.not_before_ms, 0, q.endpoint_id, nullptr});
-    lane.ready.push_back(std::move(item));
-    activate(s, lane.ready.back()->d.endpoint_id, lane);
+    const std::string& ep = q.endpoint_id;
+    lane.ready.push_back(std::move(item));  // the newest: an ordered lane's last
+    wake_for_head(s, ep, lane, now);
+    activate(s, ep, lane);
   }
   if (listener_) listener_();
   return {};
@@ -179,6 +186,8 @@ void MemoryQueue::lease_from(Shard& s, int64_t now_ms, size_t max, int64_t lease
       t.parked.push_back(std::move(ep));
     } else if (takeable(s, lane, now_ms)) {
       activate(s, ep, lane);
+    } else {
+      wake_for_head(s, ep, lane, now_ms);
     }
   }
 }
@@ -238,10 +247,11 @@ Status MemoryQueue::retry(const Lease& lease, int64_t at_ms) {
   const std::string ep = item->d.endpoint_id;
   Lane& lane = lane_of(s, item->d);
   s.waiting++;
-  if (item->d.ordered) {
-    // The head goes back in front and the lane waits for its time.
-    add_timer(s, Timer{at_ms, 0, ep, nullptr});
-    lane.ready.push_front(std::move(item));
+  if (lane.ordered) {
+    // Back to its place (the head's, unless it was leased before a switch to ordered); the
+    // lane waits for its head's time.
+    insert_ordered(lane, std::move(item));
+    wake_for_head(s, ep, lane, clock_.now_ms());
   } else {
     add_timer(s, Timer{at_ms, 0, ep, std::move(item)});
   }

@@ -29,13 +29,14 @@ SqliteQueue::~SqliteQueue() {
     (void)checkpoint_conn_->exec("PRAGMA wal_checkpoint(TRUNCATE)", "checkpoint");
 }
 
-uint32_t SqliteQueue::lane_for(const std::string& endpoint_id, const std::string& tenant_id) {
+uint32_t SqliteQueue::lane_for(const std::string& endpoint_id, const std::string& tenant_id,
+                               bool ordered) {
   auto [it, fresh] = lane_ids_.try_emplace(endpoint_id, static_cast<uint32_t>(lanes_.size()));
   if (fresh) {
     auto [t, new_tenant] =
         tenant_ids_.try_emplace(tenant_id, static_cast<uint32_t>(tenants_.size()));
     if (new_tenant) tenants_.emplace_back();
-    lanes_.push_back(Lane{endpoint_id, t->second, {}, 0, false});
+    lanes_.push_back(Lane{endpoint_id, t->second, {}, ordered, 0, false});
   }
   return it->second;
 }
@@ -61,7 +62,7 @@ void SqliteQueue::unreserve(uint32_t lane) {
 bool SqliteQueue::armable(const Lane& lane, const Slot& head, int64_t now_ms) const {
   const TenantState& t = tenants_[lane.tenant];
   if (t.reserved >= options_.queue.max_inflight_per_tenant) return false;
-  if (head.ordered) return lane.reserved == 0 && head.due_ms <= now_ms;
+  if (lane.ordered) return lane.reserved == 0 && head.due_ms <= now_ms;
   return lane.reserved < endpoint_share(options_.queue, t.busy_lanes - (lane.reserved > 0 ? 1 : 0));
 }
 
@@ -75,7 +76,7 @@ void SqliteQueue::activate(uint32_t lane) {
 // Back among the waiting: due ones (and every ordered one) in the lane, later ones on a timer.
 void SqliteQueue::make_waiting(Slot& s, int64_t now_ms) {
   s.state = State::kWaiting;
-  if (s.ordered || s.due_ms <= now_ms) lanes_[s.lane].ready.insert(s.seq);
+  if (lanes_[s.lane].ordered || s.due_ms <= now_ms) lanes_[s.lane].ready.insert(s.seq);
   if (s.due_ms > now_ms) heap_push(timers_, std::make_pair(s.due_ms, s.seq));
   if (s.due_ms <= now_ms) activate(s.lane);
 }
@@ -87,7 +88,7 @@ void SqliteQueue::release_timers(int64_t now_ms) {
     if (it == slots_.end() || it->second.state != State::kWaiting || it->second.due_ms != due)
       continue;
     Slot& s = it->second;
-    if (!s.ordered) lanes_[s.lane].ready.insert(seq);
+    if (!lanes_[s.lane].ordered) lanes_[s.lane].ready.insert(seq);
     activate(s.lane);
   }
 }
@@ -145,8 +146,7 @@ Status SqliteQueue::enqueue(std::vector<QueuedDelivery>&& batch,
     s.seq = next_seq_++;
     s.body_id = it->second;
     s.due_ms = d.not_before_ms;
-    s.lane = lane_for(d.endpoint_id, d.tenant_id);
-    s.ordered = d.ordered;
+    s.lane = lane_for(d.endpoint_id, d.tenant_id, d.ordered);
     job->slots.push_back(std::move(s));
   }
   job->deliveries = std::move(batch);

@@ -10,7 +10,7 @@
 namespace sealhook {
 
 Status SqliteQueue::write(Round& r) {
-  if (r.jobs.empty() && r.ops.empty() && r.arms.empty()) return {};
+  if (r.jobs.empty() && r.ops.empty() && r.arms.empty() && r.switches.empty()) return {};
   auto tx = sqlite::Transaction::begin(*conn_);
   if (!tx) return tx.error();
   for (const auto& job : r.jobs) {
@@ -30,12 +30,13 @@ Status SqliteQueue::write(Round& r) {
               " body_id, ordered, prior_attempts, handouts, due_ms, published_at_ms, body_bytes)"
               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
               "queue a delivery", s.seq, d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type,
-              s.body_id, s.ordered ? 1 : 0, d.prior_attempts, s.handouts, s.due_ms,
+              s.body_id, d.ordered ? 1 : 0, d.prior_attempts, s.handouts, s.due_ms,
               d.published_at_ms, static_cast<int64_t>(d.body->size()));
           !st)
         return st;
     }
   }
+  if (Status st = write_switches(r); !st) return st;
   for (const Op& op : r.ops) {
     Status st;
     switch (op.kind) {
@@ -113,6 +114,7 @@ void SqliteQueue::apply(Round& r, const Status& st) {
     }
     ops_.insert(ops_.begin(), r.ops.begin(), r.ops.end());
     ops_taken_ = r.ops_ticket - r.ops.size();
+    settle_switches(r, st, now);  // undone once every slot is back among the waiting
     return;
   }
   last_write_ = Status{};
@@ -150,6 +152,7 @@ void SqliteQueue::apply(Round& r, const Status& st) {
     r.armed_any = true;
   }
   ops_done_ = r.ops_ticket;
+  settle_switches(r, st, now);
 }
 
 }  // namespace sealhook
