@@ -41,6 +41,9 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   opt(cmd, "allow-networks", c.allow_networks,
       "comma-separated networks (e.g. 10.1.0.0/16,fd00:1::/64) whose addresses endpoints may "
       "have although loopback, private or otherwise special-purpose");
+  opt(cmd, "ca-file", c.ca_file,
+      "PEM file of CA certificates that HTTPS endpoints may chain to (a private CA), trusted "
+      "in addition to the system store");
   opt(cmd, "registration-lookups", c.registration_lookups,
       "host-name lookups at once for endpoint registration; beyond it, 503 with Retry-After")
       ->check(CLI::Range(size_t{1}, size_t{1'024}));

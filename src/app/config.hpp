@@ -23,6 +23,7 @@ struct ServeConfig {
   std::string admin_token;  // generated and printed once when empty
   bool allow_private_networks = false;
   std::string allow_networks;  // "CIDR,CIDR": allowed even if special-purpose
+  std::string ca_file;         // PEM CA certificates for HTTPS endpoints, beside the system's
   size_t registration_lookups = 8;
   int64_t registration_lookup_timeout_ms = 5'000;
   size_t max_payload_bytes = 1024 * 1024;

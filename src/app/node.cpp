@@ -106,6 +106,19 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   auto node = std::make_unique<Node>();
   Node& n = *node;
   n.config = c;
+  auto allowed = delivery::parse_cidr_list(c.allow_networks);
+  if (!allowed) return allowed.error();
+  const delivery::AddressPolicy addresses{c.allow_private_networks, std::move(allowed.value())};
+  // Keep as many idle connections per origin as attempts may run at once against it (all of
+  // them, when many endpoints share one host), so busy endpoints never churn connections:
+  // with 64 per origin, 100 endpoints on one host opened a new connection for 6 % of their
+  // deliveries and cost 12 % of the throughput. Idle ones expire. First of all the parts, so
+  // that a bad --ca-file stops the start before a store is made.
+  auto sender = delivery::make_http_sender(
+      n.io, delivery::SenderOptions{addresses, c.max_response_bytes, c.max_inflight, "sealhook/0.1",
+                                    8, c.ca_file});
+  if (!sender) return sender.error();
+  n.sender = std::move(sender.value());
   auto store = make_store(c.store);
   if (!store) return store.error();
   n.store = std::move(store.value());
@@ -114,9 +127,6 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   limits.max_tenants = c.max_tenants;
   limits.max_endpoints_per_tenant = c.max_endpoints_per_tenant;
   limits.default_max_attempts = c.max_attempts;
-  auto allowed = delivery::parse_cidr_list(c.allow_networks);
-  if (!allowed) return allowed.error();
-  const delivery::AddressPolicy addresses{c.allow_private_networks, std::move(allowed.value())};
   n.url_guard = std::make_unique<delivery::UrlGuard>(
       addresses,
       delivery::LookupOptions{c.registration_lookups,
@@ -150,13 +160,6 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   n.publisher = std::make_unique<Publisher>(*n.catalog, *n.queue, *n.journal, *n.store, n.clock,
                                             c.max_publish_bytes);
   n.blocking = std::make_unique<boost::asio::thread_pool>(static_cast<size_t>(c.api_threads));
-  // Keep as many idle connections per origin as attempts may run at once against it (all of
-  // them, when many endpoints share one host), so busy endpoints never churn connections:
-  // with 64 per origin, 100 endpoints on one host opened a new connection for 6 % of their
-  // deliveries and cost 12 % of the throughput. Idle ones expire.
-  n.sender = delivery::make_http_sender(
-      n.io,
-      delivery::SenderOptions{addresses, c.max_response_bytes, c.max_inflight, "sealhook/0.1"});
   n.policy = std::make_unique<delivery::RetryPolicy>(
       delivery::RetryOptions{c.retry_base_ms, c.retry_max_delay_ms, c.retry_jitter},
       delivery::system_uniform01());
