@@ -55,7 +55,7 @@ class MemoryQueue final : public Queue {
     QueuedDelivery d;
     int handouts = 0;
     std::shared_ptr<BodyCharge> charge;  // released when the queue forgets the delivery
-    uint64_t seq = 0;  // push order within its shard: an ordered lane's order
+    uint64_t seq = 0;                    // push order within its shard: an ordered lane's order
   };
   using ItemPtr = std::shared_ptr<Item>;
   struct Lane {

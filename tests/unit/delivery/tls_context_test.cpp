@@ -67,8 +67,8 @@ TEST(ClientTlsContext, RefusesWhatIsNotACertificateFile) {
 }
 
 TEST_F(HttpSenderTest, TrustsTheCaFileBesideTheSystemStore) {
-  const TestCert system_ca = make_self_signed_cert("IP:127.0.0.1");
-  const TestCert private_ca = make_self_signed_cert("IP:127.0.0.1");
+  const TestCert system_ca = make_self_signed_cert("IP:127.0.0.1", "public CA");
+  const TestCert private_ca = make_self_signed_cert("IP:127.0.0.1", "private CA");
   TestServer public_server(ok_reply, make_server_tls(system_ca));
   TestServer private_server(ok_reply, make_server_tls(private_ca));
   TempFile ca_file(private_ca.cert_pem);
