@@ -236,6 +236,31 @@ Status RedisQueue::ping() {
   return {};
 }
 
+Status RedisQueue::set_ordering(const EndpointOrdering& o) {
+  auto reply = checked(
+      conn_->call(scripts_.ordering, {options_.prefix, o.tenant_id, o.endpoint_id,
+                                      o.ordered ? "1" : "0", std::to_string(clock_.now_ms())}),
+      scripts_.ordering);
+  if (!reply) return reply.error();
+  nudge();
+  return {};
+}
+
+std::vector<EndpointOrdering> RedisQueue::orderings() const {
+  auto modes = conn_->call({"HGETALL", options_.prefix + "om"});
+  auto tenants = conn_->call({"HGETALL", options_.prefix + "omt"});
+  std::vector<EndpointOrdering> out;
+  if (!modes || !tenants) return out;  // Redis is down: nothing to align now
+  std::unordered_map<std::string, std::string> tenant_of;
+  for (size_t i = 0; i + 1 < tenants->elements.size(); i += 2)
+    tenant_of[tenants->elements[i].str] = tenants->elements[i + 1].str;
+  for (size_t i = 0; i + 1 < modes->elements.size(); i += 2) {
+    const std::string& ep = modes->elements[i].str;
+    out.push_back(EndpointOrdering{tenant_of[ep], ep, modes->elements[i + 1].str == "1"});
+  }
+  return out;
+}
+
 Result<std::vector<std::string>> RedisQueue::holding(const std::vector<std::string>& ids) {
   std::vector<std::string> out;
   for (size_t from = 0; from < ids.size(); from += kHoldingChunk) {

@@ -57,6 +57,8 @@ class RedisQueue final : public Queue {
   Status ping() override;
   Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) override;
   bool durable() const override { return true; }
+  Status set_ordering(const EndpointOrdering& ordering) override;
+  std::vector<EndpointOrdering> orderings() const override;
 
  private:
   RedisQueue(const RedisQueueOptions& options, const Clock& clock);

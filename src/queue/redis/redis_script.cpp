@@ -33,7 +33,7 @@ const RedisQueueScripts& RedisQueueScripts::get() {
   static const RedisQueueScripts scripts{
       with_common("push", redis_lua::kPush),       with_common("lease", redis_lua::kLease),
       with_common("settle", redis_lua::kSettle),   with_common("reclaim", redis_lua::kReclaim),
-      with_common("holding", redis_lua::kHolding),
+      with_common("holding", redis_lua::kHolding), with_common("ordering", redis_lua::kOrdering),
   };
   return scripts;
 }

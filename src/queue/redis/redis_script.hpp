@@ -15,7 +15,7 @@ struct RedisScript {
 
 // The queue's scripts: each is common.lua followed by its own file (src/queue/redis/lua/).
 struct RedisQueueScripts {
-  RedisScript push, lease, settle, reclaim, holding;
+  RedisScript push, lease, settle, reclaim, holding, ordering;
   static const RedisQueueScripts& get();
 };
 

@@ -1,7 +1,8 @@
 -- Shared by every script of the redis queue (prepended to each). Keys, all under the prefix P:
 --   P..'d:'..id   hash, a queued delivery: t tenant, e endpoint, v event id, y event type,
---                 b body id, o ordered (1/0), p prior attempts, nb not before, pa published,
---                 h hand-outs; while leased also k token, dl deadline, w owner
+--                 b body id, o ordered (1/0, the endpoint's mode: a switch rewrites it),
+--                 p prior attempts, nb not before, pa published, h hand-outs, sq push order;
+--                 while leased also k token, dl deadline, w owner
 --   P..'b:'..bid  hash, a body: c ciphertext, r deliveries sharing it
 --   P..'q:'..ep   list, the endpoint's lane: waiting deliveries in publish order (ordered: head first)
 --   P..'n:'..ep   hash, the lane: t tenant, f leases out, l listed (in the rotation or parked)
@@ -13,7 +14,10 @@
 --   P..'lz'       sorted set by deadline: leased delivery ids
 --   P..'o:'..own  set, the delivery ids leased by one owner (a process and its restarts)
 --   P..'m'        hash: n deliveries held, bytes of bodies held, leased
---   P..'seq', P..'tok'  counters (body ids, lease tokens); P..'ready' the pub/sub channel
+--   P..'om'       hash, endpoint -> 1/0: the orderings set_ordering() recorded (beats a push's
+--                 own flag); P..'omt' hash, endpoint -> its tenant
+--   P..'seq', P..'tok', P..'dseq'  counters (body ids, lease tokens, push order);
+--                 P..'ready' the pub/sub channel
 -- Keys are named inside the scripts, so this needs one Redis (not a cluster).
 local P = ARGV[1]
 
@@ -27,6 +31,31 @@ end
 
 local function lane_key(ep)
   return P .. 'n:' .. ep
+end
+
+-- Into an ordered lane at its place in push order (a head going back: at the front at once).
+local function insert_ordered(ep, id)
+  local q = P .. 'q:' .. ep
+  local sq = num(redis.call('HGET', P .. 'd:' .. id, 'sq'))
+  for _, other in ipairs(redis.call('LRANGE', q, 0, -1)) do
+    if num(redis.call('HGET', P .. 'd:' .. other, 'sq')) > sq then
+      redis.call('LINSERT', q, 'BEFORE', other, id)
+      return
+    end
+  end
+  redis.call('RPUSH', q, id)
+end
+
+-- An ordered lane whose head is not due yet is woken at the head's time (one timer per lane).
+local function wake_for_head(ep, now)
+  local head = redis.call('LINDEX', P .. 'q:' .. ep, 0)
+  if not head then
+    return
+  end
+  local d = redis.call('HMGET', P .. 'd:' .. head, 'o', 'nb')
+  if d[1] == '1' and num(d[2]) > now then
+    redis.call('ZADD', P .. 'z', d[2], 'w:' .. ep)
+  end
 end
 
 -- The lane of a delivery, made when it is new.
@@ -139,7 +168,7 @@ local function reclaim(id, now, tenant_cap)
   end
   lane_of(ep, tenant)
   if redis.call('HGET', dk, 'o') == '1' then
-    redis.call('LPUSH', P .. 'q:' .. ep, id)
+    insert_ordered(ep, id)
   else
     redis.call('RPUSH', P .. 'q:' .. ep, id)
   end

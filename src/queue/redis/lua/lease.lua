@@ -17,7 +17,11 @@ for _, m in ipairs(redis.call('ZRANGEBYSCORE', P .. 'z', '-inf', str(now), 'LIMI
     local d = redis.call('HMGET', P .. 'd:' .. rest, 'e', 't')
     if d[1] then
       lane_of(d[1], d[2])
-      redis.call('RPUSH', P .. 'q:' .. d[1], rest)
+      if redis.call('HGET', P .. 'd:' .. rest, 'o') == '1' then
+        insert_ordered(d[1], rest)
+      else
+        redis.call('RPUSH', P .. 'q:' .. d[1], rest)
+      end
       activate(d[1])
     end
   elseif redis.call('EXISTS', lane_key(rest)) == 1 then
@@ -67,6 +71,8 @@ while leased < max do
       redis.call('RPUSH', P .. 'tp:' .. tenant, ep)
     elseif takeable(ep, now, tenant_cap, endpoint_cap) then
       activate(ep)
+    else
+      wake_for_head(ep, now)
     end
   end
 end

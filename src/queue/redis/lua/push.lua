@@ -27,9 +27,12 @@ end
 for i = 0, count - 1 do
   local a = first + i * fields
   local id, tenant, ep, ordered, nb = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 5], num(ARGV[a + 7])
+  -- An ordering set for the endpoint beats the publish's (which may have read the catalog before).
+  ordered = redis.call('HGET', P .. 'om', ep) or ordered
   local bid = bids[num(ARGV[a + 9])]
   redis.call('HSET', P .. 'd:' .. id, 't', tenant, 'e', ep, 'v', ARGV[a + 3], 'y', ARGV[a + 4],
-    'o', ordered, 'p', ARGV[a + 6], 'nb', ARGV[a + 7], 'pa', ARGV[a + 8], 'b', bid, 'h', '0')
+    'o', ordered, 'p', ARGV[a + 6], 'nb', ARGV[a + 7], 'pa', ARGV[a + 8], 'b', bid, 'h', '0',
+    'sq', str(redis.call('INCR', P .. 'dseq')))
   redis.call('HINCRBY', P .. 'b:' .. bid, 'r', 1)
   lane_of(ep, tenant)
   local lane = P .. 'q:' .. ep

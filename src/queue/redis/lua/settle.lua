@@ -14,9 +14,12 @@ local ep = unlease(id, tenant_cap)
 if kind == 'retry' then
   redis.call('HSET', dk, 'nb', str(at))
   if redis.call('HGET', dk, 'o') == '1' then
-    -- The head goes back in front and its lane waits for its time.
-    redis.call('ZADD', P .. 'z', at, 'w:' .. ep)
-    redis.call('LPUSH', P .. 'q:' .. ep, id)
+    -- Back to its place (the head's, unless it was leased before a switch to ordered); the
+    -- lane waits for its head's time.
+    insert_ordered(ep, id)
+    if redis.call('LINDEX', P .. 'q:' .. ep, 0) == id then
+      redis.call('ZADD', P .. 'z', at, 'w:' .. ep)
+    end
   else
     redis.call('ZADD', P .. 'z', at, 'd:' .. id)
   end
