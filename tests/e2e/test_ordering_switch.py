@@ -5,7 +5,17 @@ that answers as each test tells it."""
 import http.server
 import threading
 
-from conftest import ADMIN
+import pytest
+
+from test_redis_queue import redis_url  # noqa: F401 (a fixture)
+
+
+@pytest.fixture(params=["sqlite", "memory", "redis"])
+def queue_args(request):
+    """The switch over every queue: the flags that choose it."""
+    if request.param == "redis":
+        return ("--queue", "redis", "--redis", request.getfixturevalue("redis_url"))
+    return ("--queue", request.param)
 
 
 class ScriptedReceiver:
@@ -82,8 +92,8 @@ def patch_ordering(srv, t, ordering):
     assert srv.ok("PATCH", f"/v1/endpoints/{ep}", t["api_key"], {"ordering": ordering})["ordering"] == ordering
 
 
-def test_ordered_to_unordered_frees_what_waits_behind_a_failing_head(start_server, keygen):
-    srv = start_server("--retry-base-ms", "100", "--retry-max-delay-ms", "400")
+def test_ordered_to_unordered_frees_what_waits_behind_a_failing_head(start_server, keygen, queue_args):
+    srv = start_server(*queue_args, "--retry-base-ms", "100", "--retry-max-delay-ms", "400")
     head = []  # the first delivery seen fails every time
 
     def fails(wid):
@@ -117,9 +127,10 @@ def test_ordered_to_unordered_frees_what_waits_behind_a_failing_head(start_serve
         rx.close()
 
 
-def test_unordered_to_ordered_delivers_the_queued_ones_in_publish_order(start_server, keygen):
+def test_unordered_to_ordered_delivers_the_queued_ones_in_publish_order(start_server, keygen, queue_args):
     # A wide jitter sends the retries of the queued deliveries in a shuffled order.
-    srv = start_server("--retry-base-ms", "50", "--retry-max-delay-ms", "400", "--retry-jitter", "0.9")
+    srv = start_server(*queue_args, "--retry-base-ms", "50", "--retry-max-delay-ms", "400",
+                       "--retry-jitter", "0.9")
     rx = failing_receiver()
     try:
         t = srv.onboard("switch-2", keygen("switch-2"), rx.url, max_attempts=50)
