@@ -1,4 +1,5 @@
-"""Below every resource, a path no route has is 404 (never 405) for every method; the start-up
+"""Below every resource, a path no route has is 404 (never 405, nor 403 for a credential the
+resource would refuse) for every method and either credential; the start-up
 banner says what serve is bound to and a URL that reaches it."""
 import requests
 
@@ -19,9 +20,11 @@ def test_sub_paths_of_every_resource_are_404_for_every_method(start_server, keyg
                     f"/v1/endpoints/{ep}/anything/else", "/v1/endpoints/ep_nope/anything",
                     f"/v1/keys/{kid}/anything", "/v1/subscriptions/anything",
                     "/v1/subscriptions/a/b", f"/v1/deliveries/{msg}/anything",
-                    f"/v1/deliveries/{msg}/replay/anything", "/v1/events/anything"]
+                    f"/v1/deliveries/{msg}/replay/anything", "/v1/events/anything",
+                    "/v1/anything", f"/v1/tenants/{tn}/anything"]
     admin_paths = [f"/v1/tenants/{tn}/anything", f"/v1/tenants/{tn}/api-keys/{key_id}/anything",
-                   f"/v1/tenants/{tn}/anything/else", "/v1/events/anything"]
+                   f"/v1/tenants/{tn}/anything/else", "/v1/events/anything", "/v1/anything",
+                   f"/v1/endpoints/{ep}/anything", f"/v1/deliveries/{msg}/anything"]
     for token, paths in ((t["api_key"], tenant_paths), (ADMIN, admin_paths)):
         for path in paths:
             for method in METHODS:
