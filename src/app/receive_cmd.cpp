@@ -40,11 +40,12 @@ int run(ReceiveConfig& a, CLI::App& cmd) {
   options.max_body_bytes = receive_body_limit(a.max_payload_bytes);
   net::HttpServer server(io, options, [&](net::Request& r) { return rx.handle(r); });
   if (auto st = server.listen(a.listen); !st) return fail(st.error().message);
+  // SIGTERM is handled from the moment the start-up line says the receiver is there.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](auto, int) { io.stop(); });
   std::cerr << "sealhook receive listening on port " << server.port() << " (payloads up to "
             << a.max_payload_bytes << " bytes, request bodies up to " << options.max_body_bytes
             << ")" << std::endl;
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](auto, int) { io.stop(); });
   std::vector<std::thread> pool;
   for (int i = 1; i < a.threads; ++i) pool.emplace_back([&] { io.run(); });
   io.run();

@@ -113,6 +113,10 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   for (int i = 0; i < c.io_threads; ++i)
     threads.emplace_back([&] { net::run_guarded(n.io, "io"); });
   n.dispatcher->start();
+  // SIGTERM/SIGINT are caught from the moment the banner says the server is there.
+  boost::asio::io_context signal_io;
+  boost::asio::signal_set signals(signal_io, SIGINT, SIGTERM);
+  signals.async_wait([](auto, int) {});
   print_welcome(n, server.local_endpoint());
   // Store records the last run left pending that no queue holds: settled while serving, so
   // a large queue is back in service at once.
@@ -122,11 +126,7 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
                     r.error().message);
   });
 
-  // Block until SIGTERM/SIGINT.
-  boost::asio::io_context signal_io;
-  boost::asio::signal_set signals(signal_io, SIGINT, SIGTERM);
-  signals.async_wait([](auto, int) {});
-  signal_io.run();
+  signal_io.run();  // until SIGTERM/SIGINT
 
   // A durable queue keeps what is queued for the next start: only the attempts in flight are
   // finished. The memory queue is drained for up to --drain-timeout-ms; what is left is lost,
