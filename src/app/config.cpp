@@ -2,6 +2,7 @@
 
 #include "app/cli_option.hpp"
 #include "delivery/address_ranges.hpp"
+#include "queue/redis/redis_url.hpp"
 
 namespace sealhook::app {
 namespace {
@@ -18,12 +19,17 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   opt(cmd, "config", c.config_file, "TOML file with any of these options (keys as flag names)");
   opt(cmd, "listen", c.listen, "address:port of the HTTP API");
   opt(cmd, "queue", c.queue,
-      "delivery queue: sqlite (durable, embedded) | memory (volatile, fastest)")
-      ->check(CLI::IsMember({"sqlite", "memory"}));
+      "delivery queue: sqlite (durable, embedded) | memory (volatile, fastest) | redis (durable, "
+      "shared by many processes; --redis)")
+      ->check(CLI::IsMember({"sqlite", "memory", "redis"}));
   opt(cmd, "queue-path", c.queue_path, "sqlite queue file (default: queue.db beside the store)");
   opt(cmd, "queue-sync", c.queue_sync,
       "sqlite queue durability: normal (survives a crash) | full (also a power loss)")
       ->check(CLI::IsMember({"normal", "full"}));
+  opt(cmd, "redis", c.redis, "the redis queue's server: redis://HOST:PORT/DB");
+  opt(cmd, "redis-owner", c.redis_owner,
+      "names this process in the redis queue, the same across its restarts: a restart gives "
+      "back at once what its last run held (default HOST/LISTEN)");
   opt(cmd, "store", c.store, "sqlite:PATH (a directory or a .db file)");
   opt(cmd, "admin-token", c.admin_token, "admin token; generated and printed once if unset");
   env_flag(cmd, "SEALHOOK_", "allow-private-networks", c.allow_private_networks,
@@ -47,6 +53,9 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       ->check(CLI::Range(size_t{1024}, size_t{64} << 30));
   opt(cmd, "queue-capacity", c.queue_capacity, "deliveries the queue holds before 503")
       ->check(CLI::Range(size_t{1}, size_t{100'000'000}));
+  opt(cmd, "queue-max-bytes", c.queue_max_bytes,
+      "ciphertext the queue holds before 503, each body once (at least --max-publish-bytes)")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 50));
   opt(cmd, "max-inflight", c.max_inflight, "delivery attempts in flight at once")
       ->check(CLI::Range(size_t{1}, size_t{100'000}));
   opt(cmd, "max-inflight-per-endpoint", c.max_inflight_per_endpoint,
@@ -118,10 +127,20 @@ Status validate(const ServeConfig& c) {
       (c.store.rfind("sqlite:", 0) != 0 || c.store == "sqlite::memory:"))
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--queue sqlite needs --queue-path when the store is not a SQLite file");
+  if (c.queue == "redis" && c.redis.empty())
+    return make_error(ErrorKind::kBadRequest, "invalid_config",
+                      "--queue redis needs --redis redis://HOST:PORT/DB");
+  if (c.queue == "redis")
+    if (auto a = parse_redis_url(c.redis); !a)
+      return make_error(ErrorKind::kBadRequest, "invalid_config", a.error().message);
   if (c.max_request_memory_bytes < c.max_payload_bytes + kEnvelopeBytes)
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--max-request-memory-bytes must hold at least one largest request "
                       "(--max-payload-bytes + 64 KiB)");
+  if (c.queue_max_bytes < c.max_publish_bytes)
+    return make_error(ErrorKind::kBadRequest, "invalid_config",
+                      "--queue-max-bytes must hold at least one largest publish "
+                      "(--max-publish-bytes)");
   if (auto nets = delivery::parse_cidr_list(c.allow_networks); !nets)
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--allow-networks: " + nets.error().message);

@@ -1,7 +1,10 @@
 #include "app/node.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
 
 #include <filesystem>
 #include <unordered_set>
@@ -38,6 +41,13 @@ std::string queue_path(const ServeConfig& c) {
   fs::path p(path);
   if (p.extension() == ".db") return (p.parent_path() / (p.stem().string() + "-queue.db")).string();
   return (p / "queue.db").string();
+}
+
+std::string redis_owner(const ServeConfig& c) {
+  if (!c.redis_owner.empty()) return c.redis_owner;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "localhost");
+  return std::string(host) + "/" + c.listen;
 }
 
 Result<size_t> reconcile(Store& store, Queue* queue, const std::string& queue_kind,
@@ -101,12 +111,17 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   if (auto st = n.catalog->load(); !st) return st.error();
   QueueConfig qc;
   qc.kind = c.queue;
-  qc.options = QueueOptions{c.queue_capacity, c.max_inflight_per_endpoint,
-                            c.max_inflight_per_tenant > 0
-                                ? c.max_inflight_per_tenant
-                                : std::max(1, static_cast<int>(c.max_inflight / 4))};
+  qc.options = QueueOptions{
+      .capacity = c.queue_capacity,
+      .max_bytes = c.queue_max_bytes,
+      .max_inflight_per_endpoint = c.max_inflight_per_endpoint,
+      .max_inflight_per_tenant = c.max_inflight_per_tenant > 0
+                                     ? c.max_inflight_per_tenant
+                                     : std::max(1, static_cast<int>(c.max_inflight / 4))};
   qc.path = c.queue == "sqlite" ? queue_path(c) : "";
   qc.sync_full = c.queue_sync == "full";
+  qc.redis_url = c.redis;
+  qc.redis_owner = redis_owner(c);
   auto queue = make_queue(qc, n.clock);
   if (!queue) return queue.error();
   n.queue = std::move(queue.value());

@@ -70,6 +70,11 @@ inline Error lease_lost() {
 }
 inline bool is_lease_lost(const Error& e) { return e.code == "lease_lost"; }
 
+inline Error queue_full(const std::string& what) {
+  return make_error(ErrorKind::kUnavailable, "queue_full",
+                    "the delivery queue is full (" + what + "); retry later");
+}
+
 // What the store keeps of a queued delivery, in `status` as of `now_ms`, after `attempts`
 // attempts (no error yet, no next attempt time: the caller sets those that apply).
 inline DeliveryRecord to_record(const QueuedDelivery& d, DeliveryStatus status, int attempts,
@@ -91,6 +96,8 @@ struct QueueStats {
   size_t depth = 0;   // everything held: waiting, scheduled and leased
   size_t leased = 0;  // handed out, not yet settled
   size_t capacity = 0;
+  size_t bytes = 0;  // ciphertext held, each body once however many deliveries share it
+  size_t max_bytes = 0;
 };
 
 // In-flight capacity is given out fairly in the queue itself, so that a slow or dead endpoint,
@@ -100,7 +107,10 @@ struct QueueStats {
 // tenant's cap among its busy lanes (never less than one, never more than
 // `max_inflight_per_endpoint`); lanes are served one delivery per turn.
 struct QueueOptions {
-  size_t capacity = 100'000;
+  size_t capacity = 100'000;  // deliveries held at most
+  // Ciphertext held at most, each body counted once (a tenant's endpoints share theirs). A
+  // push over either bound is refused whole with `queue_full`.
+  size_t max_bytes = size_t{2} << 30;
   int max_inflight_per_endpoint = 64;
   int max_inflight_per_tenant = 256;
 };
@@ -144,10 +154,12 @@ class Queue {
 };
 
 struct QueueConfig {
-  std::string kind = "sqlite";  // sqlite | memory (later redis, kafka)
+  std::string kind = "sqlite";  // sqlite | memory | redis (later kafka)
   QueueOptions options;
-  std::string path;        // sqlite: the queue's database file
-  bool sync_full = false;  // sqlite: fsync every commit (survives power loss)
+  std::string path;         // sqlite: the queue's database file
+  bool sync_full = false;   // sqlite: fsync every commit (survives power loss)
+  std::string redis_url;    // redis: redis://HOST:PORT/DB
+  std::string redis_owner;  // redis: names this process across restarts (its leases come back)
 };
 
 Result<std::unique_ptr<Queue>> make_queue(const QueueConfig& config, const Clock& clock);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "queue/min_heap.hpp"
@@ -98,17 +99,29 @@ Status MemoryQueue::push(std::vector<QueuedDelivery>&& batch) {
   if (closed_)
     return make_error(ErrorKind::kUnavailable, "shutting_down", "the server is shutting down");
   size_t n = batch.size();
+  // One charge per distinct body of the batch.
+  std::unordered_map<const std::string*, std::shared_ptr<BodyCharge>> charges;
+  size_t bytes = 0;
+  for (const auto& d : batch) {
+    auto [it, fresh] = charges.try_emplace(d.body.get());
+    if (fresh) bytes += d.body->size();
+  }
   size_t before = size_.fetch_add(n);
   if (before + n > options_.capacity) {
     size_.fetch_sub(n);
-    return make_error(
-        ErrorKind::kUnavailable, "queue_full",
-        "the delivery queue is full (" + std::to_string(options_.capacity) + "); retry later");
+    return queue_full(std::to_string(options_.capacity) + " deliveries");
   }
+  if (bytes_->fetch_add(bytes) + bytes > options_.max_bytes) {
+    bytes_->fetch_sub(bytes);
+    size_.fetch_sub(n);
+    return queue_full(std::to_string(options_.max_bytes) + " bytes");
+  }
+  for (auto& [body, charge] : charges) charge = std::make_shared<BodyCharge>(bytes_, body->size());
   int64_t now = clock_.now_ms();
   for (auto& d : batch) {
     Shard& s = shard_for(d.tenant_id);
-    auto item = std::make_shared<Item>(Item{std::move(d), 0});
+    auto charge = charges.at(d.body.get());
+    auto item = std::make_shared<Item>(Item{std::move(d), 0, std::move(charge)});
     std::lock_guard lock(s.mu);
     s.waiting++;
     const QueuedDelivery& q = item->d;
@@ -208,6 +221,7 @@ Status MemoryQueue::forget(const Lease& lease) {
     std::lock_guard lock(s.mu);
     ItemPtr item = take_lease(s, lease);
     if (!item) return lease_lost();
+    item->charge.reset();  // the lease may live on; the queue holds it no more
     auto it = s.lanes.find(item->d.endpoint_id);
     if (it != s.lanes.end()) finish(s, it->first, it->second);
   }
@@ -259,7 +273,8 @@ std::optional<int64_t> MemoryQueue::next_due_ms() const {
 }
 
 QueueStats MemoryQueue::stats() const {
-  return QueueStats{size_.load(), leased_.load(), options_.capacity};
+  return QueueStats{size_.load(), leased_.load(), options_.capacity, bytes_->load(),
+                    options_.max_bytes};
 }
 
 Result<std::vector<std::string>> MemoryQueue::holding(const std::vector<std::string>& ids) {

@@ -38,9 +38,20 @@ class MemoryQueue final : public Queue {
   bool durable() const override { return false; }
 
  private:
+  // A body's share of the byte count, held by every queued delivery that shares the body;
+  // the last one to go takes its bytes off.
+  struct BodyCharge {
+    BodyCharge(std::shared_ptr<std::atomic<size_t>> t, size_t n) : total(std::move(t)), bytes(n) {}
+    BodyCharge(const BodyCharge&) = delete;
+    BodyCharge& operator=(const BodyCharge&) = delete;
+    ~BodyCharge() { total->fetch_sub(bytes); }
+    std::shared_ptr<std::atomic<size_t>> total;
+    size_t bytes;
+  };
   struct Item {
     QueuedDelivery d;
     int handouts = 0;
+    std::shared_ptr<BodyCharge> charge;  // released when the queue forgets the delivery
   };
   using ItemPtr = std::shared_ptr<Item>;
   struct Lane {
@@ -106,6 +117,8 @@ class MemoryQueue final : public Queue {
   std::function<void()> listener_;
   std::array<Shard, kShards> shards_;
   std::atomic<size_t> size_{0};
+  // Shared with the charges, which a lease may keep alive past the queue.
+  std::shared_ptr<std::atomic<size_t>> bytes_ = std::make_shared<std::atomic<size_t>>(0);
   std::atomic<size_t> leased_{0};
   std::atomic<size_t> next_shard_{0};
   std::atomic<uint64_t> next_token_{1};

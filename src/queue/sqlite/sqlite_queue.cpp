@@ -126,16 +126,18 @@ Status SqliteQueue::enqueue(std::vector<QueuedDelivery>&& batch,
   if (closed_ || stopping_)
     return make_error(ErrorKind::kUnavailable, "shutting_down", "the server is shutting down");
   if (slots_.size() + pending_push_ + batch.size() > options_.queue.capacity)
-    return make_error(ErrorKind::kUnavailable, "queue_full",
-                      "the delivery queue is full (" + std::to_string(options_.queue.capacity) +
-                          "); retry later");
+    return queue_full(std::to_string(options_.queue.capacity) + " deliveries");
   // One body row per distinct ciphertext (a tenant's endpoints share theirs).
   std::unordered_map<const std::string*, int64_t> bodies;
+  for (const QueuedDelivery& d : batch)
+    if (bodies.try_emplace(d.body.get(), 0).second) job->bytes += d.body->size();
+  if (bytes_ + pending_bytes_ + job->bytes > options_.queue.max_bytes)
+    return queue_full(std::to_string(options_.queue.max_bytes) + " bytes");
   job->slots.reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
     const QueuedDelivery& d = batch[i];
-    auto [it, fresh] = bodies.try_emplace(d.body.get(), 0);
-    if (fresh) {
+    auto it = bodies.find(d.body.get());
+    if (it->second == 0) {
       it->second = next_body_++;
       job->new_bodies.push_back(static_cast<int64_t>(i));
     }
@@ -149,6 +151,7 @@ Status SqliteQueue::enqueue(std::vector<QueuedDelivery>&& batch,
   }
   job->deliveries = std::move(batch);
   pending_push_ += job->slots.size();
+  pending_bytes_ += job->bytes;
   jobs_.push_back(job);
   work_cv_.notify_all();
   return {};
@@ -219,8 +222,10 @@ Status SqliteQueue::forget(const Lease& lease) {
   activate(s->lane);
   // The last delivery of a ciphertext takes its body row with it.
   int64_t body = 0;
-  if (auto it = body_refs_.find(s->body_id); it != body_refs_.end() && --it->second == 0) {
+  if (auto it = body_refs_.find(s->body_id);
+      it != body_refs_.end() && --it->second.deliveries == 0) {
     body = s->body_id;
+    bytes_ -= it->second.bytes;
     body_refs_.erase(it);
   }
   ops_.push_back(Op{Op::kDelete, s->seq, body});
@@ -268,7 +273,8 @@ void SqliteQueue::set_ready_listener(std::function<void()> listener) {
 
 QueueStats SqliteQueue::stats() const {
   std::lock_guard lock(mu_);
-  return QueueStats{slots_.size(), leases_.size(), options_.queue.capacity};
+  return QueueStats{slots_.size(), leases_.size(), options_.queue.capacity, bytes_,
+                    options_.queue.max_bytes};
 }
 
 Status SqliteQueue::ping() {

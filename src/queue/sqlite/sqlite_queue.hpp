@@ -102,6 +102,7 @@ class SqliteQueue final : public Queue {
     std::vector<Slot> slots;
     std::vector<QueuedDelivery> deliveries;
     std::vector<int64_t> new_bodies;  // body ids first written by this job, index into deliveries
+    size_t bytes = 0;                 // of those bodies
     bool done = false;
     Status result;
     std::function<void(Status)> callback;  // push_async: called on the queue thread
@@ -157,11 +158,17 @@ class SqliteQueue final : public Queue {
   std::deque<int64_t> armed_;                            // armed slots, oldest first
   std::unordered_map<uint64_t, int64_t> leases_;         // token -> seq
   std::vector<std::pair<int64_t, uint64_t>> deadlines_;  // min-heap (deadline, token)
-  std::unordered_map<int64_t, uint32_t> body_refs_;      // body id -> deliveries sharing it
+  struct BodyRef {
+    uint32_t deliveries = 0;  // sharing the body
+    size_t bytes = 0;
+  };
+  std::unordered_map<int64_t, BodyRef> body_refs_;  // by body id
   std::deque<std::shared_ptr<PushJob>> jobs_;
   std::vector<Op> ops_;
-  size_t pending_push_ = 0;  // deliveries in jobs_ not yet committed
-  size_t cached_ = 0;        // bytes of bodies held in memory
+  size_t pending_push_ = 0;   // deliveries in jobs_ not yet committed
+  size_t pending_bytes_ = 0;  // their bodies' bytes
+  size_t bytes_ = 0;          // bodies held (committed)
+  size_t cached_ = 0;         // bytes of bodies held in memory
   uint64_t ops_taken_ = 0, ops_done_ = 0, ops_added_ = 0;
   int64_t next_seq_ = 1, next_body_ = 1;
   uint64_t next_token_ = 1;

@@ -16,14 +16,23 @@
 namespace sealhook {
 
 namespace {
-constexpr int kSchemaVersion = 1;
+// 2: deliveries.body_bytes, so that recovery counts the bytes held without reading bodies.
+constexpr int kSchemaVersion = 2;
 constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS deliveries ("
     " seq INTEGER PRIMARY KEY, id TEXT NOT NULL, tenant_id TEXT NOT NULL,"
     " endpoint_id TEXT NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL,"
     " body_id INTEGER NOT NULL, ordered INTEGER NOT NULL, prior_attempts INTEGER NOT NULL,"
-    " handouts INTEGER NOT NULL, due_ms INTEGER NOT NULL, published_at_ms INTEGER NOT NULL);";
+    " handouts INTEGER NOT NULL, due_ms INTEGER NOT NULL, published_at_ms INTEGER NOT NULL,"
+    " body_bytes INTEGER NOT NULL DEFAULT 0);";
+constexpr const char* kFromVersion1 =
+    "BEGIN;"
+    "ALTER TABLE deliveries ADD COLUMN body_bytes INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE deliveries SET body_bytes ="
+    " (SELECT length(body) FROM bodies WHERE bodies.id = deliveries.body_id);"
+    "PRAGMA user_version = 2;"
+    "COMMIT;";
 // After a failed commit (disk full), the next round waits this long.
 constexpr std::chrono::milliseconds kFailedRoundPause{100};
 constexpr std::chrono::milliseconds kCheckpointEvery{100};
@@ -55,8 +64,13 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::open(const SqliteQueueOptions&
   if (version > kSchemaVersion)
     return make_error(ErrorKind::kInternal, "queue_error",
                       "the queue file " + options.path + " is newer than this build");
-  if (auto st = c.exec("PRAGMA user_version = 1", "set the queue's version"); !st)
+  if (version == 1) {
+    if (auto st = c.exec(kFromVersion1, "upgrade the queue file"); !st) return st.error();
+  } else if (auto st = c.exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str(),
+                              "set the queue's version");
+             !st) {
     return st.error();
+  }
   // Checkpoints are the checkpointer thread's (checkpoint_loop).
   if (auto st = c.exec("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864",
                        "set the queue's checkpointing");
@@ -75,8 +89,8 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::open(const SqliteQueueOptions&
 Status SqliteQueue::recover() {
   const int64_t now = clock_.now_ms();
   auto st = conn_->query(
-      "SELECT seq, endpoint_id, body_id, ordered, handouts, due_ms, tenant_id FROM deliveries"
-      " ORDER BY seq");
+      "SELECT seq, endpoint_id, body_id, ordered, handouts, due_ms, tenant_id, body_bytes"
+      " FROM deliveries ORDER BY seq");
   if (!st) return st.error();
   int rc;
   while ((rc = (*st)->step()) == SQLITE_ROW) {
@@ -90,7 +104,11 @@ Status SqliteQueue::recover() {
     s.due_ms = r.int64(5);
     next_seq_ = std::max(next_seq_, s.seq + 1);
     next_body_ = std::max(next_body_, s.body_id + 1);
-    body_refs_[s.body_id]++;
+    BodyRef& ref = body_refs_[s.body_id];
+    if (ref.deliveries++ == 0) {
+      ref.bytes = static_cast<size_t>(r.int64(7));
+      bytes_ += ref.bytes;
+    }
     auto [it, fresh] = slots_.emplace(s.seq, std::move(s));
     make_waiting(it->second, now);
   }

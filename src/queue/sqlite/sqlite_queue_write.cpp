@@ -27,11 +27,11 @@ Status SqliteQueue::write(Round& r) {
       const QueuedDelivery& d = job->deliveries[i];
       if (Status st = conn_->run(
               "INSERT INTO deliveries (seq, id, tenant_id, endpoint_id, event_id, event_type,"
-              " body_id, ordered, prior_attempts, handouts, due_ms, published_at_ms)"
-              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+              " body_id, ordered, prior_attempts, handouts, due_ms, published_at_ms, body_bytes)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
               "queue a delivery", s.seq, d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type,
               s.body_id, s.ordered ? 1 : 0, d.prior_attempts, s.handouts, s.due_ms,
-              d.published_at_ms);
+              d.published_at_ms, static_cast<int64_t>(d.body->size()));
           !st)
         return st;
     }
@@ -101,6 +101,7 @@ void SqliteQueue::apply(Round& r, const Status& st) {
         if (s.state == State::kArming) unreserve(s.lane);
       for (Slot& s : job->slots) activate(s.lane);
       pending_push_ -= job->slots.size();
+      pending_bytes_ -= job->bytes;
       job->done = true;
       job->result = st;
     }
@@ -119,10 +120,11 @@ void SqliteQueue::apply(Round& r, const Status& st) {
     for (size_t i = 0; i < job->slots.size(); ++i) {
       Slot s = std::move(job->slots[i]);
       QueuedDelivery& d = job->deliveries[i];
+      BodyRef& ref = body_refs_[s.body_id];
+      if (ref.deliveries++ == 0) ref.bytes = d.body->size();
       if (s.state == State::kArming ||
           cached_ + d.body->size() + kSlotDataBytes <= options_.cache_bytes)
         cache(s, std::make_shared<QueuedDelivery>(std::move(d)));
-      body_refs_[s.body_id]++;
       auto [it, fresh] = slots_.emplace(s.seq, std::move(s));
       Slot& slot = it->second;
       if (slot.state == State::kArming) {
@@ -134,6 +136,8 @@ void SqliteQueue::apply(Round& r, const Status& st) {
       }
     }
     pending_push_ -= job->slots.size();
+    pending_bytes_ -= job->bytes;
+    bytes_ += job->bytes;
     job->done = true;
     job->result = Status{};
   }
