@@ -274,7 +274,7 @@ class Serve:
                 "--admin-token", ADMIN, "--allow-private-networks", "--queue-capacity", "10000000",
                 "--queue-max-bytes", str(64 << 30), "--log-level", "warn", "--drain-timeout-ms", "0"] + extra
         self.proc = subprocess.Popen(args, stdout=open(self.out, "w"), stderr=open(self.err, "w"))
-        m = wait_for_line(self.out, r"listening on http://[\d.]+:(\d+)", self.proc)
+        m = wait_for_line(self.out, r"listening on [\d.]+:(\d+)", self.proc)
         self.port = int(m.group(1))
         self.base = f"http://127.0.0.1:{self.port}"
 

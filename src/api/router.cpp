@@ -114,6 +114,13 @@ HandlerResult route(ApiContext& ctx, net::Request& req, const Target& t) {
     }
   }
   if (s.size() < 2 || s[0] != "v1") return not_found();
+  // A path no route has (the Allow table lists them all) is 404 for any valid credential, before
+  // a route's check of who may call it turns it into a 403.
+  if (allowed_methods(s).empty()) {
+    auto p = authenticate(ctx, req);
+    if (!p) return p.error();
+    return not_found();
+  }
   if (s[1] == "tenants") return admin_routes(ctx, req, t);
   if (s[1] == "events" && s.size() == 2) {
     if (m != http::verb::post) return method_not_allowed();

@@ -1,7 +1,6 @@
 #include "app/config.hpp"
 
-#include <toml++/toml.h>
-
+#include "app/cli_option.hpp"
 #include "delivery/address_ranges.hpp"
 #include "queue/redis/redis_url.hpp"
 
@@ -10,9 +9,7 @@ namespace {
 
 template <class T>
 CLI::Option* opt(CLI::App& cmd, const std::string& name, T& var, const std::string& help) {
-  std::string env = "SEALHOOK_";
-  for (char c : name) env.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(c)));
-  return cmd.add_option("--" + name, var, help)->envname(env)->capture_default_str();
+  return env_option(cmd, "SEALHOOK_", name, var, help);
 }
 
 }  // namespace
@@ -35,12 +32,14 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       "back at once what its last run held (default HOST/LISTEN)");
   opt(cmd, "store", c.store, "sqlite:PATH (a directory or a .db file)");
   opt(cmd, "admin-token", c.admin_token, "admin token; generated and printed once if unset");
-  cmd.add_flag("--allow-private-networks", c.allow_private_networks,
-               "allow endpoints on loopback/private/link-local addresses (local demos, tests)")
-      ->envname("SEALHOOK_ALLOW_PRIVATE_NETWORKS");
+  env_flag(cmd, "SEALHOOK_", "allow-private-networks", c.allow_private_networks,
+           "allow endpoints on loopback/private/link-local addresses (local demos, tests)");
   opt(cmd, "allow-networks", c.allow_networks,
       "comma-separated networks (e.g. 10.1.0.0/16,fd00:1::/64) whose addresses endpoints may "
-      "have although loopback, private or otherwise special-purpose");
+      "have although loopback, private or otherwise special-purpose; may be repeated (in TOML: "
+      "an array)")
+      ->delimiter(',')
+      ->multi_option_policy(CLI::MultiOptionPolicy::Join);
   opt(cmd, "ca-file", c.ca_file,
       "PEM file of CA certificates that HTTPS endpoints may chain to (a private CA), trusted "
       "in addition to the system store");
@@ -122,50 +121,6 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       ->check(CLI::Range(1, 1024));
   opt(cmd, "log-level", c.log_level, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-}
-
-Status apply_config_file(CLI::App& cmd, const std::string& path) {
-  toml::table table;
-  try {
-    table = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return make_error(ErrorKind::kBadRequest, "invalid_config",
-                      "cannot read config " + path + ": " + std::string(e.description()));
-  }
-  for (auto&& [key, node] : table) {
-    std::string name(key.str());
-    for (char& ch : name)
-      if (ch == '_') ch = '-';
-    CLI::Option* o = nullptr;
-    try {
-      o = cmd.get_option("--" + name);
-    } catch (const CLI::OptionNotFound&) {
-      return make_error(ErrorKind::kBadRequest, "invalid_config",
-                        path + ": unknown option '" + std::string(key.str()) + "'");
-    }
-    if (o->count() > 0) continue;  // a flag or an environment variable said otherwise
-    std::string value;
-    if (auto s = node.value<std::string>())
-      value = *s;
-    else if (auto b = node.value<bool>())
-      value = *b ? "true" : "false";
-    else if (auto i = node.value<int64_t>())
-      value = std::to_string(*i);
-    else if (auto d = node.value<double>())
-      value = std::to_string(*d);
-    else
-      return make_error(
-          ErrorKind::kBadRequest, "invalid_config",
-          path + ": '" + std::string(key.str()) + "' must be a string, number or boolean");
-    try {
-      o->run_callback_for_default(true);
-      o->default_val(value);
-    } catch (const CLI::Error& e) {
-      return make_error(ErrorKind::kBadRequest, "invalid_config",
-                        path + ": '" + std::string(key.str()) + "': " + e.what());
-    }
-  }
-  return {};
 }
 
 Status validate(const ServeConfig& c) {

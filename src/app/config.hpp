@@ -1,10 +1,11 @@
 #pragma once
 // `serve` options. Precedence: flags, then SEALHOOK_* environment variables, then the TOML
-// file given by --config (or SEALHOOK_CONFIG), then these defaults.
+// file given by --config (or SEALHOOK_CONFIG; see config_file.hpp), then these defaults.
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
 
+#include "app/config_file.hpp"  // apply_config_file(), apply_config_option()
 #include "core/result.hpp"
 
 namespace sealhook::app {
@@ -59,9 +60,6 @@ struct ServeConfig {
 // Registers every serve option on `cmd` (flag names as in PRODUCT.md §2, each with an
 // environment variable SEALHOOK_<NAME>).
 void add_serve_options(CLI::App& cmd, ServeConfig& cfg);
-// After parsing: loads the TOML file named by --config / SEALHOOK_CONFIG and applies its
-// values to the options that neither a flag nor an environment variable set.
-Status apply_config_file(CLI::App& cmd, const std::string& path);
 // Cross-field checks after parsing.
 Status validate(const ServeConfig& cfg);
 

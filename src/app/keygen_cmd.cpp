@@ -1,13 +1,11 @@
 // `sealhook keygen`: the customer's key pair as PEM and JWK; private files mode 0600.
-#include <sys/stat.h>
-
 #include <boost/json/serialize.hpp>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "app/commands.hpp"
+#include "app/file_set.hpp"
 #include "crypto/keygen.hpp"
 
 namespace sealhook::app {
@@ -20,24 +18,9 @@ struct KeygenArgs {
   bool force = false;
 };
 
-bool write_file(const std::filesystem::path& path, const std::string& text, bool secret,
-                bool force) {
-  if (!force && std::filesystem::exists(path)) {
-    std::cerr << "keygen: " << path << " exists (use --force to overwrite)\n";
-    return false;
-  }
-  {
-    std::ofstream f(path, std::ios::trunc);
-    if (!f) {
-      std::cerr << "keygen: cannot write " << path << "\n";
-      return false;
-    }
-  }
-  ::chmod(path.c_str(), secret ? 0600 : 0644);  // restrict before the secret is written
-  std::ofstream f(path, std::ios::trunc);
-  f << text;
-  if (text.empty() || text.back() != '\n') f << '\n';
-  return static_cast<bool>(f);
+std::string with_newline(std::string text) {
+  if (text.empty() || text.back() != '\n') text.push_back('\n');
+  return text;
 }
 
 int run(const KeygenArgs& a) {
@@ -52,12 +35,21 @@ int run(const KeygenArgs& a) {
   std::filesystem::path dir(a.out);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    std::cerr << "keygen: cannot create " << dir << ": " << ec.message() << "\n";
+    return 1;
+  }
   auto pub = key->public_key();
-  bool ok = write_file(dir / "private.pem", key->to_pem(), true, a.force) &&
-            write_file(dir / "private.jwk", boost::json::serialize(key->to_jwk()), true, a.force) &&
-            write_file(dir / "public.pem", pub.to_pem(), false, a.force) &&
-            write_file(dir / "public.jwk", boost::json::serialize(pub.to_jwk()), false, a.force);
-  if (!ok) return 1;
+  // The four files are one key pair: all of them are written, or none.
+  std::vector<FileToWrite> files{
+      {dir / "private.pem", with_newline(key->to_pem()), 0600},
+      {dir / "private.jwk", with_newline(boost::json::serialize(key->to_jwk())), 0600},
+      {dir / "public.pem", with_newline(pub.to_pem()), 0644},
+      {dir / "public.jwk", with_newline(boost::json::serialize(pub.to_jwk())), 0644}};
+  if (auto st = write_file_set(files, a.force); !st) {
+    std::cerr << "keygen: " << st.error().message << "\n";
+    return 1;
+  }
   std::cout << "kid " << key->kid() << " (" << pub.alg() << ")\n"
             << "wrote " << (dir / "private.pem").string() << ", private.jwk (keep secret), "
             << "public.pem, public.jwk (upload with POST /v1/keys)\n";
@@ -78,7 +70,7 @@ std::function<int()> add_keygen_command(CLI::App& app) {
   cmd->add_option("--out", args->out,
                   "directory for private.pem, private.jwk, public.pem, public.jwk")
       ->capture_default_str();
-  cmd->add_flag("--force", args->force, "overwrite existing files");
+  cmd->add_flag("--force", args->force, "replace an existing key pair (all four files)");
   return [args] { return run(*args); };
 }
 

@@ -6,27 +6,25 @@
 #include <thread>
 
 #include "app/commands.hpp"
+#include "app/receive_config.hpp"
 #include "core/clock.hpp"
 #include "receiver/receiver.hpp"
 
 namespace sealhook::app {
 namespace {
 
-struct ReceiveArgs {
-  std::string listen = "127.0.0.1:9000";
-  std::vector<std::string> key_files;
-  int threads = 4;
-  receiver::ReceiverOptions receiver;  // the flags below fill it in place
-};
+int fail(const std::string& message) {
+  std::cerr << "sealhook receive: " << message << "\n";
+  return 2;
+}
 
-int run(const ReceiveArgs& a) {
+int run(ReceiveConfig& a, CLI::App& cmd) {
+  if (auto st = apply_config_option(cmd); !st) return fail(st.error().message);
+  if (auto st = validate(a); !st) return fail(st.error().message);
   receiver::ReceiverOptions o = a.receiver;
   for (const auto& f : a.key_files) {
     auto k = crypto::PrivateKey::load_file(f);
-    if (!k) {
-      std::cerr << "receive: " << f << ": " << k.error().message << "\n";
-      return 2;
-    }
+    if (!k) return fail(f + ": " + k.error().message);
     o.keys.push_back(std::move(k.value()));
   }
   SystemClock clock;
@@ -36,17 +34,18 @@ int run(const ReceiveArgs& a) {
   boost::asio::io_context io;
   // The server's defaults (10 s header, 30 s body, 75 s idle, 256 MiB of bodies), except the
   // per-address cap: a receiver's one client is sealhook, which may hold --max-inflight
-  // connections to it at once.
+  // connections to it at once; and the body bound, which is the JWE of the largest payload.
   net::ServerOptions options;
   options.max_connections_per_client = options.max_connections;
+  options.max_body_bytes = receive_body_limit(a.max_payload_bytes);
   net::HttpServer server(io, options, [&](net::Request& r) { return rx.handle(r); });
-  if (auto st = server.listen(a.listen); !st) {
-    std::cerr << "receive: " << st.error().message << "\n";
-    return 2;
-  }
-  std::cerr << "sealhook receive listening on port " << server.port() << std::endl;
+  if (auto st = server.listen(a.listen); !st) return fail(st.error().message);
+  // SIGTERM is handled from the moment the start-up line says the receiver is there.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](auto, int) { io.stop(); });
+  std::cerr << "sealhook receive listening on port " << server.port() << " (payloads up to "
+            << a.max_payload_bytes << " bytes, request bodies up to " << options.max_body_bytes
+            << ")" << std::endl;
   std::vector<std::thread> pool;
   for (int i = 1; i < a.threads; ++i) pool.emplace_back([&] { io.run(); });
   io.run();
@@ -59,30 +58,11 @@ int run(const ReceiveArgs& a) {
 }  // namespace
 
 std::function<int()> add_receive_command(CLI::App& app) {
-  auto a = std::make_shared<ReceiveArgs>();
+  auto a = std::make_shared<ReceiveConfig>();
   auto* cmd = app.add_subcommand("receive", "customer side: verify, decrypt and print deliveries");
   cmd->option_defaults()->always_capture_default();  // --help shows every default
-  cmd->add_option("--listen", a->listen, "address:port to listen on");
-  cmd->add_option("--key", a->key_files, "private key file (PEM or JWK); repeat for rotation")
-      ->required();
-  // The endpoint's signing secret (the "secret" of POST /v1/endpoints): without one nothing
-  // can be verified, so one of the two is required.
-  auto* secrets = cmd->add_option_group("signing secret", "the endpoint's whsec_ secret");
-  secrets->add_option("--secret", a->receiver.secrets,
-                      "endpoint signing secret whsec_...; repeat during a rotation");
-  secrets->add_option(
-      "--secret-file", a->receiver.secret_file,
-      "file with one whsec_ secret per line, re-read when it changes (may appear later)");
-  secrets->require_option();
-  cmd->add_option("--fail-rate", a->receiver.fail_rate, "answer 500 to this fraction of requests")
-      ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--delay-ms", a->receiver.delay_ms, "wait this long before answering")
-      ->check(CLI::Range(0, 600'000));
-  cmd->add_option("--tolerance-s", a->receiver.tolerance_s,
-                  "largest accepted difference between webhook-timestamp and this clock");
-  cmd->add_option("--seed", a->receiver.seed, "seed for --fail-rate (0: random)");
-  cmd->add_option("--threads", a->threads, "worker threads")->check(CLI::Range(1, 256));
-  return [a] { return run(*a); };
+  add_receive_options(*cmd, *a);
+  return [a, cmd] { return run(*a, *cmd); };
 }
 
 }  // namespace sealhook::app

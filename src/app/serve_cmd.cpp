@@ -15,6 +15,7 @@
 #include "app/config.hpp"
 #include "app/metrics.hpp"
 #include "app/node.hpp"
+#include "app/welcome.hpp"
 #include "core/ids.hpp"
 #include "delivery/dispatcher.hpp"
 #include "net/io_runner.hpp"
@@ -36,47 +37,6 @@ void release_free_memory() {
 int fail(const Error& e) {
   std::cerr << "sealhook serve: " << e.message << "\n";
   return 2;
-}
-
-// The first commands to run against this server, with its address and (when it was just
-// generated) its admin token; a token given by the operator is never echoed.
-void print_first_steps(const std::string& base, const std::string& admin_token) {
-  const std::string tenant_auth = " -H \"Authorization: Bearer $API_KEY\"";
-  std::cout << "get started:\n"
-            << "  curl -s -X POST " << base << "/v1/tenants -H \"Authorization: Bearer "
-            << admin_token << "\" --json '{\"name\":\"acme\"}'\n"
-            << "  then, with API_KEY=<its api_key>:\n"
-            << "  sealhook keygen --out keys\n"
-            << "  curl -s -X POST " << base << "/v1/keys" << tenant_auth
-            << " --json \"{\\\"public_key\\\": $(cat keys/public.jwk)}\"\n"
-            << "  curl -s -X PUT " << base << "/v1/subscriptions" << tenant_auth
-            << " --json '{\"event_types\":[\"*\"]}'\n"
-            << "  curl -s -X POST " << base << "/v1/endpoints" << tenant_auth
-            << " --json '{\"url\":\"https://your.receiver/hook\"}'\n"
-            << "  curl -s -X POST " << base << "/v1/events" << tenant_auth
-            << " --json '{\"type\":\"order.created\",\"payload\":{\"id\":1}}'\n";
-}
-
-void print_welcome(const Node& n, uint16_t port) {
-  const ServeConfig& c = n.config;
-  const size_t colon = c.listen.rfind(':');  // "4242" alone is a port
-  std::string host = colon == std::string::npos ? "" : c.listen.substr(0, colon);
-  if (host.empty() || host == "0.0.0.0" || host == "localhost") host = "127.0.0.1";
-  if (host == "[::]" || host == "::") host = "[::1]";
-  std::string base = "http://" + host + ":" + std::to_string(port);
-  std::cout << "sealhook listening on " << base << " (queue " << c.queue;
-  if (c.queue == "sqlite") std::cout << " " << queue_path(c) << ", sync " << c.queue_sync;
-  std::cout << "; store " << c.store << ")\n";
-  if (!n.generated_admin_token.empty()) {
-    std::cout << "admin token (shown once; only its hash is kept): " << n.generated_admin_token
-              << "\n";
-    print_first_steps(base, n.generated_admin_token);
-  } else {
-    if (c.admin_token.empty())
-      std::cout << "admin token: the one generated on this store's first start\n";
-    print_first_steps(base, "$ADMIN_TOKEN");
-  }
-  std::cout << std::flush;
 }
 
 net::ServerOptions http_options(const ServeConfig& c) {
@@ -107,8 +67,7 @@ void schedule_purge(Node& n, boost::asio::steady_timer& timer) {
 
 int run(ServeConfig& parsed, CLI::App& cmd) {
   // The file fills in what flags and environment left unset (it writes into `parsed`).
-  if (!parsed.config_file.empty())
-    if (auto st = apply_config_file(cmd, parsed.config_file); !st) return fail(st.error());
+  if (auto st = apply_config_option(cmd); !st) return fail(st.error());
   ServeConfig c = parsed;
   if (auto st = validate(c); !st) return fail(st.error());
   spdlog::set_level(spdlog::level::from_str(c.log_level));
@@ -154,7 +113,11 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   for (int i = 0; i < c.io_threads; ++i)
     threads.emplace_back([&] { net::run_guarded(n.io, "io"); });
   n.dispatcher->start();
-  print_welcome(n, server.port());
+  // SIGTERM/SIGINT are caught from the moment the banner says the server is there.
+  boost::asio::io_context signal_io;
+  boost::asio::signal_set signals(signal_io, SIGINT, SIGTERM);
+  signals.async_wait([](auto, int) {});
+  print_welcome(n, server.local_endpoint());
   // Store records the last run left pending that no queue holds: settled while serving, so
   // a large queue is back in service at once.
   boost::asio::post(*n.blocking, [&n] {
@@ -163,11 +126,7 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
                     r.error().message);
   });
 
-  // Block until SIGTERM/SIGINT.
-  boost::asio::io_context signal_io;
-  boost::asio::signal_set signals(signal_io, SIGINT, SIGTERM);
-  signals.async_wait([](auto, int) {});
-  signal_io.run();
+  signal_io.run();  // until SIGTERM/SIGINT
 
   // A durable queue keeps what is queued for the next start: only the attempts in flight are
   // finished. The memory queue is drained for up to --drain-timeout-ms; what is left is lost,

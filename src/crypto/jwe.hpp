@@ -22,6 +22,9 @@ Result<std::string> jwe_seal(const PublicKey& key, std::string_view plaintext);
 Result<std::string> jwe_open(const PrivateKey& key, std::string_view compact);
 // The protected header of a compact JWE, without decrypting (to pick a key by kid).
 Result<JweHeader> jwe_peek_header(std::string_view compact);
+// The largest compact JWE jwe_seal() makes of `plaintext_bytes`, for any key a tenant may
+// upload (RSA up to kMaxRsaBits, the largest EC curve): what a receiver must accept.
+size_t jwe_compact_bound(size_t plaintext_bytes);
 
 // Concat KDF (NIST SP 800-56A, as profiled by RFC 7518 §4.6.2) via OpenSSL's SSKDF.
 Result<std::string> concat_kdf(std::string_view z, std::string_view alg_id, std::string_view apu,

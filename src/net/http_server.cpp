@@ -124,9 +124,11 @@ Status HttpServer::listen(const std::string& host_port) {
   return {};
 }
 
-uint16_t HttpServer::port() const {
+uint16_t HttpServer::port() const { return local_endpoint().port(); }
+
+tcp::endpoint HttpServer::local_endpoint() const {
   beast::error_code ec;
-  return impl_->acceptor.local_endpoint(ec).port();
+  return impl_->acceptor.local_endpoint(ec);
 }
 
 void HttpServer::stop_accepting() {

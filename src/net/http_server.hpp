@@ -74,6 +74,8 @@ class HttpServer {
   // "host:port" (port 0 picks a free one). Starts accepting.
   Status listen(const std::string& host_port);
   uint16_t port() const;
+  // The address and port the listening socket is bound to (port 0 resolved).
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
   // Closes the listening socket; open sessions finish their current request then close.
   void stop_accepting();
   size_t open_connections() const;

@@ -161,7 +161,7 @@ def start_server(binary, tmp_path):
             args.append("--allow-private-networks")
         proc = Proc(args, env=env)
         procs.append(proc)
-        m = proc.wait_line(r"listening on http://[\d.]+:(\d+)")
+        m = proc.wait_line(r"listening on [\d.]+:(\d+)")
         return Server(proc, int(m.group(1)), store)
 
     yield start

@@ -82,7 +82,7 @@ class NetnsServer:
                           "sealhook", binary, "serve", "--listen", "127.0.0.1:0", "--store", store,
                           "--admin-token", ADMIN, "--allow-private-networks", "--retry-base-ms", "50",
                           "--retry-max-delay-ms", "400", "--attempt-timeout-ms", "2000"])
-        port = self.proc.wait_line(r"listening on http://[\d.]+:(\d+)").group(1)
+        port = self.proc.wait_line(r"listening on [\d.]+:(\d+)").group(1)
         self.base = f"http://127.0.0.1:{port}"
         # unshare and sh exec: the server has the pid that Popen started.
         self.netns = f"/proc/{self.proc.p.pid}/ns/net"
