@@ -3,7 +3,9 @@
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 namespace sealhook {
@@ -19,6 +21,10 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 }  // namespace
 
 Result<redisContext*> redis_connect(const RedisConnectionOptions& o, bool with_timeout) {
+  // hiredis writes with write(2): on a connection Redis has closed (a restart, a timeout) that
+  // raises SIGPIPE, whose default ends the process. It must be an error (EPIPE) to reconnect on.
+  static std::once_flag no_sigpipe;
+  std::call_once(no_sigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });
   const std::string where = o.address.url();
   redisContext* c =
       redisConnectWithTimeout(o.address.host.c_str(), o.address.port, to_timeval(o.timeout));
