@@ -90,6 +90,7 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   limits.max_tenants = c.max_tenants;
   limits.max_endpoints_per_tenant = c.max_endpoints_per_tenant;
   limits.default_max_attempts = c.max_attempts;
+  limits.secret_rotation_grace_ms = c.secret_rotation_grace_s * 1000;
   auto allowed = delivery::parse_cidr_list(c.allow_networks);
   if (!allowed) return allowed.error();
   const delivery::AddressPolicy addresses{c.allow_private_networks, std::move(allowed.value())};

@@ -59,7 +59,7 @@ class DispatcherTest : public ::testing::Test {
     ASSERT_TRUE(
         registry
             .update([&](Snapshot& s) {
-              s.endpoints.set(id, std::make_shared<const EndpointView>(EndpointView{e, secret}));
+              s.endpoints.set(id, std::make_shared<const EndpointView>(EndpointView{e, secret, std::nullopt}));
               return Status{};
             })
             .ok());
