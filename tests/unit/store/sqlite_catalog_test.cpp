@@ -61,9 +61,11 @@ TEST_F(SqliteCatalogTest, RoundTripsEverything) {
                    {"order.created", "invoice.paid", "a.b"},
                    Ordering::kOrdered,
                    3,
-                   60};
+                   60,
+                   "",
+                   0};
   Endpoint all_types{"ep_2", "tn_b", "https://b.example/hook", "whsec_2", {}, Ordering::kUnordered,
-                     6,      70};
+                     6,      70,     "",                       0};
   ASSERT_TRUE(store_->put_endpoint(ordered).ok());
   ASSERT_TRUE(store_->put_endpoint(all_types).ok());
 
