@@ -68,9 +68,9 @@ def test_the_server_default_grace_is_configurable(start_server, keygen):
     assert before + 60_000 <= r["previous_secret_expires_at"] <= time.time() * 1000 + 60_000
 
 
-def refusals(rx):
-    with rx.proc.lock:
-        return sum("signature verification failed" in line for line in rx.proc.err_lines)
+def refusals(proc):
+    """Requests the receiver refused for their signature (call with proc.lock held)."""
+    return sum("signature verification failed" in line for line in proc.err_lines)
 
 
 def test_official_libraries_verify_with_the_old_and_the_new_secret_during_the_grace(
@@ -111,10 +111,13 @@ def test_official_libraries_verify_with_the_old_and_the_new_secret_during_the_gr
             assert r.status_code == 204, r.text
         for rx in endpoints:
             rx.set_secret(old[rx])
-        seen = {rx: refusals(rx) for rx in endpoints}
+        seen = {}
+        for rx in endpoints:
+            with rx.proc.lock:
+                seen[rx] = refusals(rx.proc)
         after = publish(3)
         for rx in endpoints:
-            rx.proc.wait_for(lambda p, rx=rx: refusals(rx) > seen[rx], 30, "a refused signature")
+            rx.proc.wait_for(lambda p, n=seen[rx]: refusals(p) > n, 30, "a refused signature")
             assert len(rx.events(2)) == 2  # nothing accepted with the old secret
             rx.set_secret(new[rx])
         for rx in endpoints:
