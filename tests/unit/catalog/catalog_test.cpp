@@ -262,8 +262,7 @@ TEST_F(CatalogTest, RotatingASecretKeepsTheOldOneSigningForTheGrace) {
   Registry after;
   CatalogService reloaded_after(*store, after, clock, CatalogLimits{}, guard);
   ASSERT_TRUE(reloaded_after.load().ok());
-  EXPECT_EQ((**reloaded_after.snapshot()->endpoints.find(id)).previous_at(clock.now_ms()),
-            nullptr);
+  EXPECT_EQ((**reloaded_after.snapshot()->endpoints.find(id)).previous_at(clock.now_ms()), nullptr);
 
   // PATCH with a secret: exactly that secret, no overlap.
   ASSERT_TRUE(service.rotate_endpoint_secret(tenant, id, 60'000).ok());

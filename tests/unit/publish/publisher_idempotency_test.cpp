@@ -38,8 +38,7 @@ class PublisherIdempotencyTest : public ::testing::Test {
   }
 
   static PublishRequest request(std::optional<std::string> tenant, std::string type,
-                                std::string payload, std::string key,
-                                std::string scope = "admin") {
+                                std::string payload, std::string key, std::string scope = "admin") {
     return PublishRequest{std::move(type), std::move(payload), std::move(tenant), std::move(key),
                           std::move(scope)};
   }

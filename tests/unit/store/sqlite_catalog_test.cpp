@@ -64,8 +64,8 @@ TEST_F(SqliteCatalogTest, RoundTripsEverything) {
                    60,
                    "",
                    0};
-  Endpoint all_types{"ep_2", "tn_b", "https://b.example/hook", "whsec_2", {}, Ordering::kUnordered,
-                     6,      70,     "",                       0};
+  Endpoint all_types{
+      "ep_2", "tn_b", "https://b.example/hook", "whsec_2", {}, Ordering::kUnordered, 6, 70, "", 0};
   ASSERT_TRUE(store_->put_endpoint(ordered).ok());
   ASSERT_TRUE(store_->put_endpoint(all_types).ok());
 
@@ -106,8 +106,8 @@ TEST_F(SqliteCatalogTest, RoundTripsEverything) {
 TEST_F(SqliteCatalogTest, PutReplacesSubscriptionsAndEndpoints) {
   fill_tenant("tn_a");
   ASSERT_TRUE(store_->put_subscriptions("tn_a", {"x", "y"}).ok());
-  Endpoint e{"ep_tn_a",  "tn_a", "https://new.example", "whsec_new", {"b", "a"}, Ordering::kOrdered,
-             9,          999,    "whsec_old",           12'345};
+  Endpoint e{"ep_tn_a", "tn_a", "https://new.example", "whsec_new", {"b", "a"}, Ordering::kOrdered,
+             9,         999,    "whsec_old",           12'345};
   ASSERT_TRUE(store_->put_endpoint(e).ok());
   Catalog c = catalog();
   ASSERT_EQ(c.subscriptions.size(), 1u);
@@ -117,7 +117,7 @@ TEST_F(SqliteCatalogTest, PutReplacesSubscriptionsAndEndpoints) {
   EXPECT_EQ(c.endpoints[0].event_types, (std::vector<std::string>{"b", "a"}));
   EXPECT_EQ(c.endpoints[0].ordering, Ordering::kOrdered);
   EXPECT_EQ(c.endpoints[0].max_attempts, 9);
-  EXPECT_EQ(c.endpoints[0].created_at_ms, 7);  // creation time is kept
+  EXPECT_EQ(c.endpoints[0].created_at_ms, 7);              // creation time is kept
   EXPECT_EQ(c.endpoints[0].previous_secret, "whsec_old");  // a rotation is stored
   EXPECT_EQ(c.endpoints[0].previous_secret_expires_at_ms, 12'345);
 
@@ -170,7 +170,8 @@ TEST_F(SqliteCatalogTest, DeletingWhatDoesNotExistIsNotFound) {
       store_->put_subscriptions("tn_zz", {}),
       store_->insert_api_key(api_key("ak_x", "tn_zz")),
       store_->insert_public_key({"kid", "tn_zz", "RSA-OAEP-256", "{}", 1}),
-      store_->put_endpoint({"ep_x", "tn_zz", "https://x", "whsec", {}, Ordering::kUnordered, 1, 1, "", 0}),
+      store_->put_endpoint(
+          {"ep_x", "tn_zz", "https://x", "whsec", {}, Ordering::kUnordered, 1, 1, "", 0}),
   };
   for (size_t i = 0; i < results.size(); ++i) {
     ASSERT_FALSE(results[i].ok()) << i;

@@ -191,7 +191,8 @@ TEST_F(SqliteDeliveriesTest, IdempotencyWindow) {
   EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", "h", 1000, 0, 0)->state, R::kReserved);
   EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", "h", 1000, 0, 0)->state, R::kInProgress);
   ASSERT_TRUE(store_->complete_idempotency("tn_a", "key-1", R"({"event_id":"evt_1"})").ok());
-  auto hit = store_->reserve_idempotency("tn_a", "key-1", "h", 1000, 1000, 0);  // created 1000: kept
+  auto hit =
+      store_->reserve_idempotency("tn_a", "key-1", "h", 1000, 1000, 0);  // created 1000: kept
   ASSERT_TRUE(hit.ok());
   EXPECT_EQ(hit->state, R::kDone);
   EXPECT_EQ(hit->response_json, R"({"event_id":"evt_1"})");
