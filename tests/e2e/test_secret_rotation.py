@@ -3,8 +3,11 @@ grace period (Standard Webhooks: "v1,<new> v1,<old>"), so the official `standard
 libraries (Python and Node) verify real deliveries holding either secret; once the previous
 secret is expired (DELETE .../secret/previous, the early end) the old secret fails and the new
 one verifies."""
+import os
 import sys
 import time
+
+import pytest
 
 from test_interop import NODE_RX, PY_RX, ThirdPartyReceiver
 
@@ -60,8 +63,12 @@ def test_rotate_answers_a_new_secret_and_the_endpoint_shows_the_grace(start_serv
     assert srv.call("POST", path + "/secret/other", key).status_code == 404
 
 
-def test_the_server_default_grace_is_configurable(start_server, keygen):
-    srv = start_server("--secret-rotation-grace-s", "60")
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_the_server_default_grace_is_configurable(start_server, keygen, how):
+    if how == "flag":
+        srv = start_server("--secret-rotation-grace-s", "60")
+    else:
+        srv = start_server(env={**os.environ, "SEALHOOK_SECRET_ROTATION_GRACE_S": "60"})
     t = srv.onboard("cfg", keygen("cfg"), "http://127.0.0.1:9/hook")
     before = int(time.time() * 1000)
     r = srv.ok("POST", f"/v1/endpoints/{t['endpoint']['id']}/secret/rotate", t["api_key"])
