@@ -18,9 +18,8 @@ HandlerResult rotate_secret(ApiContext& ctx, const Principal& p, const std::stri
                             const net::Request& req) {
   auto grace_ms = parse_rotate_body(req);
   if (!grace_ms) return grace_ms.error();
-  auto e = ctx.catalog.rotate_endpoint_secret(p.tenant_id, id, *grace_ms);
-  if (!e) return e.error();
-  return ok_json(200, endpoint_json(*e, true, ctx.clock.now_ms()));
+  return endpoint_answer(ctx, ctx.catalog.rotate_endpoint_secret(p.tenant_id, id, *grace_ms), 200,
+                         true);
 }
 
 HandlerResult expire_previous_secret(ApiContext& ctx, const Principal& p, const std::string& id) {

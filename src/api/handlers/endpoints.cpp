@@ -21,6 +21,12 @@ boost::json::object endpoint_json(const Endpoint& e, bool with_secret, int64_t n
   return o;
 }
 
+HandlerResult endpoint_answer(const ApiContext& ctx, const Result<Endpoint>& e, unsigned status,
+                              bool with_secret) {
+  if (!e) return e.error();
+  return ok_json(status, endpoint_json(*e, with_secret, ctx.clock.now_ms()));
+}
+
 namespace {
 
 const EndpointView* find_own(const Snapshot& s, const Principal& p, const std::string& id) {
@@ -64,9 +70,7 @@ Result<EndpointSpec> parse_endpoint_spec(const net::Request& req) {
 HandlerResult create_endpoint(ApiContext& ctx, const Principal& p, const net::Request& req) {
   auto spec = parse_endpoint_spec(req);
   if (!spec) return spec.error();
-  auto e = ctx.catalog.create_endpoint(p.tenant_id, *spec);
-  if (!e) return e.error();
-  return ok_json(201, endpoint_json(*e, true, ctx.clock.now_ms()));
+  return endpoint_answer(ctx, ctx.catalog.create_endpoint(p.tenant_id, *spec), 201, true);
 }
 
 HandlerResult list_endpoints(ApiContext& ctx, const Principal& p, const Target& t) {
@@ -101,9 +105,7 @@ HandlerResult patch_endpoint(ApiContext& ctx, const Principal& p, const std::str
                              const net::Request& req) {
   auto spec = parse_endpoint_spec(req);
   if (!spec) return spec.error();
-  auto e = ctx.catalog.update_endpoint(p.tenant_id, id, *spec);
-  if (!e) return e.error();
-  return ok_json(200, endpoint_json(*e, false, ctx.clock.now_ms()));
+  return endpoint_answer(ctx, ctx.catalog.update_endpoint(p.tenant_id, id, *spec), 200, false);
 }
 
 HandlerResult delete_endpoint(ApiContext& ctx, const Principal& p, const std::string& id) {

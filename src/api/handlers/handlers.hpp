@@ -38,6 +38,9 @@ HandlerResult expire_previous_secret(ApiContext& ctx, const Principal& p, const 
 // An endpoint as the API shows it (`previous_secret_expires_at` as of `now_ms`); the secret
 // only when `with_secret` (on create and rotate).
 boost::json::object endpoint_json(const Endpoint& e, bool with_secret, int64_t now_ms);
+// A changed endpoint's answer: `e` as JSON with `status`, or its error.
+HandlerResult endpoint_answer(const ApiContext& ctx, const Result<Endpoint>& e, unsigned status,
+                              bool with_secret);
 
 // Tenant: deliveries.
 HandlerResult list_deliveries(ApiContext& ctx, const Principal& p, const Target& t);
