@@ -6,7 +6,7 @@ ARGS ?=
 FUZZ_SECONDS ?= 30
 FUZZERS ?=
 
-.PHONY: deps build run test test-unit test-asan fuzz demo bench format format-check clean
+.PHONY: deps build run test ctest-release build-rest test-unit test-asan run-asan fuzz demo bench format format-check clean
 
 deps:
 	@scripts/install-deps.sh
@@ -21,20 +21,42 @@ run: build
 # Everything: unit tests, end-to-end and interop tests (release build), then the unit tests
 # again under AddressSanitizer + UndefinedBehaviorSanitizer (clang), and the fuzzers, built in
 # that same tree, each for FUZZ_SECONDS plus their regression inputs.
+# The release tests mostly wait on sockets and child processes (the e2e suite keeps about half a
+# core busy), so while they run, the rest of the build (the release bench targets, then the asan
+# tree) goes on beside them at low priority; make's --output-sync prints each of the two whole.
 test: deps format-check
 	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS)
+	@cmake --build --preset release -j $(JOBS) --target $(RELEASE_TEST_TARGETS)
+	@$(MAKE) --no-print-directory -j2 --output-sync=target ctest-release build-rest
+	@$(MAKE) --no-print-directory run-asan
+
+# What the release ctest run needs: the server (e2e) and every test binary.
+RELEASE_TEST_TARGETS = apps/sealhook/all tests/all
+
+ctest-release:
 	@cd build && ctest --output-on-failure
-	@$(MAKE) --no-print-directory test-asan
+
+# The bench targets (built in CI so they keep compiling) and the asan tree, at low priority.
+build-rest:
+	@nice -n 19 cmake --build --preset release -j $(JOBS)
+	@cmake --preset asan >/dev/null
+	@nice -n 19 cmake --build --preset asan -j $(JOBS) --target unit_tests fuzz_targets
 
 test-unit: deps
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 	@cd build && ctest --output-on-failure -L unit
 
+# The asan tree: -O1 with line tables only (CMakePresets.json), the usual sanitizer build, which
+# compiles faster than -O2 -g and still symbolizes every report to file:line.
 test-asan: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS) --target unit_tests fuzz_targets
+	@$(MAKE) --no-print-directory run-asan
+
+# The asan unit tests, then the fuzzers (scripts/fuzz.sh runs one a core at a time), on a built
+# asan tree.
+run-asan:
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -L unit
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZERS)
 

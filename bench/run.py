@@ -272,7 +272,7 @@ class Serve:
         self.err = f"{tmp}/serve.err"
         args = [binary, "serve", "--listen", "127.0.0.1:0", "--store", f"sqlite:{tmp}/store",
                 "--admin-token", ADMIN, "--allow-private-networks", "--queue-capacity", "10000000",
-                "--log-level", "warn", "--drain-timeout-ms", "0"] + extra
+                "--queue-max-bytes", str(64 << 30), "--log-level", "warn", "--drain-timeout-ms", "0"] + extra
         self.proc = subprocess.Popen(args, stdout=open(self.out, "w"), stderr=open(self.err, "w"))
         m = wait_for_line(self.out, r"listening on http://[\d.]+:(\d+)", self.proc)
         self.port = int(m.group(1))

@@ -12,6 +12,7 @@ APT_PACKAGES=(
   wrk curl ca-certificates python3-venv
   iproute2 util-linux
   clang-14 libclang-rt-14-dev  # the asan tree and the libFuzzer targets (fuzz/)
+  redis-server libhiredis-dev  # the redis queue (src/queue/redis/) and its tests
 )
 
 missing=()

@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include "delivery/address_ranges.hpp"
+#include "queue/redis/redis_url.hpp"
 
 namespace sealhook::app {
 namespace {
@@ -21,12 +22,17 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   opt(cmd, "config", c.config_file, "TOML file with any of these options (keys as flag names)");
   opt(cmd, "listen", c.listen, "address:port of the HTTP API");
   opt(cmd, "queue", c.queue,
-      "delivery queue: sqlite (durable, embedded) | memory (volatile, fastest)")
-      ->check(CLI::IsMember({"sqlite", "memory"}));
+      "delivery queue: sqlite (durable, embedded) | memory (volatile, fastest) | redis (durable, "
+      "shared by many processes; --redis)")
+      ->check(CLI::IsMember({"sqlite", "memory", "redis"}));
   opt(cmd, "queue-path", c.queue_path, "sqlite queue file (default: queue.db beside the store)");
   opt(cmd, "queue-sync", c.queue_sync,
       "sqlite queue durability: normal (survives a crash) | full (also a power loss)")
       ->check(CLI::IsMember({"normal", "full"}));
+  opt(cmd, "redis", c.redis, "the redis queue's server: redis://HOST:PORT/DB");
+  opt(cmd, "redis-owner", c.redis_owner,
+      "names this process in the redis queue, the same across its restarts: a restart gives "
+      "back at once what its last run held (default HOST/LISTEN)");
   opt(cmd, "store", c.store, "sqlite:PATH (a directory or a .db file)");
   opt(cmd, "admin-token", c.admin_token, "admin token; generated and printed once if unset");
   cmd.add_flag("--allow-private-networks", c.allow_private_networks,
@@ -35,6 +41,9 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   opt(cmd, "allow-networks", c.allow_networks,
       "comma-separated networks (e.g. 10.1.0.0/16,fd00:1::/64) whose addresses endpoints may "
       "have although loopback, private or otherwise special-purpose");
+  opt(cmd, "ca-file", c.ca_file,
+      "PEM file of CA certificates that HTTPS endpoints may chain to (a private CA), trusted "
+      "in addition to the system store");
   opt(cmd, "registration-lookups", c.registration_lookups,
       "host-name lookups at once for endpoint registration; beyond it, 503 with Retry-After")
       ->check(CLI::Range(size_t{1}, size_t{1'024}));
@@ -48,6 +57,9 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       ->check(CLI::Range(size_t{1024}, size_t{64} << 30));
   opt(cmd, "queue-capacity", c.queue_capacity, "deliveries the queue holds before 503")
       ->check(CLI::Range(size_t{1}, size_t{100'000'000}));
+  opt(cmd, "queue-max-bytes", c.queue_max_bytes,
+      "ciphertext the queue holds before 503, each body once (at least --max-publish-bytes)")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 50));
   opt(cmd, "max-inflight", c.max_inflight, "delivery attempts in flight at once")
       ->check(CLI::Range(size_t{1}, size_t{100'000}));
   opt(cmd, "max-inflight-per-endpoint", c.max_inflight_per_endpoint,
@@ -167,10 +179,20 @@ Status validate(const ServeConfig& c) {
       (c.store.rfind("sqlite:", 0) != 0 || c.store == "sqlite::memory:"))
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--queue sqlite needs --queue-path when the store is not a SQLite file");
+  if (c.queue == "redis" && c.redis.empty())
+    return make_error(ErrorKind::kBadRequest, "invalid_config",
+                      "--queue redis needs --redis redis://HOST:PORT/DB");
+  if (c.queue == "redis")
+    if (auto a = parse_redis_url(c.redis); !a)
+      return make_error(ErrorKind::kBadRequest, "invalid_config", a.error().message);
   if (c.max_request_memory_bytes < c.max_payload_bytes + kEnvelopeBytes)
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--max-request-memory-bytes must hold at least one largest request "
                       "(--max-payload-bytes + 64 KiB)");
+  if (c.queue_max_bytes < c.max_publish_bytes)
+    return make_error(ErrorKind::kBadRequest, "invalid_config",
+                      "--queue-max-bytes must hold at least one largest publish "
+                      "(--max-publish-bytes)");
   if (auto nets = delivery::parse_cidr_list(c.allow_networks); !nets)
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--allow-networks: " + nets.error().message);

@@ -17,15 +17,19 @@ struct ServeConfig {
   std::string queue = "sqlite";
   std::string queue_path;             // sqlite queue file; "" = queue.db beside the store
   std::string queue_sync = "normal";  // normal: survives a crash; full: also power loss
+  std::string redis;                  // the redis queue: redis://HOST:PORT/DB
+  std::string redis_owner;            // this process in the redis queue; "" = HOST/LISTEN
   std::string store = "sqlite:./sealhook-data";
   std::string admin_token;  // generated and printed once when empty
   bool allow_private_networks = false;
   std::string allow_networks;  // "CIDR,CIDR": allowed even if special-purpose
+  std::string ca_file;         // PEM CA certificates for HTTPS endpoints, beside the system's
   size_t registration_lookups = 8;
   int64_t registration_lookup_timeout_ms = 5'000;
   size_t max_payload_bytes = 1024 * 1024;
   size_t max_publish_bytes = size_t{256} << 20;
   size_t queue_capacity = 100'000;
+  size_t queue_max_bytes = size_t{2} << 30;
   size_t max_inflight = 1024;
   int max_inflight_per_endpoint = 64;
   int max_inflight_per_tenant = 0;  // 0: a quarter of max_inflight

@@ -38,7 +38,12 @@ std::string render_metrics(const PublishCounters& p, const delivery::Dispatcher&
          static_cast<double>(qs.depth));
   metric(out, "sealhook_queue_leased", "gauge", "Deliveries being attempted.",
          static_cast<double>(qs.leased));
-  metric(out, "sealhook_queue_capacity", "gauge", "Queue bound.", static_cast<double>(qs.capacity));
+  metric(out, "sealhook_queue_capacity", "gauge", "Queue bound in deliveries.",
+         static_cast<double>(qs.capacity));
+  metric(out, "sealhook_queue_bytes", "gauge", "Ciphertext held by the queue.",
+         static_cast<double>(qs.bytes));
+  metric(out, "sealhook_queue_max_bytes", "gauge", "Queue bound in bytes.",
+         static_cast<double>(qs.max_bytes));
   metric(out, "sealhook_leases_lost_total", "counter",
          "Outcomes dropped because their lease had expired.", c.leases_lost);
   metric(out, "sealhook_journal_write_errors_total", "counter",

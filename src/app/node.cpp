@@ -1,7 +1,10 @@
 #include "app/node.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
 
 #include <filesystem>
 #include <unordered_set>
@@ -29,6 +32,20 @@ Status settle_admin_token(Node& n) {
   return n.store->put_meta("admin_token_sha256", n.admin_token_hash);
 }
 
+// The queue's endpoint orderings against the catalog's, which is the truth: a process that
+// stopped between switching the queue and storing the endpoint left them apart.
+Status align_orderings(Queue& queue, const Snapshot& catalog) {
+  for (EndpointOrdering o : queue.orderings()) {
+    const EndpointPtr* ep = catalog.endpoints.find(o.endpoint_id);
+    if (!ep) continue;  // deleted: its deliveries are dead-lettered as they come up
+    const bool ordered = (*ep)->endpoint.ordering == Ordering::kOrdered;
+    if (ordered == o.ordered) continue;
+    o.ordered = ordered;
+    if (Status st = queue.set_ordering(o); !st) return st;
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string queue_path(const ServeConfig& c) {
@@ -38,6 +55,13 @@ std::string queue_path(const ServeConfig& c) {
   fs::path p(path);
   if (p.extension() == ".db") return (p.parent_path() / (p.stem().string() + "-queue.db")).string();
   return (p / "queue.db").string();
+}
+
+std::string redis_owner(const ServeConfig& c) {
+  if (!c.redis_owner.empty()) return c.redis_owner;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "localhost");
+  return std::string(host) + "/" + c.listen;
 }
 
 Result<size_t> reconcile(Store& store, Queue* queue, const std::string& queue_kind,
@@ -82,6 +106,19 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   auto node = std::make_unique<Node>();
   Node& n = *node;
   n.config = c;
+  auto allowed = delivery::parse_cidr_list(c.allow_networks);
+  if (!allowed) return allowed.error();
+  const delivery::AddressPolicy addresses{c.allow_private_networks, std::move(allowed.value())};
+  // Keep as many idle connections per origin as attempts may run at once against it (all of
+  // them, when many endpoints share one host), so busy endpoints never churn connections:
+  // with 64 per origin, 100 endpoints on one host opened a new connection for 6 % of their
+  // deliveries and cost 12 % of the throughput. Idle ones expire. First of all the parts, so
+  // that a bad --ca-file stops the start before a store is made.
+  auto sender = delivery::make_http_sender(
+      n.io, delivery::SenderOptions{addresses, c.max_response_bytes, c.max_inflight, "sealhook/0.1",
+                                    8, c.ca_file});
+  if (!sender) return sender.error();
+  n.sender = std::move(sender.value());
   auto store = make_store(c.store);
   if (!store) return store.error();
   n.store = std::move(store.value());
@@ -91,9 +128,6 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   limits.max_endpoints_per_tenant = c.max_endpoints_per_tenant;
   limits.default_max_attempts = c.max_attempts;
   limits.secret_rotation_grace_ms = c.secret_rotation_grace_s * 1000;
-  auto allowed = delivery::parse_cidr_list(c.allow_networks);
-  if (!allowed) return allowed.error();
-  const delivery::AddressPolicy addresses{c.allow_private_networks, std::move(allowed.value())};
   n.url_guard = std::make_unique<delivery::UrlGuard>(
       addresses,
       delivery::LookupOptions{c.registration_lookups,
@@ -102,15 +136,24 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   if (auto st = n.catalog->load(); !st) return st.error();
   QueueConfig qc;
   qc.kind = c.queue;
-  qc.options = QueueOptions{c.queue_capacity, c.max_inflight_per_endpoint,
-                            c.max_inflight_per_tenant > 0
-                                ? c.max_inflight_per_tenant
-                                : std::max(1, static_cast<int>(c.max_inflight / 4))};
+  qc.options = QueueOptions{
+      .capacity = c.queue_capacity,
+      .max_bytes = c.queue_max_bytes,
+      .max_inflight_per_endpoint = c.max_inflight_per_endpoint,
+      .max_inflight_per_tenant = c.max_inflight_per_tenant > 0
+                                     ? c.max_inflight_per_tenant
+                                     : std::max(1, static_cast<int>(c.max_inflight / 4))};
   qc.path = c.queue == "sqlite" ? queue_path(c) : "";
   qc.sync_full = c.queue_sync == "full";
+  qc.redis_url = c.redis;
+  qc.redis_owner = redis_owner(c);
   auto queue = make_queue(qc, n.clock);
   if (!queue) return queue.error();
   n.queue = std::move(queue.value());
+  if (Status st = align_orderings(*n.queue, *n.registry.snapshot()); !st) return st.error();
+  n.catalog->set_ordering_hook([q = n.queue.get()](const Endpoint& e) {
+    return q->set_ordering({e.tenant_id, e.id, e.ordering == Ordering::kOrdered});
+  });
   n.journal = std::make_unique<Journal>(
       *n.store, n.clock,
       JournalOptions{.linger = std::chrono::milliseconds(c.journal_linger_ms),
@@ -118,13 +161,6 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   n.publisher = std::make_unique<Publisher>(*n.catalog, *n.queue, *n.journal, *n.store, n.clock,
                                             c.max_publish_bytes);
   n.blocking = std::make_unique<boost::asio::thread_pool>(static_cast<size_t>(c.api_threads));
-  // Keep as many idle connections per origin as attempts may run at once against it (all of
-  // them, when many endpoints share one host), so busy endpoints never churn connections:
-  // with 64 per origin, 100 endpoints on one host opened a new connection for 6 % of their
-  // deliveries and cost 12 % of the throughput. Idle ones expire.
-  n.sender = delivery::make_http_sender(
-      n.io,
-      delivery::SenderOptions{addresses, c.max_response_bytes, c.max_inflight, "sealhook/0.1"});
   n.policy = std::make_unique<delivery::RetryPolicy>(
       delivery::RetryOptions{c.retry_base_ms, c.retry_max_delay_ms, c.retry_jitter},
       delivery::system_uniform01());

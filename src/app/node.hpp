@@ -53,6 +53,8 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& config);
 
 // The queue file's path: --queue-path, else queue.db beside the SQLite store.
 std::string queue_path(const ServeConfig& config);
+// How this process names itself in the redis queue (--redis-owner, else HOST/LISTEN).
+std::string redis_owner(const ServeConfig& config);
 
 // Store records marked pending that no queue will deliver: with the durable queue that held
 // them, they were acknowledged before their record was written (delivered); otherwise (a

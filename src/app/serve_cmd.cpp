@@ -180,8 +180,9 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(c.drain_timeout_ms);
   bool drained = n.dispatcher->drain(deadline, !durable);
   n.dispatcher->stop();
+  // The queue's own count of leases is the in-flight figure: an attempt sent and not yet
+  // answered, or answered and not yet settled, is still leased.
   auto left = n.queue->stats();
-  size_t inflight = n.dispatcher->inflight();
   n.journal->stop();
   release_timer.cancel();
   purge_timer.cancel();
@@ -191,14 +192,19 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   for (auto& t : threads) t.join();
   if (durable) {
     std::cout << "stopped: " << left.depth << " deliveries kept in " << queue_path(c)
-              << " for the next start" << std::endl;
+              << " for the next start";
+    if (left.leased > 0)
+      std::cout << ", " << left.leased
+                << " of them in flight (sent, no answer yet: sent again once their lease expires)";
+    std::cout << std::endl;
   } else {
     if (drained) {
       std::cout << "drained: nothing left" << std::endl;
     } else {
       auto lost = reconcile(*n.store, nullptr, c.queue, n.clock.now_ms());
-      std::cout << "not drained: " << left.depth << " deliveries left in the memory queue ("
-                << inflight << " were in flight); they are lost with this process";
+      std::cout << "not drained: " << left.depth << " deliveries left in the memory queue, "
+                << left.leased << " of them in flight (sent, no answer yet: they may have arrived)"
+                << "; they are lost with this process";
       if (lost) std::cout << " and recorded as lost (" << *lost << ")";
       std::cout << std::endl;
     }

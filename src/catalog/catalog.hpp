@@ -2,6 +2,7 @@
 // The catalog service: every change goes to the store first, then into the in-memory
 // snapshot (Registry) that publish and delivery read. Bounds on counts live here.
 #include <boost/json/value.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,12 @@ class CatalogService {
   CatalogService(Store& store, Registry& registry, const Clock& clock, CatalogLimits limits,
                  delivery::UrlGuard& guard);
   Status load();
+  // Told of an endpoint whose ordering a PATCH changes, before the change is stored, under the
+  // catalog's write lock (so switches reach it in the catalog's order): the queue switches what
+  // it holds of the endpoint (app/node.cpp wires it). Its failure refuses the PATCH; a store
+  // write that fails after it is told again with the endpoint as it was.
+  using OrderingHook = std::function<Status(const Endpoint&)>;
+  void set_ordering_hook(OrderingHook hook) { ordering_hook_ = std::move(hook); }
 
   Result<std::pair<Tenant, std::string>> create_tenant(const std::string& name);
   Status delete_tenant(const std::string& tenant_id);
@@ -102,6 +109,7 @@ class CatalogService {
   const Clock& clock_;
   CatalogLimits limits_;
   delivery::UrlGuard& guard_;
+  OrderingHook ordering_hook_;
 };
 
 }  // namespace sealhook

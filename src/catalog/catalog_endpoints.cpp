@@ -83,7 +83,14 @@ Result<Endpoint> CatalogService::update_endpoint(const std::string& tenant_id,
       e.previous_secret.clear();
       e.previous_secret_expires_at_ms = 0;
     }
-    return replace_endpoint(s, *tenant(s, tenant_id), **old, std::move(next));
+    const bool switched = ordering_hook_ && e.ordering != (*old)->endpoint.ordering;
+    if (switched) {
+      if (auto st = ordering_hook_(e); !st) return st.error();
+    }
+    auto replaced = replace_endpoint(s, *tenant(s, tenant_id), **old, std::move(next));
+    if (!replaced && switched)
+      (void)ordering_hook_((*old)->endpoint);  // else start-up puts it right
+    return replaced;
   });
 }
 

@@ -13,14 +13,15 @@
 namespace sealhook::delivery {
 
 struct SenderShared {
-  SenderShared(boost::asio::io_context& io_context, SenderOptions opts);
+  SenderShared(boost::asio::io_context& io_context, SenderOptions opts,
+               boost::asio::ssl::context&& client_tls);
 
   boost::asio::io_context& io;
   const SenderOptions options;
   // Host-name lookups (getaddrinfo blocks) run here, several at once, never on the io threads
   // and never one behind another: Asio's own resolver has a single thread per io_context.
   boost::asio::thread_pool dns;
-  boost::asio::ssl::context tls;  // one per sender: verify peer, system trust store
+  boost::asio::ssl::context tls;  // one per sender: verify peer (tls_context.hpp)
   ConnectionPool pool;
 };
 

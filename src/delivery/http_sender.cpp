@@ -8,6 +8,7 @@
 #include "delivery/connection_pool.hpp"
 #include "delivery/http_attempt.hpp"
 #include "delivery/sender.hpp"
+#include "delivery/tls_context.hpp"
 
 namespace sealhook::delivery {
 namespace {
@@ -17,19 +18,10 @@ namespace asio = boost::asio;
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
 constexpr auto kSweepInterval = std::chrono::seconds(15);
 
-asio::ssl::context make_tls_context() {
-  asio::ssl::context ctx(asio::ssl::context::tls_client);
-  boost::system::error_code ec;
-  ctx.set_default_verify_paths(ec);  // on failure nothing verifies: every https send fails
-  ctx.set_verify_mode(asio::ssl::verify_peer, ec);
-  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
-  return ctx;
-}
-
 class HttpSender final : public Sender {
  public:
-  HttpSender(asio::io_context& io, SenderOptions options)
-      : shared_(std::make_shared<SenderShared>(io, std::move(options))),
+  HttpSender(asio::io_context& io, SenderOptions options, asio::ssl::context&& tls)
+      : shared_(std::make_shared<SenderShared>(io, std::move(options), std::move(tls))),
         sweep_(std::make_shared<Sweep>(asio::make_strand(io))) {
     schedule_sweep(sweep_, shared_);
   }
@@ -71,15 +63,19 @@ class HttpSender final : public Sender {
 
 }  // namespace
 
-SenderShared::SenderShared(asio::io_context& io_context, SenderOptions opts)
+SenderShared::SenderShared(asio::io_context& io_context, SenderOptions opts,
+                           asio::ssl::context&& client_tls)
     : io(io_context),
       options(std::move(opts)),
       dns(options.dns_threads),
-      tls(make_tls_context()),
+      tls(std::move(client_tls)),
       pool(options.max_idle_per_origin, kIdleTimeout) {}
 
-std::unique_ptr<Sender> make_http_sender(asio::io_context& io, SenderOptions options) {
-  return std::make_unique<HttpSender>(io, std::move(options));
+Result<std::unique_ptr<Sender>> make_http_sender(asio::io_context& io, SenderOptions options) {
+  auto tls = make_client_tls_context(options.ca_file);
+  if (!tls) return tls.error();
+  return std::unique_ptr<Sender>(
+      std::make_unique<HttpSender>(io, std::move(options), std::move(tls.value())));
 }
 
 }  // namespace sealhook::delivery

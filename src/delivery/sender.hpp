@@ -36,6 +36,7 @@ struct SenderOptions {
   size_t max_idle_per_origin = 32;
   std::string user_agent = "sealhook/0.1";
   size_t dns_threads = 8;  // host-name lookups at once
+  std::string ca_file;     // PEM CA certificates trusted beside the system store (--ca-file)
 };
 
 class Sender {
@@ -45,6 +46,8 @@ class Sender {
   virtual void send(SendRequest request, std::function<void(SendResult)> done) = 0;
 };
 
-std::unique_ptr<Sender> make_http_sender(boost::asio::io_context& io, SenderOptions options);
+// Fails when options.ca_file cannot be read as PEM certificates.
+Result<std::unique_ptr<Sender>> make_http_sender(boost::asio::io_context& io,
+                                                 SenderOptions options);
 
 }  // namespace sealhook::delivery

@@ -3,7 +3,7 @@
 // One implementation per folder (memory/, sqlite/, later redis/ and kafka/), chosen in
 // queue_factory. tests/contract/ holds the one suite every backend must pass.
 //
-// Contract (v2):
+// Contract (v3):
 //  - push() is all-or-nothing. A durable backend returns only once the whole batch is durable,
 //    so push() may block on disk: call it off the io threads. A full queue answers kUnavailable
 //    (`queue_full`, HTTP 503, backpressure) and keeps nothing of the batch.
@@ -20,6 +20,9 @@
 //  - A lease not settled or extended by its deadline expires: the delivery is available again
 //    (an ordered one as the head again) and its next hand-out counts once more.
 //  - dead(): the caller has made the dead letter and its body durable first.
+//  - An endpoint's ordering is the queue's: set_ordering() switches it for everything held and
+//    every later push, whatever QueuedDelivery::ordered says (that flag only counts for an
+//    endpoint whose ordering was never set). See set_ordering().
 //  - Work availability: the ready listener is a nudge from whichever thread notices work (a
 //    push in this process, a timer, a backend's reader thread); next_due_ms() says when the
 //    next scheduled delivery falls due. Neither is needed for correctness: lease() is the truth.
@@ -48,7 +51,7 @@ struct QueuedDelivery {
   std::string event_id;
   std::string event_type;
   std::shared_ptr<const std::string> body;  // JWE compact; shared by a tenant's endpoints
-  bool ordered = false;
+  bool ordered = false;         // the endpoint's ordering when published (set_ordering() wins)
   int prior_attempts = 0;       // attempts made before this round (a replay starts a new one)
   int64_t not_before_ms = 0;    // not to be tried before
   int64_t published_at_ms = 0;  // for ordering and latency
@@ -70,6 +73,11 @@ inline Error lease_lost() {
 }
 inline bool is_lease_lost(const Error& e) { return e.code == "lease_lost"; }
 
+inline Error queue_full(const std::string& what) {
+  return make_error(ErrorKind::kUnavailable, "queue_full",
+                    "the delivery queue is full (" + what + "); retry later");
+}
+
 // What the store keeps of a queued delivery, in `status` as of `now_ms`, after `attempts`
 // attempts (no error yet, no next attempt time: the caller sets those that apply).
 inline DeliveryRecord to_record(const QueuedDelivery& d, DeliveryStatus status, int attempts,
@@ -87,10 +95,19 @@ inline DeliveryRecord to_record(const QueuedDelivery& d, DeliveryStatus status, 
   return r;
 }
 
+// An endpoint's ordering as a queue holds it (set_ordering()).
+struct EndpointOrdering {
+  std::string tenant_id;
+  std::string endpoint_id;
+  bool ordered = false;
+};
+
 struct QueueStats {
   size_t depth = 0;   // everything held: waiting, scheduled and leased
   size_t leased = 0;  // handed out, not yet settled
   size_t capacity = 0;
+  size_t bytes = 0;  // ciphertext held, each body once however many deliveries share it
+  size_t max_bytes = 0;
 };
 
 // In-flight capacity is given out fairly in the queue itself, so that a slow or dead endpoint,
@@ -100,7 +117,10 @@ struct QueueStats {
 // tenant's cap among its busy lanes (never less than one, never more than
 // `max_inflight_per_endpoint`); lanes are served one delivery per turn.
 struct QueueOptions {
-  size_t capacity = 100'000;
+  size_t capacity = 100'000;  // deliveries held at most
+  // Ciphertext held at most, each body counted once (a tenant's endpoints share theirs). A
+  // push over either bound is refused whole with `queue_full`.
+  size_t max_bytes = size_t{2} << 30;
   int max_inflight_per_endpoint = 64;
   int max_inflight_per_tenant = 256;
 };
@@ -131,6 +151,18 @@ class Queue {
   virtual Status dead(const Lease& lease) = 0;
   // Keeps the lease until `deadline_ms`.
   virtual Status extend(const Lease& lease, int64_t deadline_ms) = 0;
+  // Switches the endpoint's ordering, at once, for everything the queue holds of it and for
+  // every later push of it (a publish that read the catalog before the switch included):
+  //  - unordered: each delivery goes at its own due time; a failing one blocks nothing.
+  //  - ordered: publish (push) order from now on, the deliveries already queued included.
+  //    Leases out at the switch finish first: nothing more of the endpoint is handed out until
+  //    they are settled (one retried goes back to its place in publish order). A delivery
+  //    waiting for its retry time holds up the ones behind it once it is the head.
+  // The mode is the backend's state, not a process's: a durable backend has it on disk before
+  // it returns, and every process sharing the queue sees it. It stays until set again.
+  virtual Status set_ordering(const EndpointOrdering& ordering) = 0;
+  // Every mode set_ordering() recorded (start-up checks them against the catalog).
+  virtual std::vector<EndpointOrdering> orderings() const = 0;
   virtual void close() = 0;  // push() fails afterwards; leasing goes on (drain)
   virtual void set_ready_listener(std::function<void()> listener) = 0;
   // When the earliest scheduled (not yet due) delivery falls due, if any.
@@ -144,10 +176,12 @@ class Queue {
 };
 
 struct QueueConfig {
-  std::string kind = "sqlite";  // sqlite | memory (later redis, kafka)
+  std::string kind = "sqlite";  // sqlite | memory | redis (later kafka)
   QueueOptions options;
-  std::string path;        // sqlite: the queue's database file
-  bool sync_full = false;  // sqlite: fsync every commit (survives power loss)
+  std::string path;         // sqlite: the queue's database file
+  bool sync_full = false;   // sqlite: fsync every commit (survives power loss)
+  std::string redis_url;    // redis: redis://HOST:PORT/DB
+  std::string redis_owner;  // redis: names this process across restarts (its leases come back)
 };
 
 Result<std::unique_ptr<Queue>> make_queue(const QueueConfig& config, const Clock& clock);

@@ -1,6 +1,7 @@
 // The one place that knows every queue backend.
 #include "queue/memory/memory_queue.hpp"
 #include "queue/queue.hpp"
+#include "queue/redis/redis_queue.hpp"
 #include "queue/sqlite/sqlite_queue.hpp"
 
 namespace sealhook {
@@ -19,12 +20,24 @@ Result<std::unique_ptr<Queue>> make_queue(const QueueConfig& config, const Clock
     if (!q) return q.error();
     return std::unique_ptr<Queue>(std::move(q.value()));
   }
-  if (config.kind == "redis" || config.kind == "kafka")
-    return make_error(ErrorKind::kBadRequest, "unsupported_queue",
-                      "queue '" + config.kind +
-                          "' is not available in this build yet; use --queue sqlite or memory");
+  if (config.kind == "redis") {
+    auto address = parse_redis_url(config.redis_url);
+    if (!address) return address.error();
+    RedisQueueOptions o;
+    o.queue = config.options;
+    o.address = address.value();
+    if (!config.redis_owner.empty()) o.owner = config.redis_owner;
+    auto q = RedisQueue::open(o, clock);
+    if (!q) return q.error();
+    return std::unique_ptr<Queue>(std::move(q.value()));
+  }
+  if (config.kind == "kafka")
+    return make_error(
+        ErrorKind::kBadRequest, "unsupported_queue",
+        "queue '" + config.kind +
+            "' is not available in this build yet; use --queue sqlite, memory or redis");
   return make_error(ErrorKind::kBadRequest, "invalid_queue",
-                    "unknown queue '" + config.kind + "' (expected sqlite or memory)");
+                    "unknown queue '" + config.kind + "' (expected sqlite, memory or redis)");
 }
 
 }  // namespace sealhook

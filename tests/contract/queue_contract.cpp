@@ -23,6 +23,7 @@ void QueueContract::SetUp() {
 
 void QueueContract::TearDown() {
   q.reset();
+  GetParam().cleanup(dir_);
   std::filesystem::remove_all(dir_);
 }
 

@@ -24,6 +24,8 @@ struct QueueBackend {
       open;
   // Returns once the backend has done all it will do on its own for now (no-op if synchronous).
   std::function<void(Queue&)> quiesce = [](Queue&) {};
+  // Removes whatever the backend keeps outside `dir` for the test (a shared server's keys).
+  std::function<void(const std::string& dir)> cleanup = [](const std::string&) {};
 };
 
 // Fixture: a queue of the backend under test, a manual clock, and helpers that wait for what

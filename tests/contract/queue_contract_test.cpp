@@ -1,30 +1,10 @@
-// The queue contract over every backend: memory and sqlite (redis and kafka join here).
+// The queue contract over every backend: memory, sqlite and redis (kafka joins here).
 #include <set>
 
-#include "contract/queue_contract.hpp"
-#include "queue/memory/memory_queue.hpp"
-#include "queue/sqlite/sqlite_queue.hpp"
+#include "contract/queue_backends.hpp"
 
 namespace sealhook::contract {
 namespace {
-
-const QueueBackend kMemory{"memory", false,
-                           [](const QueueOptions& o, const Clock& c,
-                              const std::string&) -> Result<std::unique_ptr<Queue>> {
-                             return std::unique_ptr<Queue>(std::make_unique<MemoryQueue>(o, c));
-                           }};
-
-const QueueBackend kSqlite{"sqlite", true,
-                           [](const QueueOptions& o, const Clock& c,
-                              const std::string& dir) -> Result<std::unique_ptr<Queue>> {
-                             SqliteQueueOptions so;
-                             so.queue = o;
-                             so.path = dir + "/queue.db";
-                             auto q = SqliteQueue::open(so, c);
-                             if (!q) return q.error();
-                             return std::unique_ptr<Queue>(std::move(q.value()));
-                           },
-                           [](Queue& q) { static_cast<SqliteQueue&>(q).quiesce(); }};
 
 using Ids = std::vector<std::string>;
 
@@ -64,6 +44,59 @@ TEST_P(QueueContract, FullQueueRefusesTheWholeBatch) {
   EXPECT_EQ(got.size(), 8u);
   for (const auto& id : ids(got)) EXPECT_EQ(id[0], 'm');
   EXPECT_TRUE(lease_quiet().empty());
+}
+
+// A body of `n` bytes for deliveries to `endpoints` of one tenant: one ciphertext, shared.
+std::vector<QueuedDelivery> sharing(const std::string& id, size_t n, int endpoints) {
+  auto body = std::make_shared<const std::string>(n, 'c');
+  std::vector<QueuedDelivery> batch;
+  for (int i = 0; i < endpoints; ++i) {
+    QueuedDelivery d;
+    d.id = id + "-" + std::to_string(i);
+    d.tenant_id = "tn";
+    d.endpoint_id = id + "-ep" + std::to_string(i);
+    d.event_id = "evt_" + id;
+    d.event_type = "a";
+    d.body = body;
+    batch.push_back(std::move(d));
+  }
+  return batch;
+}
+
+TEST_P(QueueContract, BytesAreBoundedAndASharedBodyCountsOnce) {
+  open(QueueOptions{.capacity = 100, .max_bytes = 100, .max_inflight_per_endpoint = 2});
+  ASSERT_TRUE(q->push(sharing("s", 40, 3)).ok());  // three deliveries, one 40-byte body
+  ASSERT_TRUE(q->push(sharing("b", 50, 1)).ok());
+  EXPECT_EQ(q->stats().bytes, 90u);
+  EXPECT_EQ(q->stats().max_bytes, 100u);
+  Status s = q->push(sharing("x", 20, 1));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "queue_full");
+  EXPECT_EQ(q->stats().depth, 4u);  // nothing of the refused push entered
+  EXPECT_EQ(q->stats().bytes, 90u);
+
+  auto got = lease_n(4);
+  ASSERT_EQ(got.size(), 4u);
+  std::vector<Lease> shared;
+  for (auto& l : got) {
+    if (l.delivery->event_id == "evt_b")
+      ASSERT_TRUE(q->retry(l, clock.now_ms() + 1000).ok());  // still held, bytes and all
+    else
+      shared.push_back(l);
+  }
+  ASSERT_EQ(shared.size(), 3u);
+  ASSERT_TRUE(q->ack(shared[0]).ok());
+  ASSERT_TRUE(q->dead(shared[1]).ok());
+  EXPECT_EQ(q->stats().bytes, 90u);  // one delivery still holds the shared body
+  ASSERT_TRUE(q->ack(shared[2]).ok());
+  EXPECT_EQ(q->stats().bytes, 50u);  // its last delivery took it (the leases still live)
+  ASSERT_TRUE(q->push(sharing("x", 20, 1)).ok());
+  EXPECT_EQ(q->stats().bytes, 70u);
+  if (GetParam().durable) {
+    reopen();
+    EXPECT_EQ(q->stats().bytes, 70u);  // recovered from the file
+    EXPECT_FALSE(q->push(sharing("y", 31, 1)).ok());
+  }
 }
 
 TEST_P(QueueContract, UnorderedEndpointIsBoundedByItsConcurrency) {
@@ -250,9 +283,9 @@ TEST_P(DurableQueueContract, ReopeningKeepsEverythingAndScheduledTimes) {
 }
 
 // Every backend meets every clause; a backend that cannot would say so here, visibly.
-INSTANTIATE_TEST_SUITE_P(Backends, QueueContract, ::testing::Values(kMemory, kSqlite),
+INSTANTIATE_TEST_SUITE_P(Backends, QueueContract, ::testing::Values(kMemory, kSqlite, kRedis),
                          [](const auto& info) { return info.param.name; });
-INSTANTIATE_TEST_SUITE_P(Durable, DurableQueueContract, ::testing::Values(kSqlite),
+INSTANTIATE_TEST_SUITE_P(Durable, DurableQueueContract, ::testing::Values(kSqlite, kRedis),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

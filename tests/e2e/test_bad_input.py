@@ -120,3 +120,27 @@ def test_queue_full_answers_503_with_retry_after(start_server, keygen):
     err(r, 503, "queue_full")
     assert r.headers.get("Retry-After") == "1", dict(r.headers)
     assert srv.ok("GET", "/v1/deliveries", t["api_key"])["data"] == []
+
+
+@pytest.mark.parametrize("queue", ["memory", "sqlite"])
+def test_queue_bounds_bytes_as_well_as_deliveries(start_server, keygen, queue):
+    # Room for one 20 KB payload's ciphertext (~27 KB), not two; the endpoint never answers
+    # quickly enough to make room (a retry a minute away keeps it queued).
+    srv = start_server("--queue", queue, "--queue-max-bytes", "40000",
+                       "--max-publish-bytes", "40000", "--retry-base-ms", "60000")
+    t = srv.onboard("bytes", keygen("bytes"), "http://127.0.0.1:9/never-reached")
+    payload = "x" * 20_000
+    srv.ok("POST", "/v1/events", body={"type": "a", "payload": payload}, status=202)
+    assert 27_000 < srv.metrics()["sealhook_queue_bytes"] < 40_000
+    r = srv.call("POST", "/v1/events", body={"type": "a", "payload": payload})
+    err(r, 503, "queue_full")
+    assert "bytes" in r.json()["error"]["message"]
+    assert len(srv.ok("GET", "/v1/deliveries", t["api_key"])["data"]) == 1
+    assert srv.metrics()["sealhook_queue_depth"] == 1
+
+
+def test_queue_max_bytes_below_one_publish_is_refused_at_start(binary, tmp_path):
+    r = subprocess.run([binary, "serve", "--store", f"sqlite:{tmp_path}/s", "--queue-max-bytes",
+                        "1000000", "--max-publish-bytes", "2000000"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0 and "--queue-max-bytes" in r.stderr, r.stderr

@@ -5,7 +5,9 @@ import signal
 import stat
 import subprocess
 
-from conftest import ADMIN, Proc
+import pytest
+
+from conftest import ADMIN, HangingReceiver, Proc
 
 
 def test_help_on_every_command(binary):
@@ -158,3 +160,32 @@ def test_generated_admin_token_survives_a_restart(binary, tmp_path):
         again.stop()
     with open(os.path.join(tmp_path, "token-store", "sealhook.db"), "rb") as f:
         assert token.encode() not in f.read()  # only its hash is kept
+
+
+@pytest.mark.parametrize("queue", ["memory", "sqlite"])
+def test_sigterm_report_counts_attempts_in_flight(start_server, keygen, queue):
+    # 10 events to an endpoint that never answers, 4 at a time: 4 in flight and 6 waiting;
+    # 3 more wait for a retry a minute away. The report counts both, from the queue's leases.
+    srv = start_server("--queue", queue, "--drain-timeout-ms", "300",
+                       "--max-inflight-per-endpoint", "4", "--retry-base-ms", "60000")
+    hang = HangingReceiver()
+    try:
+        hung = srv.onboard("hung", keygen("hung"), hang.url)
+        down = srv.onboard("down", keygen("down"), "http://127.0.0.1:9/nothing-listens")
+        for t, n in ((hung, 10), (down, 3)):
+            for i in range(n):
+                srv.ok("POST", "/v1/events",
+                       body={"tenant": t["tenant"]["id"], "type": "a", "payload": i})
+        hang.wait_accepted(4)
+        srv.proc.wait_for(lambda _: srv.metrics()["sealhook_queue_leased"] == 4, what="4 leased")
+        assert srv.proc.stop(signal.SIGTERM) == 0
+    finally:
+        hang.close()
+    out = srv.proc.out_lines
+    if queue == "memory":
+        want = ("not drained: 13 deliveries left in the memory queue, 4 of them in flight",
+                "recorded as lost (13)")
+    else:
+        want = ("stopped: 13 deliveries kept in", "4 of them in flight")
+    assert any(all(w in l for w in want) for l in out), out
+    assert hang.accepted == 4

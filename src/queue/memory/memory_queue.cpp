@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "queue/min_heap.hpp"
@@ -19,6 +20,8 @@ MemoryQueue::Lane& MemoryQueue::lane_of(Shard& s, const QueuedDelivery& d) {
   auto [it, fresh] = s.lanes.try_emplace(d.endpoint_id);
   if (fresh) {
     it->second.tenant_id = d.tenant_id;
+    auto mode = s.modes.find(d.endpoint_id);
+    it->second.ordered = mode != s.modes.end() ? mode->second.ordered : d.ordered;
     s.tenants[d.tenant_id].lanes++;
   }
   return it->second;
@@ -57,7 +60,11 @@ void MemoryQueue::release_due_timers(Shard& s, int64_t now_ms) {
     auto it = s.lanes.find(t.endpoint_id);
     if (!t.item && it == s.lanes.end()) continue;  // an ordered lane's wake-up, lane gone
     Lane& lane = t.item ? lane_of(s, t.item->d) : it->second;
-    if (t.item) lane.ready.push_back(std::move(t.item));
+    if (!t.item && lane.wake_ms <= t.due_ms) lane.wake_ms = 0;
+    if (t.item && lane.ordered)
+      insert_ordered(lane, std::move(t.item));
+    else if (t.item)
+      lane.ready.push_back(std::move(t.item));
     activate(s, t.endpoint_id, lane);
   }
 }
@@ -77,8 +84,8 @@ void MemoryQueue::expire_leases(Shard& s, int64_t now_ms) {
     released(s, lane);
     s.waiting++;
     item->d.not_before_ms = now_ms;
-    if (item->d.ordered)
-      lane.ready.push_front(std::move(item));
+    if (lane.ordered)
+      insert_ordered(lane, std::move(item));
     else
       lane.ready.push_back(std::move(item));
     activate(s, ep, lane);
@@ -90,7 +97,7 @@ bool MemoryQueue::takeable(const Shard& s, const Lane& lane, int64_t now_ms) con
   const TenantState& t = s.tenants.at(lane.tenant_id);
   if (t.inflight >= options_.max_inflight_per_tenant) return false;
   const auto& head = lane.ready.front()->d;
-  if (head.ordered) return lane.inflight == 0 && head.not_before_ms <= now_ms;
+  if (lane.ordered) return lane.inflight == 0 && head.not_before_ms <= now_ms;
   return lane.inflight < endpoint_share(options_, t.busy_lanes - (lane.inflight > 0 ? 1 : 0));
 }
 
@@ -98,29 +105,42 @@ Status MemoryQueue::push(std::vector<QueuedDelivery>&& batch) {
   if (closed_)
     return make_error(ErrorKind::kUnavailable, "shutting_down", "the server is shutting down");
   size_t n = batch.size();
+  // One charge per distinct body of the batch.
+  std::unordered_map<const std::string*, std::shared_ptr<BodyCharge>> charges;
+  size_t bytes = 0;
+  for (const auto& d : batch) {
+    auto [it, fresh] = charges.try_emplace(d.body.get());
+    if (fresh) bytes += d.body->size();
+  }
   size_t before = size_.fetch_add(n);
   if (before + n > options_.capacity) {
     size_.fetch_sub(n);
-    return make_error(
-        ErrorKind::kUnavailable, "queue_full",
-        "the delivery queue is full (" + std::to_string(options_.capacity) + "); retry later");
+    return queue_full(std::to_string(options_.capacity) + " deliveries");
   }
+  if (bytes_->fetch_add(bytes) + bytes > options_.max_bytes) {
+    bytes_->fetch_sub(bytes);
+    size_.fetch_sub(n);
+    return queue_full(std::to_string(options_.max_bytes) + " bytes");
+  }
+  for (auto& [body, charge] : charges) charge = std::make_shared<BodyCharge>(bytes_, body->size());
   int64_t now = clock_.now_ms();
   for (auto& d : batch) {
     Shard& s = shard_for(d.tenant_id);
-    auto item = std::make_shared<Item>(Item{std::move(d), 0});
+    auto charge = charges.at(d.body.get());
+    auto item = std::make_shared<Item>(Item{std::move(d), 0, std::move(charge)});
     std::lock_guard lock(s.mu);
     s.waiting++;
     const QueuedDelivery& q = item->d;
     Lane& lane = lane_of(s, q);
-    if (!q.ordered && q.not_before_ms > now) {
+    item->seq = s.push_seq++;
+    if (!lane.ordered && q.not_before_ms > now) {
       add_timer(s, Timer{q.not_before_ms, 0, q.endpoint_id, std::move(item)});
       continue;
     }
-    if (q.ordered && q.not_before_ms > now && lane.ready.empty())
-      add_timer(s, Timer{q.not_before_ms, 0, q.endpoint_id, nullptr});
-    lane.ready.push_back(std::move(item));
-    activate(s, lane.ready.back()->d.endpoint_id, lane);
+    const std::string& ep = q.endpoint_id;
+    lane.ready.push_back(std::move(item));  // the newest: an ordered lane's last
+    wake_for_head(s, ep, lane, now);
+    activate(s, ep, lane);
   }
   if (listener_) listener_();
   return {};
@@ -166,6 +186,8 @@ void MemoryQueue::lease_from(Shard& s, int64_t now_ms, size_t max, int64_t lease
       t.parked.push_back(std::move(ep));
     } else if (takeable(s, lane, now_ms)) {
       activate(s, ep, lane);
+    } else {
+      wake_for_head(s, ep, lane, now_ms);
     }
   }
 }
@@ -208,6 +230,7 @@ Status MemoryQueue::forget(const Lease& lease) {
     std::lock_guard lock(s.mu);
     ItemPtr item = take_lease(s, lease);
     if (!item) return lease_lost();
+    item->charge.reset();  // the lease may live on; the queue holds it no more
     auto it = s.lanes.find(item->d.endpoint_id);
     if (it != s.lanes.end()) finish(s, it->first, it->second);
   }
@@ -224,10 +247,11 @@ Status MemoryQueue::retry(const Lease& lease, int64_t at_ms) {
   const std::string ep = item->d.endpoint_id;
   Lane& lane = lane_of(s, item->d);
   s.waiting++;
-  if (item->d.ordered) {
-    // The head goes back in front and the lane waits for its time.
-    add_timer(s, Timer{at_ms, 0, ep, nullptr});
-    lane.ready.push_front(std::move(item));
+  if (lane.ordered) {
+    // Back to its place (the head's, unless it was leased before a switch to ordered); the
+    // lane waits for its head's time.
+    insert_ordered(lane, std::move(item));
+    wake_for_head(s, ep, lane, clock_.now_ms());
   } else {
     add_timer(s, Timer{at_ms, 0, ep, std::move(item)});
   }
@@ -259,7 +283,8 @@ std::optional<int64_t> MemoryQueue::next_due_ms() const {
 }
 
 QueueStats MemoryQueue::stats() const {
-  return QueueStats{size_.load(), leased_.load(), options_.capacity};
+  return QueueStats{size_.load(), leased_.load(), options_.capacity, bytes_->load(),
+                    options_.max_bytes};
 }
 
 Result<std::vector<std::string>> MemoryQueue::holding(const std::vector<std::string>& ids) {

@@ -3,7 +3,8 @@
 // dispatcher do not contend on one lock and a tenant's fair share is counted under one lock.
 // Each endpoint has a lane (FIFO of due deliveries); retries wait in a per-shard timer heap;
 // leases in a per-shard map with a deadline heap; a tenant at its in-flight cap has its lanes
-// parked until one of its leases settles.
+// parked until one of its leases settles. An endpoint's ordering is its lane's; one set by
+// set_ordering() is kept per shard beyond the lane's life.
 // A crash loses what is queued (PRODUCT.md §5).
 #include <array>
 #include <atomic>
@@ -36,15 +37,31 @@ class MemoryQueue final : public Queue {
   Status ping() override { return {}; }
   Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) override;
   bool durable() const override { return false; }
+  Status set_ordering(const EndpointOrdering& ordering) override;
+  std::vector<EndpointOrdering> orderings() const override;
 
  private:
+  // A body's share of the byte count, held by every queued delivery that shares the body;
+  // the last one to go takes its bytes off.
+  struct BodyCharge {
+    BodyCharge(std::shared_ptr<std::atomic<size_t>> t, size_t n) : total(std::move(t)), bytes(n) {}
+    BodyCharge(const BodyCharge&) = delete;
+    BodyCharge& operator=(const BodyCharge&) = delete;
+    ~BodyCharge() { total->fetch_sub(bytes); }
+    std::shared_ptr<std::atomic<size_t>> total;
+    size_t bytes;
+  };
   struct Item {
     QueuedDelivery d;
     int handouts = 0;
+    std::shared_ptr<BodyCharge> charge;  // released when the queue forgets the delivery
+    uint64_t seq = 0;                    // push order within its shard: an ordered lane's order
   };
   using ItemPtr = std::shared_ptr<Item>;
   struct Lane {
-    std::deque<ItemPtr> ready;  // in publish order (ordered lanes: head first)
+    std::deque<ItemPtr> ready;  // ordered lanes: every waiting one, by seq, head first
+    bool ordered = false;
+    int64_t wake_ms = 0;  // an ordered lane's pending wake-up for its head (0: none)
     int inflight = 0;
     bool listed = false;  // present in the shard's active list or its tenant's parked list
     std::string tenant_id;
@@ -76,8 +93,10 @@ class MemoryQueue final : public Queue {
     std::deque<std::string> active;  // lanes that may have something to hand out
     std::vector<Timer> timers;       // min-heap on due_ms
     uint64_t timer_seq = 0;
-    std::unordered_map<uint64_t, Held> leases;            // by token
-    std::vector<std::pair<int64_t, uint64_t>> deadlines;  // min-heap (deadline, token)
+    uint64_t push_seq = 0;
+    std::unordered_map<std::string, EndpointOrdering> modes;  // set_ordering(), by endpoint
+    std::unordered_map<uint64_t, Held> leases;                // by token
+    std::vector<std::pair<int64_t, uint64_t>> deadlines;      // min-heap (deadline, token)
     // Deliveries waiting in this shard (lanes and timers, not leased) and leases out: lease()
     // skips a shard at 0 without locking it. Changed under `mu`, read without it.
     std::atomic<size_t> waiting{0};
@@ -88,6 +107,12 @@ class MemoryQueue final : public Queue {
   // The delivery's lane, made (and counted in its tenant) when it is new.
   Lane& lane_of(Shard& s, const QueuedDelivery& d);
   void activate(Shard& s, const std::string& endpoint_id, Lane& lane);
+  // Into an ordered lane at its place in publish order.
+  static void insert_ordered(Lane& lane, ItemPtr item);
+  // An ordered lane whose head is not due yet is woken by a timer at the head's time.
+  void wake_for_head(Shard& s, const std::string& endpoint_id, Lane& lane, int64_t now_ms);
+  // set_ordering()'s work on one shard (lock held).
+  void switch_lane(Shard& s, const EndpointOrdering& e, int64_t now_ms);
   // A lease of `lane` starts or ends: the lane's and its tenant's counts.
   void took(Shard& s, Lane& lane);
   void released(Shard& s, Lane& lane);
@@ -106,6 +131,8 @@ class MemoryQueue final : public Queue {
   std::function<void()> listener_;
   std::array<Shard, kShards> shards_;
   std::atomic<size_t> size_{0};
+  // Shared with the charges, which a lease may keep alive past the queue.
+  std::shared_ptr<std::atomic<size_t>> bytes_ = std::make_shared<std::atomic<size_t>>(0);
   std::atomic<size_t> leased_{0};
   std::atomic<size_t> next_shard_{0};
   std::atomic<uint64_t> next_token_{1};

@@ -29,13 +29,14 @@ SqliteQueue::~SqliteQueue() {
     (void)checkpoint_conn_->exec("PRAGMA wal_checkpoint(TRUNCATE)", "checkpoint");
 }
 
-uint32_t SqliteQueue::lane_for(const std::string& endpoint_id, const std::string& tenant_id) {
+uint32_t SqliteQueue::lane_for(const std::string& endpoint_id, const std::string& tenant_id,
+                               bool ordered) {
   auto [it, fresh] = lane_ids_.try_emplace(endpoint_id, static_cast<uint32_t>(lanes_.size()));
   if (fresh) {
     auto [t, new_tenant] =
         tenant_ids_.try_emplace(tenant_id, static_cast<uint32_t>(tenants_.size()));
     if (new_tenant) tenants_.emplace_back();
-    lanes_.push_back(Lane{endpoint_id, t->second, {}, 0, false});
+    lanes_.push_back(Lane{endpoint_id, t->second, {}, ordered, 0, false});
   }
   return it->second;
 }
@@ -61,7 +62,7 @@ void SqliteQueue::unreserve(uint32_t lane) {
 bool SqliteQueue::armable(const Lane& lane, const Slot& head, int64_t now_ms) const {
   const TenantState& t = tenants_[lane.tenant];
   if (t.reserved >= options_.queue.max_inflight_per_tenant) return false;
-  if (head.ordered) return lane.reserved == 0 && head.due_ms <= now_ms;
+  if (lane.ordered) return lane.reserved == 0 && head.due_ms <= now_ms;
   return lane.reserved < endpoint_share(options_.queue, t.busy_lanes - (lane.reserved > 0 ? 1 : 0));
 }
 
@@ -75,7 +76,7 @@ void SqliteQueue::activate(uint32_t lane) {
 // Back among the waiting: due ones (and every ordered one) in the lane, later ones on a timer.
 void SqliteQueue::make_waiting(Slot& s, int64_t now_ms) {
   s.state = State::kWaiting;
-  if (s.ordered || s.due_ms <= now_ms) lanes_[s.lane].ready.insert(s.seq);
+  if (lanes_[s.lane].ordered || s.due_ms <= now_ms) lanes_[s.lane].ready.insert(s.seq);
   if (s.due_ms > now_ms) heap_push(timers_, std::make_pair(s.due_ms, s.seq));
   if (s.due_ms <= now_ms) activate(s.lane);
 }
@@ -87,7 +88,7 @@ void SqliteQueue::release_timers(int64_t now_ms) {
     if (it == slots_.end() || it->second.state != State::kWaiting || it->second.due_ms != due)
       continue;
     Slot& s = it->second;
-    if (!s.ordered) lanes_[s.lane].ready.insert(seq);
+    if (!lanes_[s.lane].ordered) lanes_[s.lane].ready.insert(seq);
     activate(s.lane);
   }
 }
@@ -126,16 +127,18 @@ Status SqliteQueue::enqueue(std::vector<QueuedDelivery>&& batch,
   if (closed_ || stopping_)
     return make_error(ErrorKind::kUnavailable, "shutting_down", "the server is shutting down");
   if (slots_.size() + pending_push_ + batch.size() > options_.queue.capacity)
-    return make_error(ErrorKind::kUnavailable, "queue_full",
-                      "the delivery queue is full (" + std::to_string(options_.queue.capacity) +
-                          "); retry later");
+    return queue_full(std::to_string(options_.queue.capacity) + " deliveries");
   // One body row per distinct ciphertext (a tenant's endpoints share theirs).
   std::unordered_map<const std::string*, int64_t> bodies;
+  for (const QueuedDelivery& d : batch)
+    if (bodies.try_emplace(d.body.get(), 0).second) job->bytes += d.body->size();
+  if (bytes_ + pending_bytes_ + job->bytes > options_.queue.max_bytes)
+    return queue_full(std::to_string(options_.queue.max_bytes) + " bytes");
   job->slots.reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
     const QueuedDelivery& d = batch[i];
-    auto [it, fresh] = bodies.try_emplace(d.body.get(), 0);
-    if (fresh) {
+    auto it = bodies.find(d.body.get());
+    if (it->second == 0) {
       it->second = next_body_++;
       job->new_bodies.push_back(static_cast<int64_t>(i));
     }
@@ -143,12 +146,12 @@ Status SqliteQueue::enqueue(std::vector<QueuedDelivery>&& batch,
     s.seq = next_seq_++;
     s.body_id = it->second;
     s.due_ms = d.not_before_ms;
-    s.lane = lane_for(d.endpoint_id, d.tenant_id);
-    s.ordered = d.ordered;
+    s.lane = lane_for(d.endpoint_id, d.tenant_id, d.ordered);
     job->slots.push_back(std::move(s));
   }
   job->deliveries = std::move(batch);
   pending_push_ += job->slots.size();
+  pending_bytes_ += job->bytes;
   jobs_.push_back(job);
   work_cv_.notify_all();
   return {};
@@ -219,8 +222,10 @@ Status SqliteQueue::forget(const Lease& lease) {
   activate(s->lane);
   // The last delivery of a ciphertext takes its body row with it.
   int64_t body = 0;
-  if (auto it = body_refs_.find(s->body_id); it != body_refs_.end() && --it->second == 0) {
+  if (auto it = body_refs_.find(s->body_id);
+      it != body_refs_.end() && --it->second.deliveries == 0) {
     body = s->body_id;
+    bytes_ -= it->second.bytes;
     body_refs_.erase(it);
   }
   ops_.push_back(Op{Op::kDelete, s->seq, body});
@@ -268,7 +273,8 @@ void SqliteQueue::set_ready_listener(std::function<void()> listener) {
 
 QueueStats SqliteQueue::stats() const {
   std::lock_guard lock(mu_);
-  return QueueStats{slots_.size(), leases_.size(), options_.queue.capacity};
+  return QueueStats{slots_.size(), leases_.size(), options_.queue.capacity, bytes_,
+                    options_.queue.max_bytes};
 }
 
 Status SqliteQueue::ping() {

@@ -9,6 +9,7 @@
 // loads its body), then lease() hands armed deliveries out without touching the disk.
 // On open, everything in the file is recovered: due deliveries, scheduled retries at their
 // times, and leased ones (their lease died with the process; the hand-out stays counted).
+// An endpoint's ordering is its lane's; one set by set_ordering() is a row of the same file.
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -58,6 +59,9 @@ class SqliteQueue final : public Queue {
   Status ping() override;
   Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) override;
   bool durable() const override { return true; }
+  // Returns once the switch is committed (blocks on disk, as push() does).
+  Status set_ordering(const EndpointOrdering& ordering) override;
+  std::vector<EndpointOrdering> orderings() const override;
 
   // Waits until every settle made so far is committed (tests, shutdown).
   Status sync();
@@ -73,7 +77,6 @@ class SqliteQueue final : public Queue {
     int64_t due_ms = 0;
     uint32_t lane = 0;
     int handouts = 0;  // as recorded on disk
-    bool ordered = false;
     State state = State::kWaiting;
     uint64_t token = 0;
     int64_t deadline_ms = 0;
@@ -84,6 +87,7 @@ class SqliteQueue final : public Queue {
     std::string endpoint_id;
     uint32_t tenant = 0;
     std::set<int64_t> ready;  // waiting, by seq; unordered: due now; ordered: all, head first
+    bool ordered = false;     // set_ordering()'s, else its first delivery's
     int reserved = 0;         // arming + armed + leased
     bool listed = false;      // in active_ or in its tenant's parked list
   };
@@ -102,9 +106,16 @@ class SqliteQueue final : public Queue {
     std::vector<Slot> slots;
     std::vector<QueuedDelivery> deliveries;
     std::vector<int64_t> new_bodies;  // body ids first written by this job, index into deliveries
+    size_t bytes = 0;                 // of those bodies
     bool done = false;
     Status result;
     std::function<void(Status)> callback;  // push_async: called on the queue thread
+  };
+  struct SwitchJob {  // set_ordering(), applied by the queue thread at its next round
+    EndpointOrdering ordering;
+    bool was_ordered = false;  // to undo it when its commit fails
+    bool done = false;
+    Status result;
   };
   struct Round;  // one group commit's worth of work (sqlite_queue_db.cpp)
 
@@ -121,7 +132,15 @@ class SqliteQueue final : public Queue {
   Status write(Round& r);
   void apply(Round& r, const Status& st);
 
-  uint32_t lane_for(const std::string& endpoint_id, const std::string& tenant_id);
+  // The endpoint's lane; a new one is `ordered` as given.
+  uint32_t lane_for(const std::string& endpoint_id, const std::string& tenant_id, bool ordered);
+  // A lane's ordering changes (queue thread, between rounds: nothing is being armed).
+  void switch_lane(uint32_t lane, bool ordered, int64_t now_ms);
+  void take_switches(Round& r, int64_t now_ms);
+  Status write_switches(const Round& r);
+  // After the round's commit: the switches are answered, undone when it failed.
+  void settle_switches(Round& r, const Status& st, int64_t now_ms);
+  Status recover_orderings();
   void activate(uint32_t lane);
   // A delivery of the lane is armed, or its arming or lease ends: the lane's and tenant's counts.
   void reserve(uint32_t lane);
@@ -157,11 +176,19 @@ class SqliteQueue final : public Queue {
   std::deque<int64_t> armed_;                            // armed slots, oldest first
   std::unordered_map<uint64_t, int64_t> leases_;         // token -> seq
   std::vector<std::pair<int64_t, uint64_t>> deadlines_;  // min-heap (deadline, token)
-  std::unordered_map<int64_t, uint32_t> body_refs_;      // body id -> deliveries sharing it
+  struct BodyRef {
+    uint32_t deliveries = 0;  // sharing the body
+    size_t bytes = 0;
+  };
+  std::unordered_map<int64_t, BodyRef> body_refs_;  // by body id
   std::deque<std::shared_ptr<PushJob>> jobs_;
+  std::deque<std::shared_ptr<SwitchJob>> switches_;
+  std::unordered_map<std::string, EndpointOrdering> orderings_;  // committed, by endpoint
   std::vector<Op> ops_;
-  size_t pending_push_ = 0;  // deliveries in jobs_ not yet committed
-  size_t cached_ = 0;        // bytes of bodies held in memory
+  size_t pending_push_ = 0;   // deliveries in jobs_ not yet committed
+  size_t pending_bytes_ = 0;  // their bodies' bytes
+  size_t bytes_ = 0;          // bodies held (committed)
+  size_t cached_ = 0;         // bytes of bodies held in memory
   uint64_t ops_taken_ = 0, ops_done_ = 0, ops_added_ = 0;
   int64_t next_seq_ = 1, next_body_ = 1;
   uint64_t next_token_ = 1;

@@ -16,14 +16,26 @@
 namespace sealhook {
 
 namespace {
-constexpr int kSchemaVersion = 1;
+// 2: deliveries.body_bytes, so that recovery counts the bytes held without reading bodies.
+// 3: endpoint orderings (set_ordering) in their own table, which kSchema makes.
+constexpr int kSchemaVersion = 3;
 constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS deliveries ("
     " seq INTEGER PRIMARY KEY, id TEXT NOT NULL, tenant_id TEXT NOT NULL,"
     " endpoint_id TEXT NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL,"
     " body_id INTEGER NOT NULL, ordered INTEGER NOT NULL, prior_attempts INTEGER NOT NULL,"
-    " handouts INTEGER NOT NULL, due_ms INTEGER NOT NULL, published_at_ms INTEGER NOT NULL);";
+    " handouts INTEGER NOT NULL, due_ms INTEGER NOT NULL, published_at_ms INTEGER NOT NULL,"
+    " body_bytes INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS orderings ("
+    " endpoint_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, ordered INTEGER NOT NULL);";
+constexpr const char* kFromVersion1 =
+    "BEGIN;"
+    "ALTER TABLE deliveries ADD COLUMN body_bytes INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE deliveries SET body_bytes ="
+    " (SELECT length(body) FROM bodies WHERE bodies.id = deliveries.body_id);"
+    "PRAGMA user_version = 2;"
+    "COMMIT;";
 // After a failed commit (disk full), the next round waits this long.
 constexpr std::chrono::milliseconds kFailedRoundPause{100};
 constexpr std::chrono::milliseconds kCheckpointEvery{100};
@@ -55,8 +67,11 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::open(const SqliteQueueOptions&
   if (version > kSchemaVersion)
     return make_error(ErrorKind::kInternal, "queue_error",
                       "the queue file " + options.path + " is newer than this build");
-  if (auto st = c.exec("PRAGMA user_version = 1", "set the queue's version"); !st)
-    return st.error();
+  if (version == 1) {
+    if (auto st = c.exec(kFromVersion1, "upgrade the queue file"); !st) return st.error();
+  }
+  const std::string set_version = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+  if (auto st = c.exec(set_version.c_str(), "set the queue's version"); !st) return st.error();
   // Checkpoints are the checkpointer thread's (checkpoint_loop).
   if (auto st = c.exec("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864",
                        "set the queue's checkpointing");
@@ -74,23 +89,28 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::open(const SqliteQueueOptions&
 
 Status SqliteQueue::recover() {
   const int64_t now = clock_.now_ms();
+  if (Status st = recover_orderings(); !st) return st;
   auto st = conn_->query(
-      "SELECT seq, endpoint_id, body_id, ordered, handouts, due_ms, tenant_id FROM deliveries"
-      " ORDER BY seq");
+      "SELECT seq, endpoint_id, body_id, ordered, handouts, due_ms, tenant_id, body_bytes"
+      " FROM deliveries ORDER BY seq");
   if (!st) return st.error();
   int rc;
   while ((rc = (*st)->step()) == SQLITE_ROW) {
     const auto& r = **st;
     Slot s;
     s.seq = r.int64(0);
-    s.lane = lane_for(r.text(1), r.text(6));
+    // A lane whose ordering was never set takes it from its oldest delivery.
+    s.lane = lane_for(r.text(1), r.text(6), r.int32(3) != 0);
     s.body_id = r.int64(2);
-    s.ordered = r.int32(3) != 0;
     s.handouts = r.int32(4);
     s.due_ms = r.int64(5);
     next_seq_ = std::max(next_seq_, s.seq + 1);
     next_body_ = std::max(next_body_, s.body_id + 1);
-    body_refs_[s.body_id]++;
+    BodyRef& ref = body_refs_[s.body_id];
+    if (ref.deliveries++ == 0) {
+      ref.bytes = static_cast<size_t>(r.int64(7));
+      bytes_ += ref.bytes;
+    }
     auto [it, fresh] = slots_.emplace(s.seq, std::move(s));
     make_waiting(it->second, now);
   }
@@ -118,7 +138,7 @@ void SqliteQueue::checkpoint_loop() {
 }
 
 bool SqliteQueue::has_work(int64_t now_ms) const {
-  if (!jobs_.empty() || ops_taken_ < ops_added_) return true;
+  if (!jobs_.empty() || !switches_.empty() || ops_taken_ < ops_added_) return true;
   if (!timers_.empty() && timers_.front().first <= now_ms) return true;
   if (!deadlines_.empty() && deadlines_.front().first <= now_ms) return true;
   return !active_.empty() && armed_.size() < options_.max_armed;
@@ -146,7 +166,7 @@ void SqliteQueue::run() {
       now = clock_.now_ms();
     }
     wake_ms_ = 0;
-    if (stopping_ && jobs_.empty() && ops_taken_ == ops_added_) break;
+    if (stopping_ && jobs_.empty() && switches_.empty() && ops_taken_ == ops_added_) break;
     Round r;
     collect(r, now);
     in_round_ = true;
@@ -169,6 +189,11 @@ void SqliteQueue::run() {
       work_cv_.wait_for(lock, kFailedRoundPause);
     }
   }
+  for (auto& sw : switches_) {
+    sw->done = true;
+    sw->result = make_error(ErrorKind::kUnavailable, "shutting_down", "the queue is closing");
+  }
+  switches_.clear();
   auto left = std::move(jobs_);
   jobs_.clear();
   for (auto& job : left) {
@@ -186,6 +211,7 @@ void SqliteQueue::run() {
 void SqliteQueue::collect(Round& r, int64_t now_ms) {
   expire(now_ms);
   release_timers(now_ms);
+  take_switches(r, now_ms);  // before arming, so that this round arms by the new orderings
   size_t taken = 0;
   while (!jobs_.empty() && (r.jobs.empty() || taken < options_.max_group)) {
     taken += jobs_.front()->slots.size();

@@ -15,6 +15,7 @@ struct SqliteQueue::Round {
     std::shared_ptr<QueuedDelivery> data;
   };
   std::vector<std::shared_ptr<PushJob>> jobs;
+  std::vector<std::shared_ptr<SwitchJob>> switches;
   std::vector<Op> ops;
   std::vector<Arm> arms;
   uint64_t ops_ticket = 0;

@@ -10,7 +10,7 @@
 namespace sealhook {
 
 Status SqliteQueue::write(Round& r) {
-  if (r.jobs.empty() && r.ops.empty() && r.arms.empty()) return {};
+  if (r.jobs.empty() && r.ops.empty() && r.arms.empty() && r.switches.empty()) return {};
   auto tx = sqlite::Transaction::begin(*conn_);
   if (!tx) return tx.error();
   for (const auto& job : r.jobs) {
@@ -27,15 +27,16 @@ Status SqliteQueue::write(Round& r) {
       const QueuedDelivery& d = job->deliveries[i];
       if (Status st = conn_->run(
               "INSERT INTO deliveries (seq, id, tenant_id, endpoint_id, event_id, event_type,"
-              " body_id, ordered, prior_attempts, handouts, due_ms, published_at_ms)"
-              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+              " body_id, ordered, prior_attempts, handouts, due_ms, published_at_ms, body_bytes)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
               "queue a delivery", s.seq, d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type,
-              s.body_id, s.ordered ? 1 : 0, d.prior_attempts, s.handouts, s.due_ms,
-              d.published_at_ms);
+              s.body_id, d.ordered ? 1 : 0, d.prior_attempts, s.handouts, s.due_ms,
+              d.published_at_ms, static_cast<int64_t>(d.body->size()));
           !st)
         return st;
     }
   }
+  if (Status st = write_switches(r); !st) return st;
   for (const Op& op : r.ops) {
     Status st;
     switch (op.kind) {
@@ -101,6 +102,7 @@ void SqliteQueue::apply(Round& r, const Status& st) {
         if (s.state == State::kArming) unreserve(s.lane);
       for (Slot& s : job->slots) activate(s.lane);
       pending_push_ -= job->slots.size();
+      pending_bytes_ -= job->bytes;
       job->done = true;
       job->result = st;
     }
@@ -112,6 +114,7 @@ void SqliteQueue::apply(Round& r, const Status& st) {
     }
     ops_.insert(ops_.begin(), r.ops.begin(), r.ops.end());
     ops_taken_ = r.ops_ticket - r.ops.size();
+    settle_switches(r, st, now);  // undone once every slot is back among the waiting
     return;
   }
   last_write_ = Status{};
@@ -119,10 +122,11 @@ void SqliteQueue::apply(Round& r, const Status& st) {
     for (size_t i = 0; i < job->slots.size(); ++i) {
       Slot s = std::move(job->slots[i]);
       QueuedDelivery& d = job->deliveries[i];
+      BodyRef& ref = body_refs_[s.body_id];
+      if (ref.deliveries++ == 0) ref.bytes = d.body->size();
       if (s.state == State::kArming ||
           cached_ + d.body->size() + kSlotDataBytes <= options_.cache_bytes)
         cache(s, std::make_shared<QueuedDelivery>(std::move(d)));
-      body_refs_[s.body_id]++;
       auto [it, fresh] = slots_.emplace(s.seq, std::move(s));
       Slot& slot = it->second;
       if (slot.state == State::kArming) {
@@ -134,6 +138,8 @@ void SqliteQueue::apply(Round& r, const Status& st) {
       }
     }
     pending_push_ -= job->slots.size();
+    pending_bytes_ -= job->bytes;
+    bytes_ += job->bytes;
     job->done = true;
     job->result = Status{};
   }
@@ -146,6 +152,7 @@ void SqliteQueue::apply(Round& r, const Status& st) {
     r.armed_any = true;
   }
   ops_done_ = r.ops_ticket;
+  settle_switches(r, st, now);
 }
 
 }  // namespace sealhook

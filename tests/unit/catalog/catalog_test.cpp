@@ -282,5 +282,35 @@ TEST_F(CatalogTest, RotatingASecretKeepsTheOldOneSigningForTheGrace) {
             "not_found");
 }
 
+// A PATCH that changes `ordering` tells the hook (the queue) before it is stored; a refusal
+// refuses the PATCH and changes nothing; other changes do not call it.
+TEST_F(CatalogTest, AnOrderingChangeReachesTheHookBeforeItIsStored) {
+  const std::string ep = endpoint({});
+  std::vector<std::pair<std::string, Ordering>> told;
+  Status answer;
+  catalog->set_ordering_hook([&](const Endpoint& e) {
+    told.emplace_back(e.id, e.ordering);
+    return answer;
+  });
+  EndpointSpec to_ordered;
+  to_ordered.ordering = Ordering::kOrdered;
+  answer = make_error(ErrorKind::kUnavailable, "queue_error", "disk full");
+  EXPECT_EQ(catalog->update_endpoint(tenant, ep, to_ordered).error().code, "queue_error");
+  EXPECT_EQ((*catalog->snapshot()->endpoints.find(ep))->endpoint.ordering, Ordering::kUnordered);
+  answer = Status{};
+  ASSERT_TRUE(catalog->update_endpoint(tenant, ep, to_ordered).ok());
+  EXPECT_EQ((*catalog->snapshot()->endpoints.find(ep))->endpoint.ordering, Ordering::kOrdered);
+  EndpointSpec same;
+  same.ordering = Ordering::kOrdered;
+  same.max_attempts = 3;
+  ASSERT_TRUE(catalog->update_endpoint(tenant, ep, same).ok());
+  EXPECT_EQ(told, (std::vector<std::pair<std::string, Ordering>>{{ep, Ordering::kOrdered},
+                                                                 {ep, Ordering::kOrdered}}));
+  Registry fresh;
+  CatalogService reloaded(*store, fresh, clock, limits, guard);
+  ASSERT_TRUE(reloaded.load().ok());
+  EXPECT_EQ((*reloaded.snapshot()->endpoints.find(ep))->endpoint.ordering, Ordering::kOrdered);
+}
+
 }  // namespace
 }  // namespace sealhook

@@ -91,7 +91,7 @@ class DispatcherTest : public ::testing::Test {
   }
 
   ManualClock clock{1'700'000'000'000};
-  MemoryQueue queue{QueueOptions{1000, 64}, clock};
+  MemoryQueue queue{QueueOptions{.capacity = 1000, .max_inflight_per_endpoint = 64}, clock};
   ScriptedSender sender;
   Registry registry;
   std::unique_ptr<Store> store;

@@ -38,7 +38,9 @@ class HttpSenderTest : public ::testing::Test {
   }
 
   Sender& sender(SenderOptions options = private_ok()) {
-    sender_ = make_http_sender(io_, std::move(options));
+    auto made = make_http_sender(io_, std::move(options));
+    EXPECT_TRUE(made.ok()) << made.error().message;
+    sender_ = std::move(made.value());
     return *sender_;
   }
 

@@ -43,7 +43,7 @@ std::string bio_string(BIO* bio) {
 
 }  // namespace
 
-TestCert make_self_signed_cert(const std::string& san) {
+TestCert make_self_signed_cert(const std::string& san, const std::string& cn) {
   Key key(EVP_EC_gen("P-256"));
   check(key != nullptr, "keygen");
   Cert cert(X509_new());
@@ -53,7 +53,7 @@ TestCert make_self_signed_cert(const std::string& san) {
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("sealhook test"), -1, -1, 0);
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
   check(X509_set_issuer_name(cert.get(), name) == 1, "issuer");
   check(X509_set_pubkey(cert.get(), key.get()) == 1, "pubkey");
   add_ext(cert.get(), NID_basic_constraints, "critical,CA:TRUE");

@@ -12,8 +12,9 @@ struct TestCert {
 };
 
 // A self-signed P-256 certificate (CA:TRUE, so it can be its own trust anchor) whose
-// subjectAltName is san, e.g. "IP:127.0.0.1" or "DNS:localhost".
-TestCert make_self_signed_cert(const std::string& san);
+// subjectAltName is san, e.g. "IP:127.0.0.1" or "DNS:localhost". Two trust anchors at once
+// want two common names: without key identifiers, OpenSSL picks an issuer by name.
+TestCert make_self_signed_cert(const std::string& san, const std::string& cn = "sealhook test");
 
 std::shared_ptr<boost::asio::ssl::context> make_server_tls(const TestCert& cert);
 

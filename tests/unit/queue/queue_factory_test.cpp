@@ -9,7 +9,7 @@
 namespace sealhook {
 namespace {
 
-TEST(QueueFactory, KnowsSqliteAndMemoryAndRefusesTheRest) {
+TEST(QueueFactory, KnowsSqliteMemoryAndRedisAndRefusesTheRest) {
   ManualClock clock;
   QueueConfig c;
   c.kind = "memory";
@@ -33,6 +33,13 @@ TEST(QueueFactory, KnowsSqliteAndMemoryAndRefusesTheRest) {
   c.path.clear();
   EXPECT_EQ(make_queue(c, clock).error().code, "invalid_queue");  // sqlite needs a file
   c.kind = "redis";
+  EXPECT_EQ(make_queue(c, clock).error().code, "invalid_redis_url");  // redis needs --redis
+  c.redis_url = "redis://127.0.0.1:1/0";                              // nothing listens there
+  auto down = make_queue(c, clock);
+  ASSERT_FALSE(down.ok());
+  EXPECT_EQ(down.error().code, "queue_unavailable");
+  EXPECT_EQ(down.error().kind, ErrorKind::kUnavailable);
+  c.kind = "kafka";
   EXPECT_EQ(make_queue(c, clock).error().code, "unsupported_queue");
   c.kind = "rabbit";
   EXPECT_EQ(make_queue(c, clock).error().code, "invalid_queue");

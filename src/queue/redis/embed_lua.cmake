@@ -1,0 +1,15 @@
+# Writes the redis queue's Lua scripts into a C++ header as string constants:
+#   cmake -DOUT=redis_lua.hpp -DDIR=lua -DNAMES=common,push,... -P embed_lua.cmake
+set(text "#pragma once\n// Generated from src/queue/redis/lua/*.lua by embed_lua.cmake; do not edit.\n")
+string(APPEND text "namespace sealhook::redis_lua {\n")
+string(REPLACE "," ";" NAMES "${NAMES}")
+foreach(name IN LISTS NAMES)
+  file(READ ${DIR}/${name}.lua body)
+  string(SUBSTRING ${name} 0 1 first)
+  string(TOUPPER ${first} first)
+  string(SUBSTRING ${name} 1 -1 tail)
+  string(APPEND text "inline constexpr const char* k${first}${tail} = R\"lua(${body})lua\";\n")
+endforeach()
+string(APPEND text "}  // namespace sealhook::redis_lua\n")
+file(WRITE ${OUT}.tmp "${text}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

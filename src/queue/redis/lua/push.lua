@@ -1,0 +1,52 @@
+-- push: ARGV P, now, capacity, max_bytes, body count B, B bodies, then 10 fields per delivery:
+-- id, tenant, endpoint, event id, event type, ordered, prior attempts, not before, published,
+-- body index (1-based, into the bodies). All or nothing: {0} pushed, {1} over the capacity,
+-- {2} over max_bytes.
+local now, capacity, max_bytes = num(ARGV[2]), num(ARGV[3]), num(ARGV[4])
+local nbodies = num(ARGV[5])
+local first = 6 + nbodies
+local fields = 10
+local count = (#ARGV - first + 1) / fields
+local meta = redis.call('HMGET', P .. 'm', 'n', 'bytes')
+if num(meta[1]) + count > capacity then
+  return { 1 }
+end
+local bytes = 0
+for i = 1, nbodies do
+  bytes = bytes + string.len(ARGV[5 + i])
+end
+if num(meta[2]) + bytes > max_bytes then
+  return { 2 }
+end
+local bids = {}
+for i = 1, nbodies do
+  local bid = str(redis.call('INCR', P .. 'seq'))
+  redis.call('HSET', P .. 'b:' .. bid, 'c', ARGV[5 + i], 'r', '0')
+  bids[i] = bid
+end
+for i = 0, count - 1 do
+  local a = first + i * fields
+  local id, tenant, ep, ordered, nb = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 5], num(ARGV[a + 7])
+  -- An ordering set for the endpoint beats the publish's (which may have read the catalog before).
+  ordered = redis.call('HGET', P .. 'om', ep) or ordered
+  local bid = bids[num(ARGV[a + 9])]
+  redis.call('HSET', P .. 'd:' .. id, 't', tenant, 'e', ep, 'v', ARGV[a + 3], 'y', ARGV[a + 4],
+    'o', ordered, 'p', ARGV[a + 6], 'nb', ARGV[a + 7], 'pa', ARGV[a + 8], 'b', bid, 'h', '0',
+    'sq', str(redis.call('INCR', P .. 'dseq')))
+  redis.call('HINCRBY', P .. 'b:' .. bid, 'r', 1)
+  lane_of(ep, tenant)
+  local lane = P .. 'q:' .. ep
+  if ordered ~= '1' and nb > now then
+    redis.call('ZADD', P .. 'z', nb, 'd:' .. id)
+  else
+    if ordered == '1' and nb > now and redis.call('LLEN', lane) == 0 then
+      redis.call('ZADD', P .. 'z', nb, 'w:' .. ep)
+    end
+    redis.call('RPUSH', lane, id)
+    activate(ep)
+  end
+end
+redis.call('HINCRBY', P .. 'm', 'n', count)
+redis.call('HINCRBY', P .. 'm', 'bytes', bytes)
+redis.call('PUBLISH', P .. 'ready', '1')
+return { 0 }

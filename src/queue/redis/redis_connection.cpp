@@ -1,0 +1,205 @@
+#include "queue/redis/redis_connection.hpp"
+
+#include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <optional>
+
+namespace sealhook {
+namespace {
+
+constexpr size_t kMaxPipeline = 1024;  // requests sent per round trip, at most
+
+timeval to_timeval(std::chrono::milliseconds ms) {
+  return timeval{static_cast<time_t>(ms.count() / 1000),
+                 static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
+}
+
+}  // namespace
+
+Result<redisContext*> redis_connect(const RedisConnectionOptions& o, bool with_timeout) {
+  const std::string where = o.address.url();
+  redisContext* c =
+      redisConnectWithTimeout(o.address.host.c_str(), o.address.port, to_timeval(o.timeout));
+  if (c == nullptr) return queue_unavailable("cannot connect to " + where);
+  if (c->err) {
+    std::string why = c->errstr;
+    redisFree(c);
+    return queue_unavailable(where + ": " + why);
+  }
+  redisEnableKeepAlive(c);
+  // A blocking subscriber waits for messages without a read timeout; commands keep theirs.
+  redisSetTimeout(c, with_timeout ? to_timeval(o.timeout) : timeval{0, 0});
+  if (o.address.db != 0) {
+    auto* r = static_cast<redisReply*>(redisCommand(c, "SELECT %d", o.address.db));
+    bool ok = r != nullptr && r->type != REDIS_REPLY_ERROR;
+    std::string why = r == nullptr ? c->errstr : std::string(r->str, r->len);
+    if (r != nullptr) freeReplyObject(r);
+    if (!ok) {
+      redisFree(c);
+      return queue_unavailable(where + ": SELECT: " + why);
+    }
+  }
+  return c;
+}
+
+RedisConnection::RedisConnection(RedisConnectionOptions options) : options_(std::move(options)) {}
+
+RedisConnection::~RedisConnection() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  fail_pending("shutting down");
+  if (ctx_ != nullptr) redisFree(ctx_);
+}
+
+Status RedisConnection::start() {
+  auto c = redis_connect(options_, true);
+  if (!c) return c.error();
+  ctx_ = c.value();
+  up_ = true;
+  thread_ = std::thread([this] { run(); });
+  return {};
+}
+
+void RedisConnection::submit(Request r) {
+  {
+    std::lock_guard lock(mu_);
+    if (up_ && !stopping_) {
+      pending_.push_back(std::move(r));
+      cv_.notify_one();
+      return;
+    }
+  }
+  r.done(queue_unavailable("not connected to " + options_.address.url()));
+}
+
+void RedisConnection::send(std::vector<std::string> argv, Done done) {
+  submit(Request{std::move(argv), nullptr, std::move(done)});
+}
+
+void RedisConnection::eval(const RedisScript& script, std::vector<std::string> args, Done done) {
+  args.insert(args.begin(), {"EVALSHA", script.sha, "0"});
+  submit(Request{std::move(args), &script, std::move(done)});
+}
+
+Result<RedisReply> RedisConnection::wait(Request r) {
+  struct Slot {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<Result<RedisReply>> reply;
+  };
+  auto slot = std::make_shared<Slot>();
+  r.done = [slot](Result<RedisReply> reply) {
+    std::lock_guard lock(slot->mu);
+    slot->reply.emplace(std::move(reply));
+    slot->cv.notify_all();
+  };
+  submit(std::move(r));
+  std::unique_lock lock(slot->mu);
+  // The thread's own timeouts answer first; this only guards against a thread that is stuck.
+  if (!slot->cv.wait_for(lock, options_.timeout * 2 + std::chrono::milliseconds(100),
+                         [&] { return slot->reply.has_value(); }))
+    return queue_unavailable("no answer from " + options_.address.url() + " in time");
+  return std::move(*slot->reply);
+}
+
+Result<RedisReply> RedisConnection::call(std::vector<std::string> argv) {
+  return wait(Request{std::move(argv), nullptr, nullptr});
+}
+
+Result<RedisReply> RedisConnection::call(const RedisScript& script, std::vector<std::string> args) {
+  args.insert(args.begin(), {"EVALSHA", script.sha, "0"});
+  return wait(Request{std::move(args), &script, nullptr});
+}
+
+void RedisConnection::run() {
+  auto backoff = options_.backoff_min;
+  std::vector<Request> batch;
+  for (;;) {
+    if (ctx_ == nullptr) {
+      auto c = redis_connect(options_, true);
+      std::unique_lock lock(mu_);
+      if (stopping_) return;
+      if (!c) {
+        lock.unlock();
+        fail_pending(c.error().message);
+        lock.lock();
+        cv_.wait_for(lock, backoff, [&] { return stopping_; });
+        backoff = std::min(backoff * 2, options_.backoff_max);
+        continue;
+      }
+      ctx_ = c.value();
+      backoff = options_.backoff_min;
+      up_ = true;
+      spdlog::info("redis queue: connected again to {}", options_.address.url());
+    }
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+      if (stopping_) return;
+      while (!pending_.empty() && batch.size() < kMaxPipeline) {
+        batch.push_back(std::move(pending_.front()));
+        pending_.pop_front();
+      }
+    }
+    exchange(batch);
+    batch.clear();
+  }
+}
+
+bool RedisConnection::exchange(std::vector<Request>& batch) {
+  for (const Request& r : batch) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& a : r.argv) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data());
+  }
+  std::vector<Request> again;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
+      std::string why = options_.address.url() + ": " + ctx_->errstr;
+      drop(why);
+      for (size_t j = i; j < batch.size(); ++j) batch[j].done(queue_unavailable(why));
+      for (auto& r : again) r.done(queue_unavailable(why));
+      return false;
+    }
+    RedisReply reply = RedisReply::from(*static_cast<redisReply*>(raw));
+    freeReplyObject(raw);
+    Request& r = batch[i];
+    if (r.script != nullptr && reply.is_error() && reply.str.rfind("NOSCRIPT", 0) == 0) {
+      r.argv[0] = "EVAL";
+      r.argv[1] = r.script->source;
+      again.push_back(std::move(r));
+      continue;
+    }
+    r.done(std::move(reply));
+  }
+  return again.empty() || exchange(again);
+}
+
+void RedisConnection::drop(const std::string& why) {
+  spdlog::warn("redis queue: lost the connection ({}); reconnecting", why);
+  up_ = false;
+  redisFree(ctx_);
+  ctx_ = nullptr;
+}
+
+void RedisConnection::fail_pending(const std::string& why) {
+  std::deque<Request> failed;
+  {
+    std::lock_guard lock(mu_);
+    failed.swap(pending_);
+  }
+  for (auto& r : failed) r.done(queue_unavailable(why));
+}
+
+}  // namespace sealhook

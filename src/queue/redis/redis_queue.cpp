@@ -1,0 +1,277 @@
+// RedisQueue: each call is one script (or one command) on the shared connection.
+#include "queue/redis/redis_queue.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <unordered_map>
+
+namespace sealhook {
+namespace {
+
+constexpr size_t kLeaseFields = 14;    // per lease in the lease script's answer
+constexpr size_t kHoldingChunk = 512;  // ids asked about per call
+
+Error script_failed(const std::string& name, const RedisReply& reply) {
+  return make_error(ErrorKind::kInternal, "queue_error",
+                    "redis queue: the " + name + " script failed: " + reply.str);
+}
+
+// The reply, or why there is none (down, or an error answer).
+Result<RedisReply> checked(Result<RedisReply> reply, const RedisScript& script) {
+  if (!reply) return reply.error();
+  if (reply->is_error()) return script_failed(script.name, reply.value());
+  return reply;
+}
+
+std::shared_ptr<const QueuedDelivery> delivery_at(const std::vector<RedisReply>& f, size_t i,
+                                                  std::shared_ptr<const std::string> body) {
+  auto d = std::make_shared<QueuedDelivery>();
+  d->id = f[i + 3].str;
+  d->tenant_id = f[i + 4].str;
+  d->endpoint_id = f[i + 5].str;
+  d->event_id = f[i + 6].str;
+  d->event_type = f[i + 7].str;
+  d->ordered = f[i + 8].str == "1";
+  d->prior_attempts = static_cast<int>(f[i + 9].as_int());
+  d->not_before_ms = f[i + 10].as_int();
+  d->published_at_ms = f[i + 11].as_int();
+  d->body = std::move(body);
+  return d;
+}
+
+}  // namespace
+
+RedisQueue::RedisQueue(const RedisQueueOptions& options, const Clock& clock)
+    : options_(options), clock_(clock), scripts_(RedisQueueScripts::get()) {}
+
+RedisQueue::~RedisQueue() {
+  subscriber_.reset();
+  conn_.reset();
+}
+
+Result<std::unique_ptr<RedisQueue>> RedisQueue::open(const RedisQueueOptions& options,
+                                                     const Clock& clock) {
+  std::unique_ptr<RedisQueue> q(new RedisQueue(options, clock));
+  RedisConnectionOptions co{.address = options.address, .timeout = options.timeout};
+  q->conn_ = std::make_unique<RedisConnection>(co);
+  if (Status st = q->conn_->start(); !st) return st.error();
+  const auto& o = options.queue;
+  auto back = checked(q->conn_->call(q->scripts_.reclaim,
+                                     {options.prefix, options.owner, std::to_string(clock.now_ms()),
+                                      std::to_string(o.max_inflight_per_tenant)}),
+                      q->scripts_.reclaim);
+  if (!back) return back.error();
+  if (back->integer > 0)
+    spdlog::info("redis queue: {} deliveries leased by the last run of '{}' are due again",
+                 back->integer, options.owner);
+  q->subscriber_ = std::make_unique<RedisSubscriber>(co, options.prefix + "ready",
+                                                     [raw = q.get()] { raw->nudge(); });
+  return q;
+}
+
+void RedisQueue::set_ready_listener(std::function<void()> listener) {
+  auto l = std::make_shared<const std::function<void()>>(std::move(listener));
+  std::lock_guard lock(listener_mu_);
+  listener_ = std::move(l);
+}
+
+void RedisQueue::nudge() {
+  std::shared_ptr<const std::function<void()>> l;
+  {
+    std::lock_guard lock(listener_mu_);
+    l = listener_;
+  }
+  if (l && *l) (*l)();
+}
+
+void RedisQueue::due_at(int64_t at_ms) {
+  int64_t known = next_due_.load();
+  while ((known < 0 || at_ms < known) && !next_due_.compare_exchange_weak(known, at_ms)) {
+  }
+}
+
+std::optional<int64_t> RedisQueue::next_due_ms() const {
+  int64_t v = next_due_.load();
+  if (v < 0) return std::nullopt;
+  return v;
+}
+
+std::vector<std::string> RedisQueue::push_args(const std::vector<QueuedDelivery>& batch) const {
+  const auto& o = options_.queue;
+  std::vector<std::string> args{options_.prefix, std::to_string(clock_.now_ms()),
+                                std::to_string(o.capacity), std::to_string(o.max_bytes), ""};
+  // One body per distinct ciphertext object: a tenant's endpoints share theirs.
+  std::vector<const std::string*> bodies;
+  std::vector<size_t> index;
+  for (const auto& d : batch) {
+    auto it = std::find(bodies.begin(), bodies.end(), d.body.get());
+    index.push_back(static_cast<size_t>(it - bodies.begin()) + 1);
+    if (it == bodies.end()) bodies.push_back(d.body.get());
+  }
+  args[4] = std::to_string(bodies.size());
+  for (const auto* b : bodies) args.push_back(*b);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const auto& d = batch[i];
+    for (std::string v : {d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type,
+                          std::string(d.ordered ? "1" : "0"), std::to_string(d.prior_attempts),
+                          std::to_string(d.not_before_ms), std::to_string(d.published_at_ms),
+                          std::to_string(index[i])})
+      args.push_back(std::move(v));
+  }
+  return args;
+}
+
+Status RedisQueue::pushed(const Result<RedisReply>& reply, int64_t earliest_ms) {
+  if (!reply) return reply.error();
+  if (reply->is_error()) return script_failed("push", reply.value());
+  int64_t verdict = reply->elements.empty() ? -1 : reply->elements[0].as_int();
+  if (verdict == 1) return queue_full(std::to_string(options_.queue.capacity) + " deliveries");
+  if (verdict == 2) return queue_full(std::to_string(options_.queue.max_bytes) + " bytes");
+  if (verdict != 0) return script_failed("push", reply.value());
+  if (earliest_ms > clock_.now_ms()) due_at(earliest_ms);
+  nudge();
+  return {};
+}
+
+Status RedisQueue::push(std::vector<QueuedDelivery>&& batch) {
+  Status result;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  push_async(std::move(batch), [&](Status st) {
+    std::lock_guard lock(mu);
+    result = std::move(st);
+    done = true;
+    cv.notify_all();
+  });
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return done; });  // the connection answers every request, in time
+  return result;
+}
+
+void RedisQueue::push_async(std::vector<QueuedDelivery>&& batch, std::function<void(Status)> done) {
+  if (closed_)
+    return done(
+        make_error(ErrorKind::kUnavailable, "shutting_down", "the server is shutting down"));
+  if (batch.empty()) return done(Status{});
+  int64_t earliest = INT64_MAX;
+  for (const auto& d : batch) earliest = std::min(earliest, d.not_before_ms);
+  conn_->eval(scripts_.push, push_args(batch),
+              [this, earliest, done = std::move(done)](Result<RedisReply> reply) {
+                done(pushed(reply, earliest));
+              });
+}
+
+std::vector<Lease> RedisQueue::lease(int64_t now_ms, size_t max, int64_t lease_ms) {
+  std::vector<Lease> out;
+  if (max == 0) return out;
+  const auto& o = options_.queue;
+  auto reply =
+      checked(conn_->call(scripts_.lease,
+                          {options_.prefix, std::to_string(now_ms), std::to_string(max),
+                           std::to_string(lease_ms), std::to_string(o.max_inflight_per_tenant),
+                           std::to_string(o.max_inflight_per_endpoint), options_.owner,
+                           std::to_string(options_.sweep)}),
+              scripts_.lease);
+  if (!reply) {
+    // Once per outage, and no due time to wake for meanwhile (the caller's idle tick retries).
+    if (!lease_failing_.exchange(true))
+      spdlog::warn("redis queue: lease: {}", reply.error().message);
+    next_due_ = -1;
+    return out;
+  }
+  lease_failing_ = false;
+  const auto& f = reply->elements;
+  if (f.empty()) return out;
+  next_due_ = f[0].as_int();
+  std::unordered_map<std::string, std::shared_ptr<const std::string>> bodies;  // by body id
+  for (size_t i = 1; i + kLeaseFields <= f.size(); i += kLeaseFields) {
+    auto& body = bodies[f[i + 12].str];
+    if (!body) body = std::make_shared<const std::string>(f[i + 13].str);
+    out.push_back(Lease{delivery_at(f, i, body), static_cast<uint64_t>(f[i].as_int()),
+                        f[i + 1].as_int(), static_cast<int>(f[i + 2].as_int())});
+  }
+  return out;
+}
+
+Status RedisQueue::settle(const char* kind, const Lease& lease, int64_t at_ms) {
+  auto reply = checked(
+      conn_->call(scripts_.settle,
+                  {options_.prefix, kind, lease.delivery->id, std::to_string(lease.token),
+                   std::to_string(at_ms), std::to_string(options_.queue.max_inflight_per_tenant)}),
+      scripts_.settle);
+  if (!reply) return reply.error();
+  if (reply->as_int() != 1) return lease_lost();
+  return {};
+}
+
+Status RedisQueue::retry(const Lease& lease, int64_t at_ms) {
+  Status st = settle("retry", lease, at_ms);
+  if (st) due_at(at_ms);
+  return st;
+}
+
+QueueStats RedisQueue::stats() const {
+  auto reply = conn_->call({"HMGET", options_.prefix + "m", "n", "leased", "bytes"});
+  std::lock_guard lock(stats_mu_);
+  last_stats_.capacity = options_.queue.capacity;
+  last_stats_.max_bytes = options_.queue.max_bytes;
+  if (reply && reply->elements.size() == 3) {
+    auto count = [&](size_t i) {
+      return static_cast<size_t>(std::max<int64_t>(0, reply->elements[i].as_int()));
+    };
+    last_stats_.depth = count(0);
+    last_stats_.leased = count(1);
+    last_stats_.bytes = count(2);
+  }
+  return last_stats_;
+}
+
+Status RedisQueue::ping() {
+  auto reply = conn_->call({"PING"});
+  if (!reply) return reply.error();
+  if (reply->is_error()) return queue_unavailable(reply->str);
+  return {};
+}
+
+Status RedisQueue::set_ordering(const EndpointOrdering& o) {
+  auto reply = checked(
+      conn_->call(scripts_.ordering, {options_.prefix, o.tenant_id, o.endpoint_id,
+                                      o.ordered ? "1" : "0", std::to_string(clock_.now_ms())}),
+      scripts_.ordering);
+  if (!reply) return reply.error();
+  nudge();
+  return {};
+}
+
+std::vector<EndpointOrdering> RedisQueue::orderings() const {
+  auto modes = conn_->call({"HGETALL", options_.prefix + "om"});
+  auto tenants = conn_->call({"HGETALL", options_.prefix + "omt"});
+  std::vector<EndpointOrdering> out;
+  if (!modes || !tenants) return out;  // Redis is down: nothing to align now
+  std::unordered_map<std::string, std::string> tenant_of;
+  for (size_t i = 0; i + 1 < tenants->elements.size(); i += 2)
+    tenant_of[tenants->elements[i].str] = tenants->elements[i + 1].str;
+  for (size_t i = 0; i + 1 < modes->elements.size(); i += 2) {
+    const std::string& ep = modes->elements[i].str;
+    out.push_back(EndpointOrdering{tenant_of[ep], ep, modes->elements[i + 1].str == "1"});
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> RedisQueue::holding(const std::vector<std::string>& ids) {
+  std::vector<std::string> out;
+  for (size_t from = 0; from < ids.size(); from += kHoldingChunk) {
+    std::vector<std::string> args{options_.prefix};
+    for (size_t i = from; i < std::min(ids.size(), from + kHoldingChunk); ++i)
+      args.push_back(ids[i]);
+    auto reply = checked(conn_->call(scripts_.holding, std::move(args)), scripts_.holding);
+    if (!reply) return reply.error();
+    for (auto& e : reply->elements) out.push_back(std::move(e.str));
+  }
+  return out;
+}
+
+}  // namespace sealhook

@@ -1,0 +1,86 @@
+#pragma once
+// The shared queue: every delivery, lane, timer, lease and count lives in Redis (AOF on), so
+// any number of processes share it and a restart keeps it. Each multi-key step (push, lease
+// with its expiry and due-timer sweep, ack, retry, dead, extend, reclaim) is one Lua script
+// (lua/*.lua), run atomically by Redis; nothing is read in one call and written in another.
+// The scheduler is the memory queue's, kept in Redis: a lane per endpoint, a rotation of
+// lanes with work, the tenant's in-flight cap with its parked lanes, timers in a sorted set by
+// due time, leases in a sorted set by deadline.
+//
+// lease() makes one round trip (the lease script), through the connection thread, which
+// pipelines every caller's commands: on a loopback Redis that is tens of microseconds, and
+// while Redis is down it fails at once. A prefetched set of leases would save that round trip
+// but would start each lease's clock before a worker has it, and cost a crash each prefetched
+// delivery a hand-out; the round trip is cheaper than either (README, "Queue modes").
+//
+// A process restart: a queue opening under the same `owner` gives back the leases its previous
+// run held (at once, rather than at their deadlines); other owners' leases stay theirs.
+#include <atomic>
+#include <memory>
+#include <mutex>
+
+#include "queue/queue.hpp"
+#include "queue/redis/redis_connection.hpp"
+#include "queue/redis/redis_subscriber.hpp"
+
+namespace sealhook {
+
+struct RedisQueueOptions {
+  QueueOptions queue;
+  RedisAddress address;
+  std::string prefix = "sealhook:q:";  // every key of this queue starts with it
+  // Names this process across restarts: its previous run's leases are reclaimed on open.
+  std::string owner = "sealhook";
+  std::chrono::milliseconds timeout{1000};  // each Redis call; and the connect
+  size_t sweep = 1000;                      // expired leases and due timers moved per lease()
+};
+
+class RedisQueue final : public Queue {
+ public:
+  static Result<std::unique_ptr<RedisQueue>> open(const RedisQueueOptions& options,
+                                                  const Clock& clock);
+  ~RedisQueue() override;
+
+  Status push(std::vector<QueuedDelivery>&& batch) override;
+  void push_async(std::vector<QueuedDelivery>&& batch, std::function<void(Status)> done) override;
+  std::vector<Lease> lease(int64_t now_ms, size_t max, int64_t lease_ms) override;
+  Status ack(const Lease& lease) override { return settle("ack", lease, 0); }
+  Status retry(const Lease& lease, int64_t at_ms) override;
+  Status dead(const Lease& lease) override { return settle("dead", lease, 0); }
+  Status extend(const Lease& lease, int64_t deadline_ms) override {
+    return settle("extend", lease, deadline_ms);
+  }
+  void close() override { closed_ = true; }
+  void set_ready_listener(std::function<void()> listener) override;
+  std::optional<int64_t> next_due_ms() const override;
+  QueueStats stats() const override;
+  Status ping() override;
+  Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) override;
+  bool durable() const override { return true; }
+  Status set_ordering(const EndpointOrdering& ordering) override;
+  std::vector<EndpointOrdering> orderings() const override;
+
+ private:
+  RedisQueue(const RedisQueueOptions& options, const Clock& clock);
+  // The push script's arguments: the batch's distinct bodies once, then each delivery.
+  std::vector<std::string> push_args(const std::vector<QueuedDelivery>& batch) const;
+  Status pushed(const Result<RedisReply>& reply, int64_t earliest_ms);
+  Status settle(const char* kind, const Lease& lease, int64_t at_ms);
+  void nudge();
+  void due_at(int64_t at_ms);  // lowers the known next due time to at_ms
+
+  RedisQueueOptions options_;
+  const Clock& clock_;
+  const RedisQueueScripts& scripts_;
+  std::unique_ptr<RedisConnection> conn_;
+  std::unique_ptr<RedisSubscriber> subscriber_;
+  std::mutex listener_mu_;
+  std::shared_ptr<const std::function<void()>> listener_;
+  std::atomic<int64_t> next_due_{-1};  // from the last lease(), lowered by pushes and retries
+  mutable std::mutex stats_mu_;
+  mutable QueueStats last_stats_;  // answered while Redis is down
+  std::atomic<bool> closed_{false};
+  std::atomic<bool> lease_failing_{false};
+};
+
+}  // namespace sealhook

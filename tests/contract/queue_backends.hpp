@@ -1,0 +1,11 @@
+#pragma once
+// The queue backends the contract suites run over (memory, sqlite; redis and kafka join here).
+#include "contract/queue_contract.hpp"
+
+namespace sealhook::contract {
+
+extern const QueueBackend kMemory;
+extern const QueueBackend kSqlite;
+extern const QueueBackend kRedis;  // a real redis-server (redis_backend.hpp)
+
+}  // namespace sealhook::contract

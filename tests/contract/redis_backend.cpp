@@ -1,0 +1,77 @@
+#include "contract/redis_backend.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "queue/redis/redis_connection.hpp"
+#include "queue/redis/redis_queue.hpp"
+
+namespace sealhook::contract {
+namespace {
+
+Result<std::string> test_redis_url() {
+  if (const char* url = std::getenv("SEALHOOK_TEST_REDIS")) return std::string(url);
+  if (const char* file = std::getenv("SEALHOOK_TEST_REDIS_ENV")) {
+    std::ifstream in(file);
+    const std::string key = "export REDIS_URL=";
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind(key, 0) == 0) return line.substr(key.size());
+  }
+  return make_error(ErrorKind::kUnavailable, "no_redis",
+                    "no test redis-server: run through ctest (fixture `redis`), or set "
+                    "SEALHOOK_TEST_REDIS=redis://127.0.0.1:PORT/0 (scripts/start-redis.sh)");
+}
+
+// The test's key prefix: made on its first open, read back on every later one.
+std::string prefix_for(const std::string& dir) {
+  const std::string file = dir + "/redis-prefix";
+  std::string prefix;
+  if (std::ifstream in(file); in && std::getline(in, prefix) && !prefix.empty()) return prefix;
+  std::string base = dir.substr(dir.find_last_of('/') + 1);
+  prefix = "sealhook-test:" + std::to_string(::getpid()) + ":" + base + ":";
+  std::ofstream(file) << prefix << "\n";
+  return prefix;
+}
+
+Result<RedisAddress> test_address() {
+  auto url = test_redis_url();
+  if (!url) return url.error();
+  return parse_redis_url(url.value());
+}
+
+}  // namespace
+
+QueueBackend redis_backend() {
+  QueueBackend b;
+  b.name = "redis";
+  b.durable = true;
+  b.open = [](const QueueOptions& o, const Clock& c,
+              const std::string& dir) -> Result<std::unique_ptr<Queue>> {
+    auto address = test_address();
+    if (!address) return address.error();
+    RedisQueueOptions ro;
+    ro.queue = o;
+    ro.address = address.value();
+    ro.prefix = prefix_for(dir);
+    ro.owner = "contract";  // the same process name on every reopen, as a restart would be
+    auto q = RedisQueue::open(ro, c);
+    if (!q) return q.error();
+    return std::unique_ptr<Queue>(std::move(q.value()));
+  };
+  b.cleanup = [](const std::string& dir) {
+    auto address = test_address();
+    if (!address) return;
+    RedisConnection conn(RedisConnectionOptions{.address = address.value()});
+    if (!conn.start()) return;
+    auto done = conn.call({"EVAL",
+                           "for _, k in ipairs(redis.call('KEYS', ARGV[1] .. '*')) do "
+                           "redis.call('DEL', k) end return 0",
+                           "0", prefix_for(dir)});
+    EXPECT_TRUE(done.ok() && !done->is_error()) << "could not delete the test's keys";
+  };
+  return b;
+}
+
+}  // namespace sealhook::contract
