@@ -38,6 +38,7 @@ void patterns(const std::vector<std::string>& list) {
 void bodies(const net::Request& req) {
   (void)api::parse_tenant_body(req);
   (void)api::parse_key_body(req);  // the key itself: fuzz/key_import.cpp
+  (void)api::parse_rotate_body(req);
   if (auto types = api::parse_subscriptions_body(req)) patterns(*types);
   if (auto spec = api::parse_endpoint_spec(req)) {
     if (spec->event_types) patterns(*spec->event_types);

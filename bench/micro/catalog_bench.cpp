@@ -77,7 +77,9 @@ struct Fixture {
                     {},
                     Ordering::kUnordered,
                     6,
-                    kT0};
+                    kT0,
+                    "",
+                    0};
   }
 };
 

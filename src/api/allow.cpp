@@ -14,7 +14,7 @@ struct Route {
 
 // Mirrors the router and openapi/openapi.json (schemathesis compares the Allow header with the
 // document's methods in tests/e2e/test_openapi.py).
-const std::array<Route, 18> kRoutes{{
+const std::array<Route, 20> kRoutes{{
     {{"healthz"}, "GET"},
     {{"readyz"}, "GET"},
     {{"metrics"}, "GET"},
@@ -30,6 +30,8 @@ const std::array<Route, 18> kRoutes{{
     {{"v1", "subscriptions"}, "GET, PUT"},
     {{"v1", "endpoints"}, "GET, POST"},
     {{"v1", "endpoints", "*"}, "DELETE, GET, PATCH"},
+    {{"v1", "endpoints", "*", "secret", "rotate"}, "POST"},
+    {{"v1", "endpoints", "*", "secret", "previous"}, "DELETE"},
     {{"v1", "deliveries"}, "GET"},
     {{"v1", "deliveries", "*"}, "GET"},
     {{"v1", "deliveries", "*", "replay"}, "POST"},

@@ -87,6 +87,11 @@ HandlerResult tenant_routes(ApiContext& ctx, const net::Request& req, const Targ
     if (s.size() == 3 && m == http::verb::get) return get_endpoint(ctx, *p, s[2]);
     if (s.size() == 3 && m == http::verb::patch) return patch_endpoint(ctx, *p, s[2], req);
     if (s.size() == 3 && m == http::verb::delete_) return delete_endpoint(ctx, *p, s[2]);
+    if (s.size() == 5 && s[3] == "secret" && s[4] == "rotate" && m == http::verb::post)
+      return rotate_secret(ctx, *p, s[2], req);
+    if (s.size() == 5 && s[3] == "secret" && s[4] == "previous" && m == http::verb::delete_)
+      return expire_previous_secret(ctx, *p, s[2]);
+    if (s.size() == 5) return method_not_allowed();  // 405 with Allow, or 404 when no such path
   } else if (res == "deliveries") {
     if (s.size() == 2 && m == http::verb::get) return list_deliveries(ctx, *p, t);
     if (s.size() == 3 && m == http::verb::get) return get_delivery(ctx, *p, s[2]);

@@ -78,6 +78,10 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       ->check(CLI::Range(0.0, 0.99));
   opt(cmd, "max-attempts", c.max_attempts, "default attempts per delivery before the DLQ")
       ->check(CLI::Range(1, 50));
+  opt(cmd, "secret-rotation-grace-s", c.secret_rotation_grace_s,
+      "after POST /v1/endpoints/{id}/secret/rotate, how long the old signing secret keeps "
+      "signing beside the new one (a rotation may ask for 0 up to 7 days)")
+      ->check(CLI::Range(int64_t{0}, int64_t{7 * 86'400}));
   opt(cmd, "drain-timeout-ms", c.drain_timeout_ms, "on SIGTERM, how long to keep delivering")
       ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
   opt(cmd, "journal-linger-ms", c.journal_linger_ms,

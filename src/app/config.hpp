@@ -39,6 +39,7 @@ struct ServeConfig {
   int64_t retry_max_delay_ms = 3'600'000;
   double retry_jitter = 0.2;
   int max_attempts = 6;
+  int64_t secret_rotation_grace_s = 24 * 3600;
   int64_t drain_timeout_ms = 10'000;
   int64_t journal_linger_ms = 20;
   int64_t journal_settle_ms = 5'000;

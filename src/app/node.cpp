@@ -127,6 +127,7 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   limits.max_tenants = c.max_tenants;
   limits.max_endpoints_per_tenant = c.max_endpoints_per_tenant;
   limits.default_max_attempts = c.max_attempts;
+  limits.secret_rotation_grace_ms = c.secret_rotation_grace_s * 1000;
   n.url_guard = std::make_unique<delivery::UrlGuard>(
       addresses,
       delivery::LookupOptions{c.registration_lookups,

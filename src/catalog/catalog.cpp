@@ -59,9 +59,9 @@ Status CatalogService::load() {
   }
   for (auto& [tenant, patterns] : cat->subscriptions) tenants[tenant].view.patterns = patterns;
   for (auto& e : cat->endpoints) {
-    auto secret = crypto::SigningSecret::parse(e.secret);
-    if (!secret) return secret.error();
-    auto view = std::make_shared<const EndpointView>(EndpointView{e, secret.value()});
+    auto parsed = make_endpoint_view(e);
+    if (!parsed) return parsed.error();
+    auto view = std::make_shared<const EndpointView>(std::move(parsed.value()));
     Loading& t = tenants[e.tenant_id];
     t.endpoints[e.id] = view;
     t.routes.add(e.id, e.event_types, view);

@@ -14,6 +14,9 @@
 
 namespace sealhook {
 
+// An endpoint as the catalog serves it: its secrets parsed (the previous one when it has one).
+Result<EndpointView> make_endpoint_view(const Endpoint& endpoint);
+
 struct CatalogLimits {
   size_t max_tenants = 100'000;
   size_t max_endpoints_per_tenant = 100;
@@ -21,6 +24,9 @@ struct CatalogLimits {
   size_t max_api_keys_per_tenant = 10;
   int max_attempts_limit = 50;
   int default_max_attempts = 6;
+  // How long a rotated-out signing secret keeps signing (a rotation may ask for 0 up to the max).
+  int64_t secret_rotation_grace_ms = 24LL * 3600 * 1000;
+  int64_t max_secret_rotation_grace_ms = 7LL * 24 * 3600 * 1000;
 };
 
 struct EndpointSpec {  // POST /v1/endpoints and PATCH (unset fields stay as they are)
@@ -71,6 +77,15 @@ class CatalogService {
   Result<Endpoint> update_endpoint(const std::string& tenant_id, const std::string& endpoint_id,
                                    const EndpointSpec& spec);
   Status delete_endpoint(const std::string& tenant_id, const std::string& endpoint_id);
+  // A new generated signing secret; the current one becomes the previous secret and signs too
+  // for `grace_ms` (unset: the server's default; 0: not at all). A previous secret still in
+  // its grace is dropped: one previous secret at most. Stored, so every process signs alike.
+  Result<Endpoint> rotate_endpoint_secret(const std::string& tenant_id,
+                                          const std::string& endpoint_id,
+                                          std::optional<int64_t> grace_ms);
+  // Ends the previous secret's grace now (404 when none is signing).
+  Result<Endpoint> expire_previous_secret(const std::string& tenant_id,
+                                          const std::string& endpoint_id);
 
   // Who receives an event of `type` (only `tenant_id` when given). A tenant without a public
   // key is listed too (its `tenant->active_key()` is null), so that the publisher can count
@@ -82,6 +97,12 @@ class CatalogService {
  private:
   Result<std::shared_ptr<const TenantView>> tenant(const Snapshot& s, const std::string& id) const;
   Status validate(EndpointSpec& spec, bool creating) const;
+  // Writes `next` (a changed copy of the tenant's endpoint `old`) to the store, then into `s`.
+  Result<Endpoint> replace_endpoint(Snapshot& s, const TenantPtr& tenant, const EndpointView& old,
+                                    EndpointView&& next);
+  // The tenant's endpoint in `s`, or 404.
+  Result<EndpointPtr> own_endpoint(const Snapshot& s, const std::string& tenant_id,
+                                   const std::string& endpoint_id) const;
 
   Store& store_;
   Registry& registry_;

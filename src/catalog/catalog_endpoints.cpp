@@ -48,9 +48,11 @@ Result<Endpoint> CatalogService::create_endpoint(const std::string& tenant_id,
                spec.event_types.value_or(std::vector<std::string>{}),
                spec.ordering.value_or(Ordering::kUnordered),
                spec.max_attempts.value_or(limits_.default_max_attempts),
-               now};
+               now,
+               "",
+               0};
     if (auto st = store_.put_endpoint(e); !st) return st.error();
-    auto view = std::make_shared<const EndpointView>(EndpointView{e, secret});
+    auto view = std::make_shared<const EndpointView>(EndpointView{e, secret, std::nullopt});
     auto next = std::make_shared<TenantView>(**t);
     next->endpoints.set(e.id, view);
     next->routes.add(e.id, e.event_types, view);
@@ -66,36 +68,44 @@ Result<Endpoint> CatalogService::update_endpoint(const std::string& tenant_id,
   EndpointSpec spec = given;
   if (auto st = validate(spec, false); !st) return st.error();
   return registry_.update([&](Snapshot& s) -> Result<Endpoint> {
-    auto t = tenant(s, tenant_id);
-    const EndpointPtr* old = t ? (*t)->endpoints.find(endpoint_id) : nullptr;
-    if (!old) return make_error(ErrorKind::kNotFound, "not_found", "endpoint not found");
+    auto old = own_endpoint(s, tenant_id, endpoint_id);
+    if (!old) return old.error();
     EndpointView next = **old;
     Endpoint& e = next.endpoint;
     if (spec.url) e.url = *spec.url;
     if (spec.event_types) e.event_types = *spec.event_types;
     if (spec.ordering) e.ordering = *spec.ordering;
     if (spec.max_attempts) e.max_attempts = *spec.max_attempts;
-    if (spec.secret) {
+    if (spec.secret) {  // exactly this secret from now on: no overlap (that is what rotate is for)
       next.secret = crypto::SigningSecret::parse(*spec.secret).value();
       e.secret = next.secret.to_string();
+      next.previous.reset();
+      e.previous_secret.clear();
+      e.previous_secret_expires_at_ms = 0;
     }
     const bool switched = ordering_hook_ && e.ordering != (*old)->endpoint.ordering;
     if (switched) {
       if (auto st = ordering_hook_(e); !st) return st.error();
     }
-    if (auto st = store_.put_endpoint(e); !st) {
-      if (switched) (void)ordering_hook_((*old)->endpoint);  // else start-up puts it right
-      return st.error();
-    }
-    auto view = std::make_shared<const EndpointView>(std::move(next));
-    auto tenant_next = std::make_shared<TenantView>(**t);
-    tenant_next->routes.remove(endpoint_id, (*old)->endpoint.event_types);
-    tenant_next->routes.add(endpoint_id, view->endpoint.event_types, view);
-    tenant_next->endpoints.set(endpoint_id, view);
-    s.tenants.set(tenant_id, std::move(tenant_next));
-    s.endpoints.set(endpoint_id, view);
-    return view->endpoint;
+    auto replaced = replace_endpoint(s, *tenant(s, tenant_id), **old, std::move(next));
+    if (!replaced && switched)
+      (void)ordering_hook_((*old)->endpoint);  // else start-up puts it right
+    return replaced;
   });
+}
+
+Result<Endpoint> CatalogService::replace_endpoint(Snapshot& s, const TenantPtr& tenant,
+                                                  const EndpointView& old, EndpointView&& next) {
+  if (auto st = store_.put_endpoint(next.endpoint); !st) return st.error();
+  const std::string& id = old.endpoint.id;
+  auto view = std::make_shared<const EndpointView>(std::move(next));
+  auto tenant_next = std::make_shared<TenantView>(*tenant);
+  tenant_next->routes.remove(id, old.endpoint.event_types);
+  tenant_next->routes.add(id, view->endpoint.event_types, view);
+  tenant_next->endpoints.set(id, view);
+  s.tenants.set(tenant->tenant.id, std::move(tenant_next));
+  s.endpoints.set(id, view);
+  return view->endpoint;
 }
 
 Status CatalogService::delete_endpoint(const std::string& tenant_id,

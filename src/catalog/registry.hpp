@@ -6,6 +6,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,13 @@ namespace sealhook {
 struct EndpointView {
   Endpoint endpoint;
   crypto::SigningSecret secret;
+  // After a rotation: the secret it replaced, which also signs until
+  // endpoint.previous_secret_expires_at_ms.
+  std::optional<crypto::SigningSecret> previous;
+  // The previous secret if it still signs at `now_ms`, else null.
+  const crypto::SigningSecret* previous_at(int64_t now_ms) const {
+    return previous && now_ms < endpoint.previous_secret_expires_at_ms ? &*previous : nullptr;
+  }
 };
 using EndpointPtr = std::shared_ptr<const EndpointView>;
 using EndpointsById = CowMap<std::string, EndpointPtr>;

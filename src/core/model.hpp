@@ -41,6 +41,10 @@ struct Endpoint {
   Ordering ordering = Ordering::kUnordered;
   int max_attempts = 6;
   int64_t created_at_ms = 0;
+  // Rotation: the secret `secret` replaced, which signs too until its expiry (Unix ms; "" and 0
+  // when there is none). Never shown by the API.
+  std::string previous_secret;
+  int64_t previous_secret_expires_at_ms = 0;
 };
 
 // kLost: accepted, then lost with the process of a volatile (memory) queue.

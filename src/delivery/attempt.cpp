@@ -5,6 +5,11 @@ namespace sealhook::delivery {
 SendRequest build_request(const QueuedDelivery& d, const EndpointView& endpoint, int64_t now_ms,
                           std::chrono::milliseconds timeout) {
   int64_t ts = now_ms / 1000;
+  // During a rotation's grace both secrets sign, the new one first: Standard Webhooks libraries
+  // accept a header when any of its space-separated signatures verifies.
+  std::string signature = endpoint.secret.sign(d.id, ts, *d.body);
+  if (const crypto::SigningSecret* previous = endpoint.previous_at(now_ms))
+    signature.append(" ").append(previous->sign(d.id, ts, *d.body));
   SendRequest req;
   req.url = endpoint.endpoint.url;
   req.body = d.body;
@@ -13,7 +18,7 @@ SendRequest build_request(const QueuedDelivery& d, const EndpointView& endpoint,
       {"Content-Type", "application/jose"},
       {"webhook-id", d.id},
       {"webhook-timestamp", std::to_string(ts)},
-      {"webhook-signature", endpoint.secret.sign(d.id, ts, *d.body)},
+      {"webhook-signature", std::move(signature)},
   };
   return req;
 }

@@ -12,7 +12,8 @@
 namespace sealhook::delivery {
 
 // Content-Type application/jose, webhook-id, webhook-timestamp (seconds of this attempt),
-// webhook-signature (Standard Webhooks v1 over the JWE body).
+// webhook-signature (Standard Webhooks v1 over the JWE body: "v1,<new> v1,<previous>" while a
+// rotated-out secret is in its grace period at `now_ms`).
 SendRequest build_request(const QueuedDelivery& d, const EndpointView& endpoint, int64_t now_ms,
                           std::chrono::milliseconds timeout);
 

@@ -5,6 +5,7 @@
 #include "catalog/event_types.hpp"
 #include "core/ids.hpp"
 #include "crypto/jwe.hpp"
+#include "publish/request_hash.hpp"
 
 namespace sealhook {
 
@@ -41,12 +42,17 @@ Result<std::string> Publisher::publish(const PublishRequest& request) {
     return r->to_json();
   }
   // The key is reserved before anything is queued, atomically in the store: of two concurrent
-  // publishes with one key only one fans out, in this process or another.
+  // publishes with one key only one fans out, in this process or another; the key keeps the
+  // request's hash, so a reuse with another request is refused instead of answered.
   const std::string& key = *request.idempotency_key;
   int64_t now = clock_.now_ms();
-  auto seen = store_.reserve_idempotency(request.scope, key, now, now - kIdempotencyWindowMs,
-                                         now - kIdempotencyStaleMs);
+  auto seen = store_.reserve_idempotency(request.scope, key, publish_request_hash(request), now,
+                                         now - kIdempotencyWindowMs, now - kIdempotencyStaleMs);
   if (!seen) return seen.error();
+  if (seen->state == Reservation::kMismatch)
+    return make_error(ErrorKind::kUnprocessable, "idempotency_key_reused",
+                      "this id was used within the last 24 h for a publish with another tenant, "
+                      "type or payload; publish a new event under a new id");
   if (seen->state == Reservation::kDone) return seen->response_json;
   if (seen->state == Reservation::kInProgress)
     return make_error(ErrorKind::kConflict, "idempotency_in_progress",

@@ -36,7 +36,8 @@ struct DeliveryUpdate {
 };
 
 struct Reservation {
-  enum State { kReserved, kDone, kInProgress } state = kReserved;
+  // kMismatch: the key is held by a request with another hash (whatever its state).
+  enum State { kReserved, kDone, kInProgress, kMismatch } state = kReserved;
   std::string response_json;  // kDone: the answer to give again
 };
 
@@ -81,9 +82,12 @@ class Store {
   virtual Status purge_idempotency(int64_t before_ms) = 0;
   // Reserves (scope, key) for a publish about to fan out, atomically: kReserved when this call
   // took it (a record older than `expired_before_ms`, or a reservation older than
-  // `stale_before_ms` whose publish died, is taken over); otherwise what holds it.
+  // `stale_before_ms` whose publish died and that was made for the same `request_hash`, is
+  // taken over); kMismatch when a record of another request holds it; otherwise what holds it.
+  // A record without a hash (made before hashes were kept) matches any request.
   virtual Result<Reservation> reserve_idempotency(const std::string& scope, const std::string& key,
-                                                  int64_t now_ms, int64_t expired_before_ms,
+                                                  const std::string& request_hash, int64_t now_ms,
+                                                  int64_t expired_before_ms,
                                                   int64_t stale_before_ms) = 0;
   // The reserved publish answered: its answer is kept for the window.
   virtual Status complete_idempotency(const std::string& scope, const std::string& key,

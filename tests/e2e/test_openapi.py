@@ -71,7 +71,7 @@ def test_every_error_answer_has_the_error_shape():
                     assert "Retry-After" in resp["headers"], (method, path, status)
             if op["security"]:
                 assert "401" in op["responses"] and "403" in op["responses"], (method, path)
-    assert operations == 25
+    assert operations == 27
 
 
 class NetnsServer:
@@ -194,7 +194,7 @@ def test_schemathesis_finds_the_server_true_to_the_document(netns_server, keygen
     tenant_ops, tenant_cases = schemathesis(srv, doc_path, tenant["api_key"], TENANT_TAGS, excluded,
                                             tmp_path)
     admin_ops, admin_cases = schemathesis(srv, doc_path, ADMIN, ADMIN_TAGS, excluded, tmp_path)
-    assert tenant_ops == 15 and admin_ops == 12 - len(excluded)
+    assert tenant_ops == 17 and admin_ops == 12 - len(excluded)
     assert tenant_cases > 200 and admin_cases > 200
     status, health = srv.call("GET", "/healthz", token=None)
     assert status == 200 and health == {"status": "ok"}

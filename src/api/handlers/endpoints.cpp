@@ -2,9 +2,8 @@
 #include "api/handlers/handlers.hpp"
 
 namespace sealhook::api {
-namespace {
 
-boost::json::object endpoint_json(const Endpoint& e, bool with_secret) {
+boost::json::object endpoint_json(const Endpoint& e, bool with_secret, int64_t now_ms) {
   boost::json::array types;
   for (const auto& t : e.event_types) types.push_back(boost::json::value(t));
   boost::json::object o{{"id", e.id},
@@ -13,9 +12,22 @@ boost::json::object endpoint_json(const Endpoint& e, bool with_secret) {
                         {"ordering", to_string(e.ordering)},
                         {"max_attempts", e.max_attempts},
                         {"created_at", e.created_at_ms}};
+  // Whether a rotated-out secret still signs, and until when; never the secret itself.
+  if (!e.previous_secret.empty() && now_ms < e.previous_secret_expires_at_ms)
+    o["previous_secret_expires_at"] = e.previous_secret_expires_at_ms;
+  else
+    o["previous_secret_expires_at"] = nullptr;
   if (with_secret) o["secret"] = e.secret;
   return o;
 }
+
+HandlerResult endpoint_answer(const ApiContext& ctx, const Result<Endpoint>& e, unsigned status,
+                              bool with_secret) {
+  if (!e) return e.error();
+  return ok_json(status, endpoint_json(*e, with_secret, ctx.clock.now_ms()));
+}
+
+namespace {
 
 const EndpointView* find_own(const Snapshot& s, const Principal& p, const std::string& id) {
   const EndpointPtr* ep = s.endpoints.find(id);
@@ -58,15 +70,14 @@ Result<EndpointSpec> parse_endpoint_spec(const net::Request& req) {
 HandlerResult create_endpoint(ApiContext& ctx, const Principal& p, const net::Request& req) {
   auto spec = parse_endpoint_spec(req);
   if (!spec) return spec.error();
-  auto e = ctx.catalog.create_endpoint(p.tenant_id, *spec);
-  if (!e) return e.error();
-  return ok_json(201, endpoint_json(*e, true));
+  return endpoint_answer(ctx, ctx.catalog.create_endpoint(p.tenant_id, *spec), 201, true);
 }
 
 HandlerResult list_endpoints(ApiContext& ctx, const Principal& p, const Target& t) {
   auto page = page_params(t, "ep_");
   if (!page) return page.error();
   auto snap = ctx.catalog.snapshot();
+  const int64_t now = ctx.clock.now_ms();
   boost::json::array data;
   std::optional<std::string> next;
   if (const TenantPtr* tenant = snap->tenants.find(p.tenant_id)) {
@@ -77,7 +88,7 @@ HandlerResult list_endpoints(ApiContext& ctx, const Principal& p, const Target& 
         next = std::string(data.back().as_object().at("id").as_string());
         break;
       }
-      data.push_back(endpoint_json(it->second->endpoint, false));
+      data.push_back(endpoint_json(it->second->endpoint, false, now));
     }
   }
   return net::json_response(200, page_json(std::move(data), next));
@@ -87,16 +98,14 @@ HandlerResult get_endpoint(ApiContext& ctx, const Principal& p, const std::strin
   auto snap = ctx.catalog.snapshot();
   const EndpointView* e = find_own(*snap, p, id);
   if (!e) return make_error(ErrorKind::kNotFound, "not_found", "endpoint not found");
-  return ok_json(200, endpoint_json(e->endpoint, false));
+  return ok_json(200, endpoint_json(e->endpoint, false, ctx.clock.now_ms()));
 }
 
 HandlerResult patch_endpoint(ApiContext& ctx, const Principal& p, const std::string& id,
                              const net::Request& req) {
   auto spec = parse_endpoint_spec(req);
   if (!spec) return spec.error();
-  auto e = ctx.catalog.update_endpoint(p.tenant_id, id, *spec);
-  if (!e) return e.error();
-  return ok_json(200, endpoint_json(*e, false));
+  return endpoint_answer(ctx, ctx.catalog.update_endpoint(p.tenant_id, id, *spec), 200, false);
 }
 
 HandlerResult delete_endpoint(ApiContext& ctx, const Principal& p, const std::string& id) {

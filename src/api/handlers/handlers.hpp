@@ -31,6 +31,16 @@ HandlerResult get_endpoint(ApiContext& ctx, const Principal& p, const std::strin
 HandlerResult patch_endpoint(ApiContext& ctx, const Principal& p, const std::string& id,
                              const net::Request& req);
 HandlerResult delete_endpoint(ApiContext& ctx, const Principal& p, const std::string& id);
+// POST /v1/endpoints/{id}/secret/rotate and DELETE /v1/endpoints/{id}/secret/previous.
+HandlerResult rotate_secret(ApiContext& ctx, const Principal& p, const std::string& id,
+                            const net::Request& req);
+HandlerResult expire_previous_secret(ApiContext& ctx, const Principal& p, const std::string& id);
+// An endpoint as the API shows it (`previous_secret_expires_at` as of `now_ms`); the secret
+// only when `with_secret` (on create and rotate).
+boost::json::object endpoint_json(const Endpoint& e, bool with_secret, int64_t now_ms);
+// A changed endpoint's answer: `e` as JSON with `status`, or its error.
+HandlerResult endpoint_answer(const ApiContext& ctx, const Result<Endpoint>& e, unsigned status,
+                              bool with_secret);
 
 // Tenant: deliveries.
 HandlerResult list_deliveries(ApiContext& ctx, const Principal& p, const Target& t);
@@ -49,6 +59,8 @@ Result<std::string> parse_tenant_body(const net::Request& req);      // the tena
 Result<boost::json::value> parse_key_body(const net::Request& req);  // PEM string or JWK object
 Result<std::vector<std::string>> parse_subscriptions_body(const net::Request& req);
 Result<EndpointSpec> parse_endpoint_spec(const net::Request& req);
+// The rotate body (optional): its grace_period_s in ms, unset when not given.
+Result<std::optional<int64_t>> parse_rotate_body(const net::Request& req);
 // parse_publish without its look-up of the tenant in the catalog.
 Result<PublishRequest> parse_publish_body(const Principal& p, const net::Request& req, bool legacy,
                                           size_t max_payload_bytes);

@@ -62,11 +62,11 @@ Status load_subscriptions(Connection& conn, Catalog& out) {
 
 Status load_endpoints(Connection& conn, Catalog& out) {
   auto st = conn.query(
-      "SELECT id, tenant_id, url, secret, ordering, max_attempts, created_at_ms FROM endpoints"
-      " ORDER BY created_at_ms, id");
+      "SELECT id, tenant_id, url, secret, ordering, max_attempts, created_at_ms, previous_secret,"
+      " previous_secret_expires_at_ms FROM endpoints ORDER BY created_at_ms, id");
   Status s = each_row(conn, st, "load endpoints", [&](Statement& r) {
-    Endpoint e{r.text(0),  r.text(1), r.text(2), r.text(3), {}, Ordering::kUnordered,
-               r.int32(5), r.int64(6)};
+    Endpoint e{r.text(0),  r.text(1),  r.text(2), r.text(3), {}, Ordering::kUnordered,
+               r.int32(5), r.int64(6), r.text(7), r.int64(8)};
     e.ordering = parse_ordering(r.text(4)).value_or(Ordering::kUnordered);
     out.endpoints.push_back(std::move(e));
   });
@@ -219,15 +219,18 @@ Status SqliteStore::put_endpoint(const Endpoint& e) {
   auto tx = Transaction::begin(*conn_);
   if (!tx) return tx.error();
   // Replaces in place, keeping created_at_ms; an id owned by another tenant is left alone.
-  if (Status s =
-          conn_->run("INSERT INTO endpoints"
-                     " (id, tenant_id, url, secret, ordering, max_attempts, created_at_ms)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-                     " ON CONFLICT (id) DO UPDATE SET url = excluded.url, secret = excluded.secret,"
-                     " ordering = excluded.ordering, max_attempts = excluded.max_attempts"
-                     " WHERE endpoints.tenant_id = excluded.tenant_id",
-                     "write the endpoint", e.id, e.tenant_id, e.url, e.secret,
-                     to_string(e.ordering), e.max_attempts, e.created_at_ms);
+  if (Status s = conn_->run(
+          "INSERT INTO endpoints"
+          " (id, tenant_id, url, secret, ordering, max_attempts, created_at_ms,"
+          " previous_secret, previous_secret_expires_at_ms)"
+          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+          " ON CONFLICT (id) DO UPDATE SET url = excluded.url, secret = excluded.secret,"
+          " ordering = excluded.ordering, max_attempts = excluded.max_attempts,"
+          " previous_secret = excluded.previous_secret,"
+          " previous_secret_expires_at_ms = excluded.previous_secret_expires_at_ms"
+          " WHERE endpoints.tenant_id = excluded.tenant_id",
+          "write the endpoint", e.id, e.tenant_id, e.url, e.secret, to_string(e.ordering),
+          e.max_attempts, e.created_at_ms, e.previous_secret, e.previous_secret_expires_at_ms);
       !s) {
     return s;
   }

@@ -42,7 +42,8 @@ class SqliteStore final : public Store {
 
   Status purge_idempotency(int64_t before_ms) override;
   Result<Reservation> reserve_idempotency(const std::string& scope, const std::string& key,
-                                          int64_t now_ms, int64_t expired_before_ms,
+                                          const std::string& request_hash, int64_t now_ms,
+                                          int64_t expired_before_ms,
                                           int64_t stale_before_ms) override;
   Status complete_idempotency(const std::string& scope, const std::string& key,
                               const std::string& response_json) override;

@@ -211,6 +211,77 @@ TEST_F(CatalogTest, PublishReachesExactlyTheSubscribedTenantsAsSubscriptionsChan
     EXPECT_EQ(reached(reloaded, type), reached(*catalog, type)) << type;
 }
 
+// Rotation: a new secret; the old one signs too for the grace (the server's default, or what the
+// rotation asks for, bounded), is kept in the store so that every process signs alike, and can
+// be expired early. Setting a secret with PATCH replaces both.
+TEST_F(CatalogTest, RotatingASecretKeepsTheOldOneSigningForTheGrace) {
+  auto id = endpoint({});
+  const std::string original = catalog->snapshot()->endpoints.find(id)->get()->endpoint.secret;
+  limits.secret_rotation_grace_ms = 3'600'000;
+  CatalogService service(*store, registry, clock, limits, guard);
+  auto rotated = service.rotate_endpoint_secret(tenant, id, std::nullopt);
+  ASSERT_TRUE(rotated.ok()) << rotated.error().message;
+  EXPECT_NE(rotated->secret, original);
+  EXPECT_TRUE(crypto::SigningSecret::parse(rotated->secret).ok());
+  EXPECT_EQ(rotated->previous_secret, original);
+  EXPECT_EQ(rotated->previous_secret_expires_at_ms, clock.now_ms() + 3'600'000);
+  const EndpointView& view = **catalog->snapshot()->endpoints.find(id);
+  EXPECT_EQ(view.secret.to_string(), rotated->secret);
+  ASSERT_NE(view.previous_at(clock.now_ms() + 3'599'999), nullptr);
+  EXPECT_EQ(view.previous_at(clock.now_ms() + 3'599'999)->to_string(), original);
+  EXPECT_EQ(view.previous_at(clock.now_ms() + 3'600'000), nullptr);
+
+  // Another process loading the store signs with the same two secrets.
+  Registry fresh;
+  CatalogService reloaded(*store, fresh, clock, CatalogLimits{}, guard);
+  ASSERT_TRUE(reloaded.load().ok());
+  const EndpointView& loaded = **reloaded.snapshot()->endpoints.find(id);
+  EXPECT_EQ(loaded.secret.to_string(), rotated->secret);
+  ASSERT_NE(loaded.previous_at(clock.now_ms()), nullptr);
+  EXPECT_EQ(loaded.previous_at(clock.now_ms())->to_string(), original);
+
+  // The grace a rotation asks for, within bounds; a second rotation drops the oldest secret.
+  auto again = service.rotate_endpoint_secret(tenant, id, 0);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->previous_secret, rotated->secret);
+  EXPECT_EQ((**catalog->snapshot()->endpoints.find(id)).previous_at(clock.now_ms()), nullptr);
+  for (int64_t bad : {int64_t{-1}, limits.max_secret_rotation_grace_ms + 1}) {
+    auto refused = service.rotate_endpoint_secret(tenant, id, bad);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, "invalid_grace_period");
+  }
+  EXPECT_EQ(catalog->snapshot()->endpoints.find(id)->get()->endpoint.secret, again->secret);
+
+  // Expired early: from now on the new secret alone, here and after a reload.
+  ASSERT_TRUE(service.rotate_endpoint_secret(tenant, id, 60'000).ok());
+  auto expired = service.expire_previous_secret(tenant, id);
+  ASSERT_TRUE(expired.ok());
+  EXPECT_EQ(expired->previous_secret, "");
+  EXPECT_EQ((**catalog->snapshot()->endpoints.find(id)).previous_at(clock.now_ms()), nullptr);
+  EXPECT_EQ(service.expire_previous_secret(tenant, id).error().code, "not_found");
+  Registry after;
+  CatalogService reloaded_after(*store, after, clock, CatalogLimits{}, guard);
+  ASSERT_TRUE(reloaded_after.load().ok());
+  EXPECT_EQ((**reloaded_after.snapshot()->endpoints.find(id)).previous_at(clock.now_ms()), nullptr);
+
+  // PATCH with a secret: exactly that secret, no overlap.
+  ASSERT_TRUE(service.rotate_endpoint_secret(tenant, id, 60'000).ok());
+  EndpointSpec own;
+  own.secret = crypto::SigningSecret::generate().to_string();
+  auto patched = service.update_endpoint(tenant, id, own);
+  ASSERT_TRUE(patched.ok());
+  EXPECT_EQ(patched->secret, *own.secret);
+  EXPECT_EQ(patched->previous_secret, "");
+  EXPECT_EQ((**catalog->snapshot()->endpoints.find(id)).previous_at(clock.now_ms()), nullptr);
+
+  // Only the tenant's own endpoints.
+  auto other = catalog->create_tenant("other").value().first.id;
+  EXPECT_EQ(service.rotate_endpoint_secret(other, id, std::nullopt).error().code, "not_found");
+  EXPECT_EQ(service.expire_previous_secret(other, id).error().code, "not_found");
+  EXPECT_EQ(service.rotate_endpoint_secret(tenant, "ep_nope", std::nullopt).error().code,
+            "not_found");
+}
+
 // A PATCH that changes `ordering` tells the hook (the queue) before it is stored; a refusal
 // refuses the PATCH and changes nothing; other changes do not call it.
 TEST_F(CatalogTest, AnOrderingChangeReachesTheHookBeforeItIsStored) {

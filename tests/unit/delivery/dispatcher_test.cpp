@@ -56,13 +56,13 @@ class DispatcherTest : public ::testing::Test {
     e.max_attempts = max_attempts;
     auto secret = crypto::SigningSecret::generate();
     e.secret = secret.to_string();
-    ASSERT_TRUE(
-        registry
-            .update([&](Snapshot& s) {
-              s.endpoints.set(id, std::make_shared<const EndpointView>(EndpointView{e, secret}));
-              return Status{};
-            })
-            .ok());
+    ASSERT_TRUE(registry
+                    .update([&](Snapshot& s) {
+                      s.endpoints.set(id, std::make_shared<const EndpointView>(
+                                              EndpointView{e, secret, std::nullopt}));
+                      return Status{};
+                    })
+                    .ok());
   }
 
   void publish(const std::string& id, const std::string& endpoint, bool ordered = false) {

@@ -68,5 +68,48 @@ TEST(Migrate, Version1DeliveriesAttemptsAndDeadLettersSurviveTheUpgrade) {
   EXPECT_EQ(*store->count_deliveries(std::nullopt), 3);
 }
 
+// Version 4 keeps a request hash with each idempotency key, version 5 an endpoint's rotated-out
+// secret. A key recorded before that has no hash: it keeps its answer for any request with the
+// key until its window ends, and is bound to a request from its next use on.
+TEST(Migrate, Version3IdempotencyKeysAndEndpointsSurviveTheUpgrade) {
+  auto all = sqlite::migrations();
+  ASSERT_GE(all.size(), 5u);
+  TempDir dir;
+  auto file = dir.path() / "v3.db";
+  std::string sql =
+      "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+      " applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);";
+  for (int v = 0; v < 3; ++v) {
+    sql += all[v].sql;
+    sql += "INSERT INTO schema_version (version, name) VALUES (" + std::to_string(all[v].version) +
+           ", '" + all[v].name + "');";
+  }
+  exec(file, sql +
+                 "INSERT INTO tenants VALUES ('tn_a', 'a', 1);"
+                 "INSERT INTO endpoints VALUES ('ep_1', 'tn_a', 'https://x.example', 'whsec_x',"
+                 " 'unordered', 6, 2);"
+                 "INSERT INTO idempotency VALUES ('admin', 'old-key', '{\"event_id\":\"evt_1\"}',"
+                 " 1000);");
+
+  auto store = testing::open_store("sqlite:" + file.string());
+  ASSERT_NE(store, nullptr);
+  auto old = store->reserve_idempotency("admin", "old-key", "any-hash", 2000, 0, 0);
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->state, Reservation::kDone);
+  EXPECT_EQ(old->response_json, R"({"event_id":"evt_1"})");
+  // Expired, it is taken by a request, and then stands for that request alone.
+  EXPECT_EQ(store->reserve_idempotency("admin", "old-key", "h1", 9000, 1001, 0)->state,
+            Reservation::kReserved);
+  EXPECT_EQ(store->reserve_idempotency("admin", "old-key", "h2", 9000, 0, 0)->state,
+            Reservation::kMismatch);
+
+  auto catalog = store->load_catalog();
+  ASSERT_TRUE(catalog.ok());
+  ASSERT_EQ(catalog->endpoints.size(), 1u);
+  EXPECT_EQ(catalog->endpoints[0].secret, "whsec_x");
+  EXPECT_EQ(catalog->endpoints[0].previous_secret, "");  // no rotation
+  EXPECT_EQ(catalog->endpoints[0].previous_secret_expires_at_ms, 0);
+}
+
 }  // namespace
 }  // namespace sealhook

@@ -32,7 +32,9 @@ class SqliteCatalogTest : public ::testing::Test {
                {"order.created"},
                Ordering::kUnordered,
                6,
-               7};
+               7,
+               "",
+               0};
     ASSERT_TRUE(store_->put_endpoint(e).ok());
   }
 
@@ -59,9 +61,11 @@ TEST_F(SqliteCatalogTest, RoundTripsEverything) {
                    {"order.created", "invoice.paid", "a.b"},
                    Ordering::kOrdered,
                    3,
-                   60};
-  Endpoint all_types{"ep_2", "tn_b", "https://b.example/hook", "whsec_2", {}, Ordering::kUnordered,
-                     6,      70};
+                   60,
+                   "",
+                   0};
+  Endpoint all_types{
+      "ep_2", "tn_b", "https://b.example/hook", "whsec_2", {}, Ordering::kUnordered, 6, 70, "", 0};
   ASSERT_TRUE(store_->put_endpoint(ordered).ok());
   ASSERT_TRUE(store_->put_endpoint(all_types).ok());
 
@@ -103,7 +107,7 @@ TEST_F(SqliteCatalogTest, PutReplacesSubscriptionsAndEndpoints) {
   fill_tenant("tn_a");
   ASSERT_TRUE(store_->put_subscriptions("tn_a", {"x", "y"}).ok());
   Endpoint e{"ep_tn_a", "tn_a", "https://new.example", "whsec_new", {"b", "a"}, Ordering::kOrdered,
-             9,         999};
+             9,         999,    "whsec_old",           12'345};
   ASSERT_TRUE(store_->put_endpoint(e).ok());
   Catalog c = catalog();
   ASSERT_EQ(c.subscriptions.size(), 1u);
@@ -113,7 +117,9 @@ TEST_F(SqliteCatalogTest, PutReplacesSubscriptionsAndEndpoints) {
   EXPECT_EQ(c.endpoints[0].event_types, (std::vector<std::string>{"b", "a"}));
   EXPECT_EQ(c.endpoints[0].ordering, Ordering::kOrdered);
   EXPECT_EQ(c.endpoints[0].max_attempts, 9);
-  EXPECT_EQ(c.endpoints[0].created_at_ms, 7);  // creation time is kept
+  EXPECT_EQ(c.endpoints[0].created_at_ms, 7);              // creation time is kept
+  EXPECT_EQ(c.endpoints[0].previous_secret, "whsec_old");  // a rotation is stored
+  EXPECT_EQ(c.endpoints[0].previous_secret_expires_at_ms, 12'345);
 
   ASSERT_TRUE(store_->put_subscriptions("tn_a", {}).ok());
   EXPECT_TRUE(catalog().subscriptions.empty());
@@ -127,7 +133,7 @@ TEST_F(SqliteCatalogTest, DeleteTenantCascades) {
                       std::string("jwe"),
                       false};
   ASSERT_TRUE(store_->write_deliveries({dead, {testing::delivery("tn_b", 2), {}, {}, false}}).ok());
-  ASSERT_TRUE(store_->reserve_idempotency("tn_a", "k", 1, 0, 0).ok());
+  ASSERT_TRUE(store_->reserve_idempotency("tn_a", "k", "h", 1, 0, 0).ok());
   ASSERT_TRUE(store_->complete_idempotency("tn_a", "k", "{}").ok());
 
   ASSERT_TRUE(store_->delete_tenant("tn_a").ok());
@@ -143,7 +149,7 @@ TEST_F(SqliteCatalogTest, DeleteTenantCascades) {
   EXPECT_EQ(*store_->count_deliveries(std::nullopt), 1);
   EXPECT_TRUE(store_->get_attempts(testing::delivery("tn_a", 1).id)->empty());
   EXPECT_EQ(*store_->count_deliveries(DeliveryStatus::kDead), 0);  // its dead letter went too
-  EXPECT_EQ(store_->reserve_idempotency("tn_a", "k", 2, 0, 0)->state,
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "k", "h", 2, 0, 0)->state,
             Reservation::kReserved);  // its idempotency keys went too
 
   // The id can be used again.
@@ -164,7 +170,8 @@ TEST_F(SqliteCatalogTest, DeletingWhatDoesNotExistIsNotFound) {
       store_->put_subscriptions("tn_zz", {}),
       store_->insert_api_key(api_key("ak_x", "tn_zz")),
       store_->insert_public_key({"kid", "tn_zz", "RSA-OAEP-256", "{}", 1}),
-      store_->put_endpoint({"ep_x", "tn_zz", "https://x", "whsec", {}, Ordering::kUnordered, 1, 1}),
+      store_->put_endpoint(
+          {"ep_x", "tn_zz", "https://x", "whsec", {}, Ordering::kUnordered, 1, 1, "", 0}),
   };
   for (size_t i = 0; i < results.size(); ++i) {
     ASSERT_FALSE(results[i].ok()) << i;
@@ -199,7 +206,7 @@ TEST_F(SqliteCatalogTest, DuplicatesAreConflicts) {
       store_->insert_public_key({"kid_tn_a", "tn_a", "RSA-OAEP-256", "{}", 1}),
       // An endpoint id that belongs to another tenant is not taken over.
       store_->put_endpoint(
-          {"ep_tn_a", "tn_b", "https://evil", "whsec", {}, Ordering::kUnordered, 1, 1}),
+          {"ep_tn_a", "tn_b", "https://evil", "whsec", {}, Ordering::kUnordered, 1, 1, "", 0}),
   };
   for (size_t i = 0; i < results.size(); ++i) {
     ASSERT_FALSE(results[i].ok()) << i;

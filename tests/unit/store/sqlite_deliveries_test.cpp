@@ -188,38 +188,63 @@ TEST_F(SqliteDeliveriesTest, ListsNewestFirstInPages) {
 TEST_F(SqliteDeliveriesTest, IdempotencyWindow) {
   using R = Reservation;
   // Reserved at 1000 (nothing expired, no reservation stale); held while in progress.
-  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", 1000, 0, 0)->state, R::kReserved);
-  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", 1000, 0, 0)->state, R::kInProgress);
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", "h", 1000, 0, 0)->state, R::kReserved);
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", "h", 1000, 0, 0)->state, R::kInProgress);
   ASSERT_TRUE(store_->complete_idempotency("tn_a", "key-1", R"({"event_id":"evt_1"})").ok());
-  auto hit = store_->reserve_idempotency("tn_a", "key-1", 1000, 1000, 0);  // created 1000: kept
+  auto hit =
+      store_->reserve_idempotency("tn_a", "key-1", "h", 1000, 1000, 0);  // created 1000: kept
   ASSERT_TRUE(hit.ok());
   EXPECT_EQ(hit->state, R::kDone);
   EXPECT_EQ(hit->response_json, R"({"event_id":"evt_1"})");
-  EXPECT_EQ(store_->reserve_idempotency("admin", "key-1", 1000, 0, 0)->state,
+  EXPECT_EQ(store_->reserve_idempotency("admin", "key-1", "h", 1000, 0, 0)->state,
             R::kReserved);  // other scope
   ASSERT_TRUE(store_->release_idempotency("admin", "key-1").ok());
   ASSERT_TRUE(store_->release_idempotency("tn_a", "key-1").ok());  // an answer is not released
-  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", 1000, 1000, 0)->state, R::kDone);
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", "h", 1000, 1000, 0)->state, R::kDone);
 
   // An expired key may be reused.
-  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", 5000, 1001, 0)->state, R::kReserved);
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", "h", 5000, 1001, 0)->state, R::kReserved);
   ASSERT_TRUE(store_->complete_idempotency("tn_a", "key-1", R"({"event_id":"evt_2"})").ok());
-  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", 5000, 4000, 0)->response_json,
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", "h", 5000, 4000, 0)->response_json,
             R"({"event_id":"evt_2"})");
 
   // A reservation whose publish died is taken over once stale, not before.
-  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-2", 100, 0, 0)->state, R::kReserved);
-  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-2", 200, 0, 100)->state, R::kInProgress);
-  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-2", 200, 0, 101)->state, R::kReserved);
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-2", "h", 100, 0, 0)->state, R::kReserved);
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-2", "h", 200, 0, 100)->state, R::kInProgress);
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-2", "h", 200, 0, 101)->state, R::kReserved);
   // A released one is free at once.
   ASSERT_TRUE(store_->release_idempotency("tn_a", "key-2").ok());
-  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-2", 200, 0, 0)->state, R::kReserved);
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-2", "h", 200, 0, 0)->state, R::kReserved);
 
-  EXPECT_EQ(store_->reserve_idempotency("admin", "old", 10, 0, 0)->state, R::kReserved);
+  EXPECT_EQ(store_->reserve_idempotency("admin", "old", "h", 10, 0, 0)->state, R::kReserved);
   ASSERT_TRUE(store_->complete_idempotency("admin", "old", "{}").ok());
   ASSERT_TRUE(store_->purge_idempotency(5000).ok());
-  EXPECT_EQ(store_->reserve_idempotency("admin", "old", 6000, 0, 0)->state, R::kReserved);
-  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", 6000, 0, 0)->state, R::kDone);
+  EXPECT_EQ(store_->reserve_idempotency("admin", "old", "h", 6000, 0, 0)->state, R::kReserved);
+  EXPECT_EQ(store_->reserve_idempotency("tn_a", "key-1", "h", 6000, 0, 0)->state, R::kDone);
+}
+
+TEST_F(SqliteDeliveriesTest, IdempotencyKeyRemembersTheRequestThatUsedIt) {
+  using R = Reservation;
+  EXPECT_EQ(store_->reserve_idempotency("admin", "k", "h1", 1000, 0, 0)->state, R::kReserved);
+  // In progress: the same request waits, another one is refused.
+  EXPECT_EQ(store_->reserve_idempotency("admin", "k", "h1", 1000, 0, 0)->state, R::kInProgress);
+  EXPECT_EQ(store_->reserve_idempotency("admin", "k", "h2", 1000, 0, 0)->state, R::kMismatch);
+  ASSERT_TRUE(store_->complete_idempotency("admin", "k", R"({"event_id":"evt_1"})").ok());
+  auto done = store_->reserve_idempotency("admin", "k", "h1", 1000, 0, 0);
+  EXPECT_EQ(done->state, R::kDone);
+  EXPECT_EQ(done->response_json, R"({"event_id":"evt_1"})");
+  auto other = store_->reserve_idempotency("admin", "k", "h2", 1000, 0, 0);
+  EXPECT_EQ(other->state, R::kMismatch);
+  EXPECT_EQ(other->response_json, "");  // another request learns nothing of the first answer
+  // Past its window a key is free for any request, which it then stands for.
+  EXPECT_EQ(store_->reserve_idempotency("admin", "k", "h2", 9000, 1001, 0)->state, R::kReserved);
+  EXPECT_EQ(store_->reserve_idempotency("admin", "k", "h1", 9000, 0, 0)->state, R::kMismatch);
+
+  // A stale reservation (its publish died) is taken over by the same request only: the dead
+  // publish may have queued its deliveries.
+  EXPECT_EQ(store_->reserve_idempotency("admin", "s", "h1", 100, 0, 0)->state, R::kReserved);
+  EXPECT_EQ(store_->reserve_idempotency("admin", "s", "h2", 200, 0, 101)->state, R::kMismatch);
+  EXPECT_EQ(store_->reserve_idempotency("admin", "s", "h1", 200, 0, 101)->state, R::kReserved);
 }
 
 TEST_F(SqliteDeliveriesTest, TenThousandRecordsInOneBatch) {
