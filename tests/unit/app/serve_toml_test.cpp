@@ -46,6 +46,8 @@ const std::map<std::string, TomlCase>& serve_cases() {
        {R"(allow_networks = ["10.1.0.0/16", "fd00:1::/64"])",
         [](auto& c) { return c.allow_networks == "10.1.0.0/16,fd00:1::/64"; }}},
       {"ca-file", {R"(ca_file = "/ca.pem")", [](auto& c) { return c.ca_file == "/ca.pem"; }}},
+      {"secret-rotation-grace-s",
+       {"secret-rotation-grace-s = 600", [](auto& c) { return c.secret_rotation_grace_s == 600; }}},
       {"registration-lookups",
        {"registration-lookups = 3", [](auto& c) { return c.registration_lookups == 3; }}},
       {"registration-lookup-timeout-ms",
