@@ -50,6 +50,14 @@ def delivered_events(receivers):
     return got
 
 
+def stop_and_count_duplicates(receivers):
+    """Stops the receivers and adds up the duplicates each reports on its way out."""
+    for rx in receivers:
+        rx.proc.stop()
+    return sum(int(line.split(" events, ")[1].split()[0]) for rx in receivers
+               for line in rx.proc.err_lines if " duplicates" in line)
+
+
 def wait_until(predicate, timeout, what):
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -130,10 +138,7 @@ def test_sigkill_three_times_loses_no_accepted_event(start_server, start_receive
         if after and min(after) < at - 50:
             early.append((delivery_id, at, d["attempts"]))
     assert due and not early, early
-    for rx in receivers:
-        rx.proc.stop()
-    dups = sum(int(line.split(" events, ")[1].split()[0]) for rx in receivers
-               for line in rx.proc.err_lines if " duplicates" in line)
+    dups = stop_and_count_duplicates(receivers)
     print(f"\ncrash test: {len(accepted)} accepted, {len(got)} delivered, {dups} duplicates, "
           f"{len(due)} retries scheduled across kill 2")
 

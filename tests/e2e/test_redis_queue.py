@@ -8,7 +8,8 @@ import subprocess
 import pytest
 
 from conftest import ROOT
-from test_durability import delivered_events, pending_all, publish_all, wait_until
+from test_durability import (delivered_events, pending_all, publish_all,
+                             stop_and_count_duplicates, wait_until)
 
 
 @pytest.fixture
@@ -68,9 +69,6 @@ def test_sigkilled_serve_restarted_on_the_same_redis_delivers_what_was_queued(
                "every accepted event delivered after the restart")
     wait_until(lambda: int(srv.metrics()["sealhook_queue_depth"]) == 0, 60, "queue empty")
     assert pending_all(srv, tenants) == []
-    for rx in receivers:
-        rx.proc.stop()
-    dups = sum(int(line.split(" events, ")[1].split()[0]) for rx in receivers
-               for line in rx.proc.err_lines if " duplicates" in line)
+    dups = stop_and_count_duplicates(receivers)
     print(f"\nredis crash: {len(accepted)} accepted, {before} delivered before the kill, "
           f"{dups} duplicates")
