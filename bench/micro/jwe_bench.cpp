@@ -28,7 +28,7 @@ void BM_JweSeal(benchmark::State& state, Alg alg, size_t bytes) {
   state.counters["jwe_bytes"] = static_cast<double>(out_bytes);
 }
 
-[[maybe_unused]] const bool registered = [] {
+[[maybe_unused]] const bool jwe_registered = [] {
   for (Alg alg : kAllAlgs) {
     for (size_t bytes : {size_t{256}, size_t{1024}, size_t{64 * 1024}}) {
       std::string name = std::string("BM_JweSeal/") + alg_name(alg) + "/" + std::to_string(bytes);

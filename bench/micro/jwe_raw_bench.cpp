@@ -110,7 +110,7 @@ void BM_RawEcdhDerive(benchmark::State& state, Alg alg) {
   }
 }
 
-[[maybe_unused]] const bool registered = [] {
+[[maybe_unused]] const bool jwe_raw_registered = [] {
   for (Alg alg : kAllAlgs) {
     std::string a = alg_name(alg);
     bool rsa = alg == Alg::kRsa2048 || alg == Alg::kRsa4096;

@@ -115,7 +115,7 @@ void BM_HandlePublish(benchmark::State& state, Alg alg, int endpoints, bool idem
   w.drain();
 }
 
-[[maybe_unused]] const bool registered = [] {
+[[maybe_unused]] const bool publish_registered = [] {
   struct Case {
     Alg alg;
     int endpoints;

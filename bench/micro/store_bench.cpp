@@ -85,7 +85,7 @@ void BM_StoreWrite(benchmark::State& state, bool file, bool coalesced) {
                                                          benchmark::Counter::kInvert);
 }
 
-[[maybe_unused]] const bool registered = [] {
+[[maybe_unused]] const bool store_registered = [] {
   for (bool coalesced : {false, true}) {
     for (bool file : {false, true}) {
       std::string name = std::string("BM_StoreWrite/") + (file ? "wal-file" : "memory") +

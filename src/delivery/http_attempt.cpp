@@ -23,15 +23,15 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 using Done = std::function<void(SendResult)>;
-using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Strand>;
+using Timer = asio::basic_waitable_timer<SteadyClock, asio::wait_traits<SteadyClock>, Strand>;
 
 class Attempt : public std::enable_shared_from_this<Attempt> {
  public:
   Attempt(std::shared_ptr<SenderShared> shared, ParsedUrl url, std::string origin,
           SendRequest request, Done done, const Strand& strand, std::unique_ptr<Connection> conn,
-          Clock::time_point start)
+          SteadyClock::time_point start)
       : shared_(std::move(shared)),
         url_(std::move(url)),
         origin_(std::move(origin)),
@@ -227,7 +227,8 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
     timer_.cancel();
     // Pending operations complete with operation_aborted; conn_ lives until they have.
     if (conn_) conn_->socket.close(ignored_);
-    result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_);
+    result.duration =
+        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start_);
     Done done = std::move(done_);
     done(std::move(result));
   }
@@ -242,7 +243,7 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
   std::unique_ptr<Connection> conn_;
   bool reused_;
   bool finished_ = false;
-  Clock::time_point start_;
+  SteadyClock::time_point start_;
   std::optional<asio::ip::address> literal_;
   std::string head_;  // request line and headers (build_post_head)
   std::optional<HttpResponseParser> parser_;
@@ -254,7 +255,7 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
 
 void start_attempt(const std::shared_ptr<SenderShared>& shared, SendRequest request,
                    std::function<void(SendResult)> done) {
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   auto url = parse_url(request.url);
   if (!url) {
     SendResult result;

@@ -8,12 +8,21 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "app/config_file.hpp"
 
 namespace sealhook::app::testing {
+
+// One option's case in a command's TOML table: a line setting it (to a value other than the
+// default) and whether a parsed config took it.
+template <class Config>
+struct TomlCase {
+  std::string toml;
+  std::function<bool(const Config&)> took;
+};
 
 // Parses `args` (without the program name) as the command's flags.
 inline void parse(CLI::App& cmd, std::vector<std::string> args = {}) {

@@ -17,13 +17,10 @@ using testing::ScratchDir;
 
 constexpr const char* kSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-struct TomlCase {
-  std::string toml;
-  std::function<bool(const ReceiveConfig&)> took;
-};
+using ReceiveCase = testing::TomlCase<ReceiveConfig>;
 
-const std::map<std::string, TomlCase>& receive_cases() {
-  static const std::map<std::string, TomlCase> cases{
+const std::map<std::string, ReceiveCase>& receive_cases() {
+  static const std::map<std::string, ReceiveCase> cases{
       {"listen", {"listen = 9001", [](auto& c) { return c.listen == "9001"; }}},
       {"key",
        {R"(key = ["k1.jwk", "k2.pem"])",

@@ -16,14 +16,11 @@ using testing::parse;
 using testing::ScratchDir;
 using testing::settable_options;
 
-struct TomlCase {
-  std::string toml;  // one line; values differ from the defaults
-  std::function<bool(const ServeConfig&)> took;
-};
+using ServeCase = testing::TomlCase<ServeConfig>;
 
 // Keys spelled with '-' and with '_' (both are taken), values of every TOML type serve uses.
-const std::map<std::string, TomlCase>& serve_cases() {
-  static const std::map<std::string, TomlCase> cases{
+const std::map<std::string, ServeCase>& serve_cases() {
+  static const std::map<std::string, ServeCase> cases{
       {"listen", {"listen = 18110", [](auto& c) { return c.listen == "18110"; }}},
       {"queue", {R"(queue = "memory")", [](auto& c) { return c.queue == "memory"; }}},
       {"queue-path", {R"(queue_path = "/q.db")", [](auto& c) { return c.queue_path == "/q.db"; }}},
