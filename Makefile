@@ -24,23 +24,30 @@ run: build
 # The release tests mostly wait on sockets and child processes (the e2e suite keeps about half a
 # core busy), so while they run, the rest of the build (the release bench targets, then the asan
 # tree) goes on beside them at low priority; make's --output-sync prints each of the two whole.
+# Each phase prints when it starts (`== HH:MM:SS phase`), so a slow CI run says where it went.
 test: deps format-check
+	@echo "== $$(date +%T) release build"
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS) --target $(RELEASE_TEST_TARGETS)
+	@echo "== $$(date +%T) release tests, beside the bench and asan builds"
 	@$(MAKE) --no-print-directory -j2 --output-sync=target ctest-release build-rest
+	@echo "== $$(date +%T) asan unit tests and fuzzers"
 	@$(MAKE) --no-print-directory run-asan
+	@echo "== $$(date +%T) done"
 
 # What the release ctest run needs: the server (e2e) and every test binary.
 RELEASE_TEST_TARGETS = apps/sealhook/all tests/all
 
 ctest-release:
 	@cd build && ctest --output-on-failure
+	@echo "== $$(date +%T) release tests finished"
 
 # The bench targets (built in CI so they keep compiling) and the asan tree, at low priority.
 build-rest:
 	@nice -n 19 cmake --build --preset release -j $(JOBS)
 	@cmake --preset asan >/dev/null
 	@nice -n 19 cmake --build --preset asan -j $(JOBS) --target unit_tests fuzz_targets
+	@echo "== $$(date +%T) bench and asan builds finished"
 
 test-unit: deps
 	@cmake --preset release >/dev/null
