@@ -2,7 +2,6 @@
 workers deliver what serve accepts, answer only their ops routes, refuse queues they cannot
 share, lose nothing when SIGKILLed mid-run together with serve, and finish what they have in
 flight on SIGTERM."""
-import re
 import signal
 import subprocess
 import time
@@ -188,3 +187,24 @@ def test_sigterm_finishes_the_attempts_in_flight_and_exits_0(
                "every accepted event delivered")
     # Settled, not abandoned: nothing the worker had was handed out again after its lease.
     assert stop_and_count_duplicates(receivers) == 0
+
+
+def test_worker_reads_a_toml_config_like_serve(binary, start_server, redis_url, tmp_path):
+    store = f"sqlite:{tmp_path}/toml.db"
+    start_server("--queue", "redis", "--redis", redis_url, store=store)
+    good = tmp_path / "worker.toml"
+    good.write_text(f'redis = "{redis_url}"\nstore = "{store}"\nmetrics_listen = "127.0.0.1:0"\n'
+                    'reconcile-after-ms = 5000\nredis-owner = "toml-worker"\n')
+    proc = Proc([binary, "worker", "--config", str(good)])
+    try:
+        m = proc.wait_line(r"as (\S+); /healthz /readyz /metrics on http://127\.0\.0\.1:(\d+)")
+        assert m.group(1) == "toml-worker"
+        assert Worker(proc, int(m.group(2))).get("/readyz").status_code == 200
+    finally:
+        assert proc.stop() == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'redis = "{redis_url}"\nlisten = "127.0.0.1:0"\n')
+    r = subprocess.run([binary, "worker", "--config", str(bad)], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 2, r.stderr
+    assert "unknown option 'listen'" in r.stderr, r.stderr
