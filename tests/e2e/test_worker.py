@@ -109,15 +109,18 @@ def test_crash_of_a_worker_and_serve_mid_run_loses_no_accepted_event(
     started = time.monotonic()
     store = f"sqlite:{tmp_path}/crash.db"
     # Owners named, so that each restarted process takes its last run's leases back at once.
+    # Two attempts at once per endpoint, all processes together, and two receiver threads that
+    # take 100 ms each: 10 x 20 deliveries/s, slower than publishing, so a backlog is queued and
+    # leased when the kills land, and no attempt waits at a receiver long enough to time out
+    # (a timed-out attempt that still arrives would be a duplicate the crash did not cause).
+    per_endpoint = ("--max-inflight-per-endpoint", "2")
     serve = ("--queue", "redis", "--redis", redis_url, "--redis-owner", "e2e-serve",
-             "--max-attempts", "25")
+             "--max-attempts", "25", *per_endpoint)
     srv = start_server(*serve, store=store)
     keys = keygen("crash")
-    # One thread per receiver: 10 x 50 deliveries/s, slower than publishing, so a backlog is
-    # queued and leased when the kills land.
-    receivers, tenants = onboard(srv, keys, start_receiver, 10, "--delay-ms", "20",
-                                 "--threads", "1")
-    workers = [start_worker(redis_url, store, "--redis-owner", f"e2e-worker{i}")
+    receivers, tenants = onboard(srv, keys, start_receiver, 10, "--delay-ms", "100",
+                                 "--threads", "2")
+    workers = [start_worker(redis_url, store, "--redis-owner", f"e2e-worker{i}", *per_endpoint)
                for i in range(2)]
 
     # SIGKILL serve once 800 publishes were accepted (publishes in flight then fail), and then
@@ -138,7 +141,7 @@ def test_crash_of_a_worker_and_serve_mid_run_loses_no_accepted_event(
     assert 800 <= len(accepted) < 2000, len(accepted)
     assert held["depth"] >= held["inflight"] > 0, held  # its leases were in the queue
     srv = start_server(*serve, store=store)
-    workers[0] = start_worker(redis_url, store, "--redis-owner", "e2e-worker0")
+    workers[0] = start_worker(redis_url, store, "--redis-owner", "e2e-worker0", *per_endpoint)
     accepted.update(publish_all(srv, tenants, 2000, max(accepted.values()) + 1))
     assert len(accepted) >= 1950, len(accepted)  # a few were in flight at the kill
 
