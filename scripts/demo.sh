@@ -6,7 +6,7 @@
 #                                           the demo directory), with 2 `sealhook worker`s beside
 #                                           serve sharing its store and queue
 # Also: BIN (the binary), DIR (demo-data), API_PORT, RX_PORT, METRICS_PORT (the first worker's;
-# the next ones count up), N (events).
+# the next ones count up), N (events), TIMEOUT_S (how long to wait for them, 120).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-./build/sealhook}
@@ -83,11 +83,15 @@ metric() {
   local base
   for base in "${OPS[@]}"; do curl -s "$base/metrics"; done | awk -v m="$1" '$1==m {s += $2} END {print s + 0}'
 }
+deadline=$((SECONDS + ${TIMEOUT_S:-120}))
 while :; do
   got=$(wc -l < "$DIR/received.jsonl")
   retried=$(metric 'sealhook_deliveries_total{outcome="retried"}')
   printf '\r   received %3d/%d decrypted events, %s retries so far' "$got" "$N" "${retried:-0}"
   [ "$got" -ge "$N" ] && break
+  if ((SECONDS > deadline)); then
+    echo; echo "demo: gave up after ${TIMEOUT_S:-120} s (logs in $DIR)" >&2; exit 1
+  fi
   sleep 0.3
 done
 echo
