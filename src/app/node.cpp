@@ -170,10 +170,16 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
           .max_inflight = c.max_inflight,
           .attempt_timeout = std::chrono::milliseconds(c.attempt_timeout_ms),
           .default_max_attempts = c.max_attempts});
+  n.feed = std::make_unique<CatalogFeed>(
+      *n.catalog, n.registry, n.clock,
+      CatalogFeedOptions{std::chrono::milliseconds(c.catalog_check_ms),
+                         c.queue == "redis" ? c.redis : ""});
+  n.feed->start();
   return node;
 }
 
 Node::~Node() {
+  if (feed) feed->stop();
   if (dispatcher) dispatcher->stop();
   if (journal) journal->stop();  // runs the last callbacks, which reach the queue
   if (blocking) blocking->join();

@@ -1,8 +1,8 @@
 #pragma once
 // The catalog service: every change goes to the store first, then into the in-memory
 // snapshot (Registry) that publish and delivery read. Bounds on counts live here.
-#include <boost/json/value.hpp>
 #include <atomic>
+#include <boost/json/value.hpp>
 #include <functional>
 #include <optional>
 #include <string>

@@ -63,14 +63,12 @@ Result<BuiltCatalog> build_views(Catalog& cat) {
 
 // Whether two views of one tenant hold the same catalog (a reload of our own write is a no-op).
 bool same_tenant(const TenantView& a, const TenantView& b) {
-  if (!(a.tenant == b.tenant) || a.patterns != b.patterns ||
-      a.api_key_hashes != b.api_key_hashes || a.keys.size() != b.keys.size() ||
-      a.endpoints.size() != b.endpoints.size())
+  if (!(a.tenant == b.tenant) || a.patterns != b.patterns || a.api_key_hashes != b.api_key_hashes ||
+      a.keys.size() != b.keys.size() || a.endpoints.size() != b.endpoints.size())
     return false;
   for (size_t i = 0; i < a.keys.size(); ++i)
     if (!(a.keys[i].record == b.keys[i].record)) return false;
-  for (auto ia = a.endpoints.begin(), ib = b.endpoints.begin(); ia != a.endpoints.end();
-       ++ia, ++ib)
+  for (auto ia = a.endpoints.begin(), ib = b.endpoints.begin(); ia != a.endpoints.end(); ++ia, ++ib)
     if (ia->first != ib->first || !(ia->second->endpoint == ib->second->endpoint)) return false;
   return true;
 }

@@ -95,8 +95,20 @@ void Dispatcher::on_timer() {
 void Dispatcher::attempt(Lease&& lease) {
   int64_t now = clock_.now_ms();
   const QueuedDelivery& d = *lease.delivery;
+  // When the catalog was last in step with the store, read before the snapshot (the feed
+  // swaps the snapshot first), so the snapshot is at least that fresh.
+  int64_t synced_at = registry_.synced_at_ms();
   auto snap = registry_.snapshot();
   const EndpointPtr* found = snap->endpoints.find(d.endpoint_id);
+  if (!found && synced_at <= d.published_at_ms) {
+    // Published (by another process) to an endpoint this catalog has not loaded yet: held
+    // until the feed's next check, never dead-lettered for that.
+    counters_.held_unknown++;
+    settled(queue_.retry(lease, now + options_.unknown_endpoint_hold_ms), lease);
+    wake_at(now + options_.unknown_endpoint_hold_ms);
+    inflight_--;
+    return;
+  }
   if (!found) {
     // The endpoint was deleted while this delivery waited: nothing left to send it to.
     finish(std::move(lease), Outcome{Verdict::kDead, 0, "endpoint deleted"}, SendResult{}, now);

@@ -29,10 +29,14 @@ struct DispatcherOptions {
   // A lease lasts the attempt's timeout plus this (time to record the outcome).
   std::chrono::milliseconds lease_grace{10'000};
   int default_max_attempts = 6;
+  // A delivery for an endpoint the catalog does not know yet (created through another process
+  // after its last check) waits this long for the catalog feed, then is looked at again.
+  int64_t unknown_endpoint_hold_ms = 100;
 };
 
 struct DispatcherCounters {
   std::atomic<uint64_t> attempts{0}, delivered{0}, retried{0}, dead{0}, leases_lost{0};
+  std::atomic<uint64_t> held_unknown{0};  // deliveries held for an endpoint not yet loaded
   std::atomic<uint64_t> attempt_ms_total{0};
 };
 

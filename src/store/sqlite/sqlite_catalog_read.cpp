@@ -36,11 +36,11 @@ Status load_one_tenant(Connection& conn, const std::string& id, Catalog& out) {
       "SELECT id, tenant_id, hash_hex, created_at_ms FROM api_keys WHERE tenant_id = ?1"
       " ORDER BY created_at_ms, id",
       id);
-  if (Status s = feed_rows(conn, k, "load a tenant's API keys",
-                           [&](Statement& r) {
-                             out.api_keys.push_back(
-                                 ApiKey{r.text(0), r.text(1), r.text(2), r.int64(3)});
-                           });
+  if (Status s =
+          feed_rows(conn, k, "load a tenant's API keys",
+                    [&](Statement& r) {
+                      out.api_keys.push_back(ApiKey{r.text(0), r.text(1), r.text(2), r.int64(3)});
+                    });
       !s)
     return s;
   auto p = conn.query(
@@ -55,8 +55,8 @@ Status load_one_tenant(Connection& conn, const std::string& id, Catalog& out) {
       !s)
     return s;
   std::vector<std::string> patterns;
-  auto sub = conn.query("SELECT pattern FROM subscriptions WHERE tenant_id = ?1 ORDER BY position",
-                        id);
+  auto sub =
+      conn.query("SELECT pattern FROM subscriptions WHERE tenant_id = ?1 ORDER BY position", id);
   if (Status s = feed_rows(conn, sub, "load a tenant's subscriptions",
                            [&](Statement& r) { patterns.push_back(r.text(0)); });
       !s)
@@ -68,15 +68,14 @@ Status load_one_tenant(Connection& conn, const std::string& id, Catalog& out) {
       " previous_secret_expires_at_ms FROM endpoints WHERE tenant_id = ?1"
       " ORDER BY created_at_ms, id",
       id);
-  if (Status s = feed_rows(conn, e, "load a tenant's endpoints",
-                           [&](Statement& r) {
-                             Endpoint ep{r.text(0),  r.text(1),  r.text(2), r.text(3),
-                                         {},         Ordering::kUnordered,
-                                         r.int32(5), r.int64(6), r.text(7), r.int64(8)};
-                             ep.ordering =
-                                 parse_ordering(r.text(4)).value_or(Ordering::kUnordered);
-                             out.endpoints.push_back(std::move(ep));
-                           });
+  if (Status s = feed_rows(
+          conn, e, "load a tenant's endpoints",
+          [&](Statement& r) {
+            Endpoint ep{r.text(0),  r.text(1),  r.text(2), r.text(3), {}, Ordering::kUnordered,
+                        r.int32(5), r.int64(6), r.text(7), r.int64(8)};
+            ep.ordering = parse_ordering(r.text(4)).value_or(Ordering::kUnordered);
+            out.endpoints.push_back(std::move(ep));
+          });
       !s)
     return s;
   for (size_t i = first; i < out.endpoints.size(); ++i) {
