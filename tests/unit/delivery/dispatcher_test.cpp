@@ -226,5 +226,37 @@ TEST_F(DispatcherTest, DeletedEndpointDeadLettersWithoutSending) {
   EXPECT_EQ(rec.last_error, "endpoint deleted");
 }
 
+// Published through another process to an endpoint created there after this catalog's last
+// check: held for the feed, never dead-lettered, and sent once the endpoint is loaded.
+TEST_F(DispatcherTest, UnknownEndpointIsHeldUntilTheCatalogLoadsIt) {
+  registry.set_synced_at_ms(clock.now_ms() - 1);  // the last check began before the publish
+  publish("msg_u", "ep_new");
+  EXPECT_TRUE(sender.sent.empty());
+  EXPECT_EQ(dispatcher->counters().held_unknown.load(), 1u);
+  EXPECT_EQ(dispatcher->counters().dead.load(), 0u);
+  EXPECT_EQ(queue.stats().depth, 1u);
+  add_endpoint("ep_new", Ordering::kUnordered, 3);  // the feed's next check loads it
+  registry.set_synced_at_ms(clock.now_ms());
+  clock.advance_ms(100);
+  dispatcher->pump();
+  ASSERT_EQ(sender.sent.size(), 1u);
+  sender.answer(200);
+  EXPECT_EQ(record("msg_u").status, DeliveryStatus::kDelivered);
+}
+
+// Still unknown after a check that began after the publish: the endpoint is gone.
+TEST_F(DispatcherTest, UnknownEndpointStillUnknownAfterACheckIsDeadLettered) {
+  registry.set_synced_at_ms(clock.now_ms() - 1);
+  publish("msg_g", "ep_gone");
+  EXPECT_EQ(dispatcher->counters().held_unknown.load(), 1u);
+  clock.advance_ms(100);
+  registry.set_synced_at_ms(clock.now_ms());
+  dispatcher->pump();
+  EXPECT_TRUE(sender.sent.empty());
+  auto rec = record("msg_g");
+  EXPECT_EQ(rec.status, DeliveryStatus::kDead);
+  EXPECT_EQ(rec.last_error, "endpoint deleted");
+}
+
 }  // namespace
 }  // namespace sealhook::delivery
