@@ -103,10 +103,7 @@ void Dispatcher::attempt(Lease&& lease) {
   if (!found && synced_at <= d.published_at_ms) {
     // Published (by another process) to an endpoint this catalog has not loaded yet: held
     // until the feed's next check, never dead-lettered for that.
-    counters_.held_unknown++;
-    settled(queue_.retry(lease, now + options_.unknown_endpoint_hold_ms), lease);
-    wake_at(now + options_.unknown_endpoint_hold_ms);
-    inflight_--;
+    hold(std::move(lease), now);
     return;
   }
   if (!found) {
@@ -137,6 +134,23 @@ void Dispatcher::attempt(Lease&& lease) {
     inflight_--;
     pump();
   });
+}
+
+// The lease is kept (no hand-out is spent: a hand-out counts as an attempt) and the delivery
+// looked at again after the hold; only a lease too short for another hold goes back to the
+// queue for later.
+void Dispatcher::hold(Lease&& lease, int64_t now) {
+  counters_.held_unknown++;
+  const int64_t wait = options_.unknown_endpoint_hold_ms;
+  if (!running_ || now + wait + options_.attempt_timeout.count() >= lease.deadline_ms) {
+    settled(queue_.retry(lease, now + wait), lease);
+    wake_at(now + wait);
+    inflight_--;
+    return;
+  }
+  auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(wait));
+  timer->async_wait([this, timer, lease = std::move(lease)](
+                        const boost::system::error_code&) mutable { attempt(std::move(lease)); });
 }
 
 bool Dispatcher::settled(const Status& st, const Lease& lease) {
