@@ -11,7 +11,10 @@ CatalogFeed::CatalogFeed(CatalogService& catalog, Registry& registry, const Cloc
                          CatalogFeedOptions options)
     : catalog_(catalog), registry_(registry), clock_(clock), options_(std::move(options)) {}
 
-CatalogFeed::~CatalogFeed() { stop(); }
+CatalogFeed::~CatalogFeed() {
+  stop();
+  catalog_.set_change_hook(nullptr);
+}
 
 std::string CatalogFeed::channel(const std::string& redis_url) {
   auto address = parse_redis_url(redis_url);
@@ -51,8 +54,9 @@ void CatalogFeed::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  catalog_.set_change_hook(nullptr);
   subscriber_.reset();
+  // The hook stays set (writes may still run on other threads) but sends nothing from here on.
+  std::lock_guard lock(publish_mu_);
   publisher_.reset();
 }
 
@@ -66,6 +70,7 @@ void CatalogFeed::wake() {
 
 // After the write committed: queued on the connection's thread, never waited for here.
 void CatalogFeed::publish() {
+  std::lock_guard lock(publish_mu_);
   if (!publisher_) return;
   counters_.nudges_sent++;
   publisher_->send({"PUBLISH", channel_, std::to_string(catalog_.version())},

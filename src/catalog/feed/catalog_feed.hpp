@@ -60,6 +60,7 @@ class CatalogFeed {
   CatalogFeedOptions options_;
   CatalogFeedCounters counters_;
   std::string channel_;
+  std::mutex publish_mu_;  // guards publisher_: writes publish from any thread
   std::unique_ptr<RedisConnection> publisher_;
   std::unique_ptr<RedisSubscriber> subscriber_;
   std::mutex mu_;
