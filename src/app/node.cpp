@@ -154,6 +154,10 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   n.catalog->set_ordering_hook([q = n.queue.get()](const Endpoint& e) {
     return q->set_ordering({e.tenant_id, e.id, e.ordering == Ordering::kOrdered});
   });
+  if (c.queue != "redis")  // a queue of this process's own (the redis queue is shared)
+    n.catalog->set_remote_ordering_hook([q = n.queue.get()](const Endpoint& e) {
+      return q->set_ordering({e.tenant_id, e.id, e.ordering == Ordering::kOrdered});
+    });
   n.journal = std::make_unique<Journal>(
       *n.store, n.clock,
       JournalOptions{.linger = std::chrono::milliseconds(c.journal_linger_ms),

@@ -66,6 +66,10 @@ class CatalogService {
   // write that fails after it is told again with the endpoint as it was.
   using OrderingHook = std::function<Status(const Endpoint&)>;
   void set_ordering_hook(OrderingHook hook) { ordering_hook_ = std::move(hook); }
+  // The same for a switch made through another process, met by reload_if_changed() (its
+  // failure fails the reload, tried again at the next check). Unset for a queue the processes
+  // share: the process that made the switch has switched it already.
+  void set_remote_ordering_hook(OrderingHook hook) { remote_ordering_hook_ = std::move(hook); }
 
   Result<std::pair<Tenant, std::string>> create_tenant(const std::string& name);
   Status delete_tenant(const std::string& tenant_id);
@@ -132,6 +136,7 @@ class CatalogService {
   CatalogLimits limits_;
   delivery::UrlGuard& guard_;
   OrderingHook ordering_hook_;
+  OrderingHook remote_ordering_hook_;
   std::function<void()> change_hook_;
   std::atomic<int64_t> version_{0};
 };

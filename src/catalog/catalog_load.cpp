@@ -119,6 +119,13 @@ Status CatalogService::replace_tenants(Snapshot& s, const CatalogChanges& change
   if (!cat) return cat.error();
   auto built = build_views(*cat);
   if (!built) return built.error();
+  // An endpoint whose ordering another process switched: this process's own queue is told
+  // first, as for a local PATCH. A failure leaves the version behind: retried.
+  if (remote_ordering_hook_)
+    for (const auto& e : cat->endpoints)
+      if (const EndpointPtr* was = s.endpoints.find(e.id);
+          was && (*was)->endpoint.ordering != e.ordering)
+        if (Status st = remote_ordering_hook_(e); !st) return st;
   for (const auto& id : changes.tenant_ids) {
     const TenantPtr* old = s.tenants.find(id);
     auto fresh = built->tenants.find(id);

@@ -71,6 +71,36 @@ TEST_F(ReloadTest, AKeyRotationAndASecretRotationArrive) {
   EXPECT_EQ(tenant_in(b, t.id)->active_key()->record.kid, first.kid);
 }
 
+TEST_F(ReloadTest, AnOrderingSwitchIsToldToThisProcesssQueue) {
+  auto t = a.catalog->create_tenant("acme").value().first;
+  auto ep = a.catalog->create_endpoint(t.id, spec()).value();
+  ASSERT_TRUE(b.catalog->reload_if_changed().value());
+  std::vector<Endpoint> told;
+  b.catalog->set_remote_ordering_hook([&](const Endpoint& e) {
+    told.push_back(e);
+    return Status{};
+  });
+  EndpointSpec ordered;
+  ordered.ordering = Ordering::kOrdered;
+  ASSERT_TRUE(a.catalog->update_endpoint(t.id, ep.id, ordered).ok());
+  ASSERT_TRUE(b.catalog->reload_if_changed().value());
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0].id, ep.id);
+  EXPECT_EQ(told[0].ordering, Ordering::kOrdered);
+  EXPECT_EQ((*b.registry.snapshot()->endpoints.find(ep.id))->endpoint.ordering, Ordering::kOrdered);
+  // A queue that refuses: the reload fails and is tried again at the next check.
+  b.catalog->set_remote_ordering_hook([](const Endpoint&) -> Status {
+    return make_error(ErrorKind::kUnavailable, "queue_unavailable", "down");
+  });
+  ordered.ordering = Ordering::kUnordered;
+  ASSERT_TRUE(a.catalog->update_endpoint(t.id, ep.id, ordered).ok());
+  EXPECT_FALSE(b.catalog->reload_if_changed().ok());
+  b.catalog->set_remote_ordering_hook(nullptr);
+  EXPECT_TRUE(b.catalog->reload_if_changed().value());
+  EXPECT_EQ((*b.registry.snapshot()->endpoints.find(ep.id))->endpoint.ordering,
+            Ordering::kUnordered);
+}
+
 TEST_F(ReloadTest, AReloadOfOwnWritesKeepsTheViewsAsTheyAre) {
   auto t = a.catalog->create_tenant("acme").value().first;
   a.catalog->create_endpoint(t.id, spec()).value();
