@@ -31,6 +31,10 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       "names this process in the redis queue, the same across its restarts: a restart gives "
       "back at once what its last run held (default HOST/serve/LISTEN, "
       "HOST/worker/METRICS_LISTEN; with port 0 a pid-based name)");
+  opt(cmd, "catalog-check-ms", c.catalog_check_ms,
+      "how often the store is checked for catalog changes made by other processes (with "
+      "--queue redis a nudge brings them at once)")
+      ->check(CLI::Range(int64_t{10}, int64_t{60'000}));
   opt(cmd, "store", c.store, "sqlite:PATH (a directory or a .db file)");
   opt(cmd, "admin-token", c.admin_token, "admin token; generated and printed once if unset");
   env_flag(cmd, "SEALHOOK_", "allow-private-networks", c.allow_private_networks,

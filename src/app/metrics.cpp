@@ -48,6 +48,8 @@ std::string render_metrics(const PublishCounters& p, const delivery::Dispatcher&
          static_cast<double>(qs.max_bytes));
   metric(out, "sealhook_leases_lost_total", "counter",
          "Outcomes dropped because their lease had expired.", c.leases_lost);
+  metric(out, "sealhook_deliveries_held_unknown_endpoint_total", "counter",
+         "Times a delivery waited for the catalog feed to load its endpoint.", c.held_unknown);
   metric(out, "sealhook_journal_write_errors_total", "counter",
          "Failed writes of delivery records (each batch is retried).",
          static_cast<double>(journal.write_errors()));

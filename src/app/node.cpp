@@ -163,6 +163,10 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   n.catalog->set_ordering_hook([q = n.queue.get()](const Endpoint& e) {
     return q->set_ordering({e.tenant_id, e.id, e.ordering == Ordering::kOrdered});
   });
+  if (c.queue != "redis")  // a queue of this process's own (the redis queue is shared)
+    n.catalog->set_remote_ordering_hook([q = n.queue.get()](const Endpoint& e) {
+      return q->set_ordering({e.tenant_id, e.id, e.ordering == Ordering::kOrdered});
+    });
   n.journal = std::make_unique<Journal>(
       *n.store, n.clock,
       JournalOptions{.linger = std::chrono::milliseconds(c.journal_linger_ms),
@@ -179,10 +183,16 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
           .max_inflight = c.max_inflight,
           .attempt_timeout = std::chrono::milliseconds(c.attempt_timeout_ms),
           .default_max_attempts = c.max_attempts});
+  n.feed = std::make_unique<CatalogFeed>(
+      *n.catalog, n.registry, n.clock,
+      CatalogFeedOptions{std::chrono::milliseconds(c.catalog_check_ms),
+                         c.queue == "redis" ? c.redis : ""});
+  n.feed->start();
   return node;
 }
 
 Node::~Node() {
+  if (feed) feed->stop();
   if (dispatcher) dispatcher->stop();
   if (journal) journal->stop();  // runs the last callbacks, which reach the queue
   if (blocking) blocking->join();

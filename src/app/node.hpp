@@ -9,6 +9,7 @@
 
 #include "app/config.hpp"
 #include "catalog/catalog.hpp"
+#include "catalog/feed/catalog_feed.hpp"
 #include "core/clock.hpp"
 #include "delivery/dispatcher.hpp"
 #include "delivery/retry_policy.hpp"
@@ -27,6 +28,7 @@ struct Node {
   Registry registry;
   std::unique_ptr<delivery::UrlGuard> url_guard;  // the catalog's: goes after it
   std::unique_ptr<CatalogService> catalog;
+  std::unique_ptr<CatalogFeed> feed;  // keeps `catalog` in step with other processes
   std::unique_ptr<Queue> queue;
   std::unique_ptr<Journal> journal;
   std::unique_ptr<Publisher> publisher;

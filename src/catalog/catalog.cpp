@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <map>
 
 #include "catalog/event_types.hpp"
 #include "core/ids.hpp"
@@ -29,64 +28,6 @@ CatalogService::CatalogService(Store& store, Registry& registry, const Clock& cl
                                CatalogLimits limits, delivery::UrlGuard& guard)
     : store_(store), registry_(registry), clock_(clock), limits_(limits), guard_(guard) {}
 
-// The catalog is built in one pass from sorted maps: inserting 100,000 tenants one by one
-// would copy a chunk per insert.
-Status CatalogService::load() {
-  auto cat = store_.load_catalog();
-  if (!cat) return cat.error();
-  struct Loading {
-    TenantView view;
-    std::map<std::string, EndpointPtr> endpoints;
-    EndpointRoutes::Builder routes;
-  };
-  std::map<std::string, Loading> tenants;
-  std::map<std::string, ApiKey> api_keys;
-  std::map<std::string, EndpointPtr> endpoints;
-  TypeIndex<bool>::Builder subscribers;
-  for (auto& t : cat->tenants) tenants[t.id].view.tenant = t;
-  for (auto& k : cat->api_keys) {
-    tenants[k.tenant_id].view.api_key_hashes.push_back(k.hash_hex);
-    api_keys[k.hash_hex] = k;
-  }
-  for (auto& k : cat->public_keys) {
-    boost::system::error_code ec;
-    auto jwk = boost::json::parse(k.jwk_json, ec);
-    if (ec) return make_error(ErrorKind::kInternal, "corrupt_store", "bad stored key " + k.kid);
-    auto key = crypto::PublicKey::from_stored_jwk(jwk);
-    if (!key) return key.error();
-    tenants[k.tenant_id].view.keys.push_back(
-        KeyView{k, std::make_shared<const crypto::PublicKey>(std::move(key.value()))});
-  }
-  for (auto& [tenant, patterns] : cat->subscriptions) tenants[tenant].view.patterns = patterns;
-  for (auto& e : cat->endpoints) {
-    auto parsed = make_endpoint_view(e);
-    if (!parsed) return parsed.error();
-    auto view = std::make_shared<const EndpointView>(std::move(parsed.value()));
-    Loading& t = tenants[e.tenant_id];
-    t.endpoints[e.id] = view;
-    t.routes.add(e.id, e.event_types, view);
-    endpoints[e.id] = std::move(view);
-  }
-  std::map<std::string, TenantPtr> views;
-  for (auto& [id, t] : tenants) {
-    TenantView& v = t.view;
-    std::sort(v.keys.begin(), v.keys.end(), [](const KeyView& a, const KeyView& b) {
-      return a.record.created_at_ms < b.record.created_at_ms;
-    });
-    v.endpoints = EndpointsById::from(std::move(t.endpoints));
-    v.routes = std::move(t.routes).build();
-    if (!v.patterns.empty()) subscribers.add(id, v.patterns, true);
-    views[id] = std::make_shared<const TenantView>(std::move(v));
-  }
-  return registry_.update([&](Snapshot& s) -> Status {
-    s.tenants = CowMap<std::string, TenantPtr>::from(std::move(views));
-    s.endpoints = EndpointsById::from(std::move(endpoints));
-    s.api_keys = CowMap<std::string, ApiKey>::from(std::move(api_keys));
-    s.subscribers = std::move(subscribers).build();
-    return {};
-  });
-}
-
 Result<std::shared_ptr<const TenantView>> CatalogService::tenant(const Snapshot& s,
                                                                  const std::string& id) const {
   const TenantPtr* t = s.tenants.find(id);
@@ -97,7 +38,7 @@ Result<std::shared_ptr<const TenantView>> CatalogService::tenant(const Snapshot&
 Result<std::pair<Tenant, std::string>> CatalogService::create_tenant(const std::string& name) {
   if (name.empty() || utf8_length(name) > 128)
     return make_error(ErrorKind::kBadRequest, "invalid_name", "name must be 1 to 128 characters");
-  return registry_.update([&](Snapshot& s) -> Result<std::pair<Tenant, std::string>> {
+  return write([&](Snapshot& s) -> Result<std::pair<Tenant, std::string>> {
     if (s.tenants.size() >= limits_.max_tenants) return too_many("tenants", limits_.max_tenants);
     int64_t now = clock_.now_ms();
     Tenant t{new_id("tn_", now), name, now};
@@ -114,7 +55,7 @@ Result<std::pair<Tenant, std::string>> CatalogService::create_tenant(const std::
 }
 
 Status CatalogService::delete_tenant(const std::string& tenant_id) {
-  return registry_.update([&](Snapshot& s) -> Status {
+  return write([&](Snapshot& s) -> Status {
     auto t = tenant(s, tenant_id);
     if (!t) return t.error();
     if (auto st = store_.delete_tenant(tenant_id); !st) return st;
@@ -128,7 +69,7 @@ Status CatalogService::delete_tenant(const std::string& tenant_id) {
 
 Result<std::pair<ApiKey, std::string>> CatalogService::create_api_key(
     const std::string& tenant_id) {
-  return registry_.update([&](Snapshot& s) -> Result<std::pair<ApiKey, std::string>> {
+  return write([&](Snapshot& s) -> Result<std::pair<ApiKey, std::string>> {
     auto t = tenant(s, tenant_id);
     if (!t) return t.error();
     if ((*t)->api_key_hashes.size() >= limits_.max_api_keys_per_tenant)
@@ -157,7 +98,7 @@ Result<std::vector<ApiKey>> CatalogService::list_api_keys(const std::string& ten
 
 Status CatalogService::delete_api_key(const std::string& tenant_id, const std::string& key_id,
                                       bool allow_last) {
-  return registry_.update([&](Snapshot& s) -> Status {
+  return write([&](Snapshot& s) -> Status {
     auto t = tenant(s, tenant_id);
     if (!t) return t.error();
     const auto& hashes = (*t)->api_key_hashes;
@@ -193,7 +134,7 @@ Result<PublicKeyRecord> CatalogService::add_public_key(const std::string& tenant
                                                        const boost::json::value& value) {
   auto key = crypto::PublicKey::parse(value);
   if (!key) return key.error();
-  return registry_.update([&](Snapshot& s) -> Result<PublicKeyRecord> {
+  return write([&](Snapshot& s) -> Result<PublicKeyRecord> {
     auto t = tenant(s, tenant_id);
     if (!t) return t.error();
     for (auto& k : (*t)->keys)
@@ -212,7 +153,7 @@ Result<PublicKeyRecord> CatalogService::add_public_key(const std::string& tenant
 }
 
 Status CatalogService::delete_public_key(const std::string& tenant_id, const std::string& kid) {
-  return registry_.update([&](Snapshot& s) -> Status {
+  return write([&](Snapshot& s) -> Status {
     auto t = tenant(s, tenant_id);
     if (!t) return t.error();
     auto next = std::make_shared<TenantView>(**t);
@@ -228,7 +169,7 @@ Status CatalogService::set_subscriptions(const std::string& tenant_id,
                                          const std::vector<std::string>& patterns) {
   auto normalized = normalize_patterns(patterns);
   if (!normalized) return normalized.error();
-  return registry_.update([&](Snapshot& s) -> Status {
+  return write([&](Snapshot& s) -> Status {
     auto t = tenant(s, tenant_id);
     if (!t) return t.error();
     if (auto st = store_.put_subscriptions(tenant_id, *normalized); !st) return st;

@@ -1,6 +1,7 @@
 #pragma once
 // The catalog service: every change goes to the store first, then into the in-memory
 // snapshot (Registry) that publish and delivery read. Bounds on counts live here.
+#include <atomic>
 #include <boost/json/value.hpp>
 #include <functional>
 #include <optional>
@@ -48,13 +49,27 @@ class CatalogService {
   // `guard` checks endpoint URLs (the SSRF guard) and outlives the service.
   CatalogService(Store& store, Registry& registry, const Clock& clock, CatalogLimits limits,
                  delivery::UrlGuard& guard);
+  // Reads the whole catalog from the store (at start).
   Status load();
+  // The change feed's half: when the store's catalog version moved past the one loaded, reloads
+  // the tenants changed since (all of them when more than kMaxDelta changes behind). Returns
+  // whether anything was reloaded. Readers never wait: the snapshot is swapped as on a write.
+  Result<bool> reload_if_changed();
+  static constexpr size_t kMaxDelta = 10'000;
+  // The store's catalog version the snapshot is in step with.
+  int64_t version() const { return version_.load(); }
+  // Told after every write made through this service (the feed nudges other processes).
+  void set_change_hook(std::function<void()> hook) { change_hook_ = std::move(hook); }
   // Told of an endpoint whose ordering a PATCH changes, before the change is stored, under the
   // catalog's write lock (so switches reach it in the catalog's order): the queue switches what
   // it holds of the endpoint (app/node.cpp wires it). Its failure refuses the PATCH; a store
   // write that fails after it is told again with the endpoint as it was.
   using OrderingHook = std::function<Status(const Endpoint&)>;
   void set_ordering_hook(OrderingHook hook) { ordering_hook_ = std::move(hook); }
+  // The same for a switch made through another process, met by reload_if_changed() (its
+  // failure fails the reload, tried again at the next check). Unset for a queue the processes
+  // share: the process that made the switch has switched it already.
+  void set_remote_ordering_hook(OrderingHook hook) { remote_ordering_hook_ = std::move(hook); }
 
   Result<std::pair<Tenant, std::string>> create_tenant(const std::string& name);
   Status delete_tenant(const std::string& tenant_id);
@@ -104,12 +119,26 @@ class CatalogService {
   Result<EndpointPtr> own_endpoint(const Snapshot& s, const std::string& tenant_id,
                                    const std::string& endpoint_id) const;
 
+  // Registry::update, then the change hook when the write succeeded.
+  template <class F>
+  auto write(F&& edit) {
+    auto result = registry_.update(std::forward<F>(edit));
+    if (result.ok() && change_hook_) change_hook_();
+    return result;
+  }
+  // Under the registry's write lock: the whole catalog, or the tenants changed since version_.
+  Status replace_all(Snapshot& s);
+  Status replace_tenants(Snapshot& s, const CatalogChanges& changes);
+
   Store& store_;
   Registry& registry_;
   const Clock& clock_;
   CatalogLimits limits_;
   delivery::UrlGuard& guard_;
   OrderingHook ordering_hook_;
+  OrderingHook remote_ordering_hook_;
+  std::function<void()> change_hook_;
+  std::atomic<int64_t> version_{0};
 };
 
 }  // namespace sealhook

@@ -31,7 +31,7 @@ Result<Endpoint> CatalogService::create_endpoint(const std::string& tenant_id,
                                                  const EndpointSpec& given) {
   EndpointSpec spec = given;
   if (auto st = validate(spec, true); !st) return st.error();
-  return registry_.update([&](Snapshot& s) -> Result<Endpoint> {
+  return write([&](Snapshot& s) -> Result<Endpoint> {
     auto t = tenant(s, tenant_id);
     if (!t) return t.error();
     if ((*t)->endpoints.size() >= limits_.max_endpoints_per_tenant)
@@ -67,7 +67,7 @@ Result<Endpoint> CatalogService::update_endpoint(const std::string& tenant_id,
                                                  const EndpointSpec& given) {
   EndpointSpec spec = given;
   if (auto st = validate(spec, false); !st) return st.error();
-  return registry_.update([&](Snapshot& s) -> Result<Endpoint> {
+  return write([&](Snapshot& s) -> Result<Endpoint> {
     auto old = own_endpoint(s, tenant_id, endpoint_id);
     if (!old) return old.error();
     EndpointView next = **old;
@@ -110,7 +110,7 @@ Result<Endpoint> CatalogService::replace_endpoint(Snapshot& s, const TenantPtr& 
 
 Status CatalogService::delete_endpoint(const std::string& tenant_id,
                                        const std::string& endpoint_id) {
-  return registry_.update([&](Snapshot& s) -> Status {
+  return write([&](Snapshot& s) -> Status {
     auto t = tenant(s, tenant_id);
     const EndpointPtr* old = t ? (*t)->endpoints.find(endpoint_id) : nullptr;
     if (!old) return make_error(ErrorKind::kNotFound, "not_found", "endpoint not found");

@@ -31,7 +31,7 @@ Result<Endpoint> CatalogService::rotate_endpoint_secret(const std::string& tenan
     return make_error(ErrorKind::kUnprocessable, "invalid_grace_period",
                       "grace_period_s must be between 0 and " +
                           std::to_string(limits_.max_secret_rotation_grace_ms / 1000));
-  return registry_.update([&](Snapshot& s) -> Result<Endpoint> {
+  return write([&](Snapshot& s) -> Result<Endpoint> {
     auto old = own_endpoint(s, tenant_id, endpoint_id);
     if (!old) return old.error();
     EndpointView next = **old;
@@ -46,7 +46,7 @@ Result<Endpoint> CatalogService::rotate_endpoint_secret(const std::string& tenan
 
 Result<Endpoint> CatalogService::expire_previous_secret(const std::string& tenant_id,
                                                         const std::string& endpoint_id) {
-  return registry_.update([&](Snapshot& s) -> Result<Endpoint> {
+  return write([&](Snapshot& s) -> Result<Endpoint> {
     auto old = own_endpoint(s, tenant_id, endpoint_id);
     if (!old) return old.error();
     if (!(*old)->previous_at(clock_.now_ms()))

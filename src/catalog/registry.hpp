@@ -4,6 +4,7 @@
 // are on every publish and every delivery attempt and never take a lock). Its maps are
 // CowMaps, so a write copies a few chunks, not the catalog.
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -64,6 +65,11 @@ class Registry {
  public:
   Registry() : current_(std::make_shared<const Snapshot>()) {}
   std::shared_ptr<const Snapshot> snapshot() const { return current_.load(); }
+  // The snapshot holds every catalog write committed before this time (Unix ms): set by the
+  // change feed when a check of the store begins. Without a feed this process is the only
+  // writer, so the snapshot is always in step (the maximum).
+  int64_t synced_at_ms() const { return synced_at_ms_.load(); }
+  void set_synced_at_ms(int64_t ms) { synced_at_ms_.store(ms); }
   // Serialises writers: `edit` gets a copy of the current snapshot to change and returns a
   // Result; the copy replaces the snapshot only when that result is ok.
   template <class F>
@@ -78,6 +84,7 @@ class Registry {
  private:
   std::mutex write_mu_;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
+  std::atomic<int64_t> synced_at_ms_{INT64_MAX};
 };
 
 }  // namespace sealhook

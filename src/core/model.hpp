@@ -11,6 +11,7 @@ struct Tenant {
   std::string id;  // tn_...
   std::string name;
   int64_t created_at_ms = 0;
+  bool operator==(const Tenant&) const = default;
 };
 
 // A tenant API key, kept only as the SHA-256 of the token.
@@ -19,6 +20,7 @@ struct ApiKey {
   std::string tenant_id;
   std::string hash_hex;
   int64_t created_at_ms = 0;
+  bool operator==(const ApiKey&) const = default;
 };
 
 // A tenant's uploaded public key, kept as its public JWK (JSON text).
@@ -28,6 +30,7 @@ struct PublicKeyRecord {
   std::string alg;  // RSA-OAEP-256 | ECDH-ES+A256KW
   std::string jwk_json;
   int64_t created_at_ms = 0;
+  bool operator==(const PublicKeyRecord&) const = default;
 };
 
 enum class Ordering { kUnordered, kOrdered };
@@ -45,6 +48,7 @@ struct Endpoint {
   // when there is none). Never shown by the API.
   std::string previous_secret;
   int64_t previous_secret_expires_at_ms = 0;
+  bool operator==(const Endpoint&) const = default;
 };
 
 // kLost: accepted, then lost with the process of a volatile (memory) queue.

@@ -95,8 +95,17 @@ void Dispatcher::on_timer() {
 void Dispatcher::attempt(Lease&& lease) {
   int64_t now = clock_.now_ms();
   const QueuedDelivery& d = *lease.delivery;
+  // When the catalog was last in step with the store, read before the snapshot (the feed
+  // swaps the snapshot first), so the snapshot is at least that fresh.
+  int64_t synced_at = registry_.synced_at_ms();
   auto snap = registry_.snapshot();
   const EndpointPtr* found = snap->endpoints.find(d.endpoint_id);
+  if (!found && synced_at <= d.published_at_ms) {
+    // Published (by another process) to an endpoint this catalog has not loaded yet: held
+    // until the feed's next check, never dead-lettered for that.
+    hold(std::move(lease), now);
+    return;
+  }
   if (!found) {
     // The endpoint was deleted while this delivery waited: nothing left to send it to.
     finish(std::move(lease), Outcome{Verdict::kDead, 0, "endpoint deleted"}, SendResult{}, now);
@@ -125,6 +134,23 @@ void Dispatcher::attempt(Lease&& lease) {
     inflight_--;
     pump();
   });
+}
+
+// The lease is kept (no hand-out is spent: a hand-out counts as an attempt) and the delivery
+// looked at again after the hold; only a lease too short for another hold goes back to the
+// queue for later.
+void Dispatcher::hold(Lease&& lease, int64_t now) {
+  counters_.held_unknown++;
+  const int64_t wait = options_.unknown_endpoint_hold_ms;
+  if (!running_ || now + wait + options_.attempt_timeout.count() >= lease.deadline_ms) {
+    settled(queue_.retry(lease, now + wait), lease);
+    wake_at(now + wait);
+    inflight_--;
+    return;
+  }
+  auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(wait));
+  timer->async_wait([this, timer, lease = std::move(lease)](
+                        const boost::system::error_code&) mutable { attempt(std::move(lease)); });
 }
 
 bool Dispatcher::settled(const Status& st, const Lease& lease) {

@@ -29,10 +29,15 @@ struct DispatcherOptions {
   // A lease lasts the attempt's timeout plus this (time to record the outcome).
   std::chrono::milliseconds lease_grace{10'000};
   int default_max_attempts = 6;
+  // A delivery for an endpoint the catalog does not know yet (created through another process
+  // after its last check) waits this long for the catalog feed, holding its lease (no attempt
+  // spent), then is looked at again.
+  int64_t unknown_endpoint_hold_ms = 100;
 };
 
 struct DispatcherCounters {
   std::atomic<uint64_t> attempts{0}, delivered{0}, retried{0}, dead{0}, leases_lost{0};
+  std::atomic<uint64_t> held_unknown{0};  // deliveries held for an endpoint not yet loaded
   std::atomic<uint64_t> attempt_ms_total{0};
 };
 
@@ -56,6 +61,8 @@ class Dispatcher {
 
  private:
   void attempt(Lease&& lease);
+  // A delivery for an endpoint the catalog has not loaded yet waits for the catalog feed.
+  void hold(Lease&& lease, int64_t now);
   void finish(Lease&& lease, const Outcome& outcome, const SendResult& result, int64_t at_ms);
   // The queue's answer to a settle: false (counted, logged) when the lease was lost.
   bool settled(const Status& st, const Lease& lease);

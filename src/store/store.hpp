@@ -41,6 +41,13 @@ struct Reservation {
   std::string response_json;  // kDone: the answer to give again
 };
 
+// What changed in the catalog since a version (Store::load_catalog_changes).
+struct CatalogChanges {
+  int64_t version = 0;                  // the catalog version these changes lead up to
+  bool too_far_behind = false;          // more than asked for, or pruned: reload everything
+  std::vector<std::string> tenant_ids;  // each changed tenant once (deleted ones too)
+};
+
 struct DeliveryPage {
   std::vector<DeliveryRecord> data;
   std::optional<std::string> next;  // cursor: the last id of this page
@@ -51,6 +58,15 @@ class Store {
   virtual ~Store() = default;
 
   virtual Result<Catalog> load_catalog() = 0;
+  // The change feed: every catalog write below bumps a version in the store, in the write's
+  // own transaction, and records the tenant it changed, so that every process sharing the
+  // store can tell cheaply that it is behind and reload just those tenants.
+  virtual Result<int64_t> catalog_version() = 0;
+  // The tenants changed after `since`; too_far_behind when more than `max` versions (or
+  // changes already pruned) lie between.
+  virtual Result<CatalogChanges> load_catalog_changes(int64_t since, size_t max) = 0;
+  // The catalog of these tenants only (a deleted tenant is simply absent).
+  virtual Result<Catalog> load_tenants_catalog(const std::vector<std::string>& tenant_ids) = 0;
 
   virtual Status insert_tenant(const Tenant& tenant, const ApiKey& first_key) = 0;
   // Deletes the tenant and everything it owns (keys, endpoints, deliveries).

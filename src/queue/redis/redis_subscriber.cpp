@@ -62,7 +62,7 @@ void RedisSubscriber::listen(redisContext* c) {
     if (redisGetReply(c, &raw) != REDIS_OK || raw == nullptr) {
       std::lock_guard lock(mu_);
       if (!stopping_)
-        spdlog::warn("redis queue: the ready channel's connection broke ({}); reconnecting",
+        spdlog::warn("redis: the connection subscribed to {} broke ({}); reconnecting", channel_,
                      c->errstr);
       return;
     }

@@ -18,6 +18,9 @@ class SqliteStore final : public Store {
                                              const ConnectionOptions& options = {});
 
   Result<Catalog> load_catalog() override;
+  Result<int64_t> catalog_version() override;
+  Result<CatalogChanges> load_catalog_changes(int64_t since, size_t max) override;
+  Result<Catalog> load_tenants_catalog(const std::vector<std::string>& tenant_ids) override;
   Status insert_tenant(const Tenant& tenant, const ApiKey& first_key) override;
   Status delete_tenant(const std::string& tenant_id) override;
   Status insert_api_key(const ApiKey& key) override;

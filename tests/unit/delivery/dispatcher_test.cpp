@@ -43,7 +43,8 @@ class DispatcherTest : public ::testing::Test {
         DispatcherOptions{.max_inflight = 64,
                           .attempt_timeout = std::chrono::milliseconds(1000),
                           .lease_grace = std::chrono::milliseconds(500),
-                          .default_max_attempts = 3});
+                          .default_max_attempts = 3,
+                          .unknown_endpoint_hold_ms = 10});
     dispatcher->start();
   }
 
@@ -83,6 +84,17 @@ class DispatcherTest : public ::testing::Test {
   void run_posted() {
     io.restart();
     io.poll();
+  }
+
+  // Runs the io_context (real timers: a held delivery's) until `done`, within a deadline.
+  template <class F>
+  void run_until(F done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!done()) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "condition never met";
+      io.restart();
+      io.run_one_for(std::chrono::milliseconds(20));
+    }
   }
 
   DeliveryRecord record(const std::string& id) {
@@ -222,6 +234,44 @@ TEST_F(DispatcherTest, DeletedEndpointDeadLettersWithoutSending) {
   publish("msg_d", "ep_gone");
   EXPECT_TRUE(sender.sent.empty());
   auto rec = record("msg_d");
+  EXPECT_EQ(rec.status, DeliveryStatus::kDead);
+  EXPECT_EQ(rec.last_error, "endpoint deleted");
+}
+
+// Published through another process to an endpoint created there after this catalog's last
+// check: held for the feed with its lease (no attempt spent), never dead-lettered, and sent
+// once the endpoint is loaded.
+TEST_F(DispatcherTest, UnknownEndpointIsHeldUntilTheCatalogLoadsIt) {
+  registry.set_synced_at_ms(clock.now_ms() - 1);  // the last check began before the publish
+  publish("msg_u", "ep_new");
+  EXPECT_TRUE(sender.sent.empty());
+  EXPECT_EQ(dispatcher->counters().held_unknown.load(), 1u);
+  EXPECT_EQ(dispatcher->counters().dead.load(), 0u);
+  EXPECT_EQ(queue.stats().depth, 1u);
+  // Still unknown at the next look (no check since): held again.
+  run_until([&] { return dispatcher->counters().held_unknown.load() >= 2; });
+  EXPECT_TRUE(sender.sent.empty());
+  add_endpoint("ep_new", Ordering::kUnordered, 3);  // the feed's next check loads it
+  registry.set_synced_at_ms(clock.now_ms());
+  run_until([&] { return !sender.sent.empty(); });
+  ASSERT_EQ(sender.sent.size(), 1u);
+  EXPECT_EQ(header(sender.sent[0], "webhook-id"), "msg_u");
+  sender.answer(200);
+  auto rec = record("msg_u");
+  EXPECT_EQ(rec.status, DeliveryStatus::kDelivered);
+  EXPECT_EQ(rec.attempts, 1);  // the holds spent none
+}
+
+// Still unknown after a check that began after the publish: the endpoint is gone.
+TEST_F(DispatcherTest, UnknownEndpointStillUnknownAfterACheckIsDeadLettered) {
+  registry.set_synced_at_ms(clock.now_ms() - 1);
+  publish("msg_g", "ep_gone");
+  EXPECT_EQ(dispatcher->counters().held_unknown.load(), 1u);
+  clock.advance_ms(100);
+  registry.set_synced_at_ms(clock.now_ms());
+  run_until([&] { return dispatcher->counters().dead.load() == 1; });
+  EXPECT_TRUE(sender.sent.empty());
+  auto rec = record("msg_g");
   EXPECT_EQ(rec.status, DeliveryStatus::kDead);
   EXPECT_EQ(rec.last_error, "endpoint deleted");
 }
