@@ -1,0 +1,41 @@
+"""`make demo` on the Redis queue: the original's demo (100 events, a receiver failing 20 % of
+requests) with `serve` and a `sealhook worker` sharing one Redis queue and one SQLite store, run
+through scripts/demo.sh itself so that the README's command is what is tested."""
+import os
+import re
+import socket
+import subprocess
+
+from conftest import ROOT
+
+
+def free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def test_demo_on_redis_with_a_worker_decrypts_all_hundred_events(binary, tmp_path):
+    api, rx, metrics = free_ports(3)
+    env = dict(os.environ, BIN=binary, QUEUE="redis", WORKERS="1", DIR=str(tmp_path / "demo"),
+               API_PORT=str(api), RX_PORT=str(rx), METRICS_PORT=str(metrics), N="100")
+    env["TIMEOUT_S"] = "90"  # the demo gives up (and cleans up) by itself
+    out = subprocess.run([os.path.join(ROOT, "scripts", "demo.sh")], env=env, capture_output=True,
+                         text=True, timeout=150)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    text = out.stdout
+    assert "start sealhook worker 1" in text
+    assert "unique events decrypted: 100/100" in text
+    m = re.search(r"delivered: (\d+), retries: (\d+), dead: (\d+)", text)
+    assert m, text[-1000:]
+    delivered, retries, dead = map(int, m.groups())
+    assert delivered == 100 and dead == 0
+    assert retries > 0, "a receiver failing 20 % of requests must have caused retries"
+    by = re.search(r"delivered by serve/worker 1/\.\.\.: ([\d/]+)", text)
+    assert by and sum(int(x) for x in by.group(1).split("/")) == delivered
+    # The demo stopped its redis-server (scripts/stop-redis.sh removes its pid file).
+    assert not (tmp_path / "demo" / "redis" / "redis.pid").exists()
