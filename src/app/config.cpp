@@ -30,6 +30,10 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   opt(cmd, "redis-owner", c.redis_owner,
       "names this process in the redis queue, the same across its restarts: a restart gives "
       "back at once what its last run held (default HOST/LISTEN)");
+  opt(cmd, "redis-timeout-ms", c.redis_timeout_ms,
+      "the redis queue's connect and per-call timeout: a hung Redis fails calls (publish 503) "
+      "within it")
+      ->check(CLI::Range(10, 60'000));
   opt(cmd, "store", c.store, "sqlite:PATH (a directory or a .db file)");
   opt(cmd, "admin-token", c.admin_token, "admin token; generated and printed once if unset");
   env_flag(cmd, "SEALHOOK_", "allow-private-networks", c.allow_private_networks,

@@ -20,6 +20,7 @@ struct ServeConfig {
   std::string queue_sync = "normal";  // normal: survives a crash; full: also power loss
   std::string redis;                  // the redis queue: redis://HOST:PORT/DB
   std::string redis_owner;            // this process in the redis queue; "" = HOST/LISTEN
+  int redis_timeout_ms = 500;         // the redis queue's connect and per-call timeout
   std::string store = "sqlite:./sealhook-data";
   std::string admin_token;  // generated and printed once when empty
   bool allow_private_networks = false;

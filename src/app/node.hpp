@@ -62,5 +62,8 @@ std::string redis_owner(const ServeConfig& config);
 // Safe while deliveries go on: the pending records are read before the queue is asked, so a
 // delivery settled in between is one that was acknowledged.
 Result<size_t> reconcile(Store& store, Queue* queue, const std::string& queue_kind, int64_t now_ms);
+// After the queue reported a reset (it lost its data): the store's pending records that it does
+// not hold any more are marked lost (they would otherwise look pending for ever). How many.
+Result<size_t> mark_lost_after_reset(Store& store, Queue& queue, int64_t now_ms);
 
 }  // namespace sealhook::app

@@ -125,6 +125,12 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
       spdlog::error("recovery: checking pending records against the queue failed: {}",
                     r.error().message);
   });
+  n.queue->set_reset_listener([&n] {
+    boost::asio::post(*n.blocking, [&n] {
+      if (auto r = mark_lost_after_reset(*n.store, *n.queue, n.clock.now_ms()); !r)
+        spdlog::error("recovery: marking what the queue lost failed: {}", r.error().message);
+    });
+  });
 
   signal_io.run();  // until SIGTERM/SIGINT
 

@@ -30,6 +30,8 @@ const std::map<std::string, ServeCase>& serve_cases() {
         [](auto& c) { return c.redis == "redis://127.0.0.1:6390/2"; }}},
       {"redis-owner",
        {R"(redis_owner = "node-a")", [](auto& c) { return c.redis_owner == "node-a"; }}},
+      {"redis-timeout-ms",
+       {R"(redis_timeout_ms = 250)", [](auto& c) { return c.redis_timeout_ms == 250; }}},
       {"queue-max-bytes",
        {"queue-max-bytes = 4_294_967_296",
         [](auto& c) { return c.queue_max_bytes == 4'294'967'296u; }}},
