@@ -1,6 +1,8 @@
 """The redis queue through Redis's faults, against the real binary and a real redis-server
 (redis_faults.py): a SIGKILL and restart with the AOF, a restart without persistence (its data
 gone), a 10 s SIGSTOP, and a serve started while Redis is down. No intervention in any."""
+import os
+import subprocess
 import threading
 import time
 
@@ -124,3 +126,46 @@ def test_serve_started_while_redis_is_down_becomes_ready_when_it_is_up(
     code, _, eid, _ = publish(srv, tenants[0], 1)
     assert code == 202
     wait_until(lambda: eid in delivered_events(receivers), 15, "delivered")
+
+
+def redis_cli(redis, *args):
+    return subprocess.run(["redis-cli", "-p", str(redis.port), *args], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def test_redis_refusing_writes_answers_503_not_500(start_server, start_receiver, keygen,
+                                                    redis_server):
+    redis = redis_server()
+    srv = start_server(*redis_serve_args(redis.url))
+    receivers, tenants = onboard(srv, keygen("oom"), start_receiver, 1)
+    redis_cli(redis, "CONFIG", "SET", "maxmemory-policy", "noeviction")
+    redis_cli(redis, "CONFIG", "SET", "maxmemory", "1")  # every write now answers OOM
+    code, _, _, r = publish(srv, tenants[0], 1)
+    assert code == 503, (code, r.text)
+    assert "OOM" in r.json()["error"]["message"], r.text
+    redis_cli(redis, "CONFIG", "SET", "maxmemory", "0")
+    code, _, eid, _ = publish(srv, tenants[0], 2)
+    assert code == 202
+    wait_until(lambda: eid in delivered_events(receivers), 15, "delivered once Redis takes writes")
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_idle_serve_on_redis_uses_under_one_percent_cpu(start_server, keygen, start_receiver,
+                                                         redis_server):
+    redis = redis_server()
+    srv = start_server(*redis_serve_args(redis.url))
+    receivers, tenants = onboard(srv, keygen("idle"), start_receiver, 1)
+    assert publish(srv, tenants[0], 1)[0] == 202
+    receivers[0].wait_count(1, timeout=15)
+    t0, c0 = time.monotonic(), cpu_seconds(srv.proc.p.pid)
+    r0 = cpu_seconds(redis.pid)
+    time.sleep(5)  # the measurement itself: idle, nothing to wait for
+    share = (cpu_seconds(srv.proc.p.pid) - c0) / (time.monotonic() - t0)
+    redis_share = (cpu_seconds(redis.pid) - r0) / (time.monotonic() - t0)
+    print(f"\nidle serve on redis: {share * 100:.2f} % CPU (redis-server {redis_share * 100:.2f} %)")
+    assert share < 0.01, share
