@@ -120,7 +120,7 @@ void RedisConnection::submit(Request r) {
     std::lock_guard lock(mu_);
     if (up_ && !stopping_) {
       pending_.push_back(std::move(r));
-      cv_.notify_one();
+      cv_.notify_all();  // the thread, and not only an await_up() waiter
       return;
     }
   }
