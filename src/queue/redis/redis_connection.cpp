@@ -188,6 +188,7 @@ void RedisConnection::run() {
       last_why.clear();
       spdlog::info("redis queue: connected {}to {}", ever ? "again " : "", options_.address.url());
       ever = true;
+      if (options_.on_up) options_.on_up();
     }
     {
       std::unique_lock lock(mu_);

@@ -38,6 +38,8 @@ struct RedisConnectionOptions {
   // The handshake's last step, on the connection thread, with the new context: an error
   // (Redis LOADING, say) drops it and tries again later.
   std::function<Status(redisContext*)> on_connect;
+  // Then, once the connection is up (still on its thread, before any queued call is sent).
+  std::function<void()> on_up;
 };
 
 // One command on `c`, waiting for its reply (handshakes only: the connection thread's own).

@@ -79,6 +79,7 @@ Result<std::unique_ptr<RedisQueue>> RedisQueue::open(const RedisQueueOptions& op
                                                      [raw = q.get()] { raw->nudge(); });
   co.scripts = q->scripts_.all();
   co.on_connect = [raw = q.get()](redisContext* c) { return raw->on_connect(c); };
+  co.on_up = [raw = q.get()] { raw->on_up(); };
   q->conn_ = std::make_unique<RedisConnection>(co);
   q->conn_->start();
   // Redis down at start is an outage like any other (readyz says so), not a failed start.
@@ -114,14 +115,19 @@ Status RedisQueue::on_connect(redisContext* c) {
     spdlog::error(
         "redis queue: Redis lost the queue's data (restarted without persistence?): started "
         "afresh; deliveries it held are lost");
-    std::shared_ptr<const std::function<void()>> l;
-    {
-      std::lock_guard lock(listener_mu_);
-      l = reset_listener_;
-    }
-    if (l && *l) (*l)();
+    reset_pending_ = true;  // told once the connection is up (on_up), so it can be used
   }
   return {};
+}
+
+void RedisQueue::on_up() {
+  if (!reset_pending_.exchange(false)) return;
+  std::shared_ptr<const std::function<void()>> l;
+  {
+    std::lock_guard lock(listener_mu_);
+    l = reset_listener_;
+  }
+  if (l && *l) (*l)();
 }
 
 void RedisQueue::set_reset_listener(std::function<void()> listener) {

@@ -77,6 +77,7 @@ class RedisQueue final : public Queue {
   // The handshake's last step, on the connection thread: the generation check (and, the first
   // time, the reclaim of this owner's previous run).
   Status on_connect(redisContext* c);
+  void on_up();                // tells the reset listener of a reset the handshake found
   void due_at(int64_t at_ms);  // lowers the known next due time to at_ms
 
   RedisQueueOptions options_;
@@ -94,6 +95,7 @@ class RedisQueue final : public Queue {
   std::string generation_;  // the connection thread's: the one seen by the last handshake
   bool reclaimed_ = false;  // the connection thread's
   std::atomic<uint64_t> resets_{0};
+  std::atomic<bool> reset_pending_{false};
   std::shared_ptr<const std::function<void()>> reset_listener_;  // under listener_mu_
 };
 
