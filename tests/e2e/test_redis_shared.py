@@ -86,6 +86,7 @@ def test_two_serves_keep_order_and_a_dead_endpoint_slows_no_healthy_one(
 class CountingHandler(http.server.BaseHTTPRequestHandler):
     lock = threading.Lock()
     now = peak = total = 0
+    delay_s = 1.0
 
     def do_POST(self):
         cls = CountingHandler
@@ -94,7 +95,7 @@ class CountingHandler(http.server.BaseHTTPRequestHandler):
             cls.now += 1
             cls.total += 1
             cls.peak = max(cls.peak, cls.now)
-        time.sleep(0.3)
+        time.sleep(CountingHandler.delay_s)
         with cls.lock:
             cls.now -= 1
         self.send_response(200)
@@ -113,16 +114,22 @@ def test_max_inflight_per_endpoint_holds_across_two_serves(
     url = f"http://127.0.0.1:{httpd.server_address[1]}/hook"
     keys = keygen("inflight")
     try:
-        # Serve A attempts one delivery at a time, so serve B must take the endpoint's other
-        # slot: a bound kept per process would let B hold 2 beside A's 1.
-        a, b, t = shared_pair(start_server, redis, tmp_path,
-                              lambda a: a.onboard("inflight", keys, url),
+        # Serve A attempts one delivery at a time. Four events are queued before serve B
+        # starts: A holds one, and B, free to attempt many, takes the endpoint's second slot and
+        # no more (a bound kept per process would let it take all three waiting).
+        def onboard_and_queue(a):
+            t = a.onboard("inflight", keys, url)
+            for i in range(4):
+                assert publish(a, t, i)[0] == 202
+            return t
+
+        a, b, t = shared_pair(start_server, redis, tmp_path, onboard_and_queue,
                               "--max-inflight-per-endpoint", "2",
                               "--max-inflight-per-tenant", "8", a_extra=("--max-inflight", "1"))
-        for i in range(16):
+        for i in range(4, 10):
             assert publish((a, b)[i % 2], t, i)[0] == 202
         deadline = time.monotonic() + 30
-        while CountingHandler.total < 16:
+        while CountingHandler.total < 10:
             assert time.monotonic() < deadline, CountingHandler.total
             time.sleep(0.05)
         assert delivered_by(a) > 0 and delivered_by(b) > 0, "both serves must deliver"
