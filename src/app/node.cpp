@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+#include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -133,6 +134,16 @@ Result<size_t> mark_lost_after_reset(Store& store, Queue& queue, int64_t now_ms)
   spdlog::warn("recovery: {} pending deliveries went with the redis queue's data; marked lost",
                lost.size());
   return lost.size();
+}
+
+void watch_queue_resets(Node& n) {
+  n.queue->set_reset_listener([&n] {
+    boost::asio::post(*n.blocking, [&n] {
+      n.journal->flush();  // the publish-time records it holds back are checked too
+      if (auto r = mark_lost_after_reset(*n.store, *n.queue, n.clock.now_ms()); !r)
+        spdlog::error("recovery: marking what the queue lost failed: {}", r.error().message);
+    });
+  });
 }
 
 Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {

@@ -125,13 +125,7 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
       spdlog::error("recovery: checking pending records against the queue failed: {}",
                     r.error().message);
   });
-  n.queue->set_reset_listener([&n] {
-    boost::asio::post(*n.blocking, [&n] {
-      n.journal->flush();  // the publish-time records it holds back are checked too
-      if (auto r = mark_lost_after_reset(*n.store, *n.queue, n.clock.now_ms()); !r)
-        spdlog::error("recovery: marking what the queue lost failed: {}", r.error().message);
-    });
-  });
+  watch_queue_resets(n);
 
   signal_io.run();  // until SIGTERM/SIGINT
 
