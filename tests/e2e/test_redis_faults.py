@@ -169,3 +169,24 @@ def test_idle_serve_on_redis_uses_under_one_percent_cpu(start_server, keygen, st
     redis_share = (cpu_seconds(redis.pid) - r0) / (time.monotonic() - t0)
     print(f"\nidle serve on redis: {share * 100:.2f} % CPU (redis-server {redis_share * 100:.2f} %)")
     assert share < 0.01, share
+
+
+def test_an_ack_refused_while_redis_is_down_is_retried_not_dropped(
+        start_server, start_receiver, keygen, redis_server):
+    redis = redis_server(aof=True)
+    srv = start_server(*redis_serve_args(redis.url))
+    # The attempt outlasts the outage's start: its ack meets a Redis that is gone.
+    receivers, tenants = onboard(srv, keygen("ack"), start_receiver, 1, "--delay-ms", "1500")
+    code, _, eid, r = publish(srv, tenants[0], 1)
+    assert code == 202
+    wait_until(lambda: srv.metrics()["sealhook_attempts_total"] >= 1, 10, "attempt started")
+    redis.kill()
+    receivers[0].wait_count(1, timeout=10)  # delivered while Redis is down; the ack is refused
+    time.sleep(0.5)  # the outage goes on a little after the receipt (a fault, not a sync)
+    redis.start_again()
+    key = tenants[0]["api_key"]
+    page = srv.wait_list(key, "status=delivered", 1, timeout=10)  # well inside the 15 s lease
+    delivery_id = page["data"][0]["id"]
+    assert page["data"][0]["attempt_count"] == 1, page
+    assert srv.metrics()["sealhook_attempts_total"] == 1  # not handed out again
+    assert srv.ok("GET", f"/v1/deliveries/{delivery_id}", key)["status"] == "delivered"
