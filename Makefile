@@ -73,8 +73,9 @@ fuzz: deps
 	@cmake --build --preset asan -j $(JOBS) --target fuzz_targets
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZERS)
 
+# QUEUE=redis WORKERS=N: the same on a Redis queue with N workers beside serve (scripts/demo.sh).
 demo: build
-	@scripts/demo.sh
+	@QUEUE=$(or $(QUEUE),sqlite) WORKERS=$(or $(WORKERS),0) scripts/demo.sh
 
 bench: deps
 	@bench/run $(ARGS)

@@ -1,10 +1,16 @@
 #!/usr/bin/env python3
-"""End-to-end benchmark of `sealhook serve` (release build, memory queue, SQLite in a temp dir).
+"""End-to-end benchmark of `sealhook serve` (release build, SQLite store in a temp dir).
 
   bench/run [--scenario one|fifty|fanout1000|dead|endpoints|backlog|all[,...]]
             [--payload-bytes 1024[,...]] [--key-type rsa|rsa4096|x25519[,...]] [--events N]
             [--connections C] [--rate R] [--runs K] [--decrypting-sink]
             [--endpoints 1,100,10000] [--backlog 1000,1000000]
+            [--queue memory,sqlite,redis] [--workers 0,1,2]
+
+--queue compares queue backends in one session (each case runs on each backend in turn); with
+redis, every run gets a fresh redis-server, and --workers N adds N `sealhook worker` processes on
+the same store and Redis. Redis runs also report redis-server's CPU and INFO commandstats per
+delivery.
 
 For every combination of scenario x payload x key it starts a fresh `serve`, onboards tenants,
 keys, subscriptions and endpoints through the HTTP API, points the endpoints at a sink, publishes
@@ -288,6 +294,63 @@ class Serve:
         return out
 
 
+class Redis:
+    """A fresh redis-server for one measurement (scripts/start-redis.sh: loopback, free port, AOF
+    everysec), with its CPU and INFO commandstats read before and after."""
+
+    def __init__(self, tmp):
+        self.env_file = f"{tmp}/redis.env"
+        out = subprocess.run([os.path.join(ROOT, "scripts", "start-redis.sh"), "--dir", f"{tmp}/redis",
+                              "--env-file", self.env_file], check=True, capture_output=True,
+                             text=True).stdout
+        env = dict(line.split("=", 1) for line in out.split())
+        self.url, self.port, self.pid = env["REDIS_URL"], env["REDIS_PORT"], int(env["REDIS_PID"])
+
+    def commandstats(self):
+        """command -> calls, from INFO commandstats."""
+        out = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", self.port, "info", "commandstats"],
+                             check=True, capture_output=True, text=True).stdout
+        calls = {}
+        for m in re.finditer(r"^cmdstat_([\w|]+):calls=(\d+)", out, re.M):
+            calls[m.group(1)] = int(m.group(2))
+        return calls
+
+    def stop(self):
+        subprocess.run([os.path.join(ROOT, "scripts", "stop-redis.sh"), "--env-file", self.env_file],
+                       capture_output=True)
+
+
+class Worker:
+    """`sealhook worker` on the serve's store and Redis queue; ready once its /readyz says so."""
+
+    def __init__(self, binary, tmp, i, extra):
+        self.port = free_port()
+        args = [binary, "worker", "--store", f"sqlite:{tmp}/store", "--allow-private-networks",
+                "--metrics-listen", f"127.0.0.1:{self.port}", "--log-level", "warn",
+                "--drain-timeout-ms", "0"] + extra
+        self.proc = subprocess.Popen(args, stdout=open(f"{tmp}/worker{i}.out", "w"),
+                                     stderr=open(f"{tmp}/worker{i}.err", "w"))
+        deadline = time.monotonic() + 30
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker {i} exited: {open(f'{tmp}/worker{i}.err').read()[-500:]}")
+            try:
+                if requests.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"worker {i} not ready in 30 s")
+            time.sleep(0.05)
+
+
+def queue_args(queue, redis):
+    """serve's (and workers') flags for the queue under test."""
+    if queue == "redis":
+        return ["--queue", "redis", "--redis", redis.url]
+    return ["--queue", queue] if queue else []
+
+
 # ---------------------------------------------------------------------------------------------
 # onboarding
 
@@ -468,9 +531,14 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
     extra = sh["serve"] + list(a.serve_arg)
     if a.attempt_timeout_ms or scenario == "dead":
         extra += ["--attempt-timeout-ms", str(a.attempt_timeout_ms or 2000)]
-    serve = Serve(a.binary, run_dir, extra)
+    redis = Redis(run_dir) if a.cur_queue == "redis" else None
+    qargs = queue_args(a.cur_queue, redis)
+    serve = Serve(a.binary, run_dir, extra + qargs)
+    workers = []
     dec = None
     try:
+        workers = [Worker(a.binary, run_dir, i, qargs + list(a.worker_arg)) for i in range(a.cur_workers)]
+        others = [w.proc.pid for w in workers]  # CPU counted beside serve's
         public_jwk = json.load(open(f"{key_dir}/public.jwk"))
         if a.decrypting_sink:
             rport = free_port()
@@ -511,6 +579,9 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
             time.sleep(0.5)
         cpu0, threads0 = proc_cpu_s(serve.proc.pid), proc_threads_cpu(serve.proc.pid)
         sink_cpu0 = proc_cpu_s(sink.proc.pid)
+        workers_cpu0 = sum(proc_cpu_s(pid) for pid in others)
+        redis_cpu0 = proc_cpu_s(redis.pid) if redis else 0
+        cmds0 = redis.commandstats() if redis else {}
         mt0 = machine_ticks()
         log(f"{scenario}{'' if param is None else ' ' + str(param)} {payload_bytes} B {key_type}"
             f"{' +dead' if with_dead else ''}: onboarded {tenants_n} tenant(s) x {eps_n} endpoint(s) "
@@ -524,6 +595,9 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
         polls = pollers.stop() if pollers else 0
         cpu1, threads1 = proc_cpu_s(serve.proc.pid), proc_threads_cpu(serve.proc.pid)
         sink_cpu1 = proc_cpu_s(sink.proc.pid)
+        workers_cpu = sum(proc_cpu_s(pid) for pid in others) - workers_cpu0
+        redis_cpu = proc_cpu_s(redis.pid) - redis_cpu0 if redis else 0
+        cmds1 = redis.commandstats() if redis else {}
         mt1 = machine_ticks()
         rss = proc_hwm_mib(serve.proc.pid)
         if perf:
@@ -549,7 +623,26 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
         threads = sorted(((round(c - threads0.get(t, (n, 0))[1], 2), n) for t, (n, c) in threads1.items()),
                          reverse=True)
         serve_cpu = cpu1 - cpu0
+        per = (lambda x: round(x / delivered * 1e6, 1) if delivered else None)
+        backend = {"queue": a.cur_queue or "default", "workers": a.cur_workers}
+        if workers:
+            backend["workers_cpu_s"] = round(workers_cpu, 2)
+            backend["sealhook_cpu_us_per_delivery"] = per(serve_cpu + workers_cpu)
+        if redis:
+            # the commands the measurement window ran (the onboarding's are before cmds0); the
+            # commandstats and this script's INFO calls themselves are left out
+            calls = {k: cmds1.get(k, 0) - cmds0.get(k, 0) for k in cmds1}
+            calls = {k: v for k, v in calls.items() if v > 0 and k not in ("info", "ping")}
+            backend["redis_cpu_s"] = round(redis_cpu, 2)
+            backend["redis_cpu_us_per_delivery"] = per(redis_cpu)
+            backend["redis_commands_per_delivery"] = (round(sum(calls.values()) / delivered, 2)
+                                                      if delivered else None)
+            # Commands run inside Lua count in commandstats too: the scripts are the round trips.
+            scripts = sum(v for k, v in calls.items() if k in ("evalsha", "eval", "fcall"))
+            backend["redis_scripts_per_delivery"] = round(scripts / delivered, 2) if delivered else None
+            backend["redis_commands"] = dict(sorted(calls.items(), key=lambda kv: -kv[1]))
         return {
+            **backend,
             "scenario": (f"dead:{'with' if with_dead else 'without'}" if scenario == "dead" else scenario),
             **({"endpoints": eps_n, "event_types_round_robin": sh["types_rr"]}
                if scenario == "endpoints" else {}),
@@ -571,9 +664,10 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
             "serve_threads_cpu_s": [c for c, _ in threads if c > 0.0],
             "machine_busy_pct": round(100 * busy, 1),
             "load_cpu_s": load["cpu_s"], "sink_cpu_s": round(sink_cpu1 - sink_cpu0, 2),
-            # busy CPU of the whole machine not spent in serve, load or sink: other processes
+            # busy CPU of the whole machine not spent in serve, workers, redis, load or sink: other processes
             # (a concurrent build skews every figure) plus this script.
-            "other_cpu_s": round(busy_cpu_s - serve_cpu - load["cpu_s"] - (sink_cpu1 - sink_cpu0), 2),
+            "other_cpu_s": round(busy_cpu_s - serve_cpu - workers_cpu - redis_cpu - load["cpu_s"]
+                                 - (sink_cpu1 - sink_cpu0), 2),
             "window_s": round(window_s, 3), "onboarding_s": round(onboarding_s, 2),
             **({"pollers": a.pollers, "polls_per_s": round(polls / window_s, 1)} if a.pollers else {}),
             "onboarding_serve_cpu_s": round(onboarding_serve_cpu_s, 2),
@@ -584,7 +678,11 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
             **({"load_first_error": load["first_error"]} if "first_error" in load else {}),
         }
     finally:
+        for w in workers:
+            stop(w.proc)
         stop(serve.proc)
+        if redis:
+            redis.stop()
         if dec:
             stop(dec.proc)
         if not a.keep_tmp:
@@ -615,6 +713,7 @@ def measure_backlog(a, case, tmp, key_dir, tool, fast_sink):
     # otherwise. The harness's --queue-capacity (10M) already exceeds any sensible B.
     extra = ["--queue-capacity", str(max(10_000_000, backlog + 10_000)),
              "--attempt-timeout-ms", str(a.attempt_timeout_ms or 600_000)] + list(a.serve_arg)
+    extra += queue_args(a.cur_queue, None)  # memory or sqlite (main() refuses redis here)
     serve = Serve(a.binary, run_dir, extra)
     pid = serve.proc.pid
     try:
@@ -708,6 +807,7 @@ def measure_backlog(a, case, tmp, key_dir, tool, fast_sink):
         serve_cpu = cpu1 - cpu0
         sink_cpu = sink_cpu1 - sink_cpu0
         return {
+            "queue": a.cur_queue or "default",
             "scenario": "backlog", "backlog": backlog,
             "tenants": 1, "endpoints_per_tenant": 1,
             "payload_bytes": payload_bytes, "key": key_type, "sink": "fast",
@@ -842,6 +942,15 @@ def main():
                    help="record `perf record -g` of serve during each measurement to PREFIX.<scenario>")
     p.add_argument("--json-out", help="also append every summary line to this file")
     p.add_argument("--keep-tmp", action="store_true", help="keep the temp directory (logs, stores)")
+    p.add_argument("--queue", default="",
+                   help="serve's --queue: memory, sqlite, redis (a fresh redis-server per run, from "
+                        "scripts/start-redis.sh); comma-separated to compare them in one session "
+                        "(default: serve's default)")
+    p.add_argument("--workers", default="0",
+                   help="with --queue redis: `sealhook worker` processes beside serve, on its store "
+                        "and Redis; comma-separated counts (e.g. 0,1,2), one run each")
+    p.add_argument("--worker-arg", action="append", default=[],
+                   help="extra flag for each worker (repeatable)")
     p.add_argument("--binary", default=os.path.join(ROOT, "build", "sealhook"))
     p.add_argument("--tool", default=os.path.join(ROOT, "build", "sealhook-bench"))
     a = p.parse_args()
@@ -862,6 +971,17 @@ def main():
         p.error("--backlog: each B must be at least 1")
     if "backlog" in scenarios and a.rate:
         log("note: --rate also paces the backlog scenario's publishing")
+    queues = a.queue.split(",") if a.queue else [""]
+    worker_counts = [int(x) for x in a.workers.split(",")]
+    for q in queues:
+        if q not in ("", "memory", "sqlite", "redis"):
+            p.error(f"unknown queue {q!r} (memory, sqlite, redis)")
+    if any(w < 0 or w > 16 for w in worker_counts):
+        p.error("--workers: each count must be 0..16")
+    if "redis" in queues and "backlog" in scenarios:
+        p.error("the backlog scenario does not support --queue redis")
+    if "redis" in queues and not shutil.which("redis-server"):
+        p.error("redis-server is not installed (scripts/install-deps.sh)")
     for k in keys:
         if k not in KEYS:
             p.error(f"unknown key type {k!r}")
@@ -889,18 +1009,25 @@ def main():
                            capture_output=True)
         cases = [(s, pb, k, param) for s in scenarios for pb in payloads for k in keys
                  for param in params.get(s, [None])]
+        # Workers only share a Redis queue: with another queue only the 0-worker run is made.
+        backends = [(q, w) for q in queues for w in worker_counts if w == 0 or q == "redis"]
         for case in cases:
-            results = []
+            # The backends of one case run one after the other, so that their figures come from
+            # the same minutes of the machine (each run first, then the next repeat).
+            results = {b: [] for b in backends}
             for i in range(a.runs):
-                r = one_run(a, case, tmp, key_dirs[case[2]], a.tool)
-                if a.runs > 1:
-                    r = {"run": i + 1, **r}
-                results.append(r)
-                emit(r)
+                for b in backends:
+                    a.cur_queue, a.cur_workers = b
+                    r = one_run(a, case, tmp, key_dirs[case[2]], a.tool)
+                    if a.runs > 1:
+                        r = {"run": i + 1, **r}
+                    results[b].append(r)
+                    emit(r)
             if a.runs > 1:
-                med = median_of(results)
-                med.pop("run", None)
-                emit({"median_of": a.runs, **med})
+                for b in backends:
+                    med = median_of(results[b])
+                    med.pop("run", None)
+                    emit({"median_of": a.runs, **med})
     finally:
         if not a.keep_tmp:
             shutil.rmtree(tmp, ignore_errors=True)

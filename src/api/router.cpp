@@ -4,6 +4,7 @@
 #include "api/allow.hpp"
 #include "api/context.hpp"
 #include "api/handlers/handlers.hpp"
+#include "api/ops.hpp"
 #include "core/ids.hpp"
 
 namespace sealhook::api {
@@ -107,9 +108,9 @@ HandlerResult route(ApiContext& ctx, net::Request& req, const Target& t) {
   const auto& s = t.segments;
   auto m = req.method();
   if (s.size() == 1) {
-    if (s[0] == "healthz") return m == http::verb::get ? healthz() : method_not_allowed();
-    if (s[0] == "readyz") return m == http::verb::get ? readyz(ctx) : method_not_allowed();
-    if (s[0] == "metrics") return m == http::verb::get ? metrics(ctx) : method_not_allowed();
+    if (auto r =
+            ops_route(OpsContext{ctx.store, ctx.journal, ctx.queue, ctx.metrics_text}, req, s[0]))
+      return std::move(*r);
     if (s[0] == "openapi.json") return m == http::verb::get ? openapi() : method_not_allowed();
     if (s[0] == "publish") {
       if (m != http::verb::post) return method_not_allowed();

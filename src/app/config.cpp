@@ -29,7 +29,8 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   opt(cmd, "redis", c.redis, "the redis queue's server: redis://HOST:PORT/DB");
   opt(cmd, "redis-owner", c.redis_owner,
       "names this process in the redis queue, the same across its restarts: a restart gives "
-      "back at once what its last run held (default HOST/LISTEN)");
+      "back at once what its last run held (default HOST/serve/LISTEN, "
+      "HOST/worker/METRICS_LISTEN; with port 0 a pid-based name)");
   opt(cmd, "redis-timeout-ms", c.redis_timeout_ms,
       "the redis queue's connect and per-call timeout: a hung Redis fails calls (publish 503) "
       "within it")
@@ -88,6 +89,10 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       ->check(CLI::Range(int64_t{0}, int64_t{7 * 86'400}));
   opt(cmd, "drain-timeout-ms", c.drain_timeout_ms, "on SIGTERM, how long to keep delivering")
       ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
+  opt(cmd, "reconcile-after-ms", c.reconcile_after_ms,
+      "shared queue (redis): pending store records no queue holds are settled once unchanged "
+      "this long, checked this often (another process may be settling a newer one)")
+      ->check(CLI::Range(int64_t{1'000}, int64_t{86'400'000}));
   opt(cmd, "journal-linger-ms", c.journal_linger_ms,
       "delivery history (what GET /v1/deliveries lists) is saved in batches: how long a batch "
       "waits for more before it is written. Longer means fewer disk writes; a crash loses at "
@@ -129,6 +134,37 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       ->check(CLI::Range(1, 1024));
   opt(cmd, "log-level", c.log_level, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+}
+
+void add_worker_options(CLI::App& cmd, ServeConfig& c) {
+  c.queue = "redis";
+  c.api_threads = 4;  // the blocking pool: the ops routes and reconcile only
+  c.worker = true;
+  add_serve_options(cmd, c);
+  for (const char* name : kServeOnly) cmd.remove_option(cmd.get_option(std::string("--") + name));
+  // Every kind is taken here so that validate_worker() can say why one does not fit.
+  cmd.remove_option(cmd.get_option("--queue"));
+  opt(cmd, "queue", c.queue, "delivery queue shared with serve and other workers: redis (--redis)")
+      ->check(CLI::IsMember({"redis", "kafka", "sqlite", "memory"}));
+  opt(cmd, "metrics-listen", c.metrics_listen,
+      "address:port serving GET /healthz, /readyz and /metrics (nothing else)");
+}
+
+Status validate_worker(const ServeConfig& c) {
+  auto refuse = [](std::string message) {
+    return make_error(ErrorKind::kBadRequest, "invalid_config", std::move(message));
+  };
+  if (c.queue == "memory" || c.queue == "sqlite")
+    return refuse("--queue " + c.queue +
+                  " is one process's queue; a worker shares its queue with serve and other "
+                  "workers: use --queue redis --redis redis://HOST:PORT/DB");
+  if (c.queue == "kafka")
+    return refuse("--queue kafka is not available in this build yet; use --queue redis");
+  if (c.store == "sqlite::memory:")
+    return refuse(
+        "--store sqlite::memory: is this process's alone; a worker shares the store "
+        "file with serve (--store sqlite:PATH)");
+  return validate(c);
 }
 
 Status validate(const ServeConfig& c) {

@@ -19,7 +19,7 @@ struct ServeConfig {
   std::string queue_path;             // sqlite queue file; "" = queue.db beside the store
   std::string queue_sync = "normal";  // normal: survives a crash; full: also power loss
   std::string redis;                  // the redis queue: redis://HOST:PORT/DB
-  std::string redis_owner;            // this process in the redis queue; "" = HOST/LISTEN
+  std::string redis_owner;            // this process in the redis queue; "" = see redis_owner()
   int redis_timeout_ms = 500;         // the redis queue's connect and per-call timeout
   std::string store = "sqlite:./sealhook-data";
   std::string admin_token;  // generated and printed once when empty
@@ -42,6 +42,7 @@ struct ServeConfig {
   int max_attempts = 6;
   int64_t secret_rotation_grace_s = 24 * 3600;
   int64_t drain_timeout_ms = 10'000;
+  int64_t reconcile_after_ms = 60'000;  // shared queue: pending records unchanged this long
   int64_t journal_linger_ms = 20;
   int64_t journal_settle_ms = 5'000;
   size_t max_endpoints_per_tenant = 100;
@@ -57,12 +58,43 @@ struct ServeConfig {
   int api_threads = 32;  // API handlers that may block (store, durable push), off the io threads
   std::string log_level = "info";
   std::string config_file;
+  // `worker` only.
+  std::string metrics_listen = "127.0.0.1:4243";  // /healthz, /readyz, /metrics
+  bool worker = false;                            // set by the command, not an option
+};
+
+// The serve options a worker does not take: they are the API's (its listener, its
+// connections, its requests, the catalog's registration rules, publishing).
+inline constexpr const char* kServeOnly[] = {
+    "listen",
+    "admin-token",
+    "max-connections",
+    "max-connections-per-client",
+    "max-request-memory-bytes",
+    "header-timeout-ms",
+    "body-timeout-ms",
+    "idle-timeout-ms",
+    "max-payload-bytes",
+    "max-publish-bytes",
+    "registration-lookups",
+    "registration-lookup-timeout-ms",
+    "max-tenants",
+    "max-endpoints-per-tenant",
+    "secret-rotation-grace-s",
+    "api-threads",
+    "queue-path",
+    "queue-sync",
 };
 
 // Registers every serve option on `cmd` (flag names as in PRODUCT.md §2, each with an
 // environment variable SEALHOOK_<NAME>).
 void add_serve_options(CLI::App& cmd, ServeConfig& cfg);
+// The worker's: serve's minus kServeOnly, plus --metrics-listen; --queue defaults to redis.
+void add_worker_options(CLI::App& cmd, ServeConfig& cfg);
 // Cross-field checks after parsing.
 Status validate(const ServeConfig& cfg);
+// validate(), and what a worker cannot run with: a queue other processes cannot share
+// (memory, sqlite), one not built yet (kafka), a store in this process's memory.
+Status validate_worker(const ServeConfig& cfg);
 
 }  // namespace sealhook::app

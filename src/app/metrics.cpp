@@ -32,6 +32,8 @@ std::string render_metrics(const PublishCounters& p, const delivery::Dispatcher&
       << "sealhook_deliveries_total{outcome=\"delivered\"} " << c.delivered << '\n'
       << "sealhook_deliveries_total{outcome=\"retried\"} " << c.retried << '\n'
       << "sealhook_deliveries_total{outcome=\"dead\"} " << c.dead << '\n';
+  metric(out, "sealhook_attempts_inflight", "gauge",
+         "Delivery attempts this process has in flight.", static_cast<double>(d.inflight()));
   metric(out, "sealhook_attempt_duration_seconds_sum", "counter", "Total time spent in attempts.",
          static_cast<double>(c.attempt_ms_total.load()) / 1000.0);
   metric(out, "sealhook_queue_depth", "gauge", "Deliveries held by the queue.",

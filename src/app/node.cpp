@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include <filesystem>
@@ -65,12 +66,19 @@ std::string redis_owner(const ServeConfig& c) {
   if (!c.redis_owner.empty()) return c.redis_owner;
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "localhost");
-  return std::string(host) + "/" + c.listen;
+  const std::string& address = c.worker ? c.metrics_listen : c.listen;
+  const size_t colon = address.rfind(':');
+  const std::string port = colon == std::string::npos ? address : address.substr(colon + 1);
+  const std::string name = port == "0" ? "pid-" + std::to_string(::getpid()) : address;
+  return std::string(host) + (c.worker ? "/worker/" : "/serve/") + name;
 }
 
-Result<size_t> reconcile(Store& store, Queue* queue, const std::string& queue_kind,
-                         int64_t now_ms) {
-  auto pending = store.pending_deliveries();
+bool shared_queue(const std::string& kind) { return kind == "redis" || kind == "kafka"; }
+
+Result<size_t> reconcile(Store& store, Queue* queue, const std::string& queue_kind, int64_t now_ms,
+                         int64_t unchanged_for_ms) {
+  auto pending =
+      store.pending_deliveries(unchanged_for_ms > 0 ? now_ms - unchanged_for_ms : INT64_MAX);
   if (!pending) return pending.error();
   auto previous = store.get_meta("queue");
   if (!previous) return previous.error();
@@ -107,7 +115,7 @@ Result<size_t> reconcile(Store& store, Queue* queue, const std::string& queue_ki
 }
 
 Result<size_t> mark_lost_after_reset(Store& store, Queue& queue, int64_t now_ms) {
-  auto pending = store.pending_deliveries();
+  auto pending = store.pending_deliveries(INT64_MAX);
   if (!pending) return pending.error();
   if (pending->empty()) return size_t{0};
   std::vector<std::string> ids;
@@ -166,7 +174,8 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   auto store = make_store(c.store);
   if (!store) return store.error();
   n.store = std::move(store.value());
-  if (Status st = settle_admin_token(n); !st) return st.error();
+  if (!c.worker)  // a worker has no API: it never makes an admin token
+    if (Status st = settle_admin_token(n); !st) return st.error();
   CatalogLimits limits;
   limits.max_tenants = c.max_tenants;
   limits.max_endpoints_per_tenant = c.max_endpoints_per_tenant;

@@ -53,15 +53,23 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& config);
 
 // The queue file's path: --queue-path, else queue.db beside the SQLite store.
 std::string queue_path(const ServeConfig& config);
-// How this process names itself in the redis queue (--redis-owner, else HOST/LISTEN).
+// How this process names itself in the redis queue: --redis-owner, else HOST/serve/LISTEN
+// (serve) or HOST/worker/METRICS_LISTEN (worker); with port 0, HOST/ROLE/pid-PID, so that two
+// processes never share one.
 std::string redis_owner(const ServeConfig& config);
+// Whether several processes share the queue (redis, kafka), so that one process's view of it
+// is not the whole story.
+bool shared_queue(const std::string& queue_kind);
 
 // Store records marked pending that no queue will deliver: with the durable queue that held
 // them, they were acknowledged before their record was written (delivered); otherwise (a
 // volatile queue's process stopped) they are marked lost. Returns how many were settled.
 // Safe while deliveries go on: the pending records are read before the queue is asked, so a
-// delivery settled in between is one that was acknowledged.
-Result<size_t> reconcile(Store& store, Queue* queue, const std::string& queue_kind, int64_t now_ms);
+// delivery settled in between is one that was acknowledged. With `unchanged_for_ms` > 0 only
+// records not updated for that long are looked at: on a shared queue another process may have
+// just taken a delivery out (acked or dead-lettered it) and not yet written its record.
+Result<size_t> reconcile(Store& store, Queue* queue, const std::string& queue_kind, int64_t now_ms,
+                         int64_t unchanged_for_ms = 0);
 // After the queue reported a reset (it lost its data): the store's pending records that it does
 // not hold any more are marked lost (they would otherwise look pending for ever). How many.
 Result<size_t> mark_lost_after_reset(Store& store, Queue& queue, int64_t now_ms);

@@ -1,38 +1,22 @@
-// `sealhook serve`: the composition root. Config -> factories -> wiring -> run -> drain.
-#include <dlfcn.h>
+// `sealhook serve`: the API and delivery. Config -> assemble() -> listen -> run -> drain.
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <iostream>
-#include <thread>
 
 #include "api/context.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
 #include "app/metrics.hpp"
 #include "app/node.hpp"
+#include "app/node_runtime.hpp"
 #include "app/welcome.hpp"
 #include "core/ids.hpp"
 #include "delivery/dispatcher.hpp"
-#include "net/io_runner.hpp"
 
 namespace sealhook::app {
 namespace {
-
-// Hands memory the allocator holds free back to the system. The binary is linked with tcmalloc
-// (apps/sealhook), which keeps what a drained backlog freed (gigabytes after a long outage of
-// one endpoint) for reuse; it is looked up at run time so that other builds (sanitizers, tests)
-// need not link it, and does nothing without it.
-void release_free_memory() {
-  using Release = void (*)();
-  static const auto release =
-      reinterpret_cast<Release>(dlsym(RTLD_DEFAULT, "MallocExtension_ReleaseFreeMemory"));
-  if (release != nullptr) release();
-}
 
 int fail(const Error& e) {
   std::cerr << "sealhook serve: " << e.message << "\n";
@@ -65,6 +49,31 @@ void schedule_purge(Node& n, boost::asio::steady_timer& timer) {
   });
 }
 
+void report_stop(Node& n, const NodeRuntime::Stopped& s) {
+  const ServeConfig& c = n.config;
+  if (n.queue->durable()) {
+    std::cout << "stopped: " << s.left.depth << " deliveries kept in "
+              << (c.queue == "sqlite" ? queue_path(c) : "the " + c.queue + " queue")
+              << " for the next start";
+    if (s.left.leased > 0)
+      std::cout << ", " << s.left.leased
+                << " of them in flight (sent, no answer yet: sent again once their lease expires)";
+    std::cout << std::endl;
+  } else if (s.drained) {
+    std::cout << "drained: nothing left" << std::endl;
+  } else {
+    auto lost = reconcile(*n.store, nullptr, c.queue, n.clock.now_ms());
+    std::cout << "not drained: " << s.left.depth << " deliveries left in the memory queue, "
+              << s.left.leased << " of them in flight (sent, no answer yet: they may have arrived)"
+              << "; they are lost with this process";
+    if (lost) std::cout << " and recorded as lost (" << *lost << ")";
+    std::cout << std::endl;
+  }
+  spdlog::info("stopped (delivered {}, dead {}, left {})",
+               n.dispatcher->counters().delivered.load(), n.dispatcher->counters().dead.load(),
+               s.left.depth);
+}
+
 int run(ServeConfig& parsed, CLI::App& cmd) {
   // The file fills in what flags and environment left unset (it writes into `parsed`).
   if (auto st = apply_config_option(cmd); !st) return fail(st.error());
@@ -94,84 +103,24 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
                          [&](net::Request& r) { return api::handle_request(ctx, r); });
   if (auto st = server.listen(c.listen); !st) return fail(st.error());
 
-  // Memory freed after a backlog drains goes back to the system (see release_free_memory).
-  boost::asio::steady_timer release_timer(n.io);
-  std::function<void()> arm_release = [&] {
-    release_timer.expires_after(std::chrono::seconds(10));
-    release_timer.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
-      release_free_memory();
-      arm_release();
-    });
-  };
-  arm_release();
+  NodeRuntime runtime(n);
   boost::asio::steady_timer purge_timer(n.io);
   schedule_purge(n, purge_timer);
-
-  auto work = boost::asio::make_work_guard(n.io);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < c.io_threads; ++i)
-    threads.emplace_back([&] { net::run_guarded(n.io, "io"); });
-  n.dispatcher->start();
-  // SIGTERM/SIGINT are caught from the moment the banner says the server is there.
-  boost::asio::io_context signal_io;
-  boost::asio::signal_set signals(signal_io, SIGINT, SIGTERM);
-  signals.async_wait([](auto, int) {});
+  runtime.start();  // SIGTERM/SIGINT are caught from the moment the banner says it is there
   print_welcome(n, server.local_endpoint());
   // Store records the last run left pending that no queue holds: settled while serving, so
   // a large queue is back in service at once.
-  boost::asio::post(*n.blocking, [&n] {
-    if (auto r = reconcile(*n.store, n.queue.get(), n.config.queue, n.clock.now_ms()); !r)
-      spdlog::error("recovery: checking pending records against the queue failed: {}",
-                    r.error().message);
-  });
-  watch_queue_resets(n);
+  runtime.start_reconcile();
 
-  signal_io.run();  // until SIGTERM/SIGINT
+  runtime.wait_for_signal();
 
   // A durable queue keeps what is queued for the next start: only the attempts in flight are
   // finished. The memory queue is drained for up to --drain-timeout-ms; what is left is lost,
   // and its records say so.
-  const bool durable = n.queue->durable();
-  spdlog::info("shutting down: no new requests; {} for up to {} ms",
-               durable ? "finishing attempts in flight" : "draining", c.drain_timeout_ms);
+  spdlog::info("shutting down: no new requests");
   server.stop_accepting();
-  n.queue->close();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(c.drain_timeout_ms);
-  bool drained = n.dispatcher->drain(deadline, !durable);
-  n.dispatcher->stop();
-  // The queue's own count of leases is the in-flight figure: an attempt sent and not yet
-  // answered, or answered and not yet settled, is still leased.
-  auto left = n.queue->stats();
-  n.journal->stop();
-  release_timer.cancel();
-  purge_timer.cancel();
-  n.blocking->join();
-  work.reset();
-  n.io.stop();
-  for (auto& t : threads) t.join();
-  if (durable) {
-    std::cout << "stopped: " << left.depth << " deliveries kept in " << queue_path(c)
-              << " for the next start";
-    if (left.leased > 0)
-      std::cout << ", " << left.leased
-                << " of them in flight (sent, no answer yet: sent again once their lease expires)";
-    std::cout << std::endl;
-  } else {
-    if (drained) {
-      std::cout << "drained: nothing left" << std::endl;
-    } else {
-      auto lost = reconcile(*n.store, nullptr, c.queue, n.clock.now_ms());
-      std::cout << "not drained: " << left.depth << " deliveries left in the memory queue, "
-                << left.leased << " of them in flight (sent, no answer yet: they may have arrived)"
-                << "; they are lost with this process";
-      if (lost) std::cout << " and recorded as lost (" << *lost << ")";
-      std::cout << std::endl;
-    }
-  }
-  spdlog::info("stopped (delivered {}, dead {}, left {})",
-               n.dispatcher->counters().delivered.load(), n.dispatcher->counters().dead.load(),
-               left.depth);
+  boost::asio::post(n.io, [&purge_timer] { purge_timer.cancel(); });
+  report_stop(n, runtime.stop());
   return 0;
 }
 

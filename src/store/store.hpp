@@ -103,8 +103,10 @@ class Store {
   virtual Status unclaim_dead(const std::string& tenant_id, const std::string& id,
                               const std::string& body) = 0;
 
-  // Recovery: every delivery recorded as pending, as (tenant, id).
-  virtual Result<std::vector<std::pair<std::string, std::string>>> pending_deliveries() = 0;
+  // Recovery: every delivery recorded as pending and last updated before `updated_before_ms`
+  // (INT64_MAX: all of them), as (tenant, id).
+  virtual Result<std::vector<std::pair<std::string, std::string>>> pending_deliveries(
+      int64_t updated_before_ms) = 0;
   // Sets the status (and last error) of these deliveries, when they are still pending.
   virtual Status settle_pending(const std::vector<std::pair<std::string, std::string>>& ids,
                                 DeliveryStatus status, const std::string& error,

@@ -66,9 +66,7 @@ Result<PublishRequest> parse_publish_body(const Principal& p, const net::Request
                                           size_t max_payload_bytes);
 
 // Ops.
-HandlerResult healthz();
-HandlerResult readyz(ApiContext& ctx);
-HandlerResult metrics(ApiContext& ctx);
+// Ops: /healthz, /readyz and /metrics are api/ops.hpp's ops_route().
 HandlerResult openapi();  // the OpenAPI document, no auth
 
 }  // namespace sealhook::api

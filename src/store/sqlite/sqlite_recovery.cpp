@@ -47,11 +47,13 @@ Status SqliteStore::unclaim_dead(const std::string& tenant_id, const std::string
   return tx->commit();
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> SqliteStore::pending_deliveries() {
+Result<std::vector<std::pair<std::string, std::string>>> SqliteStore::pending_deliveries(
+    int64_t updated_before_ms) {
   std::lock_guard lock(mu_);
   auto st = conn_->query(
       "SELECT tenant_id, id FROM deliveries INDEXED BY deliveries_open"
-      " WHERE status = 'pending' AND status <> 'delivered'");
+      " WHERE status = 'pending' AND status <> 'delivered' AND updated_at_ms < ?1",
+      updated_before_ms);
   if (!st) return st.error();
   std::vector<std::pair<std::string, std::string>> out;
   int rc;

@@ -52,7 +52,8 @@ class SqliteStore final : public Store {
                           int64_t now_ms) override;
   Status unclaim_dead(const std::string& tenant_id, const std::string& id,
                       const std::string& body) override;
-  Result<std::vector<std::pair<std::string, std::string>>> pending_deliveries() override;
+  Result<std::vector<std::pair<std::string, std::string>>> pending_deliveries(
+      int64_t updated_before_ms) override;
   Status settle_pending(const std::vector<std::pair<std::string, std::string>>& ids,
                         DeliveryStatus status, const std::string& error, int64_t now_ms) override;
   Result<std::optional<std::string>> get_meta(const std::string& key) override;

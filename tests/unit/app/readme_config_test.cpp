@@ -16,13 +16,13 @@ namespace {
 using testing::parse;
 using testing::ScratchDir;
 
-// The first ```toml block under "## Configuration".
-std::string readme_example() {
+// The first ```toml block under `heading` ("## Configuration": serve's).
+std::string readme_example(const std::string& heading = "## Configuration") {
   std::ifstream in(SEALHOOK_README);
   std::stringstream text;
   text << in.rdbuf();
   const std::string readme = text.str();
-  const size_t section = readme.find("\n## Configuration\n");
+  const size_t section = readme.find("\n" + heading + "\n");
   if (section == std::string::npos) return "";
   const size_t end_of_section = readme.find("\n## ", section + 1);
   const size_t open = readme.find("\n```toml\n", section);
@@ -61,6 +61,23 @@ TEST(ReadmeConfig, TheExampleSetsEveryServeOption) {
   for (const auto& name : testing::settable_options(cmd))
     EXPECT_TRUE(keys.contains(name)) << "README's TOML example lacks " << name;
   EXPECT_EQ(keys.size(), testing::settable_options(cmd).size());
+}
+
+TEST(ReadmeConfig, TheWorkerExampleLoadsAndPassesTheWorkersValidation) {
+  const std::string example = readme_example("## Running several nodes");
+  ASSERT_FALSE(example.empty()) << "no ```toml block in README's Running several nodes section";
+  ScratchDir dir;
+  CLI::App cmd;
+  ServeConfig cfg;
+  add_worker_options(cmd, cfg);
+  parse(cmd);
+  auto st = apply_config_file(cmd, dir.write("worker.toml", example));
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  auto valid = validate_worker(cfg);
+  EXPECT_TRUE(valid.ok()) << valid.error().message;
+  auto table = toml::parse(example);
+  for (const char* key : {"metrics-listen", "reconcile-after-ms", "queue", "redis", "store"})
+    EXPECT_TRUE(table.contains(key)) << "README's worker example lacks " << key;
 }
 
 }  // namespace

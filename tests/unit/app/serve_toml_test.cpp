@@ -71,6 +71,8 @@ const std::map<std::string, ServeCase>& serve_cases() {
       {"max-attempts", {"max-attempts = 3", [](auto& c) { return c.max_attempts == 3; }}},
       {"drain-timeout-ms",
        {"drain_timeout_ms = 0", [](auto& c) { return c.drain_timeout_ms == 0; }}},
+      {"reconcile-after-ms",
+       {"reconcile_after_ms = 5000", [](auto& c) { return c.reconcile_after_ms == 5'000; }}},
       {"journal-linger-ms",
        {"journal-linger-ms = 7", [](auto& c) { return c.journal_linger_ms == 7; }}},
       {"journal-settle-ms",
