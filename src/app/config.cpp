@@ -35,6 +35,10 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       "how often the store is checked for catalog changes made by other processes (with "
       "--queue redis a nudge brings them at once)")
       ->check(CLI::Range(int64_t{10}, int64_t{60'000}));
+  opt(cmd, "redis-timeout-ms", c.redis_timeout_ms,
+      "the redis queue's connect and per-call timeout: a hung Redis fails calls (publish 503) "
+      "within it")
+      ->check(CLI::Range(10, 60'000));
   opt(cmd, "store", c.store, "sqlite:PATH (a directory or a .db file)");
   opt(cmd, "admin-token", c.admin_token, "admin token; generated and printed once if unset");
   env_flag(cmd, "SEALHOOK_", "allow-private-networks", c.allow_private_networks,

@@ -21,6 +21,7 @@ struct ServeConfig {
   std::string redis;                  // the redis queue: redis://HOST:PORT/DB
   std::string redis_owner;            // this process in the redis queue; "" = see redis_owner()
   int64_t catalog_check_ms = 500;     // how often the store's catalog version is checked
+  int redis_timeout_ms = 500;         // the redis queue's connect and per-call timeout
   std::string store = "sqlite:./sealhook-data";
   std::string admin_token;  // generated and printed once when empty
   bool allow_private_networks = false;

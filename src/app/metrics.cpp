@@ -46,6 +46,14 @@ std::string render_metrics(const PublishCounters& p, const delivery::Dispatcher&
          static_cast<double>(qs.bytes));
   metric(out, "sealhook_queue_max_bytes", "gauge", "Queue bound in bytes.",
          static_cast<double>(qs.max_bytes));
+  metric(out, "sealhook_queue_scheduled", "gauge",
+         "Deliveries waiting for a retry or a later time (a shared queue's timers).",
+         static_cast<double>(qs.scheduled));
+  metric(out, "sealhook_queue_up", "gauge", "1 when the queue's backend answers, else 0.",
+         qs.up ? 1.0 : 0.0);
+  metric(out, "sealhook_queue_resets_total", "counter",
+         "Times the queue's backend was found to have lost its data (then started afresh).",
+         static_cast<double>(qs.resets));
   metric(out, "sealhook_leases_lost_total", "counter",
          "Outcomes dropped because their lease had expired.", c.leases_lost);
   metric(out, "sealhook_deliveries_held_unknown_endpoint_total", "counter",
@@ -57,6 +65,11 @@ std::string render_metrics(const PublishCounters& p, const delivery::Dispatcher&
   if (dead)
     metric(out, "sealhook_dlq_size", "gauge", "Dead-lettered deliveries.",
            static_cast<double>(*dead));
+  auto lost = store.count_deliveries(DeliveryStatus::kLost);
+  if (lost)
+    metric(out, "sealhook_lost_deliveries", "gauge",
+           "Deliveries marked lost (a volatile queue stopped, or the queue lost its data).",
+           static_cast<double>(*lost));
   return out.str();
 }
 

@@ -2,12 +2,14 @@
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+#include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 
 #include <filesystem>
+#include <thread>
 #include <unordered_set>
 
 #include "core/ids.hpp"
@@ -36,6 +38,8 @@ Status settle_admin_token(Node& n) {
 // The queue's endpoint orderings against the catalog's, which is the truth: a process that
 // stopped between switching the queue and storing the endpoint left them apart.
 Status align_orderings(Queue& queue, const Snapshot& catalog) {
+  // A shared queue that is down now has nothing to align; it keeps its modes meanwhile.
+  if (!queue.stats().up) return {};
   for (EndpointOrdering o : queue.orderings()) {
     const EndpointPtr* ep = catalog.endpoints.find(o.endpoint_id);
     if (!ep) continue;  // deleted: its deliveries are dead-lettered as they come up
@@ -110,6 +114,46 @@ Result<size_t> reconcile(Store& store, Queue* queue, const std::string& queue_ki
   return orphans.size();
 }
 
+Result<size_t> mark_lost_after_reset(Store& store, Queue& queue, int64_t now_ms) {
+  auto pending = store.pending_deliveries(INT64_MAX);
+  if (!pending) return pending.error();
+  if (pending->empty()) return size_t{0};
+  std::vector<std::string> ids;
+  ids.reserve(pending->size());
+  for (const auto& [tenant, id] : *pending) ids.push_back(id);
+  // The reset was found by a handshake that has just ended: the queue may need a moment more.
+  auto h = queue.holding(ids);
+  for (int i = 0; !h && i < 20; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    h = queue.holding(ids);
+  }
+  if (!h) return h.error();
+  std::unordered_set<std::string> held(h->begin(), h->end());
+  std::vector<std::pair<std::string, std::string>> lost;
+  for (auto& p : *pending)
+    if (!held.contains(p.second)) lost.push_back(std::move(p));
+  if (lost.empty()) return size_t{0};
+  if (Status st = store.settle_pending(lost, DeliveryStatus::kLost,
+                                       "lost: the redis queue lost its data (Redis restarted "
+                                       "without persistence)",
+                                       now_ms);
+      !st)
+    return st.error();
+  spdlog::warn("recovery: {} pending deliveries went with the redis queue's data; marked lost",
+               lost.size());
+  return lost.size();
+}
+
+void watch_queue_resets(Node& n) {
+  n.queue->set_reset_listener([&n] {
+    boost::asio::post(*n.blocking, [&n] {
+      n.journal->flush();  // the publish-time records it holds back are checked too
+      if (auto r = mark_lost_after_reset(*n.store, *n.queue, n.clock.now_ms()); !r)
+        spdlog::error("recovery: marking what the queue lost failed: {}", r.error().message);
+    });
+  });
+}
+
 Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   auto node = std::make_unique<Node>();
   Node& n = *node;
@@ -156,6 +200,7 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   qc.sync_full = c.queue_sync == "full";
   qc.redis_url = c.redis;
   qc.redis_owner = redis_owner(c);
+  qc.redis_timeout_ms = c.redis_timeout_ms;
   auto queue = make_queue(qc, n.clock);
   if (!queue) return queue.error();
   n.queue = std::move(queue.value());

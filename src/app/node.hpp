@@ -72,5 +72,11 @@ bool shared_queue(const std::string& queue_kind);
 // just taken a delivery out (acked or dead-lettered it) and not yet written its record.
 Result<size_t> reconcile(Store& store, Queue* queue, const std::string& queue_kind, int64_t now_ms,
                          int64_t unchanged_for_ms = 0);
+// After the queue reported a reset (it lost its data): the store's pending records that it does
+// not hold any more are marked lost (they would otherwise look pending for ever). How many.
+Result<size_t> mark_lost_after_reset(Store& store, Queue& queue, int64_t now_ms);
+// Runs mark_lost_after_reset on the blocking pool whenever the queue reports a reset (after
+// the journal's held records are written). Every process that settles deliveries calls it.
+void watch_queue_resets(Node& n);
 
 }  // namespace sealhook::app

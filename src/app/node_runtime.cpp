@@ -64,6 +64,7 @@ void NodeRuntime::reconcile_now() {
 
 void NodeRuntime::start_reconcile() {
   reconcile_now();
+  watch_queue_resets(n_);  // a queue that lost its data: what it held is marked lost at once
   if (shared_queue(n_.config.queue)) arm_reconcile();
 }
 

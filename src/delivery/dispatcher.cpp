@@ -13,6 +13,8 @@ namespace {
 constexpr size_t kLeaseBatch = 64;
 // A safety net: even without any known due time, look at the queue this often.
 constexpr int64_t kIdleTickMs = 1000;
+// A settle the queue could not take (its backend down) is tried again this often.
+constexpr int64_t kSettleRetryMs = 250;
 }  // namespace
 
 Dispatcher::Dispatcher(Queue& queue, Sender& sender, const Registry& registry, Journal& journal,
@@ -166,6 +168,25 @@ bool Dispatcher::settled(const Status& st, const Lease& lease) {
   return false;
 }
 
+void Dispatcher::settle_then(std::function<Status()> op, const Lease& lease,
+                             std::function<void()> on_settled) {
+  Status st = op();
+  if (st) {
+    if (on_settled) on_settled();
+    return;
+  }
+  const bool unreachable = st.error().kind == ErrorKind::kUnavailable && !is_lease_lost(st.error());
+  if (!unreachable || !running_ || clock_.now_ms() + kSettleRetryMs >= lease.deadline_ms) {
+    settled(st, lease);
+    return;
+  }
+  auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(kSettleRetryMs));
+  timer->async_wait([this, timer, op = std::move(op), lease,
+                     on_settled = std::move(on_settled)](const boost::system::error_code& ec) {
+    if (!ec) settle_then(op, lease, on_settled);
+  });
+}
+
 void Dispatcher::finish(Lease&& lease, const Outcome& outcome, const SendResult& result,
                         int64_t at_ms) {
   const QueuedDelivery& d = *lease.delivery;
@@ -195,20 +216,27 @@ void Dispatcher::finish(Lease&& lease, const Outcome& outcome, const SendResult&
   u.record.last_error = outcome.error;
   // A lost lease drops the outcome, record included: the delivery is someone else's now.
   switch (outcome.verdict) {
-    case Verdict::kDelivered:
-      if (settled(queue_.ack(lease), lease)) journal_.submit(std::move(u));
+    case Verdict::kDelivered: {
+      auto update = std::make_shared<DeliveryUpdate>(std::move(u));
+      settle_then([this, lease] { return queue_.ack(lease); }, lease,
+                  [this, update] { journal_.submit(std::move(*update)); });
       break;
-    case Verdict::kRetry:
-      u.record.next_attempt_at_ms = outcome.next_attempt_at_ms;
-      if (settled(queue_.retry(lease, outcome.next_attempt_at_ms), lease)) {
-        journal_.submit(std::move(u));
-        wake_at(outcome.next_attempt_at_ms);
-      }
+    }
+    case Verdict::kRetry: {
+      const int64_t at = outcome.next_attempt_at_ms;
+      u.record.next_attempt_at_ms = at;
+      auto update = std::make_shared<DeliveryUpdate>(std::move(u));
+      settle_then([this, lease, at] { return queue_.retry(lease, at); }, lease,
+                  [this, update, at] {
+                    journal_.submit(std::move(*update));
+                    wake_at(at);
+                  });
       break;
+    }
     case Verdict::kDead:
       // The dead letter first, durable; only then does the queue let go of the delivery.
       journal_.submit(std::move(u), [this, lease = std::move(lease)] {
-        settled(queue_.dead(lease), lease);
+        settle_then([this, lease] { return queue_.dead(lease); }, lease, nullptr);
         post_pump();
       });
       break;

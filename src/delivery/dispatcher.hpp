@@ -66,6 +66,11 @@ class Dispatcher {
   void finish(Lease&& lease, const Outcome& outcome, const SendResult& result, int64_t at_ms);
   // The queue's answer to a settle: false (counted, logged) when the lease was lost.
   bool settled(const Status& st, const Lease& lease);
+  // Runs `op` (a settle of `lease`) and then `on_settled`. A settle refused because the queue
+  // is unreachable (Redis down) is tried again every 250 ms while the lease lasts, rather than
+  // dropped; a lost lease, or the lease's end, drops it as settled() says.
+  void settle_then(std::function<Status()> op, const Lease& lease,
+                   std::function<void()> on_settled);
   void post_pump();
   // Makes sure the timer fires by `due_ms` (an earlier wake-up is never replaced by a later one).
   void wake_at(int64_t due_ms);

@@ -108,6 +108,9 @@ struct QueueStats {
   size_t capacity = 0;
   size_t bytes = 0;  // ciphertext held, each body once however many deliveries share it
   size_t max_bytes = 0;
+  size_t scheduled = 0;  // waiting for a retry or a later time (a shared backend's, when known)
+  bool up = true;        // a networked backend: reachable as of this call
+  uint64_t resets = 0;   // times the backend was found to have lost what it held (then reset)
 };
 
 // In-flight capacity is given out fairly in the queue itself, so that a slow or dead endpoint,
@@ -165,6 +168,10 @@ class Queue {
   virtual std::vector<EndpointOrdering> orderings() const = 0;
   virtual void close() = 0;  // push() fails afterwards; leasing goes on (drain)
   virtual void set_ready_listener(std::function<void()> listener) = 0;
+  // Called, on some thread, when the backend is found to have lost what it held (Redis
+  // restarted without persistence) and starts afresh: the caller reconciles its records
+  // against holding(). Never called by a backend that cannot lose its data that way.
+  virtual void set_reset_listener(std::function<void()> /*listener*/) {}
   // When the earliest scheduled (not yet due) delivery falls due, if any.
   virtual std::optional<int64_t> next_due_ms() const = 0;
   virtual QueueStats stats() const = 0;
@@ -178,10 +185,11 @@ class Queue {
 struct QueueConfig {
   std::string kind = "sqlite";  // sqlite | memory | redis (later kafka)
   QueueOptions options;
-  std::string path;         // sqlite: the queue's database file
-  bool sync_full = false;   // sqlite: fsync every commit (survives power loss)
-  std::string redis_url;    // redis: redis://HOST:PORT/DB
-  std::string redis_owner;  // redis: names this process across restarts (its leases come back)
+  std::string path;            // sqlite: the queue's database file
+  bool sync_full = false;      // sqlite: fsync every commit (survives power loss)
+  std::string redis_url;       // redis: redis://HOST:PORT/DB
+  std::string redis_owner;     // redis: names this process across restarts (its leases come back)
+  int redis_timeout_ms = 500;  // redis: connect and per-call timeout
 };
 
 Result<std::unique_ptr<Queue>> make_queue(const QueueConfig& config, const Clock& clock);

@@ -27,6 +27,7 @@ Result<std::unique_ptr<Queue>> make_queue(const QueueConfig& config, const Clock
     o.queue = config.options;
     o.address = address.value();
     if (!config.redis_owner.empty()) o.owner = config.redis_owner;
+    o.timeout = std::chrono::milliseconds(config.redis_timeout_ms);
     auto q = RedisQueue::open(o, clock);
     if (!q) return q.error();
     return std::unique_ptr<Queue>(std::move(q.value()));

@@ -63,8 +63,11 @@ QueueBackend redis_backend() {
   b.cleanup = [](const std::string& dir) {
     auto address = test_address();
     if (!address) return;
-    RedisConnection conn(RedisConnectionOptions{.address = address.value()});
-    if (!conn.start()) return;
+    RedisConnectionOptions co;
+    co.address = address.value();
+    RedisConnection conn(co);
+    conn.start();
+    if (!conn.await_up(std::chrono::seconds(5))) return;
     auto done = conn.call({"EVAL",
                            "for _, k in ipairs(redis.call('KEYS', ARGV[1] .. '*')) do "
                            "redis.call('DEL', k) end return 0",

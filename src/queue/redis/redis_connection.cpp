@@ -50,6 +50,21 @@ Result<redisContext*> redis_connect(const RedisConnectionOptions& o, bool with_t
   return c;
 }
 
+Result<RedisReply> redis_command(redisContext* c, const std::vector<std::string>& argv) {
+  std::vector<const char*> args;
+  std::vector<size_t> lens;
+  for (const auto& a : argv) {
+    args.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  auto* r = static_cast<redisReply*>(
+      redisCommandArgv(c, static_cast<int>(args.size()), args.data(), lens.data()));
+  if (r == nullptr) return queue_unavailable(argv[0] + ": " + c->errstr);
+  RedisReply reply = RedisReply::from(*r);
+  freeReplyObject(r);
+  return reply;
+}
+
 RedisConnection::RedisConnection(RedisConnectionOptions options) : options_(std::move(options)) {}
 
 RedisConnection::~RedisConnection() {
@@ -63,13 +78,41 @@ RedisConnection::~RedisConnection() {
   if (ctx_ != nullptr) redisFree(ctx_);
 }
 
-Status RedisConnection::start() {
+void RedisConnection::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+bool RedisConnection::await_up(std::chrono::milliseconds ms) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, ms, [&] { return up_.load() || stopping_; }) && up_;
+}
+
+bool RedisConnection::connect_once(std::string& why) {
   auto c = redis_connect(options_, true);
-  if (!c) return c.error();
+  if (!c) {
+    why = c.error().message;
+    return false;
+  }
+  Status st;
+  for (const RedisScript* s : options_.scripts) {
+    auto r = redis_command(c.value(), {"SCRIPT", "LOAD", s->source});
+    if (!r)
+      st = r.error();
+    else if (r->is_error())
+      st = queue_unavailable("SCRIPT LOAD " + s->name + ": " + r->str);
+    if (!st) break;
+  }
+  if (st && options_.on_connect) st = options_.on_connect(c.value());
+  if (!st) {
+    redisFree(c.value());
+    why = st.error().message;
+    return false;
+  }
+  std::lock_guard lock(mu_);
   ctx_ = c.value();
   up_ = true;
-  thread_ = std::thread([this] { run(); });
-  return {};
+  cv_.notify_all();
+  return true;
 }
 
 void RedisConnection::submit(Request r) {
@@ -77,7 +120,7 @@ void RedisConnection::submit(Request r) {
     std::lock_guard lock(mu_);
     if (up_ && !stopping_) {
       pending_.push_back(std::move(r));
-      cv_.notify_one();
+      cv_.notify_all();  // the thread, and not only an await_up() waiter
       return;
     }
   }
@@ -126,23 +169,26 @@ Result<RedisReply> RedisConnection::call(const RedisScript& script, std::vector<
 void RedisConnection::run() {
   auto backoff = options_.backoff_min;
   std::vector<Request> batch;
+  bool ever = false;
+  std::string last_why;
   for (;;) {
     if (ctx_ == nullptr) {
-      auto c = redis_connect(options_, true);
+      std::string why;
+      bool ok = connect_once(why);
       std::unique_lock lock(mu_);
       if (stopping_) return;
-      if (!c) {
-        lock.unlock();
-        fail_pending(c.error().message);
-        lock.lock();
+      if (!ok) {
+        if (why != last_why) spdlog::warn("redis queue: {}; trying again", why);
+        last_why = why;
         cv_.wait_for(lock, backoff, [&] { return stopping_; });
         backoff = std::min(backoff * 2, options_.backoff_max);
         continue;
       }
-      ctx_ = c.value();
       backoff = options_.backoff_min;
-      up_ = true;
-      spdlog::info("redis queue: connected again to {}", options_.address.url());
+      last_why.clear();
+      spdlog::info("redis queue: connected {}to {}", ever ? "again " : "", options_.address.url());
+      ever = true;
+      if (options_.on_up) options_.on_up();
     }
     {
       std::unique_lock lock(mu_);
@@ -194,9 +240,13 @@ bool RedisConnection::exchange(std::vector<Request>& batch) {
 
 void RedisConnection::drop(const std::string& why) {
   spdlog::warn("redis queue: lost the connection ({}); reconnecting", why);
-  up_ = false;
+  {
+    std::lock_guard lock(mu_);
+    up_ = false;
+  }
   redisFree(ctx_);
   ctx_ = nullptr;
+  fail_pending(why);  // queued behind the broken exchange: they must not wait for a reconnect
 }
 
 void RedisConnection::fail_pending(const std::string& why) {

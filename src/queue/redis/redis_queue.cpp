@@ -3,8 +3,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <hiredis/hiredis.h>
+
 #include <algorithm>
 #include <condition_variable>
+#include <random>
 #include <unordered_map>
 
 namespace sealhook {
@@ -13,9 +16,24 @@ namespace {
 constexpr size_t kLeaseFields = 14;    // per lease in the lease script's answer
 constexpr size_t kHoldingChunk = 512;  // ids asked about per call
 
+// Error answers that say Redis cannot take writes for now, not that the script is wrong: a
+// 503 for the caller to retry, with Redis's own words.
+bool transient_refusal(const std::string& error) {
+  for (const char* prefix : {"LOADING", "OOM", "MISCONF", "READONLY", "BUSY", "MASTERDOWN",
+                             "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN"})
+    if (error.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
 Error script_failed(const std::string& name, const RedisReply& reply) {
+  if (transient_refusal(reply.str)) return queue_unavailable("Redis refused: " + reply.str);
   return make_error(ErrorKind::kInternal, "queue_error",
                     "redis queue: the " + name + " script failed: " + reply.str);
+}
+
+std::string fresh_generation(int64_t now_ms) {
+  std::random_device rd;
+  return std::to_string(now_ms) + "-" + std::to_string(rd()) + std::to_string(rd());
 }
 
 // The reply, or why there is none (down, or an error answer).
@@ -54,21 +72,68 @@ RedisQueue::~RedisQueue() {
 Result<std::unique_ptr<RedisQueue>> RedisQueue::open(const RedisQueueOptions& options,
                                                      const Clock& clock) {
   std::unique_ptr<RedisQueue> q(new RedisQueue(options, clock));
-  RedisConnectionOptions co{.address = options.address, .timeout = options.timeout};
-  q->conn_ = std::make_unique<RedisConnection>(co);
-  if (Status st = q->conn_->start(); !st) return st.error();
-  const auto& o = options.queue;
-  auto back = checked(q->conn_->call(q->scripts_.reclaim,
-                                     {options.prefix, options.owner, std::to_string(clock.now_ms()),
-                                      std::to_string(o.max_inflight_per_tenant)}),
-                      q->scripts_.reclaim);
-  if (!back) return back.error();
-  if (back->integer > 0)
-    spdlog::info("redis queue: {} deliveries leased by the last run of '{}' are due again",
-                 back->integer, options.owner);
+  RedisConnectionOptions co;
+  co.address = options.address;
+  co.timeout = options.timeout;
   q->subscriber_ = std::make_unique<RedisSubscriber>(co, options.prefix + "ready",
                                                      [raw = q.get()] { raw->nudge(); });
+  co.scripts = q->scripts_.all();
+  co.on_connect = [raw = q.get()](redisContext* c) { return raw->on_connect(c); };
+  co.on_up = [raw = q.get()] { raw->on_up(); };
+  q->conn_ = std::make_unique<RedisConnection>(co);
+  q->conn_->start();
+  // Redis down at start is an outage like any other (readyz says so), not a failed start.
+  if (!q->conn_->await_up(options.timeout * 4))
+    spdlog::warn("redis queue: {} is not reachable yet; serving 503 until it is",
+                 options.address.url());
   return q;
+}
+
+Status RedisQueue::on_connect(redisContext* c) {
+  const int64_t now = clock_.now_ms();
+  auto gen =
+      redis_command(c, {"EVALSHA", scripts_.gen.sha, "0", options_.prefix, fresh_generation(now)});
+  if (!gen) return gen.error();
+  if (gen->is_error() || gen->elements.size() != 2) return script_failed("gen", gen.value());
+  const std::string seen = gen->elements[0].str;
+  const bool reset = !generation_.empty() && seen != generation_;
+  generation_ = seen;
+  if (!reclaimed_) {
+    auto back = redis_command(
+        c, {"EVALSHA", scripts_.reclaim.sha, "0", options_.prefix, options_.owner,
+            std::to_string(now), std::to_string(options_.queue.max_inflight_per_tenant)});
+    if (!back) return back.error();
+    if (back->is_error()) return script_failed("reclaim", back.value());
+    reclaimed_ = true;
+    if (back->integer > 0)
+      spdlog::info("redis queue: {} deliveries leased by the last run of '{}' are due again",
+                   back->integer, options_.owner);
+  }
+  if (reset) {
+    resets_++;
+    next_due_ = -1;
+    spdlog::error(
+        "redis queue: Redis lost the queue's data (restarted without persistence?): started "
+        "afresh; deliveries it held are lost");
+    reset_pending_ = true;  // told once the connection is up (on_up), so it can be used
+  }
+  return {};
+}
+
+void RedisQueue::on_up() {
+  if (!reset_pending_.exchange(false)) return;
+  std::shared_ptr<const std::function<void()>> l;
+  {
+    std::lock_guard lock(listener_mu_);
+    l = reset_listener_;
+  }
+  if (l && *l) (*l)();
+}
+
+void RedisQueue::set_reset_listener(std::function<void()> listener) {
+  auto l = std::make_shared<const std::function<void()>>(std::move(listener));
+  std::lock_guard lock(listener_mu_);
+  reset_listener_ = std::move(l);
 }
 
 void RedisQueue::set_ready_listener(std::function<void()> listener) {
@@ -214,17 +279,20 @@ Status RedisQueue::retry(const Lease& lease, int64_t at_ms) {
 }
 
 QueueStats RedisQueue::stats() const {
-  auto reply = conn_->call({"HMGET", options_.prefix + "m", "n", "leased", "bytes"});
+  auto reply = conn_->call(scripts_.stats, {options_.prefix});
   std::lock_guard lock(stats_mu_);
   last_stats_.capacity = options_.queue.capacity;
   last_stats_.max_bytes = options_.queue.max_bytes;
-  if (reply && reply->elements.size() == 3) {
+  last_stats_.resets = resets_;
+  last_stats_.up = reply && !reply->is_error();
+  if (last_stats_.up && reply->elements.size() == 4) {
     auto count = [&](size_t i) {
       return static_cast<size_t>(std::max<int64_t>(0, reply->elements[i].as_int()));
     };
     last_stats_.depth = count(0);
     last_stats_.leased = count(1);
     last_stats_.bytes = count(2);
+    last_stats_.scheduled = count(3);
   }
   return last_stats_;
 }
@@ -232,7 +300,7 @@ QueueStats RedisQueue::stats() const {
 Status RedisQueue::ping() {
   auto reply = conn_->call({"PING"});
   if (!reply) return reply.error();
-  if (reply->is_error()) return queue_unavailable(reply->str);
+  if (reply->is_error()) return queue_unavailable("Redis refused: " + reply->str);
   return {};
 }
 

@@ -15,6 +15,12 @@
 //
 // A process restart: a queue opening under the same `owner` gives back the leases its previous
 // run held (at once, rather than at their deadlines); other owners' leases stay theirs.
+//
+// Outages: open() does not need Redis up; the connection comes (and comes back) by itself, and
+// meanwhile every call fails at once with `queue_unavailable` (HTTP 503). Each (re)connection
+// checks the queue's generation key (lua/gen.lua): gone means Redis lost its data, so the
+// queue starts afresh (a new generation; the scripts make the rest as they go) and tells the
+// reset listener, which marks what the store still thinks pending as lost.
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -31,8 +37,8 @@ struct RedisQueueOptions {
   std::string prefix = "sealhook:q:";  // every key of this queue starts with it
   // Names this process across restarts: its previous run's leases are reclaimed on open.
   std::string owner = "sealhook";
-  std::chrono::milliseconds timeout{1000};  // each Redis call; and the connect
-  size_t sweep = 1000;                      // expired leases and due timers moved per lease()
+  std::chrono::milliseconds timeout{500};  // each Redis call; and the connect
+  size_t sweep = 1000;                     // expired leases and due timers moved per lease()
 };
 
 class RedisQueue final : public Queue {
@@ -52,6 +58,7 @@ class RedisQueue final : public Queue {
   }
   void close() override { closed_ = true; }
   void set_ready_listener(std::function<void()> listener) override;
+  void set_reset_listener(std::function<void()> listener) override;
   std::optional<int64_t> next_due_ms() const override;
   QueueStats stats() const override;
   Status ping() override;
@@ -67,6 +74,10 @@ class RedisQueue final : public Queue {
   Status pushed(const Result<RedisReply>& reply, int64_t earliest_ms);
   Status settle(const char* kind, const Lease& lease, int64_t at_ms);
   void nudge();
+  // The handshake's last step, on the connection thread: the generation check (and, the first
+  // time, the reclaim of this owner's previous run).
+  Status on_connect(redisContext* c);
+  void on_up();                // tells the reset listener of a reset the handshake found
   void due_at(int64_t at_ms);  // lowers the known next due time to at_ms
 
   RedisQueueOptions options_;
@@ -81,6 +92,11 @@ class RedisQueue final : public Queue {
   mutable QueueStats last_stats_;  // answered while Redis is down
   std::atomic<bool> closed_{false};
   std::atomic<bool> lease_failing_{false};
+  std::string generation_;  // the connection thread's: the one seen by the last handshake
+  bool reclaimed_ = false;  // the connection thread's
+  std::atomic<uint64_t> resets_{0};
+  std::atomic<bool> reset_pending_{false};
+  std::shared_ptr<const std::function<void()>> reset_listener_;  // under listener_mu_
 };
 
 }  // namespace sealhook

@@ -34,8 +34,13 @@ const RedisQueueScripts& RedisQueueScripts::get() {
       with_common("push", redis_lua::kPush),       with_common("lease", redis_lua::kLease),
       with_common("settle", redis_lua::kSettle),   with_common("reclaim", redis_lua::kReclaim),
       with_common("holding", redis_lua::kHolding), with_common("ordering", redis_lua::kOrdering),
+      with_common("gen", redis_lua::kGen),         with_common("stats", redis_lua::kStats),
   };
   return scripts;
+}
+
+std::vector<const RedisScript*> RedisQueueScripts::all() const {
+  return {&push, &lease, &settle, &reclaim, &holding, &ordering, &gen, &stats};
 }
 
 }  // namespace sealhook

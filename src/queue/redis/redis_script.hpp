@@ -2,6 +2,7 @@
 // A Lua script of the redis queue, called by its SHA1 (EVALSHA); the connection sends the
 // source (EVAL) when Redis answers NOSCRIPT, which is how a restarted or flushed Redis gets it.
 #include <string>
+#include <vector>
 
 namespace sealhook {
 
@@ -15,7 +16,8 @@ struct RedisScript {
 
 // The queue's scripts: each is common.lua followed by its own file (src/queue/redis/lua/).
 struct RedisQueueScripts {
-  RedisScript push, lease, settle, reclaim, holding, ordering;
+  RedisScript push, lease, settle, reclaim, holding, ordering, gen, stats;
+  std::vector<const RedisScript*> all() const;
   static const RedisQueueScripts& get();
 };
 

@@ -49,8 +49,8 @@ const char* list_sql(std::optional<DeliveryStatus> status, bool after_cursor) {
   return variants[after_cursor ? 1 : 0].c_str();
 }
 
-// Upserts one delivery by (tenant, id). An update never changes a delivery's creation time; a
-// create_only record never updates.
+// Upserts one delivery by (tenant, id). An update never changes a delivery's creation time nor
+// goes back to fewer attempts; a create_only record never updates.
 const char* write_sql(bool create_only) {
   static const std::string insert = "INSERT INTO deliveries (" + std::string(kDeliveryColumns) +
                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
@@ -60,7 +60,10 @@ const char* write_sql(bool create_only) {
       " event_id = excluded.event_id, event_type = excluded.event_type,"
       " status = excluded.status, attempts = excluded.attempts,"
       " updated_at_ms = excluded.updated_at_ms,"
-      " next_attempt_at_ms = excluded.next_attempt_at_ms, last_error = excluded.last_error";
+      " next_attempt_at_ms = excluded.next_attempt_at_ms, last_error = excluded.last_error"
+      // Several processes settle one delivery's attempts: an earlier attempt's outcome, written
+      // late, never overwrites a later attempt's record.
+      " WHERE excluded.attempts >= deliveries.attempts";
   static const std::string create = insert + " ON CONFLICT (tenant_id, id) DO NOTHING";
   return (create_only ? create : upsert).c_str();
 }

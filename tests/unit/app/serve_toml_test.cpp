@@ -32,6 +32,8 @@ const std::map<std::string, ServeCase>& serve_cases() {
        {R"(redis_owner = "node-a")", [](auto& c) { return c.redis_owner == "node-a"; }}},
       {"catalog-check-ms",
        {"catalog_check_ms = 250", [](auto& c) { return c.catalog_check_ms == 250; }}},
+      {"redis-timeout-ms",
+       {R"(redis_timeout_ms = 250)", [](auto& c) { return c.redis_timeout_ms == 250; }}},
       {"queue-max-bytes",
        {"queue-max-bytes = 4_294_967_296",
         [](auto& c) { return c.queue_max_bytes == 4'294'967'296u; }}},

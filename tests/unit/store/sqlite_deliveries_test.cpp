@@ -101,6 +101,26 @@ TEST_F(SqliteDeliveriesTest, CreateOnlyNeverOverwritesALaterUpdate) {
   EXPECT_EQ((*store_->get_delivery("tn_a", fresh.record.id))->status, DeliveryStatus::kPending);
 }
 
+// Two processes settle one delivery: attempt 2's worker records first, then attempt 1's
+// (whose lease had expired) arrives late. The later attempt's record stands.
+TEST_F(SqliteDeliveriesTest, AnEarlierAttemptNeverOverwritesALaterOne) {
+  DeliveryRecord later = delivery("tn_a", 1, DeliveryStatus::kDelivered);
+  later.attempts = 2;
+  write({{later, {{later.id, 2, 5, 5, 200, ""}}, {}, false}});
+  DeliveryRecord stale = delivery("tn_a", 1, DeliveryStatus::kPending);
+  stale.attempts = 1;
+  stale.last_error = "HTTP 500";
+  write({{stale, {{stale.id, 1, 4, 5, 500, "HTTP 500"}}, {}, false}});
+  auto got = *store_->get_delivery("tn_a", later.id);
+  EXPECT_EQ(got->status, DeliveryStatus::kDelivered);
+  EXPECT_EQ(got->attempts, 2);
+  EXPECT_EQ(got->last_error, "");
+  DeliveryRecord next = delivery("tn_a", 1, DeliveryStatus::kDead);
+  next.attempts = 3;  // a later attempt still updates
+  write({{next, {}, {}, false}});
+  EXPECT_EQ((*store_->get_delivery("tn_a", later.id))->status, DeliveryStatus::kDead);
+}
+
 TEST_F(SqliteDeliveriesTest, ReadsAreScopedByTenant) {
   write({{delivery("tn_a", 1, DeliveryStatus::kDead), {}, std::string("x"), false}});
   const std::string id = delivery("tn_a", 1).id;
