@@ -30,12 +30,10 @@ void CatalogFeed::start() {
       RedisConnectionOptions o;
       o.address = *address;
       channel_ = channel(options_.redis_url);
+      // It connects (and reconnects) by itself; a nudge sent while Redis is down is dropped,
+      // and the periodic check still brings the change.
       publisher_ = std::make_unique<RedisConnection>(o);
-      if (Status st = publisher_->start(); !st) {
-        spdlog::warn("catalog feed: no nudges sent ({}); the periodic check still runs",
-                     st.error().message);
-        publisher_.reset();
-      }
+      publisher_->start();
       subscriber_ = std::make_unique<RedisSubscriber>(o, channel_, [this] {
         counters_.nudges_heard++;
         wake();
