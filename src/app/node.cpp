@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 
@@ -75,25 +76,92 @@ std::string redis_owner(const ServeConfig& c) {
 
 bool shared_queue(const std::string& kind) { return kind == "redis" || kind == "kafka"; }
 
+namespace {
+
+constexpr const char* kRedisLostMessage =
+    "lost: the redis queue lost its data (Redis restarted without persistence)";
+
+// Of the store's pending records, those the queue does not hold.
+Result<std::vector<std::pair<std::string, std::string>>> not_held(
+    Queue& queue, std::vector<std::pair<std::string, std::string>>&& pending) {
+  if (pending.empty()) return std::move(pending);
+  std::vector<std::string> ids;
+  ids.reserve(pending.size());
+  for (const auto& [tenant, id] : pending) ids.push_back(id);
+  auto h = queue.holding(ids);
+  if (!h) return h.error();
+  std::unordered_set<std::string> held(h->begin(), h->end());
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto& p : pending)
+    if (!held.contains(p.second)) out.push_back(std::move(p));
+  return out;
+}
+
+// When the generation was made (its "MS-" prefix), or 0.
+int64_t generation_made_ms(const std::string& generation) {
+  int64_t ms = 0;
+  std::from_chars(generation.data(), generation.data() + generation.size(), ms);
+  return ms;
+}
+
+// The queue's data may have gone while no process of ours was connected to see it (serve
+// stopped, Redis restarted without persistence, serve started again): the generation differs
+// from the one the store recorded last. The pending records from before the new generation was
+// made that the queue does not hold went with the old data: lost. Without this they would look
+// acknowledged (a durable queue no longer holding a record means that) and be recorded as
+// delivered. Then the store records the new generation. Several processes may do this at once:
+// settling is pending -> lost only, so the second finds nothing left to do.
+Result<size_t> settle_lost_generation(Store& store, Queue& queue, const std::string& generation,
+                                      int64_t now_ms) {
+  auto recorded = store.get_meta("queue_generation");
+  if (!recorded) return recorded.error();
+  size_t lost = 0;
+  if (recorded->has_value() && **recorded != generation) {
+    auto pending = store.pending_deliveries(generation_made_ms(generation));
+    if (!pending) return pending.error();
+    auto gone = not_held(queue, std::move(*pending));
+    if (!gone) return gone.error();
+    if (!gone->empty()) {
+      if (Status st = store.settle_pending(*gone, DeliveryStatus::kLost, kRedisLostMessage, now_ms);
+          !st)
+        return st.error();
+      spdlog::warn(
+          "recovery: the redis queue's data was lost while this process was not connected; {} "
+          "pending deliveries from before marked lost",
+          gone->size());
+    }
+    lost = gone->size();
+  }
+  if (!recorded->has_value() || **recorded != generation)
+    if (Status st = store.put_meta("queue_generation", generation); !st) return st.error();
+  return lost;
+}
+
+}  // namespace
+
 Result<size_t> reconcile(Store& store, Queue* queue, const std::string& queue_kind, int64_t now_ms,
                          int64_t unchanged_for_ms) {
+  size_t lost_generation = 0;
+  if (auto generation = queue != nullptr ? queue->generation() : std::nullopt) {
+    // Not reached yet: nothing can be told apart (the timer, or the next start, tries again).
+    if (generation->empty())
+      return make_error(ErrorKind::kUnavailable, "queue_unavailable",
+                        "the queue has not been reached yet");
+    auto r = settle_lost_generation(store, *queue, *generation, now_ms);
+    if (!r) return r.error();
+    lost_generation = *r;
+  }
   auto pending =
       store.pending_deliveries(unchanged_for_ms > 0 ? now_ms - unchanged_for_ms : INT64_MAX);
   if (!pending) return pending.error();
   auto previous = store.get_meta("queue");
   if (!previous) return previous.error();
-  std::unordered_set<std::string> held;
-  if (queue != nullptr && !pending->empty()) {
-    std::vector<std::string> ids;
-    ids.reserve(pending->size());
-    for (const auto& [tenant, id] : *pending) ids.push_back(id);
-    auto h = queue->holding(ids);
-    if (!h) return h.error();
-    held.insert(h->begin(), h->end());
+  std::vector<std::pair<std::string, std::string>> orphans = std::move(*pending);
+  if (queue != nullptr) {
+    auto gone = not_held(*queue, std::move(orphans));
+    if (!gone) return gone.error();
+    orphans = std::move(*gone);
   }
-  std::vector<std::pair<std::string, std::string>> orphans;
-  for (auto& p : *pending)
-    if (!held.contains(p.second)) orphans.push_back(std::move(p));
   if (!orphans.empty()) {
     const bool acked =
         queue != nullptr && queue->durable() && previous->has_value() && **previous == queue_kind;
@@ -111,37 +179,27 @@ Result<size_t> reconcile(Store& store, Queue* queue, const std::string& queue_ki
                    orphans.size());
   }
   if (Status st = store.put_meta("queue", queue_kind); !st) return st.error();
-  return orphans.size();
+  return orphans.size() + lost_generation;
 }
 
 Result<size_t> mark_lost_after_reset(Store& store, Queue& queue, int64_t now_ms) {
   auto pending = store.pending_deliveries(INT64_MAX);
   if (!pending) return pending.error();
   if (pending->empty()) return size_t{0};
-  std::vector<std::string> ids;
-  ids.reserve(pending->size());
-  for (const auto& [tenant, id] : *pending) ids.push_back(id);
   // The reset was found by a handshake that has just ended: the queue may need a moment more.
-  auto h = queue.holding(ids);
-  for (int i = 0; !h && i < 20; ++i) {
+  auto lost = not_held(queue, std::vector(*pending));
+  for (int i = 0; !lost && i < 20; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    h = queue.holding(ids);
+    lost = not_held(queue, std::vector(*pending));
   }
-  if (!h) return h.error();
-  std::unordered_set<std::string> held(h->begin(), h->end());
-  std::vector<std::pair<std::string, std::string>> lost;
-  for (auto& p : *pending)
-    if (!held.contains(p.second)) lost.push_back(std::move(p));
-  if (lost.empty()) return size_t{0};
-  if (Status st = store.settle_pending(lost, DeliveryStatus::kLost,
-                                       "lost: the redis queue lost its data (Redis restarted "
-                                       "without persistence)",
-                                       now_ms);
+  if (!lost) return lost.error();
+  if (lost->empty()) return size_t{0};
+  if (Status st = store.settle_pending(*lost, DeliveryStatus::kLost, kRedisLostMessage, now_ms);
       !st)
     return st.error();
   spdlog::warn("recovery: {} pending deliveries went with the redis queue's data; marked lost",
-               lost.size());
-  return lost.size();
+               lost->size());
+  return lost->size();
 }
 
 void watch_queue_resets(Node& n) {

@@ -172,6 +172,11 @@ class Queue {
   // restarted without persistence) and starts afresh: the caller reconciles its records
   // against holding(). Never called by a backend that cannot lose its data that way.
   virtual void set_reset_listener(std::function<void()> /*listener*/) {}
+  // The incarnation of the backend's data ("MS-RANDOM": made at MS, epoch ms) as the last
+  // connection saw it, "" before the backend was first reached; none for a backend whose data
+  // cannot go without this process seeing it. A store that recorded another generation knows
+  // the data it recorded against is gone.
+  virtual std::optional<std::string> generation() const { return std::nullopt; }
   // When the earliest scheduled (not yet due) delivery falls due, if any.
   virtual std::optional<int64_t> next_due_ms() const = 0;
   virtual QueueStats stats() const = 0;

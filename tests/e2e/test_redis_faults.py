@@ -2,13 +2,14 @@
 (redis_faults.py): a SIGKILL and restart with the AOF, a restart without persistence (its data
 gone), a 10 s SIGSTOP, and a serve started while Redis is down. No intervention in any."""
 import os
+import signal
 import subprocess
 import threading
 import time
 
 from redis_faults import (await_status, publish, redis_serve_args, redis_server,  # noqa: F401
                           status)
-from test_durability import delivered_events, pending_all, wait_until
+from test_durability import delivered_events, list_all, pending_all, wait_until
 from test_redis_queue import onboard
 
 
@@ -190,3 +191,33 @@ def test_an_ack_refused_while_redis_is_down_is_retried_not_dropped(
     assert page["data"][0]["attempt_count"] == 1, page
     assert srv.metrics()["sealhook_attempts_total"] == 1  # not handed out again
     assert srv.ok("GET", f"/v1/deliveries/{delivery_id}", key)["status"] == "delivered"
+
+
+def test_data_redis_lost_while_no_process_ran_is_marked_lost_not_delivered(
+        start_server, start_receiver, keygen, redis_server, tmp_path):
+    """No process is connected to see the reset: serve is SIGKILLed, then Redis restarts
+    without its data, then serve starts again. The queue's generation differs from the one the
+    store recorded, so the records Redis took with it are lost, not taken for acknowledged
+    (which is what a pending record a durable queue no longer holds would otherwise mean)."""
+    redis = redis_server(aof=False)
+    store = f"sqlite:{tmp_path}/generation"
+    # Every attempt fails and its retry is a minute away: the deliveries sit in Redis, pending.
+    args = redis_serve_args(redis.url, "--reconcile-after-ms", "1000", "--retry-base-ms", "60000")
+    srv = start_server(*args, store=store)
+    keys = keygen("generation")
+    receivers, tenants = onboard(srv, keys, start_receiver, 1, "--fail-rate", "1")
+    ids = {publish(srv, tenants[0], i)[2] for i in range(10)}
+    assert None not in ids
+    key = tenants[0]["api_key"]
+    wait_until(lambda: len([d for d in list_all(srv, key, "status=pending")
+                            if d["attempt_count"] >= 1]) == 10, 30, "every delivery tried once")
+    srv.proc.stop(signal.SIGKILL)
+    redis.kill()
+    redis.start_again()  # empty
+    srv = start_server(*args, store=store)
+    await_status(srv, "/readyz", 200, 15)
+    # Records unchanged for --reconcile-after-ms are settled: all ten, as lost.
+    wait_until(lambda: pending_all(srv, tenants) == [], 20, "no record left pending")
+    lost = {d["event_id"] for d in list_all(srv, key, "status=lost")}
+    assert lost == ids, (len(lost), len(ids))
+    assert list_all(srv, key, "status=delivered") == []

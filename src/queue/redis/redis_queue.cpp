@@ -98,6 +98,10 @@ Status RedisQueue::on_connect(redisContext* c) {
   const std::string seen = gen->elements[0].str;
   const bool reset = !generation_.empty() && seen != generation_;
   generation_ = seen;
+  {
+    std::lock_guard lock(generation_mu_);
+    shared_generation_ = seen;
+  }
   if (!reclaimed_) {
     auto back = redis_command(
         c, {"EVALSHA", scripts_.reclaim.sha, "0", options_.prefix, options_.owner,
@@ -128,6 +132,11 @@ void RedisQueue::on_up() {
     l = reset_listener_;
   }
   if (l && *l) (*l)();
+}
+
+std::optional<std::string> RedisQueue::generation() const {
+  std::lock_guard lock(generation_mu_);
+  return shared_generation_;
 }
 
 void RedisQueue::set_reset_listener(std::function<void()> listener) {

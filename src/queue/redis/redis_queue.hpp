@@ -59,6 +59,7 @@ class RedisQueue final : public Queue {
   void close() override { closed_ = true; }
   void set_ready_listener(std::function<void()> listener) override;
   void set_reset_listener(std::function<void()> listener) override;
+  std::optional<std::string> generation() const override;
   std::optional<int64_t> next_due_ms() const override;
   QueueStats stats() const override;
   Status ping() override;
@@ -93,7 +94,9 @@ class RedisQueue final : public Queue {
   std::atomic<bool> closed_{false};
   std::atomic<bool> lease_failing_{false};
   std::string generation_;  // the connection thread's: the one seen by the last handshake
-  bool reclaimed_ = false;  // the connection thread's
+  mutable std::mutex generation_mu_;
+  std::string shared_generation_;  // generation_, for generation() on other threads
+  bool reclaimed_ = false;         // the connection thread's
   std::atomic<uint64_t> resets_{0};
   std::atomic<bool> reset_pending_{false};
   std::shared_ptr<const std::function<void()>> reset_listener_;  // under listener_mu_
