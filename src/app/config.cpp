@@ -75,7 +75,8 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       ->check(CLI::Range(1, 1000));
   opt(cmd, "max-inflight-per-tenant", c.max_inflight_per_tenant,
       "attempts in flight at once for one tenant, so that a tenant whose endpoints hang cannot "
-      "hold every slot (0: a quarter of --max-inflight)")
+      "hold every slot (0: a quarter of --max-inflight; with a shared queue, of its default, "
+      "so that every process applies the same cap)")
       ->check(CLI::Range(0, 100'000));
   opt(cmd, "attempt-timeout-ms", c.attempt_timeout_ms, "deadline of one delivery attempt")
       ->check(CLI::Range(int64_t{1}, int64_t{600'000}));

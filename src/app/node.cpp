@@ -247,13 +247,19 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   if (auto st = n.catalog->load(); !st) return st.error();
   QueueConfig qc;
   qc.kind = c.queue;
+  // A shared queue's caps are its state, applied by whichever process runs a step (lease,
+  // settle): the processes must agree, so there the default does not follow this process's
+  // --max-inflight (a serve kept to few attempts would otherwise park every busy tenant's lanes
+  // for all of them).
+  const size_t tenant_cap_base =
+      shared_queue(c.queue) ? ServeConfig{}.max_inflight : c.max_inflight;
   qc.options = QueueOptions{
       .capacity = c.queue_capacity,
       .max_bytes = c.queue_max_bytes,
       .max_inflight_per_endpoint = c.max_inflight_per_endpoint,
       .max_inflight_per_tenant = c.max_inflight_per_tenant > 0
                                      ? c.max_inflight_per_tenant
-                                     : std::max(1, static_cast<int>(c.max_inflight / 4))};
+                                     : std::max(1, static_cast<int>(tenant_cap_base / 4))};
   qc.path = c.queue == "sqlite" ? queue_path(c) : "";
   qc.sync_full = c.queue_sync == "full";
   qc.redis_url = c.redis;
