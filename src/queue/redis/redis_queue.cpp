@@ -66,7 +66,8 @@ RedisQueue::RedisQueue(const RedisQueueOptions& options, const Clock& clock)
 
 RedisQueue::~RedisQueue() {
   subscriber_.reset();
-  conn_.reset();
+  conn_.reset();  // first: its on_up() uses push_conn_
+  push_conn_.reset();
 }
 
 Result<std::unique_ptr<RedisQueue>> RedisQueue::open(const RedisQueueOptions& options,
@@ -78,12 +79,17 @@ Result<std::unique_ptr<RedisQueue>> RedisQueue::open(const RedisQueueOptions& op
   q->subscriber_ = std::make_unique<RedisSubscriber>(co, options.prefix + "ready",
                                                      [raw = q.get()] { raw->nudge(); });
   co.scripts = q->scripts_.all();
+  // Only the main connection's handshake checks the generation and gives back leases; a push
+  // that reaches a Redis which lost its data before that check is held by the new queue, so
+  // the reset's recovery (holding) keeps it.
+  q->push_conn_ = std::make_unique<RedisConnection>(co);
+  q->push_conn_->start();
   co.on_connect = [raw = q.get()](redisContext* c) { return raw->on_connect(c); };
   co.on_up = [raw = q.get()] { raw->on_up(); };
   q->conn_ = std::make_unique<RedisConnection>(co);
   q->conn_->start();
   // Redis down at start is an outage like any other (readyz says so), not a failed start.
-  if (!q->conn_->await_up(options.timeout * 4))
+  if (!q->conn_->await_up(options.timeout * 4) || !q->push_conn_->await_up(options.timeout * 4))
     spdlog::warn("redis queue: {} is not reachable yet; serving 503 until it is",
                  options.address.url());
   return q;
@@ -125,6 +131,9 @@ Status RedisQueue::on_connect(redisContext* c) {
 }
 
 void RedisQueue::on_up() {
+  // The main connection has just (re)connected: if Redis restarted, the push connection's link
+  // is broken too, and a PING now makes it find out and reconnect before a publish needs it.
+  if (push_conn_) push_conn_->send({"PING"}, [](Result<RedisReply>) {});
   if (!reset_pending_.exchange(false)) return;
   std::shared_ptr<const std::function<void()>> l;
   {
@@ -232,10 +241,10 @@ void RedisQueue::push_async(std::vector<QueuedDelivery>&& batch, std::function<v
   if (batch.empty()) return done(Status{});
   int64_t earliest = INT64_MAX;
   for (const auto& d : batch) earliest = std::min(earliest, d.not_before_ms);
-  conn_->eval(scripts_.push, push_args(batch),
-              [this, earliest, done = std::move(done)](Result<RedisReply> reply) {
-                done(pushed(reply, earliest));
-              });
+  push_conn_->eval(scripts_.push, push_args(batch),
+                   [this, earliest, done = std::move(done)](Result<RedisReply> reply) {
+                     done(pushed(reply, earliest));
+                   });
 }
 
 std::vector<Lease> RedisQueue::lease(int64_t now_ms, size_t max, int64_t lease_ms) {
@@ -310,6 +319,8 @@ Status RedisQueue::ping() {
   auto reply = conn_->call({"PING"});
   if (!reply) return reply.error();
   if (reply->is_error()) return queue_unavailable("Redis refused: " + reply->str);
+  auto pushes = push_conn_->call({"PING"});  // it may not have met a broken link yet
+  if (!pushes) return pushes.error();
   return {};
 }
 

@@ -85,6 +85,10 @@ class RedisQueue final : public Queue {
   const Clock& clock_;
   const RedisQueueScripts& scripts_;
   std::unique_ptr<RedisConnection> conn_;
+  // Pushes (the publish path) on a connection of their own, so that a publish never waits
+  // behind a lease script's sweep or a settle: each connection's thread sends one pipeline at a
+  // time and waits for all of its replies.
+  std::unique_ptr<RedisConnection> push_conn_;
   std::unique_ptr<RedisSubscriber> subscriber_;
   std::mutex listener_mu_;
   std::shared_ptr<const std::function<void()>> listener_;
