@@ -141,6 +141,30 @@ TEST_P(QueueContract, ATenantHoldsOnlyItsShareAndOtherTenantsGoOn) {
   EXPECT_EQ(lease_n(4).size(), 4u);
 }
 
+// Fairness: one endpoint's backlog delays no other endpoint, of its tenant or another. Lanes
+// take turns (one delivery per lane per turn), so what is pushed after 20,000 deliveries for
+// one endpoint is in the first hand-outs, not behind them.
+TEST_P(QueueContract, ABigBacklogOfOneEndpointDelaysNoOther) {
+  constexpr int kBacklog = 20'000;
+  open(QueueOptions{.capacity = kBacklog + 10, .max_inflight_per_endpoint = 2});
+  for (int b = 0; b < kBacklog / 1000; ++b) {
+    std::vector<QueuedDelivery> batch;
+    for (int i = 0; i < 1000; ++i)
+      batch.push_back(make("big" + std::to_string(b * 1000 + i), "big"));
+    ASSERT_TRUE(q->push(std::move(batch)).ok());
+  }
+  auto same_tenant = make("mine", "small");
+  auto other_tenant = make("theirs", "their-ep");
+  other_tenant.tenant_id = "tn-2";
+  ASSERT_TRUE(q->push({same_tenant, other_tenant}).ok());
+  // At most the big endpoint's bound of 2, then one each for the two other lanes.
+  auto first = ids(lease_n(4));
+  std::set<std::string> got(first.begin(), first.end());
+  EXPECT_TRUE(got.contains("mine"));
+  EXPECT_TRUE(got.contains("theirs"));
+  EXPECT_EQ(q->stats().depth, static_cast<size_t>(kBacklog + 2));
+}
+
 TEST_P(QueueContract, RetryWaitsForItsTimeWhileLaterDeliveriesGoOn) {
   ASSERT_TRUE(q->push({make("a", "ep"), make("b", "ep"), make("c", "ep")}).ok());
   auto got = lease_n(1);
