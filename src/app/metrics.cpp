@@ -14,7 +14,7 @@ void metric(std::ostringstream& out, const char* name, const char* type, const c
 }  // namespace
 
 std::string render_metrics(const PublishCounters& p, const delivery::Dispatcher& d, const Queue& q,
-                           Store& store, const Journal& journal) {
+                           Store& store, const Journal& journal, const CatalogFeedCounters* feed) {
   std::ostringstream out;
   const auto& c = d.counters();
   auto qs = q.stats();
@@ -61,6 +61,23 @@ std::string render_metrics(const PublishCounters& p, const delivery::Dispatcher&
   metric(out, "sealhook_journal_write_errors_total", "counter",
          "Failed writes of delivery records (each batch is retried).",
          static_cast<double>(journal.write_errors()));
+  if (feed != nullptr) {
+    metric(out, "sealhook_catalog_checks_total", "counter",
+           "Checks of the store's catalog version (periodic or nudged).",
+           static_cast<double>(feed->checks.load()));
+    metric(out, "sealhook_catalog_reloads_total", "counter",
+           "Checks that found changes made by another process and loaded them.",
+           static_cast<double>(feed->reloads.load()));
+    metric(out, "sealhook_catalog_check_errors_total", "counter",
+           "Catalog checks that failed (the store unreadable); the next one tries again.",
+           static_cast<double>(feed->errors.load()));
+    metric(out, "sealhook_catalog_nudges_total", "counter",
+           "Catalog change nudges over Redis pub/sub, sent after this process's writes and heard "
+           "from others.",
+           static_cast<double>(feed->nudges_sent.load()), "{direction=\"sent\"}");
+    out << "sealhook_catalog_nudges_total{direction=\"heard\"} " << feed->nudges_heard.load()
+        << '\n';
+  }
   auto dead = store.count_deliveries(DeliveryStatus::kDead);
   if (dead)
     metric(out, "sealhook_dlq_size", "gauge", "Dead-lettered deliveries.",

@@ -2,6 +2,7 @@
 // Prometheus text exposition of the counters the parts keep.
 #include <string>
 
+#include "catalog/feed/catalog_feed.hpp"
 #include "delivery/dispatcher.hpp"
 #include "publish/publisher.hpp"
 #include "queue/queue.hpp"
@@ -10,7 +11,9 @@
 
 namespace sealhook::app {
 
+// `feed` may be null (a process without a catalog feed).
 std::string render_metrics(const PublishCounters& publish, const delivery::Dispatcher& dispatcher,
-                           const Queue& queue, Store& store, const Journal& journal);
+                           const Queue& queue, Store& store, const Journal& journal,
+                           const CatalogFeedCounters* feed = nullptr);
 
 }  // namespace sealhook::app

@@ -88,7 +88,8 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
                       *n.queue,   n.clock,      n.admin_token_hash, c.max_payload_bytes,
                       nullptr,    nullptr};
   ctx.metrics_text = [&] {
-    return render_metrics(n.publisher->counters(), *n.dispatcher, *n.queue, *n.store, *n.journal);
+    return render_metrics(n.publisher->counters(), *n.dispatcher, *n.queue, *n.store, *n.journal,
+                          n.feed ? &n.feed->counters() : nullptr);
   };
   net::ServerOptions server_options = http_options(c);
   // Handlers may touch the store, wait for a durable push or flush the journal: off the io

@@ -49,7 +49,8 @@ int run_worker(ServeConfig& parsed, CLI::App& cmd) {
 
   api::OpsContext ops{*n.store, *n.journal, *n.queue, [&n] {
                         return render_metrics(n.publisher->counters(), *n.dispatcher, *n.queue,
-                                              *n.store, *n.journal);
+                                              *n.store, *n.journal,
+                                              n.feed ? &n.feed->counters() : nullptr);
                       }};
   net::HttpServer server(n.io, ops_http_options(n, ops),
                          [&ops](net::Request& r) { return api::handle_ops_request(ops, r); });

@@ -108,6 +108,13 @@ def test_changes_on_one_serve_are_in_force_on_the_other(start_server, start_rece
     nudged = propagation(a, b, tenant_id, rx1.url)
     print(f"propagation with the redis nudge (check 500 ms): "
           f"{', '.join(f'{1000 * s:.1f}' for s in nudged)} ms")
+    # The feed's counters: A sent a nudge for each of its writes, B heard them and reloaded.
+    ma, mb = a.metrics(), b.metrics()
+    assert ma['sealhook_catalog_nudges_total{direction="sent"}'] >= 10
+    assert mb['sealhook_catalog_nudges_total{direction="heard"}'] >= 10
+    assert mb["sealhook_catalog_reloads_total"] >= 10
+    assert mb["sealhook_catalog_checks_total"] >= mb["sealhook_catalog_reloads_total"]
+    assert mb["sealhook_catalog_check_errors_total"] == 0
     assert max(nudged) < 0.25, nudged  # far below the 500 ms check: the nudge did it
 
 
