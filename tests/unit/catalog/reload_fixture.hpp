@@ -47,7 +47,9 @@ class TwoCatalogs : public ::testing::Test {
     return s;
   }
   static TenantPtr tenant_in(const Side& s, const std::string& id) {
-    const TenantPtr* t = s.registry.snapshot()->tenants.find(id);
+    // The snapshot is held while its entry is read: the feed's thread may swap it meanwhile.
+    auto snap = s.registry.snapshot();
+    const TenantPtr* t = snap->tenants.find(id);
     return t ? *t : nullptr;
   }
 
