@@ -2,23 +2,17 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
 
 #include "queue/redis/redis_connection.hpp"
 #include "queue/redis/redis_queue.hpp"
+#include "test_redis_url.hpp"
 
 namespace sealhook::contract {
 namespace {
 
 Result<std::string> test_redis_url() {
-  if (const char* url = std::getenv("SEALHOOK_TEST_REDIS")) return std::string(url);
-  if (const char* file = std::getenv("SEALHOOK_TEST_REDIS_ENV")) {
-    std::ifstream in(file);
-    const std::string key = "export REDIS_URL=";
-    for (std::string line; std::getline(in, line);)
-      if (line.rfind(key, 0) == 0) return line.substr(key.size());
-  }
+  if (std::string url = testing::test_redis_url(); !url.empty()) return url;
   return make_error(ErrorKind::kUnavailable, "no_redis",
                     "no test redis-server: run through ctest (fixture `redis`), or set "
                     "SEALHOOK_TEST_REDIS=redis://127.0.0.1:PORT/0 (scripts/start-redis.sh)");

@@ -5,27 +5,15 @@
 #include <unistd.h>
 
 #include <condition_variable>
-#include <cstdlib>
-#include <fstream>
 #include <mutex>
 #include <thread>
 
 #include "queue/redis/redis_connection.hpp"
 #include "queue/redis/redis_queue.hpp"
+#include "test_redis_url.hpp"
 
 namespace sealhook {
 namespace {
-
-std::string reconnect_test_url() {
-  if (const char* url = std::getenv("SEALHOOK_TEST_REDIS")) return url;
-  if (const char* file = std::getenv("SEALHOOK_TEST_REDIS_ENV")) {
-    std::ifstream in(file);
-    const std::string key = "export REDIS_URL=";
-    for (std::string line; std::getline(in, line);)
-      if (line.rfind(key, 0) == 0) return line.substr(key.size());
-  }
-  return "";
-}
 
 QueuedDelivery reconnect_delivery(const std::string& id) {
   QueuedDelivery d;
@@ -39,7 +27,7 @@ QueuedDelivery reconnect_delivery(const std::string& id) {
 }
 
 TEST(RedisReconnect, FlushedScriptsAndLostDataAreRecoveredWithoutHelp) {
-  const std::string url = reconnect_test_url();
+  const std::string url = testing::test_redis_url();
   if (url.empty()) GTEST_SKIP() << "no test redis-server (run through ctest)";
   auto address = parse_redis_url(url);
   ASSERT_TRUE(address.ok());

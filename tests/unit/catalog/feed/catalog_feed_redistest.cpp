@@ -4,33 +4,21 @@
 // the nudge can have brought it.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
 #include <thread>
 
 #include "catalog/feed/catalog_feed.hpp"
 #include "catalog/reload_fixture.hpp"
+#include "test_redis_url.hpp"
 
 namespace sealhook {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::string redis_for_test() {
-  if (const char* url = std::getenv("SEALHOOK_TEST_REDIS")) return url;
-  if (const char* file = std::getenv("SEALHOOK_TEST_REDIS_ENV")) {
-    std::ifstream in(file);
-    const std::string key = "export REDIS_URL=";
-    for (std::string line; std::getline(in, line);)
-      if (line.rfind(key, 0) == 0) return line.substr(key.size());
-  }
-  return "";
-}
-
 using NudgeTest = testing::TwoCatalogs;
 
 TEST_F(NudgeTest, AWriteThroughOneNudgesTheOther) {
-  std::string url = redis_for_test();
+  std::string url = testing::test_redis_url();
   ASSERT_FALSE(url.empty()) << "no redis-server: run through ctest, or set SEALHOOK_TEST_REDIS";
   CatalogFeed feed_a(*a.catalog, a.registry, clock, CatalogFeedOptions{60'000ms, url});
   CatalogFeed feed_b(*b.catalog, b.registry, clock, CatalogFeedOptions{60'000ms, url});
