@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from conftest import Proc
-from test_durability import (delivered_events, pending_all, publish_all,
+from test_durability import (delivered_events, list_all, pending_all, publish_all,
                              stop_and_count_duplicates, wait_until)
 from test_redis_queue import onboard, redis_url  # noqa: F401 (the fixture)
 
@@ -114,6 +114,9 @@ def test_crash_of_a_worker_and_serve_mid_run_loses_no_accepted_event(
     # leased when the kills land, and no attempt waits at a receiver long enough to time out
     # (a timed-out attempt that still arrives would be a duplicate the crash did not cause).
     per_endpoint = ("--max-inflight-per-endpoint", "2")
+    # A short --reconcile-after-ms: a delivery acknowledged in Redis whose record a kill kept
+    # from the store is recorded once reconcile sees the queue no longer holds it.
+    per_endpoint = (*per_endpoint, "--reconcile-after-ms", "2000")
     serve = ("--queue", "redis", "--redis", redis_url, "--redis-owner", "e2e-serve",
              "--max-attempts", "25", *per_endpoint)
     srv = start_server(*serve, store=store)
@@ -151,6 +154,8 @@ def test_crash_of_a_worker_and_serve_mid_run_loses_no_accepted_event(
     assert all(got[e] == n for e, n in accepted.items())
     wait_until(lambda: int(srv.metrics()["sealhook_queue_depth"]) == 0, 30, "queue empty")
     wait_until(lambda: pending_all(srv, tenants) == [], 30, "no pending record")
+    lost = [d for t in tenants for d in list_all(srv, t["api_key"], "status=lost")]
+    assert lost == [], "a delivery acknowledged before a kill was recorded as lost"
     per_worker = [w.delivered() for w in workers]
     dups = stop_and_count_duplicates(receivers)
     took = time.monotonic() - started
