@@ -1,5 +1,6 @@
 #include "contract/queue_backends.hpp"
 
+#include "contract/kafka_backend.hpp"
 #include "contract/redis_backend.hpp"
 #include "queue/memory/memory_queue.hpp"
 #include "queue/sqlite/sqlite_queue.hpp"
@@ -25,5 +26,6 @@ const QueueBackend kSqlite{"sqlite", true,
                            [](Queue& q) { static_cast<SqliteQueue&>(q).quiesce(); }};
 
 const QueueBackend kRedis = redis_backend();
+const QueueBackend kKafka = kafka_backend();
 
 }  // namespace sealhook::contract

@@ -7,5 +7,6 @@ namespace sealhook::contract {
 extern const QueueBackend kMemory;
 extern const QueueBackend kSqlite;
 extern const QueueBackend kRedis;  // a real redis-server (redis_backend.hpp)
+extern const QueueBackend kKafka;  // a real Kafka broker (kafka_backend.hpp)
 
 }  // namespace sealhook::contract

@@ -1,7 +1,10 @@
 #include "contract/queue_contract.hpp"
 
 #include <algorithm>
+#include <unistd.h>
+
 #include <chrono>
+#include <fstream>
 
 namespace sealhook::contract {
 
@@ -11,8 +14,22 @@ std::vector<std::string> ids(const std::vector<Lease>& leases) {
   return out;
 }
 
+std::string shared_name_for(const std::string& dir, const std::string& stem,
+                            const std::string& separator) {
+  const std::string file = dir + "/shared-name";
+  std::string name;
+  if (std::ifstream in(file); in && std::getline(in, name) && !name.empty()) return name;
+  std::string base = dir.substr(dir.find_last_of('/') + 1);
+  name = stem + separator + std::to_string(::getpid()) + separator + base;
+  std::ofstream(file) << name << "\n";
+  return name;
+}
+
 void QueueContract::SetUp() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string test = std::string(info->name()).substr(0, std::string(info->name()).find('/'));
+  if (auto skip = GetParam().skips.find(test); skip != GetParam().skips.end())
+    GTEST_SKIP() << GetParam().name << " cannot: " << skip->second;
   std::string name = std::string(info->test_suite_name()) + "_" + info->name();
   std::replace(name.begin(), name.end(), '/', '_');
   dir_ = (std::filesystem::temp_directory_path() / ("sealhook-contract-" + name)).string();
@@ -23,6 +40,7 @@ void QueueContract::SetUp() {
 
 void QueueContract::TearDown() {
   q.reset();
+  if (dir_.empty()) return;  // skipped
   GetParam().cleanup(dir_);
   std::filesystem::remove_all(dir_);
 }

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,6 +27,9 @@ struct QueueBackend {
   std::function<void(Queue&)> quiesce = [](Queue&) {};
   // Removes whatever the backend keeps outside `dir` for the test (a shared server's keys).
   std::function<void(const std::string& dir)> cleanup = [](const std::string&) {};
+  // Tests of the contract this backend cannot pass, by name, each with the reason (the README
+  // says the same): gtest reports them as skipped, never as passed.
+  std::map<std::string, std::string> skips = {};
 };
 
 // Fixture: a queue of the backend under test, a manual clock, and helpers that wait for what
@@ -54,5 +58,10 @@ class QueueContract : public ::testing::TestWithParam<QueueBackend> {
 };
 
 std::vector<std::string> ids(const std::vector<Lease>& leases);
+
+// A name for the test's state on a shared server (key or topic prefix), made on the first open
+// under `dir` from `stem`, the pid and the test's directory, and read back on every later open.
+std::string shared_name_for(const std::string& dir, const std::string& stem,
+                            const std::string& separator);
 
 }  // namespace sealhook::contract

@@ -1,9 +1,5 @@
 #include "contract/redis_backend.hpp"
 
-#include <unistd.h>
-
-#include <fstream>
-
 #include "queue/redis/redis_connection.hpp"
 #include "queue/redis/redis_queue.hpp"
 #include "test_redis_url.hpp"
@@ -18,16 +14,7 @@ Result<std::string> test_redis_url() {
                     "SEALHOOK_TEST_REDIS=redis://127.0.0.1:PORT/0 (scripts/start-redis.sh)");
 }
 
-// The test's key prefix: made on its first open, read back on every later one.
-std::string prefix_for(const std::string& dir) {
-  const std::string file = dir + "/redis-prefix";
-  std::string prefix;
-  if (std::ifstream in(file); in && std::getline(in, prefix) && !prefix.empty()) return prefix;
-  std::string base = dir.substr(dir.find_last_of('/') + 1);
-  prefix = "sealhook-test:" + std::to_string(::getpid()) + ":" + base + ":";
-  std::ofstream(file) << prefix << "\n";
-  return prefix;
-}
+std::string key_prefix_for(const std::string& dir) { return shared_name_for(dir, "sealhook-test", ":") + ":"; }
 
 Result<RedisAddress> test_address() {
   auto url = test_redis_url();
@@ -48,7 +35,7 @@ QueueBackend redis_backend() {
     RedisQueueOptions ro;
     ro.queue = o;
     ro.address = address.value();
-    ro.prefix = prefix_for(dir);
+    ro.prefix = key_prefix_for(dir);
     ro.owner = "contract";  // the same process name on every reopen, as a restart would be
     auto q = RedisQueue::open(ro, c);
     if (!q) return q.error();
@@ -65,7 +52,7 @@ QueueBackend redis_backend() {
     auto done = conn.call({"EVAL",
                            "for _, k in ipairs(redis.call('KEYS', ARGV[1] .. '*')) do "
                            "redis.call('DEL', k) end return 0",
-                           "0", prefix_for(dir)});
+                           "0", key_prefix_for(dir)});
     EXPECT_TRUE(done.ok() && !done->is_error()) << "could not delete the test's keys";
   };
   return b;

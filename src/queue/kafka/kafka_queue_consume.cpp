@@ -1,0 +1,401 @@
+// The kafka queue's consumer side: the group member's thread (messages, rebalances, commits,
+// pausing), reading a partition's state back at assignment, and following the orderings.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <thread>
+
+#include "queue/kafka/kafka_queue.hpp"
+
+namespace sealhook {
+
+namespace {
+
+using Steady = std::chrono::steady_clock;
+constexpr auto kCommitEvery = std::chrono::milliseconds(100);
+constexpr uint64_t kDepthEvery = 10;  // commit ticks between two refresh_depth() calls
+
+kafka::PartitionList one_partition(const std::string& topic, int32_t partition, int64_t offset) {
+  kafka::PartitionList list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = offset;
+  return list;
+}
+
+std::string key_of(const rd_kafka_message_t* m) {
+  return m->key ? std::string(static_cast<const char*>(m->key), m->key_len) : std::string();
+}
+
+std::string_view value_of(const rd_kafka_message_t* m) {
+  return m->payload ? std::string_view(static_cast<const char*>(m->payload), m->len)
+                    : std::string_view();
+}
+
+}  // namespace
+
+void KafkaQueue::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                              rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* self = static_cast<KafkaQueue*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    self->assign(partitions);
+    rd_kafka_assign(rk, partitions);
+    return;
+  }
+  if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+    spdlog::warn("kafka: rebalance failed: {}", rd_kafka_err2str(err));
+  self->revoke();
+  rd_kafka_assign(rk, nullptr);
+}
+
+void KafkaQueue::consume_loop() {
+  auto last = Steady::now();
+  uint64_t ticks = 0;
+  while (running_) {
+    if (rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 50)) {
+      if (!m->err)
+        on_message(m);
+      else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        spdlog::warn("kafka: consuming: {}", rd_kafka_message_errstr(m));
+      rd_kafka_message_destroy(m);
+    }
+    if (offsets_pending_) learn_committed();
+    if (Steady::now() - last >= kCommitEvery) {
+      commit();
+      pause_or_resume();
+      if (++ticks % kDepthEvery == 0) refresh_depth();
+      last = Steady::now();
+    }
+  }
+  // Leaving the group revokes the assignment (revoke() commits what is done).
+  rd_kafka_consumer_close(consumer_.get());
+}
+
+void KafkaQueue::assign(rd_kafka_topic_partition_list_t* partitions) {
+  std::map<int32_t, Partition> parts;
+  std::string names;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const int32_t p = partitions->elems[i].partition;
+    Partition part;
+    auto state = read_state(p);
+    if (!state) {
+      // Without its state a partition would deliver again what was done past its commit
+      // point: duplicates, not losses. Said, and carried on.
+      spdlog::warn("kafka: partition {}: its state was not read back: {}", p,
+                   state.error().message);
+    } else {
+      part.state = std::move(state.value());
+    }
+    names += (names.empty() ? "" : ",") + std::to_string(p);
+    parts.emplace(p, std::move(part));
+  }
+  {
+    std::lock_guard lock(parts_mu_);
+    partitions_ = std::move(parts);
+    known_.clear();
+  }
+  // The committed offsets are asked for once the assignment is in place (an offset fetch from
+  // inside the rebalance callback can wait for the rebalance it is part of).
+  offsets_pending_ = true;
+  spdlog::info("kafka: rebalance: partitions [{}] of {} assigned to {}", names,
+               deliveries_topic_, options_.owner);
+}
+
+void KafkaQueue::learn_committed() {
+  offsets_pending_ = false;
+  kafka::PartitionList list(rd_kafka_topic_partition_list_new(options_.partitions));
+  for (int32_t p : assigned())
+    rd_kafka_topic_partition_list_add(list.get(), deliveries_topic_.c_str(), p);
+  if (list->cnt == 0) return;
+  if (auto e = rd_kafka_committed(consumer_.get(), list.get(),
+                                  static_cast<int>(options_.timeout.count()));
+      e) {
+    spdlog::warn("kafka: reading the committed offsets: {}", rd_kafka_err2str(e));
+    offsets_pending_ = true;  // asked again on the next tick
+    return;
+  }
+  std::vector<std::pair<int32_t, std::string>> stale;
+  {
+    std::lock_guard lock(parts_mu_);
+    for (int i = 0; i < list->cnt; ++i) {
+      const auto& tp = list->elems[i];
+      auto it = partitions_.find(tp.partition);
+      if (it == partitions_.end() || tp.offset < 0) continue;
+      Partition& part = it->second;
+      part.committed = tp.offset;
+      if (part.next < 0) part.next = tp.offset;
+      // Left from before the commit point (its tombstone was not written): written now.
+      for (auto s = part.state.begin(); s != part.state.end();) {
+        if (s->second.offset < tp.offset) {
+          stale.emplace_back(tp.partition, s->first);
+          s = part.state.erase(s);
+        } else {
+          ++s;
+        }
+      }
+    }
+  }
+  for (const auto& [p, id] : stale) produce(state_topic_, p, id, nullptr, nullptr);
+}
+
+void KafkaQueue::revoke() {
+  commit();
+  std::vector<int32_t> had = assigned();
+  {
+    std::unique_lock lock(epoch_mu_);
+    epoch_++;
+    inner_ = fresh_inner();
+  }
+  {
+    std::lock_guard lock(parts_mu_);
+    partitions_.clear();
+    known_.clear();
+  }
+  if (!had.empty())
+    spdlog::info("kafka: rebalance: {} partitions revoked from {}; its leases are lost",
+                 had.size(), options_.owner);
+}
+
+void KafkaQueue::on_message(const rd_kafka_message_t* m) {
+  const int32_t p = m->partition;
+  const int64_t offset = m->offset;
+  auto d = kafka::decode_delivery(value_of(m));
+  uint64_t epoch = 0;
+  {
+    std::shared_lock lock(epoch_mu_);
+    epoch = epoch_;
+  }
+  std::lock_guard lock(parts_mu_);
+  auto it = partitions_.find(p);
+  if (it == partitions_.end()) return;
+  Partition& part = it->second;
+  part.next = offset + 1;
+  if (!d) {
+    spdlog::error("kafka: partition {} offset {}: not a delivery record; skipped", p, offset);
+    part.entries[offset] = Entry{"", true};
+    return;
+  }
+  const kafka::DeliveryState* st = nullptr;
+  if (auto s = part.state.find(d->id); s != part.state.end()) st = &s->second;
+  if (st != nullptr && st->done()) {
+    part.entries[offset] = Entry{d->id, true};
+    return;
+  }
+  const int recorded = std::max(d->prior_attempts, st != nullptr ? st->attempt : 0);
+  if (st != nullptr && st->kind == kafka::DeliveryState::Kind::kRetry) {
+    d->not_before_ms = std::max(d->not_before_ms, st->at_ms);
+  }
+  // A retry's record names the attempt it waits to make; a hand-out's the attempt made.
+  const bool waiting = st != nullptr && st->kind == kafka::DeliveryState::Kind::kRetry;
+  const int next = waiting ? recorded : recorded + 1;
+  part.entries[offset] = Entry{d->id, false};
+  part.held++;
+  known_[d->id] = Known{p, offset, next, next - 1 - d->prior_attempts};
+  // The attempt about to be made is recorded before the delivery can be leased.
+  auto delivery = std::make_shared<QueuedDelivery>(std::move(*d));
+  unrecorded_++;
+  write_state(p, delivery->id, {kafka::DeliveryState::Kind::kHandout, next, 0, offset},
+              [this, delivery, epoch](Status written) {
+                struct Done {
+                  std::atomic<int>& n;
+                  ~Done() { n--; }
+                } done{unrecorded_};
+                if (!written) {
+                  spdlog::warn("kafka: delivery {}: its hand-out was not recorded ({}); it waits "
+                               "for the next assignment",
+                               delivery->id, written.error().message);
+                  return;
+                }
+                std::shared_lock lock(epoch_mu_);
+                if (epoch != epoch_) return;  // revoked meanwhile: the new owner has it
+                (void)inner_->push({*delivery});
+              });
+}
+
+bool KafkaQueue::quiesce(std::chrono::milliseconds timeout) {
+  const auto deadline = Steady::now() + timeout;
+  flush();
+  for (; Steady::now() < deadline; std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
+    std::vector<std::pair<int32_t, int64_t>> parts;
+    {
+      std::lock_guard lock(parts_mu_);
+      for (const auto& [p, part] : partitions_) parts.emplace_back(p, part.next);
+    }
+    if (parts.empty() || unrecorded_ > 0) continue;
+    bool at_end = true;
+    for (const auto& [p, next] : parts) {
+      int64_t low = 0, high = 0;
+      if (rd_kafka_query_watermark_offsets(consumer_.get(), deliveries_topic_.c_str(), p, &low,
+                                           &high, 1000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+          std::max<int64_t>(next, low) < high)
+        at_end = false;
+    }
+    if (at_end && unrecorded_ == 0) {
+      flush();
+      return true;
+    }
+  }
+  return false;
+}
+
+void KafkaQueue::commit() {
+  kafka::PartitionList list(rd_kafka_topic_partition_list_new(4));
+  std::vector<std::pair<int32_t, std::string>> passed;
+  {
+    std::lock_guard lock(parts_mu_);
+    for (auto& [p, part] : partitions_) {
+      auto& entries = part.entries;
+      while (!entries.empty() && entries.begin()->second.done) {
+        if (!entries.begin()->second.id.empty()) {
+          passed.emplace_back(p, entries.begin()->second.id);
+          part.state.erase(entries.begin()->second.id);
+        }
+        entries.erase(entries.begin());
+      }
+      const int64_t point = entries.empty() ? part.next : entries.begin()->first;
+      size_t done_past = 0;
+      for (const auto& [o, e] : entries) done_past += e.done ? 1 : 0;
+      if (point >= 0 && (point > part.committed || done_past != part.done_past)) {
+        auto* tp = rd_kafka_topic_partition_list_add(list.get(), deliveries_topic_.c_str(), p);
+        tp->offset = point;
+        // How many are done past the point, for every process's depth (refresh_depth()).
+        std::string meta = "d=" + std::to_string(done_past);
+        tp->metadata = rd_kafka_mem_malloc(nullptr, meta.size());
+        memcpy(tp->metadata, meta.data(), meta.size());
+        tp->metadata_size = meta.size();
+        part.committed = point;
+        part.done_past = done_past;
+      }
+    }
+  }
+  if (list->cnt == 0) return;
+  if (auto e = rd_kafka_commit(consumer_.get(), list.get(), 0); e) {
+    spdlog::warn("kafka: committing offsets: {}", rd_kafka_err2str(e));
+    return;  // the state records stay: a new owner needs them
+  }
+  // Past the commit point nobody reads them again: their state goes (compaction drops it).
+  for (const auto& [p, id] : passed) produce(state_topic_, p, id, nullptr, nullptr);
+}
+
+void KafkaQueue::refresh_depth() {
+  kafka::PartitionList all(rd_kafka_topic_partition_list_new(options_.partitions));
+  std::vector<int32_t> owned = assigned();
+  for (int32_t p = 0; p < options_.partitions; ++p)
+    if (std::find(owned.begin(), owned.end(), p) == owned.end())
+      rd_kafka_topic_partition_list_add(all.get(), deliveries_topic_.c_str(), p);
+  if (all->cnt == 0) {
+    depth_elsewhere_ = 0;
+    return;
+  }
+  if (rd_kafka_committed(consumer_.get(), all.get(), static_cast<int>(options_.timeout.count())))
+    return;  // kept as it was
+  size_t depth = 0;
+  for (int i = 0; i < all->cnt; ++i) {
+    const auto& tp = all->elems[i];
+    int64_t low = 0, high = 0;
+    if (!kafka::query_watermarks(consumer_.get(), deliveries_topic_, tp.partition, low, high,
+                                 options_.timeout))
+      return;
+    int64_t done = 0;
+    std::string_view meta(static_cast<const char*>(tp.metadata), tp.metadata_size);
+    if (meta.starts_with("d=")) std::from_chars(meta.data() + 2, meta.data() + meta.size(), done);
+    const int64_t n = high - std::max(tp.offset, low) - done;
+    if (n > 0) depth += static_cast<size_t>(n);
+  }
+  depth_elsewhere_ = depth;
+}
+
+void KafkaQueue::pause_or_resume() {
+  kafka::PartitionList pause(rd_kafka_topic_partition_list_new(1));
+  kafka::PartitionList resume(rd_kafka_topic_partition_list_new(1));
+  {
+    std::lock_guard lock(parts_mu_);
+    for (auto& [p, part] : partitions_) {
+      if (!part.paused && part.held >= options_.held_per_partition) {
+        rd_kafka_topic_partition_list_add(pause.get(), deliveries_topic_.c_str(), p);
+        part.paused = true;
+      } else if (part.paused && part.held < options_.held_per_partition / 2) {
+        rd_kafka_topic_partition_list_add(resume.get(), deliveries_topic_.c_str(), p);
+        part.paused = false;
+      }
+    }
+  }
+  if (pause->cnt > 0) rd_kafka_pause_partitions(consumer_.get(), pause.get());
+  if (resume->cnt > 0) rd_kafka_resume_partitions(consumer_.get(), resume.get());
+}
+
+Result<std::unordered_map<std::string, kafka::DeliveryState>> KafkaQueue::read_state(
+    int32_t partition) {
+  std::unordered_map<std::string, kafka::DeliveryState> out;
+  int64_t low = 0, high = 0;
+  if (Status st =
+          kafka::query_watermarks(state_reader_.get(), state_topic_, partition, low, high,
+                                  options_.timeout);
+      !st)
+    return st.error();
+  if (high <= low) return out;
+  auto list = one_partition(state_topic_, partition, RD_KAFKA_OFFSET_BEGINNING);
+  if (auto e = rd_kafka_assign(state_reader_.get(), list.get()); e)
+    return kafka::kafka_error(e, "reading the state back");
+  const auto deadline = Steady::now() + options_.timeout;
+  bool done = false;
+  while (!done && Steady::now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(state_reader_.get(), 100);
+    if (m == nullptr) continue;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      done = true;
+    } else if (!m->err) {
+      const std::string id = key_of(m);
+      if (m->payload == nullptr) {
+        out.erase(id);
+      } else if (auto s = kafka::decode_state(value_of(m))) {
+        out[id] = *s;
+      }
+      done = m->offset + 1 >= high;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_assign(state_reader_.get(), nullptr);
+  if (!done)
+    return make_error(ErrorKind::kUnavailable, "queue_unavailable",
+                      "kafka: reading the state back timed out");
+  return out;
+}
+
+Status KafkaQueue::read_orderings() {
+  rd_kafka_t* reader = orderings_reader_.get();
+  int64_t low = 0, high = 0;
+  if (Status st = kafka::query_watermarks(reader, orderings_topic_, 0, low, high, options_.timeout);
+      !st)
+    return st;
+  auto list = one_partition(orderings_topic_, 0, RD_KAFKA_OFFSET_BEGINNING);
+  if (auto e = rd_kafka_assign(reader, list.get()); e)
+    return kafka::kafka_error(e, "reading the orderings");
+  if (high <= low) return {};
+  const auto deadline = Steady::now() + options_.timeout;
+  while (Steady::now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(reader, 100);
+    if (m == nullptr) continue;
+    bool end = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
+    if (!m->err) {
+      if (auto o = kafka::decode_ordering(key_of(m), value_of(m))) apply_ordering(*o, m->offset);
+      end = m->offset + 1 >= high;
+    }
+    rd_kafka_message_destroy(m);
+    if (end) return {};
+  }
+  return make_error(ErrorKind::kUnavailable, "queue_unavailable",
+                    "kafka: reading the orderings timed out");
+}
+
+void KafkaQueue::follow_orderings() {
+  while (running_) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(orderings_reader_.get(), 100);
+    if (m == nullptr) continue;
+    if (!m->err)
+      if (auto o = kafka::decode_ordering(key_of(m), value_of(m))) apply_ordering(*o, m->offset);
+    rd_kafka_message_destroy(m);
+  }
+}
+
+}  // namespace sealhook

@@ -1,0 +1,137 @@
+#include "queue/kafka/kafka_record.hpp"
+
+#include <array>
+#include <charconv>
+#include <memory>
+
+namespace sealhook::kafka {
+
+namespace {
+
+constexpr std::string_view kDeliveryV1 = "d1";
+constexpr size_t kDeliveryFields = 10;  // the version and nine fields, then the body
+
+template <typename T>
+bool number(std::string_view text, T& out) {
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && p == text.data() + text.size();
+}
+
+// Splits off `n` newline-terminated fields; `rest` keeps what follows the last one.
+template <size_t N>
+bool fields(std::string_view value, std::array<std::string_view, N>& out, std::string_view& rest) {
+  for (size_t i = 0; i < N; ++i) {
+    size_t nl = value.find('\n');
+    if (nl == std::string_view::npos) return false;
+    out[i] = value.substr(0, nl);
+    value.remove_prefix(nl + 1);
+  }
+  rest = value;
+  return true;
+}
+
+}  // namespace
+
+std::string encode_delivery(const QueuedDelivery& d) {
+  std::string out;
+  out.reserve(128 + d.id.size() + d.tenant_id.size() + d.endpoint_id.size() + d.event_id.size() +
+              d.event_type.size() + (d.body ? d.body->size() : 0));
+  for (std::string_view f : {kDeliveryV1, std::string_view(d.id), std::string_view(d.tenant_id),
+                             std::string_view(d.endpoint_id), std::string_view(d.event_id),
+                             std::string_view(d.event_type)}) {
+    out += f;
+    out += '\n';
+  }
+  out += d.ordered ? "1\n" : "0\n";
+  for (int64_t n : {int64_t{d.prior_attempts}, d.not_before_ms, d.published_at_ms}) {
+    out += std::to_string(n);
+    out += '\n';
+  }
+  if (d.body) out += *d.body;
+  return out;
+}
+
+std::optional<QueuedDelivery> decode_delivery(std::string_view value) {
+  std::array<std::string_view, kDeliveryFields> f;
+  std::string_view body;
+  if (!fields(value, f, body) || f[0] != kDeliveryV1) return std::nullopt;
+  QueuedDelivery d;
+  d.id = f[1];
+  d.tenant_id = f[2];
+  d.endpoint_id = f[3];
+  d.event_id = f[4];
+  d.event_type = f[5];
+  if (f[6] != "0" && f[6] != "1") return std::nullopt;
+  d.ordered = f[6] == "1";
+  if (!number(f[7], d.prior_attempts) || !number(f[8], d.not_before_ms) ||
+      !number(f[9], d.published_at_ms))
+    return std::nullopt;
+  d.body = std::make_shared<const std::string>(body);
+  return d;
+}
+
+std::string encode_state(const DeliveryState& s) {
+  using K = DeliveryState::Kind;
+  switch (s.kind) {
+    case K::kHandout:
+      return "H " + std::to_string(s.attempt) + " " + std::to_string(s.offset);
+    case K::kRetry:
+      return "R " + std::to_string(s.attempt) + " " + std::to_string(s.at_ms) + " " +
+             std::to_string(s.offset);
+    case K::kAcked:
+      return "A " + std::to_string(s.offset);
+    case K::kDead:
+      return "D " + std::to_string(s.offset);
+  }
+  return {};
+}
+
+std::optional<DeliveryState> decode_state(std::string_view value) {
+  if (value.size() < 3 || value[1] != ' ') return std::nullopt;
+  const char kind = value[0];
+  value.remove_prefix(2);
+  std::array<std::string_view, 3> parts;
+  size_t n = 0;
+  while (!value.empty() && n < parts.size()) {
+    size_t sp = value.find(' ');
+    parts[n++] = value.substr(0, sp);
+    value = sp == std::string_view::npos ? std::string_view() : value.substr(sp + 1);
+  }
+  if (!value.empty()) return std::nullopt;
+  DeliveryState s;
+  using K = DeliveryState::Kind;
+  bool ok = false;
+  switch (kind) {
+    case 'H':
+      s.kind = K::kHandout;
+      ok = n == 2 && number(parts[0], s.attempt) && number(parts[1], s.offset);
+      break;
+    case 'R':
+      s.kind = K::kRetry;
+      ok = n == 3 && number(parts[0], s.attempt) && number(parts[1], s.at_ms) &&
+           number(parts[2], s.offset);
+      break;
+    case 'A':
+    case 'D':
+      s.kind = kind == 'A' ? K::kAcked : K::kDead;
+      ok = n == 1 && number(parts[0], s.offset);
+      break;
+    default:
+      break;
+  }
+  if (!ok) return std::nullopt;
+  return s;
+}
+
+std::string encode_ordering(const EndpointOrdering& o) {
+  return (o.ordered ? "o " : "u ") + o.tenant_id;
+}
+
+std::optional<EndpointOrdering> decode_ordering(std::string_view endpoint_id,
+                                                std::string_view value) {
+  if (value.size() < 2 || value[1] != ' ' || (value[0] != 'o' && value[0] != 'u'))
+    return std::nullopt;
+  return EndpointOrdering{std::string(value.substr(2)), std::string(endpoint_id), value[0] == 'o'};
+}
+
+}  // namespace sealhook::kafka

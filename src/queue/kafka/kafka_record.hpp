@@ -1,0 +1,37 @@
+#pragma once
+// What the kafka queue writes into its topics, and reads back:
+//  - a delivery (topic `<prefix>.deliveries`, key the endpoint id): its fields one per line,
+//    then the body (JWE compact: no newline in it), so nothing is escaped or parsed twice;
+//  - a delivery's state (topic `<prefix>.state`, compacted, key the delivery id, in the
+//    partition of its endpoint): the hand-out recorded before it is made, a retry time, an ack,
+//    a dead letter, each with the delivery's offset so that a new owner can tell what is done;
+//  - an endpoint's ordering (topic `<prefix>.orderings`, compacted, key the endpoint id).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "queue/queue.hpp"
+
+namespace sealhook::kafka {
+
+std::string encode_delivery(const QueuedDelivery& d);
+std::optional<QueuedDelivery> decode_delivery(std::string_view value);
+
+struct DeliveryState {
+  enum class Kind { kHandout, kRetry, kAcked, kDead };
+  Kind kind = Kind::kHandout;
+  int attempt = 0;     // handout and retry: the attempt about to be made (recorded before)
+  int64_t at_ms = 0;   // retry: not before
+  int64_t offset = 0;  // the delivery's offset in its deliveries partition
+  bool done() const { return kind == Kind::kAcked || kind == Kind::kDead; }
+};
+
+std::string encode_state(const DeliveryState& s);
+std::optional<DeliveryState> decode_state(std::string_view value);
+
+std::string encode_ordering(const EndpointOrdering& o);
+std::optional<EndpointOrdering> decode_ordering(std::string_view endpoint_id,
+                                                std::string_view value);
+
+}  // namespace sealhook::kafka
