@@ -109,7 +109,7 @@ Status KafkaQueue::start() {
   rd_kafka_topic_partition_list_add(topics.get(), deliveries_topic_.c_str(), RD_KAFKA_PARTITION_UA);
   if (auto e = rd_kafka_subscribe(consumer_.get(), topics.get()); e)
     return kafka::kafka_error(e, "subscribing to " + deliveries_topic_);
-  refresh_depth();
+  refresh_depth(std::chrono::milliseconds(0));
   consumer_thread_ = std::thread([this] { consume_loop(); });
   return {};
 }
@@ -393,22 +393,24 @@ QueueStats KafkaQueue::stats() const {
   s.capacity = options_.held_per_partition * static_cast<size_t>(options_.partitions);
   s.max_bytes = 0;
   s.up = up_;
+  if (!consumer_) return s;
+  refresh_depth(std::chrono::milliseconds(100));
   // The owned partitions from this process's own counts; the others as last refreshed.
+  std::lock_guard depth(depth_mu_);
   s.depth = depth_elsewhere_;
-  if (consumer_) {
-    std::lock_guard parts(parts_mu_);
-    for (const auto& [p, part] : partitions_) {
-      int64_t low = 0, high = 0;
-      if (rd_kafka_get_watermark_offsets(consumer_.get(), deliveries_topic_.c_str(), p, &low,
-                                         &high) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        high = part.next;
-      const int64_t point =
-          part.entries.empty() ? std::max<int64_t>(part.next, 0) : part.entries.begin()->first;
-      size_t done = 0;
-      for (const auto& [o, e] : part.entries) done += e.done ? 1 : 0;
-      const int64_t n = std::max(high, part.next) - point - static_cast<int64_t>(done);
-      if (n > 0) s.depth += static_cast<size_t>(n);
-    }
+  std::lock_guard parts(parts_mu_);
+  for (const auto& [p, part] : partitions_) {
+    int64_t low = 0, high = 0;
+    if (rd_kafka_get_watermark_offsets(consumer_.get(), deliveries_topic_.c_str(), p, &low,
+                                       &high) != RD_KAFKA_RESP_ERR_NO_ERROR)
+      high = 0;
+    if (auto h = ends_.find(p); h != ends_.end()) high = std::max(high, h->second);
+    const int64_t point =
+        part.entries.empty() ? std::max<int64_t>(part.next, 0) : part.entries.begin()->first;
+    size_t done = 0;
+    for (const auto& [o, e] : part.entries) done += e.done ? 1 : 0;
+    const int64_t n = std::max(high, part.next) - point - static_cast<int64_t>(done);
+    if (n > 0) s.depth += static_cast<size_t>(n);
   }
   return s;
 }

@@ -128,9 +128,10 @@ class KafkaQueue final : public Queue {
   void on_message(const rd_kafka_message_t* msg);
   void commit();  // synchronously: the state records past the new point go only after it
   void pause_or_resume();
-  // The queue's depth over every partition, owned or not: high watermark minus committed
-  // offset minus what the committed metadata says is done past it (every owner commits that).
-  void refresh_depth();
+  // The queue's depth over every partition, owned or not: end offset minus committed offset
+  // minus what the committed metadata says is done past it (every owner commits that). Two
+  // requests (end offsets, committed offsets), unless the last refresh is younger than `fresh`.
+  void refresh_depth(std::chrono::milliseconds fresh) const;
   Result<std::unordered_map<std::string, kafka::DeliveryState>> read_state(int32_t partition);
   Status read_orderings();  // assigns the orderings reader and reads to the end
   void follow_orderings();
@@ -152,7 +153,12 @@ class KafkaQueue final : public Queue {
   std::atomic<bool> up_{true};
   std::atomic<int> unrecorded_{0};
   std::atomic<bool> offsets_pending_{false};  // learn_committed() is due
-  std::atomic<size_t> depth_elsewhere_{0};  // refresh_depth(): partitions not owned here  // consumed deliveries whose hand-out is being recorded
+  // refresh_depth()'s: the partitions not owned here, and every partition's end offset.
+  mutable std::mutex refresh_mu_;  // one refresh at a time
+  mutable std::mutex depth_mu_;
+  mutable size_t depth_elsewhere_ = 0;
+  mutable std::map<int32_t, int64_t> ends_;
+  mutable std::chrono::steady_clock::time_point refreshed_{};  // consumed deliveries whose hand-out is being recorded
   std::thread producer_thread_, consumer_thread_, orderings_thread_;
 
   // The epoch: the inner queue of the current assignment. Leases carry it in their token's

@@ -15,7 +15,6 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 constexpr auto kCommitEvery = std::chrono::milliseconds(100);
-constexpr uint64_t kDepthEvery = 10;  // commit ticks between two refresh_depth() calls
 
 kafka::PartitionList one_partition(const std::string& topic, int32_t partition, int64_t offset) {
   kafka::PartitionList list(rd_kafka_topic_partition_list_new(1));
@@ -50,7 +49,6 @@ void KafkaQueue::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 
 void KafkaQueue::consume_loop() {
   auto last = Steady::now();
-  uint64_t ticks = 0;
   while (running_) {
     if (rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 50)) {
       if (!m->err)
@@ -63,7 +61,6 @@ void KafkaQueue::consume_loop() {
     if (Steady::now() - last >= kCommitEvery) {
       commit();
       pause_or_resume();
-      if (++ticks % kDepthEvery == 0) refresh_depth();
       last = Steady::now();
     }
   }
@@ -277,32 +274,40 @@ void KafkaQueue::commit() {
   for (const auto& [p, id] : passed) produce(state_topic_, p, id, nullptr, nullptr);
 }
 
-void KafkaQueue::refresh_depth() {
-  kafka::PartitionList all(rd_kafka_topic_partition_list_new(options_.partitions));
-  std::vector<int32_t> owned = assigned();
-  for (int32_t p = 0; p < options_.partitions; ++p)
-    if (std::find(owned.begin(), owned.end(), p) == owned.end())
-      rd_kafka_topic_partition_list_add(all.get(), deliveries_topic_.c_str(), p);
-  if (all->cnt == 0) {
-    depth_elsewhere_ = 0;
-    return;
+void KafkaQueue::refresh_depth(std::chrono::milliseconds fresh) const {
+  std::lock_guard one(refresh_mu_);
+  {
+    std::lock_guard lock(depth_mu_);
+    if (Steady::now() - refreshed_ < fresh) return;
   }
-  if (rd_kafka_committed(consumer_.get(), all.get(), static_cast<int>(options_.timeout.count())))
-    return;  // kept as it was
+  const int timeout = static_cast<int>(options_.timeout.count());
+  kafka::PartitionList ends(rd_kafka_topic_partition_list_new(options_.partitions));
+  kafka::PartitionList committed(rd_kafka_topic_partition_list_new(options_.partitions));
+  std::vector<int32_t> owned = assigned();
+  for (int32_t p = 0; p < options_.partitions; ++p) {
+    rd_kafka_topic_partition_list_add(ends.get(), deliveries_topic_.c_str(), p)->offset =
+        RD_KAFKA_OFFSET_END;  // as a timestamp: "latest", the end offset
+    if (std::find(owned.begin(), owned.end(), p) == owned.end())
+      rd_kafka_topic_partition_list_add(committed.get(), deliveries_topic_.c_str(), p);
+  }
+  if (rd_kafka_offsets_for_times(consumer_.get(), ends.get(), timeout)) return;
+  if (committed->cnt > 0 && rd_kafka_committed(consumer_.get(), committed.get(), timeout)) return;
+  std::map<int32_t, int64_t> end_of;
+  for (int i = 0; i < ends->cnt; ++i)
+    if (!ends->elems[i].err) end_of[ends->elems[i].partition] = ends->elems[i].offset;
   size_t depth = 0;
-  for (int i = 0; i < all->cnt; ++i) {
-    const auto& tp = all->elems[i];
-    int64_t low = 0, high = 0;
-    if (!kafka::query_watermarks(consumer_.get(), deliveries_topic_, tp.partition, low, high,
-                                 options_.timeout))
-      return;
+  for (int i = 0; i < committed->cnt; ++i) {
+    const auto& tp = committed->elems[i];
     int64_t done = 0;
     std::string_view meta(static_cast<const char*>(tp.metadata), tp.metadata_size);
     if (meta.starts_with("d=")) std::from_chars(meta.data() + 2, meta.data() + meta.size(), done);
-    const int64_t n = high - std::max(tp.offset, low) - done;
+    const int64_t n = end_of[tp.partition] - std::max<int64_t>(tp.offset, 0) - done;
     if (n > 0) depth += static_cast<size_t>(n);
   }
+  std::lock_guard lock(depth_mu_);
   depth_elsewhere_ = depth;
+  ends_ = std::move(end_of);
+  refreshed_ = Steady::now();
 }
 
 void KafkaQueue::pause_or_resume() {
