@@ -133,6 +133,7 @@ launch() {
   rm -f "$dir/kafka.pid"
   setsid bash -c 'echo $$ > "$0/kafka.pid"; exec java "$@" kafka.Kafka "$0/server.properties"' \
     "$dir" "${java_opts[@]}" </dev/null >>"$dir/kafka.out" 2>&1 &
+  disown  # no "Killed" notice from this shell when a failed start is ended
 }
 
 serves() { python3 - "$1" <<'EOF'
