@@ -34,7 +34,7 @@ fi
 command -v java >/dev/null || { echo "start-kafka: java missing (scripts/install-deps.sh)" >&2; exit 1; }
 
 version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$pom")
-cache="${SEALHOOK_KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sealhook/kafka-$version}"
+cache="${SEALHOOK_KAFKA_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/sealhook/kafka-$version}"
 stamp=$(sha256sum "$pom" | cut -d' ' -f1)
 
 # The jars: kafka_2.13 and its runtime dependencies, copied flat into $cache/libs. A stamp holds
