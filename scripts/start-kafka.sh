@@ -131,6 +131,7 @@ format() {
 # on its test's output until every holder closes it).
 launch() {
   rm -f "$dir/kafka.pid"
+  log_start=$(stat -c %s "$dir/kafka.log" 2>/dev/null || echo 0)  # a restart appends to the log
   setsid bash -c 'echo $$ > "$0/kafka.pid"; exec java "$@" kafka.Kafka "$0/server.properties"' \
     "$dir" "${java_opts[@]}" </dev/null >>"$dir/kafka.out" 2>&1 &
   disown  # no "Killed" notice from this shell when a failed start is ended
@@ -152,7 +153,10 @@ await_start() {
   while ((SECONDS < deadline)); do
     pid=$(cat "$dir/kafka.pid" 2>/dev/null || true)
     if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
-    if grep -q "Kafka Server started" "$dir/kafka.log" 2>/dev/null && serves "$p"; then return 0; fi
+    if tail -c +$((log_start + 1)) "$dir/kafka.log" 2>/dev/null | grep -q "Kafka Server started" &&
+      serves "$p"; then
+      return 0
+    fi
     sleep 0.1
   done
   return 1
