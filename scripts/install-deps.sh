@@ -13,6 +13,8 @@ APT_PACKAGES=(
   iproute2 util-linux
   clang-14 libclang-rt-14-dev  # the asan tree and the libFuzzer targets (fuzz/)
   redis-server libhiredis-dev  # the redis queue (src/queue/redis/) and its tests
+  librdkafka-dev  # the Kafka queue's client (librdkafka 2.0.2, C API)
+  openjdk-17-jre-headless maven  # the test Kafka broker: its jars fetched once by mvn, run by java
 )
 
 missing=()
@@ -41,4 +43,7 @@ if [ ! -x .venv/bin/python ] || ! stamp_ok .venv/.stamp "$req"; then
   .venv/bin/pip install --quiet --disable-pip-version-check -r "$req"
   sha256sum "$req" | cut -d' ' -f1 > .venv/.stamp
 fi
+# The test Kafka broker's jars (scripts/kafka/pom.xml), fetched once into a cache outside the
+# tree; a stamp of the pom's hash makes later runs a check only.
+scripts/start-kafka.sh --fetch >/dev/null
 echo "install-deps: ready"

@@ -251,3 +251,37 @@ def start_receiver(binary, tmp_path):
     yield start
     for p in procs:
         p.stop()
+
+
+def _env_assignments(path):
+    """The `export NAME=VALUE` (or `NAME=VALUE`) lines of a start script's env file, as a dict."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            name, _, value = line.strip().removeprefix("export ").partition("=")
+            if value:
+                out[name] = value
+    return out
+
+
+@pytest.fixture(scope="session")
+def kafka_brokers(tmp_path_factory):
+    """The test Kafka broker's bootstrap address (HOST:PORT), one for the whole run, shared:
+    SEALHOOK_TEST_KAFKA, else the env file of the ctest fixture `kafka` (SEALHOOK_TEST_KAFKA_ENV),
+    else a broker of its own (scripts/start-kafka.sh), started on first use and stopped at the end.
+    Tests that use it keep to topics and groups of their own names."""
+    if os.environ.get("SEALHOOK_TEST_KAFKA"):
+        yield os.environ["SEALHOOK_TEST_KAFKA"]
+        return
+    shared = os.environ.get("SEALHOOK_TEST_KAFKA_ENV")
+    if shared and os.path.exists(shared):
+        yield _env_assignments(shared)["KAFKA_BROKERS"]
+        return
+    env_file = str(tmp_path_factory.mktemp("kafka") / "kafka.env")
+    subprocess.run([os.path.join(ROOT, "scripts", "start-kafka.sh"), "--env-file", env_file],
+                   check=True, capture_output=True, text=True)
+    try:
+        yield _env_assignments(env_file)["KAFKA_BROKERS"]
+    finally:
+        subprocess.run([os.path.join(ROOT, "scripts", "stop-kafka.sh"), "--env-file", env_file],
+                       check=True, capture_output=True)
