@@ -6,7 +6,9 @@
 namespace sealhook::contract {
 namespace {
 
-std::string topic_prefix_for(const std::string& dir) { return shared_name_for(dir, "contract", "-"); }
+std::string topic_prefix_for(const std::string& dir) {
+  return shared_name_for(dir, "contract", "-");
+}
 
 }  // namespace
 

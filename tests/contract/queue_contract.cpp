@@ -1,7 +1,7 @@
 #include "contract/queue_contract.hpp"
 
-#include <algorithm>
 #include <unistd.h>
+#include <algorithm>
 
 #include <chrono>
 #include <fstream>

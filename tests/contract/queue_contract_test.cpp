@@ -307,7 +307,8 @@ TEST_P(DurableQueueContract, ReopeningKeepsEverythingAndScheduledTimes) {
 }
 
 // Every backend meets every clause; a backend that cannot would say so here, visibly.
-INSTANTIATE_TEST_SUITE_P(Backends, QueueContract, ::testing::Values(kMemory, kSqlite, kRedis, kKafka),
+INSTANTIATE_TEST_SUITE_P(Backends, QueueContract,
+                         ::testing::Values(kMemory, kSqlite, kRedis, kKafka),
                          [](const auto& info) { return info.param.name; });
 INSTANTIATE_TEST_SUITE_P(Durable, DurableQueueContract, ::testing::Values(kSqlite, kRedis, kKafka),
                          [](const auto& info) { return info.param.name; });

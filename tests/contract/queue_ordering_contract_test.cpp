@@ -128,9 +128,11 @@ TEST_P(DurableOrderingContract, ASwitchIsKeptAcrossAReopen) {
   EXPECT_TRUE(lease_quiet().empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, OrderingContract, ::testing::Values(kMemory, kSqlite, kRedis, kKafka),
+INSTANTIATE_TEST_SUITE_P(Backends, OrderingContract,
+                         ::testing::Values(kMemory, kSqlite, kRedis, kKafka),
                          [](const auto& info) { return info.param.name; });
-INSTANTIATE_TEST_SUITE_P(Durable, DurableOrderingContract, ::testing::Values(kSqlite, kRedis, kKafka),
+INSTANTIATE_TEST_SUITE_P(Durable, DurableOrderingContract,
+                         ::testing::Values(kSqlite, kRedis, kKafka),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

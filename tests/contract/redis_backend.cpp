@@ -14,7 +14,9 @@ Result<std::string> test_redis_url() {
                     "SEALHOOK_TEST_REDIS=redis://127.0.0.1:PORT/0 (scripts/start-redis.sh)");
 }
 
-std::string key_prefix_for(const std::string& dir) { return shared_name_for(dir, "sealhook-test", ":") + ":"; }
+std::string key_prefix_for(const std::string& dir) {
+  return shared_name_for(dir, "sealhook-test", ":") + ":";
+}
 
 Result<RedisAddress> test_address() {
   auto url = test_redis_url();

@@ -88,8 +88,8 @@ Status create_topics(rd_kafka_t* rk, const std::vector<TopicSpec>& specs,
   return {};
 }
 
-Status query_watermarks(rd_kafka_t* rk, const std::string& topic, int32_t partition,
-                        int64_t& low, int64_t& high, std::chrono::milliseconds timeout) {
+Status query_watermarks(rd_kafka_t* rk, const std::string& topic, int32_t partition, int64_t& low,
+                        int64_t& high, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

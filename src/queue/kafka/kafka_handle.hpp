@@ -49,8 +49,8 @@ Status create_topics(rd_kafka_t* rk, const std::vector<TopicSpec>& topics,
 
 // A partition's low and high watermarks from the broker, asked again while the partition is
 // not known or led yet (just after its topic was made), at most `timeout` in all.
-Status query_watermarks(rd_kafka_t* rk, const std::string& topic, int32_t partition,
-                        int64_t& low, int64_t& high, std::chrono::milliseconds timeout);
+Status query_watermarks(rd_kafka_t* rk, const std::string& topic, int32_t partition, int64_t& low,
+                        int64_t& high, std::chrono::milliseconds timeout);
 
 // The partition of a key among `partitions`: FNV-1a, stable across builds and processes (every
 // topic of the queue puts an endpoint's records in the same partition number).

@@ -87,7 +87,7 @@ Status KafkaQueue::start() {
     while (running_) rd_kafka_poll(producer_.get(), 100);
   });
 
-  auto orderings = make_consumer(false);
+  auto orderings = make_consumer(Role::kReader);
   if (!orderings) return orderings.error();
   orderings_reader_ = std::move(orderings.value());
   if (Status st = read_orderings(); !st) return st;
@@ -97,13 +97,17 @@ Status KafkaQueue::start() {
     inner_ = fresh_inner();
   }
   if (!options_.consume) return {};
-  auto reader = make_consumer(false);
+  auto reader = make_consumer(Role::kReader);
   if (!reader) return reader.error();
   state_reader_ = std::move(reader.value());
-  auto consumer = make_consumer(true);
+  auto offsets = make_consumer(Role::kOffsets);
+  if (!offsets) return offsets.error();
+  offsets_ = std::move(offsets.value());
+  auto consumer = make_consumer(Role::kMember);
   if (!consumer) return consumer.error();
   consumer_ = std::move(consumer.value());
   rd_kafka_poll_set_consumer(consumer_.get());
+  consumer_queue_ = rd_kafka_queue_get_consumer(consumer_.get());
   std::unique_ptr<rd_kafka_topic_partition_list_t, void (*)(rd_kafka_topic_partition_list_t*)>
       topics(rd_kafka_topic_partition_list_new(1), rd_kafka_topic_partition_list_destroy);
   rd_kafka_topic_partition_list_add(topics.get(), deliveries_topic_.c_str(), RD_KAFKA_PARTITION_UA);
@@ -114,7 +118,8 @@ Status KafkaQueue::start() {
   return {};
 }
 
-Result<kafka::Handle> KafkaQueue::make_consumer(bool in_group) {
+Result<kafka::Handle> KafkaQueue::make_consumer(Role role) {
+  const bool in_group = role == Role::kMember;
   kafka::Settings s{{"bootstrap.servers", options_.brokers},
                     {"client.id", options_.owner},
                     {"enable.auto.commit", "false"},
@@ -125,13 +130,19 @@ Result<kafka::Handle> KafkaQueue::make_consumer(bool in_group) {
                     {"socket.timeout.ms", std::to_string(options_.timeout.count())}};
   // The readers never join the group (assign() only) and never commit; librdkafka wants a
   // group id for the consumer API all the same.
-  s.emplace_back("group.id", in_group ? options_.group : options_.group + ".readers");
+  s.emplace_back("group.id", role == Role::kReader ? options_.group + ".readers" : options_.group);
   if (in_group) {
     const auto session = options_.session_timeout.count();
-    s.insert(s.end(), {{"partition.assignment.strategy", "range"},
-                       {"session.timeout.ms", std::to_string(session)},
-                       {"heartbeat.interval.ms", std::to_string(std::max<int64_t>(session / 4, 100))},
-                       {"enable.partition.eof", "false"}});
+    s.insert(s.end(),
+             {{"partition.assignment.strategy", "range"},
+              {"session.timeout.ms", std::to_string(session)},
+              // Heartbeats also carry rebalances: a short interval makes a join or leave take
+              // effect fast.
+              {"heartbeat.interval.ms", std::to_string(std::clamp<int64_t>(session / 3, 1, 250))},
+              {"enable.partition.eof", "false"},
+              // A fetch waits this long for data at most: it holds the connection
+              // (commits wait behind it), and data ends the wait at once anyway.
+              {"fetch.wait.max.ms", "100"}});
   }
   auto conf = kafka::make_conf(s);
   if (!conf) return conf.error();
@@ -144,6 +155,7 @@ Result<kafka::Handle> KafkaQueue::make_consumer(bool in_group) {
 KafkaQueue::~KafkaQueue() {
   running_ = false;
   if (consumer_thread_.joinable()) consumer_thread_.join();
+  if (consumer_queue_ != nullptr) rd_kafka_queue_destroy(consumer_queue_);
   if (orderings_thread_.joinable()) orderings_thread_.join();
   if (producer_) rd_kafka_flush(producer_.get(), static_cast<int>(options_.timeout.count()));
   if (producer_thread_.joinable()) producer_thread_.join();
@@ -160,7 +172,8 @@ void KafkaQueue::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* o
   if (!msg->err) self->up_ = true;
   auto* holder = static_cast<std::shared_ptr<Waiter>*>(msg->_private);
   if (holder == nullptr) {
-    if (msg->err) spdlog::warn("kafka: a state record was not written: {}", rd_kafka_err2str(msg->err));
+    if (msg->err)
+      spdlog::warn("kafka: a state record was not written: {}", rd_kafka_err2str(msg->err));
     return;
   }
   std::shared_ptr<Waiter> w = std::move(*holder);
@@ -210,8 +223,7 @@ void KafkaQueue::write_state(int32_t partition, const std::string& id,
   produce(state_topic_, partition, id, &value, w);
 }
 
-void KafkaQueue::push_async(std::vector<QueuedDelivery>&& batch,
-                            std::function<void(Status)> done) {
+void KafkaQueue::push_async(std::vector<QueuedDelivery>&& batch, std::function<void(Status)> done) {
   if (closed_) return done(closed_error());
   if (batch.empty()) return done({});
   auto w = std::make_shared<Waiter>();
@@ -430,8 +442,8 @@ Result<std::vector<std::string>> KafkaQueue::holding(const std::vector<std::stri
   for (const auto& [p, part] : partitions_) {
     int64_t low = 0, high = 0;
     if (!all_known) break;
-    all_known = rd_kafka_get_watermark_offsets(consumer_.get(), deliveries_topic_.c_str(), p,
-                                               &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+    all_known = rd_kafka_get_watermark_offsets(consumer_.get(), deliveries_topic_.c_str(), p, &low,
+                                               &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
                 high >= 0 && std::max<int64_t>(part.next, 0) >= high;
   }
   std::vector<std::string> out;

@@ -39,9 +39,9 @@ struct KafkaQueueOptions {
   std::string group;               // the consumer group; "" means "<prefix>.workers"
   std::string owner = "sealhook";  // client.id, as logs and the broker show it
   int partitions = 12;
-  std::chrono::milliseconds timeout{5000};          // a push, a write, topic creation, commits
-  std::chrono::milliseconds session_timeout{10000};  // a member silent this long is evicted
-  size_t held_per_partition = 2000;                 // consumed and not done: past it, paused
+  std::chrono::milliseconds timeout{5000};               // a push, a write, topic creation, commits
+  std::chrono::milliseconds session_timeout{10000};      // a member silent this long is evicted
+  size_t held_per_partition = 2000;                      // consumed and not done: past it, paused
   int64_t retention_ms = int64_t{7} * 24 * 3600 * 1000;  // deliveries and dead letters
   bool consume = true;  // join the group (false: only push, for a producer-only process)
 };
@@ -110,7 +110,8 @@ class KafkaQueue final : public Queue {
   };
 
   Status start();
-  Result<kafka::Handle> make_consumer(bool in_group);
+  enum class Role { kMember, kOffsets, kReader };
+  Result<kafka::Handle> make_consumer(Role role);
   void produce(const std::string& topic, int32_t partition, const std::string& key,
                const std::string* value, const std::shared_ptr<Waiter>& waiter);
   void write_state(int32_t partition, const std::string& id, const kafka::DeliveryState& s,
@@ -126,7 +127,11 @@ class KafkaQueue final : public Queue {
   void revoke();
   void learn_committed();  // the assigned partitions' committed offsets, after assign()
   void on_message(const rd_kafka_message_t* msg);
-  void commit();  // synchronously: the state records past the new point go only after it
+  // Commits each owned partition's point (asynchronously, or before returning); the state
+  // records of the deliveries passed go once the broker has the commit.
+  void commit(bool sync);
+  static void on_committed(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t* offsets, void* opaque);
   void pause_or_resume();
   // The queue's depth over every partition, owned or not: end offset minus committed offset
   // minus what the committed metadata says is done past it (every owner commits that). Two
@@ -147,7 +152,11 @@ class KafkaQueue final : public Queue {
   KafkaQueueOptions options_;
   const Clock& clock_;
   std::string deliveries_topic_, state_topic_, orderings_topic_, dead_topic_;
-  kafka::Handle producer_, consumer_, state_reader_, orderings_reader_;
+  // The group member fetches and commits; `offsets_` (the group's id, never a member) asks for
+  // offsets and watermarks, which a broker would answer on the member's connection only after
+  // its pending fetch; the readers read the state and the orderings back.
+  kafka::Handle producer_, consumer_, offsets_, state_reader_, orderings_reader_;
+  rd_kafka_queue_t* consumer_queue_ = nullptr;  // where async commits are answered
   std::atomic<bool> running_{true};
   std::atomic<bool> closed_{false};
   std::atomic<bool> up_{true};
@@ -158,7 +167,8 @@ class KafkaQueue final : public Queue {
   mutable std::mutex depth_mu_;
   mutable size_t depth_elsewhere_ = 0;
   mutable std::map<int32_t, int64_t> ends_;
-  mutable std::chrono::steady_clock::time_point refreshed_{};  // consumed deliveries whose hand-out is being recorded
+  mutable std::chrono::steady_clock::time_point
+      refreshed_{};  // consumed deliveries whose hand-out is being recorded
   std::thread producer_thread_, consumer_thread_, orderings_thread_;
 
   // The epoch: the inner queue of the current assignment. Leases carry it in their token's

@@ -59,7 +59,7 @@ void KafkaQueue::consume_loop() {
     }
     if (offsets_pending_) learn_committed();
     if (Steady::now() - last >= kCommitEvery) {
-      commit();
+      commit(false);
       pause_or_resume();
       last = Steady::now();
     }
@@ -94,8 +94,8 @@ void KafkaQueue::assign(rd_kafka_topic_partition_list_t* partitions) {
   // The committed offsets are asked for once the assignment is in place (an offset fetch from
   // inside the rebalance callback can wait for the rebalance it is part of).
   offsets_pending_ = true;
-  spdlog::info("kafka: rebalance: partitions [{}] of {} assigned to {}", names,
-               deliveries_topic_, options_.owner);
+  spdlog::info("kafka: rebalance: partitions [{}] of {} assigned to {}", names, deliveries_topic_,
+               options_.owner);
 }
 
 void KafkaQueue::learn_committed() {
@@ -104,7 +104,7 @@ void KafkaQueue::learn_committed() {
   for (int32_t p : assigned())
     rd_kafka_topic_partition_list_add(list.get(), deliveries_topic_.c_str(), p);
   if (list->cnt == 0) return;
-  if (auto e = rd_kafka_committed(consumer_.get(), list.get(),
+  if (auto e = rd_kafka_committed(offsets_.get(), list.get(),
                                   static_cast<int>(options_.timeout.count()));
       e) {
     spdlog::warn("kafka: reading the committed offsets: {}", rd_kafka_err2str(e));
@@ -136,7 +136,7 @@ void KafkaQueue::learn_committed() {
 }
 
 void KafkaQueue::revoke() {
-  commit();
+  commit(true);
   std::vector<int32_t> had = assigned();
   {
     std::unique_lock lock(epoch_mu_);
@@ -149,8 +149,8 @@ void KafkaQueue::revoke() {
     known_.clear();
   }
   if (!had.empty())
-    spdlog::info("kafka: rebalance: {} partitions revoked from {}; its leases are lost",
-                 had.size(), options_.owner);
+    spdlog::info("kafka: rebalance: {} partitions revoked from {}; its leases are lost", had.size(),
+                 options_.owner);
 }
 
 void KafkaQueue::on_message(const rd_kafka_message_t* m) {
@@ -198,9 +198,10 @@ void KafkaQueue::on_message(const rd_kafka_message_t* m) {
                   ~Done() { n--; }
                 } done{unrecorded_};
                 if (!written) {
-                  spdlog::warn("kafka: delivery {}: its hand-out was not recorded ({}); it waits "
-                               "for the next assignment",
-                               delivery->id, written.error().message);
+                  spdlog::warn(
+                      "kafka: delivery {}: its hand-out was not recorded ({}); it waits "
+                      "for the next assignment",
+                      delivery->id, written.error().message);
                   return;
                 }
                 std::shared_lock lock(epoch_mu_);
@@ -222,7 +223,7 @@ bool KafkaQueue::quiesce(std::chrono::milliseconds timeout) {
     bool at_end = true;
     for (const auto& [p, next] : parts) {
       int64_t low = 0, high = 0;
-      if (rd_kafka_query_watermark_offsets(consumer_.get(), deliveries_topic_.c_str(), p, &low,
+      if (rd_kafka_query_watermark_offsets(offsets_.get(), deliveries_topic_.c_str(), p, &low,
                                            &high, 1000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
           std::max<int64_t>(next, low) < high)
         at_end = false;
@@ -235,16 +236,26 @@ bool KafkaQueue::quiesce(std::chrono::milliseconds timeout) {
   return false;
 }
 
-void KafkaQueue::commit() {
+namespace {
+
+// The deliveries a commit passes: their state records go once the broker has the commit.
+struct Passed {
+  KafkaQueue* queue;
+  std::vector<std::pair<int32_t, std::string>> ids;
+};
+
+}  // namespace
+
+void KafkaQueue::commit(bool sync) {
   kafka::PartitionList list(rd_kafka_topic_partition_list_new(4));
-  std::vector<std::pair<int32_t, std::string>> passed;
+  auto passed = std::make_unique<Passed>(Passed{this, {}});
   {
     std::lock_guard lock(parts_mu_);
     for (auto& [p, part] : partitions_) {
       auto& entries = part.entries;
       while (!entries.empty() && entries.begin()->second.done) {
         if (!entries.begin()->second.id.empty()) {
-          passed.emplace_back(p, entries.begin()->second.id);
+          passed->ids.emplace_back(p, entries.begin()->second.id);
           part.state.erase(entries.begin()->second.id);
         }
         entries.erase(entries.begin());
@@ -265,13 +276,35 @@ void KafkaQueue::commit() {
       }
     }
   }
-  if (list->cnt == 0) return;
-  if (auto e = rd_kafka_commit(consumer_.get(), list.get(), 0); e) {
-    spdlog::warn("kafka: committing offsets: {}", rd_kafka_err2str(e));
-    return;  // the state records stay: a new owner needs them
+  if (list->cnt == 0) {
+    for (const auto& [p, id] : passed->ids) produce(state_topic_, p, id, nullptr, nullptr);
+    return;
+  }
+  // Answered on the consumer's queue (served by this thread's polls), or here when `sync`.
+  auto e = rd_kafka_commit_queue(consumer_.get(), list.get(), sync ? nullptr : consumer_queue_,
+                                 &KafkaQueue::on_committed, passed.get());
+  if (!e) {
+    passed.release();  // the callback owns it
+    return;
+  }
+  on_committed(consumer_.get(), e, list.get(), passed.release());
+}
+
+void KafkaQueue::on_committed(rd_kafka_t*, rd_kafka_resp_err_t err,
+                              rd_kafka_topic_partition_list_t* offsets, void* opaque) {
+  std::unique_ptr<Passed> passed(static_cast<Passed*>(opaque));
+  KafkaQueue& q = *passed->queue;
+  if (err) {
+    spdlog::warn("kafka: committing offsets: {}", rd_kafka_err2str(err));
+    // Committed again on the next tick; the state records stay: a new owner needs them.
+    std::lock_guard lock(q.parts_mu_);
+    for (int i = 0; offsets != nullptr && i < offsets->cnt; ++i)
+      if (auto it = q.partitions_.find(offsets->elems[i].partition); it != q.partitions_.end())
+        it->second.committed = -1;
+    return;
   }
   // Past the commit point nobody reads them again: their state goes (compaction drops it).
-  for (const auto& [p, id] : passed) produce(state_topic_, p, id, nullptr, nullptr);
+  for (const auto& [p, id] : passed->ids) q.produce(q.state_topic_, p, id, nullptr, nullptr);
 }
 
 void KafkaQueue::refresh_depth(std::chrono::milliseconds fresh) const {
@@ -290,8 +323,8 @@ void KafkaQueue::refresh_depth(std::chrono::milliseconds fresh) const {
     if (std::find(owned.begin(), owned.end(), p) == owned.end())
       rd_kafka_topic_partition_list_add(committed.get(), deliveries_topic_.c_str(), p);
   }
-  if (rd_kafka_offsets_for_times(consumer_.get(), ends.get(), timeout)) return;
-  if (committed->cnt > 0 && rd_kafka_committed(consumer_.get(), committed.get(), timeout)) return;
+  if (rd_kafka_offsets_for_times(offsets_.get(), ends.get(), timeout)) return;
+  if (committed->cnt > 0 && rd_kafka_committed(offsets_.get(), committed.get(), timeout)) return;
   std::map<int32_t, int64_t> end_of;
   for (int i = 0; i < ends->cnt; ++i)
     if (!ends->elems[i].err) end_of[ends->elems[i].partition] = ends->elems[i].offset;
@@ -333,9 +366,8 @@ Result<std::unordered_map<std::string, kafka::DeliveryState>> KafkaQueue::read_s
     int32_t partition) {
   std::unordered_map<std::string, kafka::DeliveryState> out;
   int64_t low = 0, high = 0;
-  if (Status st =
-          kafka::query_watermarks(state_reader_.get(), state_topic_, partition, low, high,
-                                  options_.timeout);
+  if (Status st = kafka::query_watermarks(state_reader_.get(), state_topic_, partition, low, high,
+                                          options_.timeout);
       !st)
     return st.error();
   if (high <= low) return out;
