@@ -20,8 +20,9 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   opt(cmd, "listen", c.listen, "address:port of the HTTP API");
   opt(cmd, "queue", c.queue,
       "delivery queue: sqlite (durable, embedded) | memory (volatile, fastest) | redis (durable, "
-      "shared by many processes; --redis)")
-      ->check(CLI::IsMember({"sqlite", "memory", "redis"}));
+      "shared by many processes; --redis) | kafka (durable, partitioned by endpoint, a consumer "
+      "group of workers; --kafka-brokers)")
+      ->check(CLI::IsMember({"sqlite", "memory", "redis", "kafka"}));
   opt(cmd, "queue-path", c.queue_path, "sqlite queue file (default: queue.db beside the store)");
   opt(cmd, "queue-sync", c.queue_sync,
       "sqlite queue durability: normal (survives a crash) | full (also a power loss)")
@@ -39,6 +40,28 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       "the redis queue's connect and per-call timeout: a hung Redis fails calls (publish 503) "
       "within it")
       ->check(CLI::Range(10, 60'000));
+  opt(cmd, "kafka-brokers", c.kafka_brokers, "the kafka queue's brokers: HOST:PORT[,...]");
+  opt(cmd, "kafka-topic-prefix", c.kafka_topic_prefix,
+      "the kafka queue's topics: PREFIX.deliveries, .state, .orderings and .dead (made when "
+      "missing)");
+  opt(cmd, "kafka-group", c.kafka_group,
+      "the kafka queue's consumer group, shared by serve and its workers (default "
+      "PREFIX.workers)");
+  opt(cmd, "kafka-partitions", c.kafka_partitions,
+      "partitions of each topic the kafka queue makes (an endpoint's deliveries all go to one)")
+      ->check(CLI::Range(1, 10'000));
+  opt(cmd, "kafka-timeout-ms", c.kafka_timeout_ms,
+      "the kafka queue's bound on a push (publish answers 503 past it), a write and an offset "
+      "query")
+      ->check(CLI::Range(100, 300'000));
+  opt(cmd, "kafka-session-timeout-ms", c.kafka_session_timeout_ms,
+      "a process silent this long (killed, hung) leaves the consumer group and its partitions "
+      "go to the others (the broker's group.min.session.timeout.ms, 6000 by default, bounds it)")
+      ->check(CLI::Range(1'000, 1'800'000));
+  opt(cmd, "kafka-held-per-partition", c.kafka_held_per_partition,
+      "deliveries consumed and not yet done per partition (waiting behind an ordered head, in "
+      "retry, in flight): past it the partition is paused, not dropped")
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
   opt(cmd, "store", c.store, "sqlite:PATH (a directory or a .db file)");
   opt(cmd, "admin-token", c.admin_token, "admin token; generated and printed once if unset");
   env_flag(cmd, "SEALHOOK_", "allow-private-networks", c.allow_private_networks,
@@ -149,7 +172,9 @@ void add_worker_options(CLI::App& cmd, ServeConfig& c) {
   for (const char* name : kServeOnly) cmd.remove_option(cmd.get_option(std::string("--") + name));
   // Every kind is taken here so that validate_worker() can say why one does not fit.
   cmd.remove_option(cmd.get_option("--queue"));
-  opt(cmd, "queue", c.queue, "delivery queue shared with serve and other workers: redis (--redis)")
+  opt(cmd, "queue", c.queue,
+      "delivery queue shared with serve and other workers: redis (--redis) | kafka "
+      "(--kafka-brokers)")
       ->check(CLI::IsMember({"redis", "kafka", "sqlite", "memory"}));
   opt(cmd, "metrics-listen", c.metrics_listen,
       "address:port serving GET /healthz, /readyz and /metrics (nothing else)");
@@ -162,9 +187,8 @@ Status validate_worker(const ServeConfig& c) {
   if (c.queue == "memory" || c.queue == "sqlite")
     return refuse("--queue " + c.queue +
                   " is one process's queue; a worker shares its queue with serve and other "
-                  "workers: use --queue redis --redis redis://HOST:PORT/DB");
-  if (c.queue == "kafka")
-    return refuse("--queue kafka is not available in this build yet; use --queue redis");
+                  "workers: use --queue redis --redis redis://HOST:PORT/DB or --queue kafka "
+                  "--kafka-brokers HOST:PORT");
   if (c.store == "sqlite::memory:")
     return refuse(
         "--store sqlite::memory: is this process's alone; a worker shares the store "
@@ -185,6 +209,9 @@ Status validate(const ServeConfig& c) {
   if (c.queue == "redis")
     if (auto a = parse_redis_url(c.redis); !a)
       return make_error(ErrorKind::kBadRequest, "invalid_config", a.error().message);
+  if (c.queue == "kafka" && c.kafka_brokers.empty())
+    return make_error(ErrorKind::kBadRequest, "invalid_config",
+                      "--queue kafka needs --kafka-brokers HOST:PORT[,...]");
   if (c.max_request_memory_bytes < c.max_payload_bytes + kEnvelopeBytes)
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--max-request-memory-bytes must hold at least one largest request "

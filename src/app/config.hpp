@@ -22,6 +22,13 @@ struct ServeConfig {
   std::string redis_owner;            // this process in the redis queue; "" = see redis_owner()
   int64_t catalog_check_ms = 500;     // how often the store's catalog version is checked
   int redis_timeout_ms = 500;         // the redis queue's connect and per-call timeout
+  std::string kafka_brokers;          // the kafka queue: HOST:PORT[,...]
+  std::string kafka_topic_prefix = "sealhook";  // <prefix>.deliveries, .state, .orderings, .dead
+  std::string kafka_group;                      // the consumer group; "" = <prefix>.workers
+  int kafka_partitions = 12;                    // of each topic the queue makes
+  int kafka_timeout_ms = 5'000;                 // a push, a write, topic creation, an offset query
+  int kafka_session_timeout_ms = 10'000;        // a silent member leaves the group after it
+  size_t kafka_held_per_partition = 2'000;      // consumed and not done, per partition
   std::string store = "sqlite:./sealhook-data";
   std::string admin_token;  // generated and printed once when empty
   bool allow_private_networks = false;
@@ -95,7 +102,7 @@ void add_worker_options(CLI::App& cmd, ServeConfig& cfg);
 // Cross-field checks after parsing.
 Status validate(const ServeConfig& cfg);
 // validate(), and what a worker cannot run with: a queue other processes cannot share
-// (memory, sqlite), one not built yet (kafka), a store in this process's memory.
+// (memory, sqlite), a store in this process's memory.
 Status validate_worker(const ServeConfig& cfg);
 
 }  // namespace sealhook::app

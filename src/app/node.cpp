@@ -265,6 +265,13 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   qc.redis_url = c.redis;
   qc.redis_owner = redis_owner(c);
   qc.redis_timeout_ms = c.redis_timeout_ms;
+  qc.kafka_brokers = c.kafka_brokers;
+  qc.kafka_prefix = c.kafka_topic_prefix;
+  qc.kafka_group = c.kafka_group;
+  qc.kafka_partitions = c.kafka_partitions;
+  qc.kafka_timeout_ms = c.kafka_timeout_ms;
+  qc.kafka_session_timeout_ms = c.kafka_session_timeout_ms;
+  qc.kafka_held_per_partition = c.kafka_held_per_partition;
   auto queue = make_queue(qc, n.clock);
   if (!queue) return queue.error();
   n.queue = std::move(queue.value());
@@ -272,7 +279,7 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   n.catalog->set_ordering_hook([q = n.queue.get()](const Endpoint& e) {
     return q->set_ordering({e.tenant_id, e.id, e.ordering == Ordering::kOrdered});
   });
-  if (c.queue != "redis")  // a queue of this process's own (the redis queue is shared)
+  if (!shared_queue(c.queue))  // a queue of this process's own (redis and kafka are shared)
     n.catalog->set_remote_ordering_hook([q = n.queue.get()](const Endpoint& e) {
       return q->set_ordering({e.tenant_id, e.id, e.ordering == Ordering::kOrdered});
     });

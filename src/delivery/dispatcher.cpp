@@ -217,6 +217,13 @@ void Dispatcher::finish(Lease&& lease, const Outcome& outcome, const SendResult&
   // A lost lease drops the outcome, record included: the delivery is someone else's now.
   switch (outcome.verdict) {
     case Verdict::kDelivered: {
+      if (queue_.record_before_ack()) {
+        // The record first: the queue cannot tell afterwards what it no longer holds.
+        journal_.submit(std::move(u), [this, lease = std::move(lease)] {
+          settle_then([this, lease] { return queue_.ack(lease); }, lease, nullptr);
+        });
+        break;
+      }
       auto update = std::make_shared<DeliveryUpdate>(std::move(u));
       settle_then([this, lease] { return queue_.ack(lease); }, lease,
                   [this, update] { journal_.submit(std::move(*update)); });

@@ -185,16 +185,27 @@ class Queue {
   virtual Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) = 0;
   // Whether the queue keeps what it holds across a crash of this process.
   virtual bool durable() const = 0;
+  // Whether a delivery's record must be durable before its ack: true for a queue whose
+  // holding() cannot tell a delivery acked from one it never had (kafka), so that a crash
+  // between the two never leaves a record `pending` that no queue will deliver.
+  virtual bool record_before_ack() const { return false; }
 };
 
 struct QueueConfig {
-  std::string kind = "sqlite";  // sqlite | memory | redis (later kafka)
+  std::string kind = "sqlite";  // sqlite | memory | redis | kafka
   QueueOptions options;
   std::string path;            // sqlite: the queue's database file
   bool sync_full = false;      // sqlite: fsync every commit (survives power loss)
   std::string redis_url;       // redis: redis://HOST:PORT/DB
   std::string redis_owner;     // redis: names this process across restarts (its leases come back)
   int redis_timeout_ms = 500;  // redis: connect and per-call timeout
+  std::string kafka_brokers;   // kafka: HOST:PORT[,...]
+  std::string kafka_prefix = "sealhook";
+  std::string kafka_group;  // "" = <prefix>.workers
+  int kafka_partitions = 12;
+  int kafka_timeout_ms = 5'000;
+  int kafka_session_timeout_ms = 10'000;
+  size_t kafka_held_per_partition = 2'000;
 };
 
 Result<std::unique_ptr<Queue>> make_queue(const QueueConfig& config, const Clock& clock);

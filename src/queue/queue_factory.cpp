@@ -1,4 +1,5 @@
 // The one place that knows every queue backend.
+#include "queue/kafka/kafka_queue.hpp"
 #include "queue/memory/memory_queue.hpp"
 #include "queue/queue.hpp"
 #include "queue/redis/redis_queue.hpp"
@@ -32,13 +33,24 @@ Result<std::unique_ptr<Queue>> make_queue(const QueueConfig& config, const Clock
     if (!q) return q.error();
     return std::unique_ptr<Queue>(std::move(q.value()));
   }
-  if (config.kind == "kafka")
-    return make_error(
-        ErrorKind::kBadRequest, "unsupported_queue",
-        "queue '" + config.kind +
-            "' is not available in this build yet; use --queue sqlite, memory or redis");
-  return make_error(ErrorKind::kBadRequest, "invalid_queue",
-                    "unknown queue '" + config.kind + "' (expected sqlite, memory or redis)");
+  if (config.kind == "kafka") {
+    KafkaQueueOptions o;
+    o.queue = config.options;
+    o.brokers = config.kafka_brokers;
+    o.prefix = config.kafka_prefix;
+    o.group = config.kafka_group;
+    if (!config.redis_owner.empty()) o.owner = config.redis_owner;
+    o.partitions = config.kafka_partitions;
+    o.timeout = std::chrono::milliseconds(config.kafka_timeout_ms);
+    o.session_timeout = std::chrono::milliseconds(config.kafka_session_timeout_ms);
+    o.held_per_partition = config.kafka_held_per_partition;
+    auto q = KafkaQueue::open(o, clock);
+    if (!q) return q.error();
+    return std::unique_ptr<Queue>(std::move(q.value()));
+  }
+  return make_error(
+      ErrorKind::kBadRequest, "invalid_queue",
+      "unknown queue '" + config.kind + "' (expected sqlite, memory, redis or kafka)");
 }
 
 }  // namespace sealhook

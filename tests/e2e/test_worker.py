@@ -43,9 +43,10 @@ class Worker:
 def start_worker(binary):
     procs = []
 
-    def start(url, store, *extra):
-        args = [binary, "worker", "--redis", url, "--store", store, "--metrics-listen",
-                "127.0.0.1:0", *COMMON, *extra]
+    def start(url, store, *extra, queue=None):
+        """A worker on the redis queue at `url`, or on the queue `queue` (its flags) says."""
+        args = [binary, "worker", *(queue or ("--redis", url)), "--store", store,
+                "--metrics-listen", "127.0.0.1:0", *COMMON, *extra]
         proc = Proc(args)
         procs.append(proc)
         m = proc.wait_line(r"/healthz /readyz /metrics on http://127\.0\.0\.1:(\d+)")
@@ -94,7 +95,7 @@ def test_worker_delivers_beside_serve_and_serves_only_its_ops_routes(
 @pytest.mark.parametrize("args,message", [
     (("--queue", "memory"), "--queue memory"),
     (("--queue", "sqlite"), "--queue sqlite"),
-    (("--queue", "kafka"), "--queue kafka"),
+    (("--queue", "kafka"), "--kafka-brokers"),
     (("--redis", "redis://127.0.0.1:1/0", "--store", "sqlite::memory:"), "sqlite::memory:"),
 ])
 def test_worker_refuses_what_it_cannot_share(binary, tmp_path, args, message):

@@ -68,6 +68,7 @@ class KafkaQueue final : public Queue {
   Status ping() override;
   Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) override;
   bool durable() const override { return true; }
+  bool record_before_ack() const override { return true; }
 
   // Waits until every record produced so far is acknowledged (tests, shutdown).
   void flush();

@@ -94,7 +94,7 @@ ServeConfig worker_config(const std::string& queue, const std::string& store) {
 }
 
 TEST(WorkerConfig, RefusesQueuesAndStoresItCannotShare) {
-  for (const char* queue : {"memory", "sqlite", "kafka"}) {
+  for (const char* queue : {"memory", "sqlite"}) {
     auto st = validate_worker(worker_config(queue, "sqlite:/tmp/s.db"));
     ASSERT_FALSE(st.ok()) << queue;
     EXPECT_NE(st.error().message.find(std::string("--queue ") + queue), std::string::npos)
@@ -107,6 +107,10 @@ TEST(WorkerConfig, RefusesQueuesAndStoresItCannotShare) {
   ServeConfig no_url = worker_config("redis", "sqlite:/tmp/s.db");
   no_url.redis.clear();
   EXPECT_FALSE(validate_worker(no_url).ok());
+  ServeConfig kafka = worker_config("kafka", "sqlite:/tmp/s.db");
+  EXPECT_FALSE(validate_worker(kafka).ok());  // no --kafka-brokers
+  kafka.kafka_brokers = "127.0.0.1:9092";
+  EXPECT_TRUE(validate_worker(kafka).ok());
 }
 
 TEST(WorkerConfig, DefaultOwnersNameTheRoleAndNeverRepeatForPortZero) {

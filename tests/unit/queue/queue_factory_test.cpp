@@ -45,8 +45,8 @@ TEST(QueueFactory, KnowsSqliteMemoryAndRedisAndRefusesTheRest) {
   EXPECT_EQ(ping.error().code, "queue_unavailable");
   EXPECT_EQ(ping.error().kind, ErrorKind::kUnavailable);
   down->reset();
-  c.kind = "kafka";
-  EXPECT_EQ(make_queue(c, clock).error().code, "unsupported_queue");
+  c.kind = "kafka";  // no brokers
+  EXPECT_EQ(make_queue(c, clock).error().code, "invalid_queue");
   c.kind = "rabbit";
   EXPECT_EQ(make_queue(c, clock).error().code, "invalid_queue");
 }

@@ -1,0 +1,114 @@
+"""`--queue kafka` against the run's real Kafka broker (conftest.kafka_brokers; each test has
+topics and a consumer group of its own): serve alone delivers every event, and serve with three
+`sealhook worker`s in one group loses nothing when a worker is SIGKILLed mid-run, keeps
+`ordered` endpoints in publish order, and says in its log that the group rebalanced."""
+import re
+import signal
+import uuid
+
+import pytest
+
+from test_durability import delivered_events, list_all, pending_all, publish_all, wait_until
+from test_redis_queue import delivers_every_event, onboard
+from test_worker import start_worker  # noqa: F401 (the fixture)
+
+# A SIGKILLed member is noticed by the broker after the session timeout (its minimum is 6 s).
+SESSION = ("--kafka-session-timeout-ms", "6000")
+
+
+def kafka_args(brokers, prefix):
+    return ("--queue", "kafka", "--kafka-brokers", brokers, "--kafka-topic-prefix", prefix,
+            "--kafka-partitions", "6", *SESSION, "--reconcile-after-ms", "2000")
+
+
+@pytest.fixture
+def prefix():
+    return "e2e-" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def start_kafka_worker(start_worker):
+    def start(brokers, prefix, store, *extra):
+        return start_worker(None, store, *extra, queue=kafka_args(brokers, prefix))
+    return start
+
+
+def log_lines(proc, regex):
+    """The lines of `proc`'s output (both streams) that match `regex`."""
+    return [line for line in proc.out_lines + proc.err_lines if re.search(regex, line)]
+
+
+def first_arrivals(rx):
+    """The payload numbers of each event's first arrival at `rx`, in arrival order."""
+    seen, out = set(), []
+    for e in rx.events():
+        if e["event"]["id"] not in seen:
+            seen.add(e["event"]["id"])
+            out.append(e["event"]["data"]["n"])
+    return out
+
+
+def test_kafka_queue_delivers_every_event(start_server, start_receiver, keygen, kafka_brokers,
+                                          prefix):
+    delivers_every_event(start_server(*kafka_args(kafka_brokers, prefix)), start_receiver,
+                         keygen("kafka"))
+
+
+def test_three_workers_one_killed_lose_nothing_and_keep_order(
+        start_server, start_kafka_worker, start_receiver, keygen, kafka_brokers, prefix,
+        tmp_path):
+    store = f"sqlite:{tmp_path}/shared.db"
+    # serve publishes and delivers little (one attempt at a time): the workers do the most.
+    srv = start_server(*kafka_args(kafka_brokers, prefix), "--max-inflight", "1", store=store)
+    keys = keygen("kafka-workers")
+    # 20 endpoints, one per tenant; every fourth is ordered. Receivers of 50 ms: 20 x 40/s, slower
+    # than publishing, so a backlog is queued when the kill lands. Two attempts at once per
+    # endpoint and two receiver threads each: no attempt waits at a receiver long enough to
+    # time out (one that did, and arrived all the same, would be a duplicate not the kill's).
+    receivers, tenants = [], []
+    for i in range(20):
+        rx = start_receiver(keys, "--delay-ms", "50", "--threads", "2", "--fail-rate", "0.1")
+        t = srv.onboard(f"kw{i}", keys, rx.url, **({"ordering": "ordered"} if i % 4 == 0 else {}))
+        rx.set_secret(t["endpoint"]["secret"])
+        receivers.append(rx)
+        tenants.append(t)
+    per_endpoint = ("--max-inflight-per-endpoint", "2")
+    workers = [start_kafka_worker(kafka_brokers, prefix, store, "--redis-owner", f"kw{i}",
+                                  *per_endpoint) for i in range(3)]
+    # Each worker owns partitions (6 partitions, serve and three workers in the group).
+    wait_until(lambda: all(log_lines(w.proc, r"kafka: rebalance: partitions \[") for w in workers),
+               60, "every worker assigned partitions")
+
+    accepted = publish_all(srv, tenants, 1500, 0)
+    assert len(accepted) == 1500
+
+    def worker_busy():
+        return int(workers[0].metrics()["sealhook_attempts_inflight"]) > 0
+    wait_until(worker_busy, 30, "worker 0 has attempts in flight")
+    workers[0].proc.p.send_signal(signal.SIGKILL)
+    workers[0].proc.p.wait()
+    at_kill = len(delivered_events(receivers))
+    accepted.update(publish_all(srv, tenants, 3000, 1500))
+    assert len(accepted) == 3000
+
+    wait_until(lambda: set(accepted) <= set(delivered_events(receivers)), 180,
+               "every accepted event delivered after the kill")
+    got = delivered_events(receivers)
+    assert all(got[e] == n for e, n in accepted.items())
+    # Ordered endpoints: first arrivals in publish order (a duplicate may repeat an earlier one).
+    for i in range(0, 20, 4):
+        arrivals = first_arrivals(receivers[i])
+        assert arrivals == sorted(arrivals), f"endpoint {i} out of order"
+    # The survivors took the dead worker's partitions: their logs say so.
+    assert any(len(log_lines(w.proc, r"kafka: rebalance: partitions \[")) >= 2 for w in workers[1:])
+    wait_until(lambda: int(srv.metrics()["sealhook_queue_depth"]) == 0, 60, "queue empty")
+    wait_until(lambda: pending_all(srv, tenants) == [], 30, "no pending record")
+    lost = [d for t in tenants for d in list_all(srv, t["api_key"], "status=lost")]
+    assert lost == []
+    for rx in receivers:
+        rx.proc.stop()
+    dups = sum(int(line.split(" events, ")[1].split()[0]) for rx in receivers
+               for line in rx.proc.err_lines if " duplicates" in line)
+    per_worker = [w.delivered() for w in workers[1:]]
+    print(f"\nkafka workers: {len(accepted)} accepted, {at_kill} delivered at the kill, "
+          f"{dups} duplicates, survivors delivered {per_worker}")
