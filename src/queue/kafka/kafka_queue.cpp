@@ -225,6 +225,11 @@ void KafkaQueue::write_state(int32_t partition, const std::string& id,
 
 void KafkaQueue::push_async(std::vector<QueuedDelivery>&& batch, std::function<void(Status)> done) {
   if (closed_) return done(closed_error());
+  // While no broker answers, at once rather than after --kafka-timeout-ms (probe_brokers()
+  // notices when one does again).
+  if (!up_)
+    return done(
+        make_error(ErrorKind::kUnavailable, "queue_unavailable", "kafka: no broker is reachable"));
   if (batch.empty()) return done({});
   auto w = std::make_shared<Waiter>();
   w->left = static_cast<int>(batch.size());

@@ -126,7 +126,9 @@ class KafkaQueue final : public Queue {
   void consume_loop();
   void assign(rd_kafka_topic_partition_list_t* partitions);
   void revoke();
-  void learn_committed();  // the assigned partitions' committed offsets, after assign()
+  void learn_committed();
+  void probe_brokers();  // while down: up again once a broker answers a metadata request  // the
+                         // assigned partitions' committed offsets, after assign()
   void on_message(const rd_kafka_message_t* msg);
   // Commits each owned partition's point (asynchronously, or before returning); the state
   // records of the deliveries passed go once the broker has the commit.

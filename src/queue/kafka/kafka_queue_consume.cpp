@@ -15,6 +15,7 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 constexpr auto kCommitEvery = std::chrono::milliseconds(100);
+constexpr auto kProbeEvery = std::chrono::milliseconds(500);  // while no broker answers
 
 kafka::PartitionList one_partition(const std::string& topic, int32_t partition, int64_t offset) {
   kafka::PartitionList list(rd_kafka_topic_partition_list_new(1));
@@ -49,6 +50,7 @@ void KafkaQueue::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 
 void KafkaQueue::consume_loop() {
   auto last = Steady::now();
+  auto probed = last;
   while (running_) {
     if (rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 50)) {
       if (!m->err)
@@ -58,6 +60,10 @@ void KafkaQueue::consume_loop() {
       rd_kafka_message_destroy(m);
     }
     if (offsets_pending_) learn_committed();
+    if (!up_ && Steady::now() - probed >= kProbeEvery) {
+      probe_brokers();
+      probed = Steady::now();
+    }
     if (Steady::now() - last >= kCommitEvery) {
       commit(false);
       pause_or_resume();
@@ -66,6 +72,15 @@ void KafkaQueue::consume_loop() {
   }
   // Leaving the group revokes the assignment (revoke() commits what is done).
   rd_kafka_consumer_close(consumer_.get());
+}
+
+void KafkaQueue::probe_brokers() {
+  const rd_kafka_metadata_t* md = nullptr;
+  if (rd_kafka_metadata(offsets_.get(), 0, nullptr, &md, 500) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_metadata_destroy(md);
+    up_ = true;
+    spdlog::info("kafka: a broker answers again");
+  }
 }
 
 void KafkaQueue::assign(rd_kafka_topic_partition_list_t* partitions) {
