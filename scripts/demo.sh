@@ -5,6 +5,8 @@
 #   QUEUE=redis WORKERS=2 scripts/demo.sh   the same on a Redis queue (a redis-server started in
 #                                           the demo directory), with 2 `sealhook worker`s beside
 #                                           serve sharing its store and queue
+#   QUEUE=kafka WORKERS=2 scripts/demo.sh   the same on a Kafka queue (a broker started by
+#                                           scripts/start-kafka.sh, stopped at the end)
 # Also: BIN (the binary), DIR (demo-data), API_PORT, RX_PORT, METRICS_PORT (the first worker's;
 # the next ones count up), N (events), TIMEOUT_S (how long to wait for them, 120).
 set -euo pipefail
@@ -17,9 +19,9 @@ N=${N:-100}
 QUEUE=${QUEUE:-sqlite}
 WORKERS=${WORKERS:-0}
 DIR=${DIR:-demo-data}
-case "$QUEUE" in sqlite|redis) ;; *) echo "demo: QUEUE is sqlite or redis" >&2; exit 2 ;; esac
-if [ "$WORKERS" != 0 ] && [ "$QUEUE" != redis ]; then
-  echo "demo: WORKERS needs QUEUE=redis (workers share a Redis queue)" >&2; exit 2
+case "$QUEUE" in sqlite|redis|kafka) ;; *) echo "demo: QUEUE is sqlite, redis or kafka" >&2; exit 2 ;; esac
+if [ "$WORKERS" != 0 ] && [ "$QUEUE" = sqlite ]; then
+  echo "demo: WORKERS needs QUEUE=redis or kafka (workers share the queue)" >&2; exit 2
 fi
 rm -rf "$DIR" && mkdir -p "$DIR"
 ADMIN="demo-admin-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -29,6 +31,7 @@ cleanup() {
   kill "$SERVE_PID" "$RX_PID" "${WORKER_PIDS[@]}" 2>/dev/null || true
   wait 2>/dev/null || true
   [ "$QUEUE" != redis ] || scripts/stop-redis.sh --env-file "$DIR/redis.env" >/dev/null 2>&1 || true
+  [ "$QUEUE" != kafka ] || scripts/stop-kafka.sh --env-file "$DIR/kafka.env" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 QUEUE_ARGS=()
@@ -36,6 +39,11 @@ if [ "$QUEUE" = redis ]; then
   echo "== provider: start redis-server (loopback, append-only file)"
   scripts/start-redis.sh --dir "$DIR/redis" --env-file "$DIR/redis.env" >/dev/null
   QUEUE_ARGS=(--queue redis --redis "$(. "$DIR/redis.env" && echo "$REDIS_URL")")
+fi
+if [ "$QUEUE" = kafka ]; then
+  echo "== provider: start a Kafka broker (KRaft, loopback)"
+  scripts/start-kafka.sh --env-file "$DIR/kafka.env" >/dev/null
+  QUEUE_ARGS=(--queue kafka --kafka-brokers "$(. "$DIR/kafka.env" && echo "$KAFKA_BROKERS")")
 fi
 
 echo "== customer: generate a key pair"

@@ -1,10 +1,12 @@
-"""`make demo` on the Redis queue: the original's demo (100 events, a receiver failing 20 % of
-requests) with `serve` and a `sealhook worker` sharing one Redis queue and one SQLite store, run
-through scripts/demo.sh itself so that the README's command is what is tested."""
+"""`make demo` on the Redis and the Kafka queue: the original's demo (100 events, a receiver
+failing 20 % of requests) with `serve` and a `sealhook worker` sharing one queue and one SQLite
+store, run through scripts/demo.sh itself so that the README's command is what is tested."""
 import os
 import re
 import socket
 import subprocess
+
+import pytest
 
 from conftest import ROOT
 
@@ -19,9 +21,10 @@ def free_ports(n):
     return ports
 
 
-def test_demo_on_redis_with_a_worker_decrypts_all_hundred_events(binary, tmp_path):
+@pytest.mark.parametrize("queue", ["redis", "kafka"])
+def test_demo_with_a_worker_decrypts_all_hundred_events(binary, tmp_path, queue):
     api, rx, metrics = free_ports(3)
-    env = dict(os.environ, BIN=binary, QUEUE="redis", WORKERS="1", DIR=str(tmp_path / "demo"),
+    env = dict(os.environ, BIN=binary, QUEUE=queue, WORKERS="1", DIR=str(tmp_path / "demo"),
                API_PORT=str(api), RX_PORT=str(rx), METRICS_PORT=str(metrics), N="100")
     env["TIMEOUT_S"] = "90"  # the demo gives up (and cleans up) by itself
     out = subprocess.run([os.path.join(ROOT, "scripts", "demo.sh")], env=env, capture_output=True,
@@ -37,5 +40,6 @@ def test_demo_on_redis_with_a_worker_decrypts_all_hundred_events(binary, tmp_pat
     assert retries > 0, "a receiver failing 20 % of requests must have caused retries"
     by = re.search(r"delivered by serve/worker 1/\.\.\.: ([\d/]+)", text)
     assert by and sum(int(x) for x in by.group(1).split("/")) == delivered
-    # The demo stopped its redis-server (scripts/stop-redis.sh removes its pid file).
+    # The demo stopped its server (the stop scripts remove the pid file, and the env file).
     assert not (tmp_path / "demo" / "redis" / "redis.pid").exists()
+    assert not (tmp_path / "demo" / "kafka.env").exists()
