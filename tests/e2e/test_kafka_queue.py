@@ -16,9 +16,9 @@ from test_worker import start_worker  # noqa: F401 (the fixture)
 SESSION = ("--kafka-session-timeout-ms", "6000")
 
 
-def kafka_args(brokers, prefix):
+def kafka_args(brokers, prefix, partitions=6):
     return ("--queue", "kafka", "--kafka-brokers", brokers, "--kafka-topic-prefix", prefix,
-            "--kafka-partitions", "6", *SESSION, "--reconcile-after-ms", "2000")
+            "--kafka-partitions", str(partitions), *SESSION, "--reconcile-after-ms", "2000")
 
 
 @pytest.fixture
@@ -112,3 +112,31 @@ def test_three_workers_one_killed_lose_nothing_and_keep_order(
     per_worker = [w.delivered() for w in workers[1:]]
     print(f"\nkafka workers: {len(accepted)} accepted, {at_kill} delivered at the kill, "
           f"{dups} duplicates, survivors delivered {per_worker}")
+
+
+def test_a_failing_endpoint_never_holds_back_the_healthy_ones_of_its_partition(
+        start_server, start_receiver, keygen, kafka_brokers, prefix):
+    # One partition: every endpoint shares it with the failing one.
+    args = kafka_args(kafka_brokers, prefix, partitions=1)
+    # A retry schedule of about a minute (1, 2, 4, ... s, 8 attempts) for the failing endpoint.
+    srv = start_server(*args, "--retry-base-ms", "1000", "--retry-max-delay-ms", "16000")
+    keys = keygen("kafka-stall")
+    failing_rx = start_receiver(keys, "--fail-rate", "1.0")
+    failing = srv.onboard("stall-failing", keys, failing_rx.url, max_attempts=8)
+    healthy, receivers = [], []
+    for i in range(4):
+        rx = start_receiver(keys)
+        t = srv.onboard(f"stall-healthy{i}", keys, rx.url)
+        rx.set_secret(t["endpoint"]["secret"])
+        healthy.append(t)
+        receivers.append(rx)
+    bad = publish_all(srv, [failing], 50, 0)
+    good = publish_all(srv, healthy, 600, 0)
+    assert len(bad) == 50 and len(good) == 600
+    wait_until(lambda: set(good) <= set(delivered_events(receivers)), 30,
+               "every healthy delivery")
+    # Done while the failing endpoint's deliveries are all still inside their retry schedule.
+    waiting = list_all(srv, failing["api_key"], "status=pending")
+    dead = list_all(srv, failing["api_key"], "status=dead")
+    assert len(waiting) == 50 and dead == [], (len(waiting), len(dead))
+    assert all(1 <= d["attempt_count"] < 8 for d in waiting)
