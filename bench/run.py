@@ -5,12 +5,13 @@
             [--payload-bytes 1024[,...]] [--key-type rsa|rsa4096|x25519[,...]] [--events N]
             [--connections C] [--rate R] [--runs K] [--decrypting-sink]
             [--endpoints 1,100,10000] [--backlog 1000,1000000]
-            [--queue memory,sqlite,redis] [--workers 0,1,2]
+            [--queue memory,sqlite,redis,kafka] [--workers 0,1,2]
 
 --queue compares queue backends in one session (each case runs on each backend in turn); with
-redis, every run gets a fresh redis-server, and --workers N adds N `sealhook worker` processes on
-the same store and Redis. Redis runs also report redis-server's CPU and INFO commandstats per
-delivery.
+redis, every run gets a fresh redis-server; with kafka, one broker serves the session and each run
+has topics of its own; --workers N adds N `sealhook worker` processes on the same store and queue.
+Redis runs also report redis-server's CPU and INFO commandstats per delivery, kafka runs the
+broker's CPU per delivery.
 
 For every combination of scenario x payload x key it starts a fresh `serve`, onboards tenants,
 keys, subscriptions and endpoints through the HTTP API, points the endpoints at a sink, publishes
@@ -320,6 +321,29 @@ class Redis:
                        capture_output=True)
 
 
+class Kafka:
+    """One Kafka broker for the whole bench session (scripts/start-kafka.sh; its start takes
+    seconds), each measurement on topics and a group of its own (a fresh prefix)."""
+
+    def __init__(self, tmp):
+        self.env_file = f"{tmp}/kafka.env"
+        out = subprocess.run([os.path.join(ROOT, "scripts", "start-kafka.sh"), "--env-file",
+                              self.env_file], check=True, capture_output=True, text=True).stdout
+        env = dict(line.split("=", 1) for line in out.split() if "=" in line)
+        self.brokers, self.pid = env["KAFKA_BROKERS"], int(env["KAFKA_PID"])
+        self.runs = 0
+
+    def args(self):
+        """The queue flags of one more measurement (its own topics and group)."""
+        self.runs += 1
+        return ["--queue", "kafka", "--kafka-brokers", self.brokers, "--kafka-topic-prefix",
+                f"bench-{os.getpid()}-{self.runs}"]
+
+    def stop(self):
+        subprocess.run([os.path.join(ROOT, "scripts", "stop-kafka.sh"), "--env-file", self.env_file],
+                       capture_output=True)
+
+
 class Worker:
     """`sealhook worker` on the serve's store and Redis queue; ready once its /readyz says so."""
 
@@ -344,10 +368,12 @@ class Worker:
             time.sleep(0.05)
 
 
-def queue_args(queue, redis):
+def queue_args(queue, redis, kafka=None):
     """serve's (and workers') flags for the queue under test."""
     if queue == "redis":
         return ["--queue", "redis", "--redis", redis.url]
+    if queue == "kafka":
+        return kafka.args()
     return ["--queue", queue] if queue else []
 
 
@@ -532,7 +558,9 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
     if a.attempt_timeout_ms or scenario == "dead":
         extra += ["--attempt-timeout-ms", str(a.attempt_timeout_ms or 2000)]
     redis = Redis(run_dir) if a.cur_queue == "redis" else None
-    qargs = queue_args(a.cur_queue, redis)
+    qargs = queue_args(a.cur_queue, redis, a.kafka)
+    # The queue's server, whose CPU is counted beside sealhook's (redis-server, the broker's JVM).
+    server_pid = redis.pid if redis else a.kafka.pid if a.cur_queue == "kafka" else None
     serve = Serve(a.binary, run_dir, extra + qargs)
     workers = []
     dec = None
@@ -580,7 +608,7 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
         cpu0, threads0 = proc_cpu_s(serve.proc.pid), proc_threads_cpu(serve.proc.pid)
         sink_cpu0 = proc_cpu_s(sink.proc.pid)
         workers_cpu0 = sum(proc_cpu_s(pid) for pid in others)
-        redis_cpu0 = proc_cpu_s(redis.pid) if redis else 0
+        redis_cpu0 = proc_cpu_s(server_pid) if server_pid else 0
         cmds0 = redis.commandstats() if redis else {}
         mt0 = machine_ticks()
         log(f"{scenario}{'' if param is None else ' ' + str(param)} {payload_bytes} B {key_type}"
@@ -596,7 +624,7 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
         cpu1, threads1 = proc_cpu_s(serve.proc.pid), proc_threads_cpu(serve.proc.pid)
         sink_cpu1 = proc_cpu_s(sink.proc.pid)
         workers_cpu = sum(proc_cpu_s(pid) for pid in others) - workers_cpu0
-        redis_cpu = proc_cpu_s(redis.pid) - redis_cpu0 if redis else 0
+        redis_cpu = proc_cpu_s(server_pid) - redis_cpu0 if server_pid else 0
         cmds1 = redis.commandstats() if redis else {}
         mt1 = machine_ticks()
         rss = proc_hwm_mib(serve.proc.pid)
@@ -641,6 +669,9 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
             scripts = sum(v for k, v in calls.items() if k in ("evalsha", "eval", "fcall"))
             backend["redis_scripts_per_delivery"] = round(scripts / delivered, 2) if delivered else None
             backend["redis_commands"] = dict(sorted(calls.items(), key=lambda kv: -kv[1]))
+        if a.cur_queue == "kafka":
+            backend["kafka_cpu_s"] = round(redis_cpu, 2)
+            backend["kafka_cpu_us_per_delivery"] = per(redis_cpu)
         return {
             **backend,
             "scenario": (f"dead:{'with' if with_dead else 'without'}" if scenario == "dead" else scenario),
@@ -944,11 +975,13 @@ def main():
     p.add_argument("--keep-tmp", action="store_true", help="keep the temp directory (logs, stores)")
     p.add_argument("--queue", default="",
                    help="serve's --queue: memory, sqlite, redis (a fresh redis-server per run, from "
-                        "scripts/start-redis.sh); comma-separated to compare them in one session "
+                        "scripts/start-redis.sh), kafka (one broker for the session, from "
+                        "scripts/start-kafka.sh; topics of their own per run); comma-separated to "
+                        "compare them in one session "
                         "(default: serve's default)")
     p.add_argument("--workers", default="0",
-                   help="with --queue redis: `sealhook worker` processes beside serve, on its store "
-                        "and Redis; comma-separated counts (e.g. 0,1,2), one run each")
+                   help="with --queue redis or kafka: `sealhook worker` processes beside serve, on "
+                        "its store and queue; comma-separated counts (e.g. 0,1,2), one run each")
     p.add_argument("--worker-arg", action="append", default=[],
                    help="extra flag for each worker (repeatable)")
     p.add_argument("--binary", default=os.path.join(ROOT, "build", "sealhook"))
@@ -974,12 +1007,12 @@ def main():
     queues = a.queue.split(",") if a.queue else [""]
     worker_counts = [int(x) for x in a.workers.split(",")]
     for q in queues:
-        if q not in ("", "memory", "sqlite", "redis"):
-            p.error(f"unknown queue {q!r} (memory, sqlite, redis)")
+        if q not in ("", "memory", "sqlite", "redis", "kafka"):
+            p.error(f"unknown queue {q!r} (memory, sqlite, redis, kafka)")
     if any(w < 0 or w > 16 for w in worker_counts):
         p.error("--workers: each count must be 0..16")
-    if "redis" in queues and "backlog" in scenarios:
-        p.error("the backlog scenario does not support --queue redis")
+    if ("redis" in queues or "kafka" in queues) and "backlog" in scenarios:
+        p.error("the backlog scenario does not support --queue redis or kafka")
     if "redis" in queues and not shutil.which("redis-server"):
         p.error("redis-server is not installed (scripts/install-deps.sh)")
     for k in keys:
@@ -992,6 +1025,7 @@ def main():
         p.error("wrk is not installed (apt-get install wrk), or pass --ceiling-s 0")
 
     tmp = tempfile.mkdtemp(prefix="sealhook-bench-")
+    a.kafka = None  # started below when a kafka run is asked for
     out_file = open(a.json_out, "a") if a.json_out else None
 
     def emit(obj):
@@ -1009,8 +1043,10 @@ def main():
                            capture_output=True)
         cases = [(s, pb, k, param) for s in scenarios for pb in payloads for k in keys
                  for param in params.get(s, [None])]
-        # Workers only share a Redis queue: with another queue only the 0-worker run is made.
-        backends = [(q, w) for q in queues for w in worker_counts if w == 0 or q == "redis"]
+        # Workers only share a Redis or Kafka queue: with another only the 0-worker run is made.
+        backends = [(q, w) for q in queues for w in worker_counts
+                    if w == 0 or q in ("redis", "kafka")]
+        a.kafka = Kafka(tmp) if "kafka" in queues else None
         for case in cases:
             # The backends of one case run one after the other, so that their figures come from
             # the same minutes of the machine (each run first, then the next repeat).
@@ -1029,6 +1065,8 @@ def main():
                     med.pop("run", None)
                     emit({"median_of": a.runs, **med})
     finally:
+        if a.kafka:
+            a.kafka.stop()
         if not a.keep_tmp:
             shutil.rmtree(tmp, ignore_errors=True)
         else:

@@ -221,6 +221,7 @@ void Dispatcher::finish(Lease&& lease, const Outcome& outcome, const SendResult&
         // The record first: the queue cannot tell afterwards what it no longer holds.
         journal_.submit(std::move(u), [this, lease = std::move(lease)] {
           settle_then([this, lease] { return queue_.ack(lease); }, lease, nullptr);
+          post_pump();  // the lane's slot is free only now
         });
         break;
       }
