@@ -328,7 +328,9 @@ void KafkaQueue::refresh_depth(std::chrono::milliseconds fresh) const {
     std::lock_guard lock(depth_mu_);
     if (Steady::now() - refreshed_ < fresh) return;
   }
-  const int timeout = static_cast<int>(options_.timeout.count());
+  // Two short requests; none while no broker answers (the last figures stand meanwhile).
+  if (!up_) return;
+  const int timeout = static_cast<int>(std::min<int64_t>(options_.timeout.count(), 1000));
   kafka::PartitionList ends(rd_kafka_topic_partition_list_new(options_.partitions));
   kafka::PartitionList committed(rd_kafka_topic_partition_list_new(options_.partitions));
   std::vector<int32_t> owned = assigned();
