@@ -57,6 +57,9 @@ class SqliteStore final : public Store {
                       const std::string& body) override;
   Result<std::vector<std::pair<std::string, std::string>>> pending_deliveries(
       int64_t updated_before_ms) override;
+  Result<std::vector<std::pair<std::string, std::string>>> pending_deliveries(
+      int64_t updated_before_ms, const std::optional<std::pair<std::string, std::string>>& after,
+      size_t limit) override;
   Status settle_pending(const std::vector<std::pair<std::string, std::string>>& ids,
                         DeliveryStatus status, const std::string& error, int64_t now_ms) override;
   Result<std::optional<std::string>> get_meta(const std::string& key) override;
