@@ -48,7 +48,8 @@ struct World {
     publisher = std::make_unique<Publisher>(*catalog, *queue, *journal, *store, clock);
     ctx = std::make_unique<api::ApiContext>(
         api::ApiContext{*catalog, *publisher, *store, *journal, *queue, clock,
-                        sha256_hex("admin-token-not-used"), 1024 * 1024, nullptr, nullptr});
+                        sha256_hex("admin-token-not-used"), 1024 * 1024, nullptr, nullptr,
+                        nullptr});
     auto tenant = catalog->create_tenant("bench");
     check(tenant.ok(), "create_tenant");
     const std::string& tid = tenant->first.id;

@@ -86,7 +86,7 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
 
   api::ApiContext ctx{*n.catalog, *n.publisher, *n.store,           *n.journal,
                       *n.queue,   n.clock,      n.admin_token_hash, c.max_payload_bytes,
-                      nullptr,    nullptr};
+                      nullptr,    nullptr,      nullptr};
   ctx.metrics_text = [&] {
     return render_metrics(n.publisher->counters(), *n.dispatcher, *n.queue, *n.store, *n.journal,
                           n.feed ? &n.feed->counters() : nullptr);
@@ -96,6 +96,9 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   // threads that carry deliveries (api::dispatch keeps only non-blocking publishes on them).
   ctx.offload = [&n](std::function<void()> task) {
     boost::asio::post(*n.blocking, std::move(task));
+  };
+  ctx.offload_read = [&n](std::function<void()> task) {
+    boost::asio::post(*n.reads, std::move(task));
   };
   server_options.async = [&ctx](net::Request&& r, net::Reply reply) {
     api::dispatch(ctx, std::move(r), std::move(reply));
