@@ -58,7 +58,7 @@ struct Node {
 Result<std::unique_ptr<Node>> assemble(const ServeConfig& config);
 
 // The pool of Node::reads; its thread runs kReadPoolNice above the process's nice.
-constexpr int kReadPoolNice = 10;
+constexpr int kReadPoolNice = 19;
 std::unique_ptr<boost::asio::thread_pool> make_read_pool();
 
 // The queue file's path: --queue-path, else queue.db beside the SQLite store.
