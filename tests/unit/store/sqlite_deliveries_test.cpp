@@ -182,6 +182,43 @@ TEST_F(SqliteDeliveriesTest, PendingRecordsComeInPages) {
   }
 }
 
+// A store on a file reads tenants' deliveries on a connection of its own: what a batch
+// committed is read at once, and reads go on while another thread writes batch after batch.
+TEST(SqliteStoreReader, ReadsWhatWasCommittedBesideTheWriter) {
+  testing::TempDir dir;
+  auto store = testing::open_store("sqlite:" + (dir.path() / "s.db").string());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->insert_tenant(testing::tenant("tn_a"), testing::api_key("ak_a", "tn_a")).ok());
+  DeliveryRecord d = delivery("tn_a", 1, DeliveryStatus::kDead);
+  d.attempts = 1;
+  ASSERT_TRUE(store->write_deliveries({{d, {{d.id, 1, 5, 7, 500, "boom"}}, std::string("x"), false}})
+                  .ok());
+  auto got = store->get_delivery("tn_a", d.id);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->status, DeliveryStatus::kDead);
+  auto attempts = store->get_attempts(d.id);
+  ASSERT_TRUE(attempts.ok());
+  ASSERT_EQ(attempts->size(), 1u);
+  EXPECT_EQ((*attempts)[0].error, "boom");
+
+  std::thread writer([&] {
+    for (int i = 2; i <= 400; ++i)
+      ASSERT_TRUE(store->write_deliveries({{delivery("tn_a", i), {}, {}, false}}).ok());
+  });
+  size_t last = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto page = store->list_deliveries("tn_a", std::nullopt, 1000, std::nullopt);
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    EXPECT_GE(page->data.size(), last);  // never goes back
+    last = page->data.size();
+  }
+  writer.join();
+  auto page = store->list_deliveries("tn_a", std::nullopt, 1000, std::nullopt);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->data.size(), 400u);
+  EXPECT_EQ(page->data.front().id, delivery("tn_a", 400).id);
+}
+
 TEST_F(SqliteDeliveriesTest, ListsNewestFirstInPages) {
   std::vector<DeliveryUpdate> batch;
   for (int i = 1; i <= 25; ++i) {
