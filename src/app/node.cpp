@@ -1,12 +1,10 @@
 #include "app/node.hpp"
 
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 #include <unistd.h>
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -58,19 +56,6 @@ Status align_orderings(Queue& queue, const Snapshot& catalog) {
 }
 
 }  // namespace
-
-std::unique_ptr<boost::asio::thread_pool> make_read_pool() {
-  auto pool = std::make_unique<boost::asio::thread_pool>(1);
-  // Its one thread takes this first: nice applies to the calling thread alone on Linux.
-  boost::asio::post(*pool, [] {
-    const auto tid = static_cast<id_t>(::gettid());
-    errno = 0;
-    const int nice = ::getpriority(PRIO_PROCESS, tid);
-    if (errno == 0 && ::setpriority(PRIO_PROCESS, tid, std::min(19, nice + kReadPoolNice)) != 0)
-      spdlog::debug("the read pool's thread keeps its priority: {}", std::strerror(errno));
-  });
-  return pool;
-}
 
 std::string queue_path(const ServeConfig& c) {
   if (!c.queue_path.empty()) return c.queue_path;
@@ -398,7 +383,7 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   n.publisher = std::make_unique<Publisher>(*n.catalog, *n.queue, *n.journal, *n.store, n.clock,
                                             c.max_publish_bytes);
   n.blocking = std::make_unique<boost::asio::thread_pool>(static_cast<size_t>(c.api_threads));
-  n.reads = make_read_pool();
+  n.reads = std::make_unique<ReadPool>([&n] { n.journal->flush(); });
   n.policy = std::make_unique<delivery::RetryPolicy>(
       delivery::RetryOptions{c.retry_base_ms, c.retry_max_delay_ms, c.retry_jitter},
       delivery::system_uniform01());

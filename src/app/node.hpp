@@ -8,6 +8,7 @@
 #include <string>
 
 #include "app/config.hpp"
+#include "app/read_pool.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/feed/catalog_feed.hpp"
 #include "core/clock.hpp"
@@ -35,10 +36,8 @@ struct Node {
   boost::asio::io_context io;
   // Work that may block (store calls, durable pushes, journal flushes): never on `io`.
   std::unique_ptr<boost::asio::thread_pool> blocking;
-  // Tenants' delivery reads (GET /v1/deliveries, .../{id}): one thread of their own, at a
-  // lower CPU priority (nice +10), so that tenants polling them queue behind one another
-  // instead of taking the blocking pool or CPU from the deliveries (make_read_pool()).
-  std::unique_ptr<boost::asio::thread_pool> reads;
+  // Tenants' delivery reads (GET /v1/deliveries, .../{id}), at a lower priority: read_pool.hpp.
+  std::unique_ptr<ReadPool> reads;
   std::unique_ptr<delivery::Sender> sender;
   std::unique_ptr<delivery::RetryPolicy> policy;
   std::unique_ptr<delivery::Dispatcher> dispatcher;
@@ -56,10 +55,6 @@ struct Node {
 // Builds every part from `config` (validated); the queue recovers what it holds, the admin
 // token is the one kept in the store. The caller runs reconcile() once it serves.
 Result<std::unique_ptr<Node>> assemble(const ServeConfig& config);
-
-// The pool of Node::reads; its thread runs kReadPoolNice above the process's nice.
-constexpr int kReadPoolNice = 19;
-std::unique_ptr<boost::asio::thread_pool> make_read_pool();
 
 // The queue file's path: --queue-path, else queue.db beside the SQLite store.
 std::string queue_path(const ServeConfig& config);

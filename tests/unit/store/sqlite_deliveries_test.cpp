@@ -191,8 +191,8 @@ TEST(SqliteStoreReader, ReadsWhatWasCommittedBesideTheWriter) {
   ASSERT_TRUE(store->insert_tenant(testing::tenant("tn_a"), testing::api_key("ak_a", "tn_a")).ok());
   DeliveryRecord d = delivery("tn_a", 1, DeliveryStatus::kDead);
   d.attempts = 1;
-  ASSERT_TRUE(store->write_deliveries({{d, {{d.id, 1, 5, 7, 500, "boom"}}, std::string("x"), false}})
-                  .ok());
+  ASSERT_TRUE(
+      store->write_deliveries({{d, {{d.id, 1, 5, 7, 500, "boom"}}, std::string("x"), false}}).ok());
   auto got = store->get_delivery("tn_a", d.id);
   ASSERT_TRUE(got.ok() && got->has_value());
   EXPECT_EQ((*got)->status, DeliveryStatus::kDead);
