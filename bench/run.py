@@ -446,17 +446,20 @@ class Pollers:
 
     def __init__(self, n, base, key):
         self.stop_flag, self.count, self.lock = threading.Event(), 0, threading.Lock()
+        self.cpu_s = 0.0  # the pollers' own CPU (this machine's cores are shared with serve)
         self.threads = [threading.Thread(target=self._run, args=(base, key), daemon=True)
                         for _ in range(n)]
         for t in self.threads:
             t.start()
 
     def _run(self, base, key):
-        s = requests.Session()
+        s, t0 = requests.Session(), time.thread_time()
         while not self.stop_flag.is_set():
             s.get(base + "/v1/deliveries?limit=100", headers={"Authorization": f"Bearer {key}"})
             with self.lock:
                 self.count += 1
+        with self.lock:
+            self.cpu_s += time.thread_time() - t0
 
     def stop(self):
         self.stop_flag.set()
@@ -669,7 +672,8 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
             "other_cpu_s": round(busy_cpu_s - serve_cpu - workers_cpu - redis_cpu - load["cpu_s"]
                                  - (sink_cpu1 - sink_cpu0), 2),
             "window_s": round(window_s, 3), "onboarding_s": round(onboarding_s, 2),
-            **({"pollers": a.pollers, "polls_per_s": round(polls / window_s, 1)} if a.pollers else {}),
+            **({"pollers": a.pollers, "polls_per_s": round(polls / window_s, 1),
+                "pollers_cpu_s": round(pollers.cpu_s, 2)} if a.pollers else {}),
             "onboarding_serve_cpu_s": round(onboarding_serve_cpu_s, 2),
             "serve_metrics": {k: metrics.get(k) for k in ("attempts_total", "deliveries_total_delivered",
                                                           "deliveries_total_retried",

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/id_set.hpp"
 #include "core/model.hpp"
 #include "core/result.hpp"
 
@@ -183,6 +184,10 @@ class Queue {
   virtual Status ping() = 0;
   // Of `ids`, those this queue still holds (recovery checks store records against it).
   virtual Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) = 0;
+  // Every id the queue holds now, for checking many records at once (recovery: a million
+  // pending records are checked without a million strings in memory). Null for a backend that
+  // answers holding() cheaply for a chunk of ids (recovery then asks it chunk by chunk).
+  virtual Result<std::shared_ptr<const IdSet>> held_ids() { return std::shared_ptr<const IdSet>(); }
   // Whether the queue keeps what it holds across a crash of this process.
   virtual bool durable() const = 0;
 };
