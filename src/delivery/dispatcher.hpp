@@ -63,14 +63,22 @@ class Dispatcher {
   void attempt(Lease&& lease);
   // A delivery for an endpoint the catalog has not loaded yet waits for the catalog feed.
   void hold(Lease&& lease, int64_t now);
-  void finish(Lease&& lease, const Outcome& outcome, const SendResult& result, int64_t at_ms);
+  // Records the outcome and settles the lease; `then` runs once the settle is done or dropped
+  // (a dead letter: once it is handed to the journal), on whichever thread answered it.
+  void finish(Lease&& lease, const Outcome& outcome, const SendResult& result, int64_t at_ms,
+              std::function<void()> then);
   // The queue's answer to a settle: false (counted, logged) when the lease was lost.
   bool settled(const Status& st, const Lease& lease);
-  // Runs `op` (a settle of `lease`) and then `on_settled`. A settle refused because the queue
-  // is unreachable (Redis down) is tried again every 250 ms while the lease lasts, rather than
-  // dropped; a lost lease, or the lease's end, drops it as settled() says.
-  void settle_then(std::function<Status()> op, const Lease& lease,
-                   std::function<void()> on_settled);
+  // A settle of a lease, started without waiting (Queue::ack_async and the like).
+  using SettleOp = std::function<void(Queue::Settled)>;
+  // Runs `op` (a settle of `lease`), then `on_settled` if it was done, then `then` in any case.
+  // A settle refused because the queue is unreachable (Redis down) is tried again every 250 ms
+  // while the lease lasts and the dispatcher runs, rather than dropped; a lost lease, or the
+  // lease's end, drops it as settled() says.
+  void settle_then(SettleOp op, const Lease& lease, std::function<void()> on_settled,
+                   std::function<void()> then);
+  // An attempt's slot is free again: pumps at once on an io thread, else posts a pump.
+  void release_slot();
   void post_pump();
   // Makes sure the timer fires by `due_ms` (an earlier wake-up is never replaced by a later one).
   void wake_at(int64_t due_ms);

@@ -15,6 +15,7 @@ namespace {
 
 constexpr size_t kLeaseFields = 14;    // per lease in the lease script's answer
 constexpr size_t kHoldingChunk = 512;  // ids asked about per call
+constexpr size_t kSettleChunk = 256;   // settles per settle script, at most
 
 // Error answers that say Redis cannot take writes for now, not that the script is wrong: a
 // 503 for the caller to retry, with Redis's own words.
@@ -65,6 +66,7 @@ RedisQueue::RedisQueue(const RedisQueueOptions& options, const Clock& clock)
     : options_(options), clock_(clock), scripts_(RedisQueueScripts::get()) {}
 
 RedisQueue::~RedisQueue() {
+  settle_closing_ = true;  // a settle answered while conn_ goes must not send another
   subscriber_.reset();
   conn_.reset();  // first: its on_up() uses push_conn_
   push_conn_.reset();
@@ -282,11 +284,12 @@ std::vector<Lease> RedisQueue::lease(int64_t now_ms, size_t max, int64_t lease_m
 Status RedisQueue::settle(const char* kind, const Lease& lease, int64_t at_ms) {
   auto reply = checked(
       conn_->call(scripts_.settle,
-                  {options_.prefix, kind, lease.delivery->id, std::to_string(lease.token),
-                   std::to_string(at_ms), std::to_string(options_.queue.max_inflight_per_tenant)}),
+                  {options_.prefix, std::to_string(options_.queue.max_inflight_per_tenant), kind,
+                   lease.delivery->id, std::to_string(lease.token), std::to_string(at_ms)}),
       scripts_.settle);
   if (!reply) return reply.error();
-  if (reply->as_int() != 1) return lease_lost();
+  if (reply->elements.size() != 1) return script_failed("settle", reply.value());
+  if (reply->elements[0].as_int() != 1) return lease_lost();
   return {};
 }
 
@@ -294,6 +297,72 @@ Status RedisQueue::retry(const Lease& lease, int64_t at_ms) {
   Status st = settle("retry", lease, at_ms);
   if (st) due_at(at_ms);
   return st;
+}
+
+void RedisQueue::retry_async(const Lease& lease, int64_t at_ms, Settled done) {
+  settle_async("retry", lease, at_ms, [this, at_ms, done = std::move(done)](Status st) {
+    if (st) due_at(at_ms);
+    done(std::move(st));
+  });
+}
+
+void RedisQueue::settle_async(const char* kind, const Lease& lease, int64_t at_ms,
+                              Settled done) {
+  {
+    std::lock_guard lock(settle_mu_);
+    settles_.push_back(PendingSettle{kind, lease.delivery->id, std::to_string(lease.token), at_ms,
+                                     std::move(done)});
+    if (settle_sending_) return;  // the script in flight sends it when it is answered
+    settle_sending_ = true;
+  }
+  flush_settles();
+}
+
+void RedisQueue::flush_settles() {
+  auto batch = std::make_shared<std::vector<PendingSettle>>();
+  {
+    std::lock_guard lock(settle_mu_);
+    if (settles_.empty() || settle_closing_) {
+      settle_sending_ = false;
+      batch->swap(settles_);
+    } else if (settles_.size() <= kSettleChunk) {
+      batch->swap(settles_);
+    } else {
+      batch->assign(std::make_move_iterator(settles_.begin()),
+                    std::make_move_iterator(settles_.begin() + kSettleChunk));
+      settles_.erase(settles_.begin(), settles_.begin() + kSettleChunk);
+    }
+  }
+  if (batch->empty()) return;
+  if (settle_closing_) {
+    for (auto& s : *batch) s.done(queue_unavailable("shutting down"));
+    return;
+  }
+  std::vector<std::string> args{options_.prefix,
+                                std::to_string(options_.queue.max_inflight_per_tenant)};
+  args.reserve(2 + 4 * batch->size());
+  for (const auto& s : *batch) {
+    args.emplace_back(s.kind);
+    args.push_back(s.id);
+    args.push_back(s.token);
+    args.push_back(std::to_string(s.at_ms));
+  }
+  // The answer comes on the connection's thread (or at once on this one when Redis is down):
+  // each settle gets its own verdict, and the next batch goes out.
+  conn_->eval(scripts_.settle, std::move(args), [this, batch](Result<RedisReply> raw) {
+    auto reply = checked(std::move(raw), scripts_.settle);
+    if (reply && reply->elements.size() != batch->size())
+      reply = script_failed("settle", reply.value());
+    for (size_t i = 0; i < batch->size(); ++i) {
+      Status st;
+      if (!reply)
+        st = reply.error();
+      else if (reply->elements[i].as_int() != 1)
+        st = lease_lost();
+      (*batch)[i].done(std::move(st));
+    }
+    flush_settles();
+  });
 }
 
 QueueStats RedisQueue::stats() const {

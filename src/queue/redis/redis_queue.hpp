@@ -24,6 +24,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "queue/queue.hpp"
 #include "queue/redis/redis_connection.hpp"
@@ -53,6 +54,13 @@ class RedisQueue final : public Queue {
   Status ack(const Lease& lease) override { return settle("ack", lease, 0); }
   Status retry(const Lease& lease, int64_t at_ms) override;
   Status dead(const Lease& lease) override { return settle("dead", lease, 0); }
+  void ack_async(const Lease& lease, Settled done) override {
+    settle_async("ack", lease, 0, std::move(done));
+  }
+  void retry_async(const Lease& lease, int64_t at_ms, Settled done) override;
+  void dead_async(const Lease& lease, Settled done) override {
+    settle_async("dead", lease, 0, std::move(done));
+  }
   Status extend(const Lease& lease, int64_t deadline_ms) override {
     return settle("extend", lease, deadline_ms);
   }
@@ -74,6 +82,10 @@ class RedisQueue final : public Queue {
   std::vector<std::string> push_args(const std::vector<QueuedDelivery>& batch) const;
   Status pushed(const Result<RedisReply>& reply, int64_t earliest_ms);
   Status settle(const char* kind, const Lease& lease, int64_t at_ms);
+  // Settles without waiting: queued, and sent with every other settle queued meanwhile as one
+  // settle script (one EVALSHA for the lot), one such script in flight at a time.
+  void settle_async(const char* kind, const Lease& lease, int64_t at_ms, Settled done);
+  void flush_settles();  // sends what is queued, or marks the sender idle
   void nudge();
   // The handshake's last step, on the connection thread: the generation check (and, the first
   // time, the reclaim of this owner's previous run).
@@ -90,6 +102,16 @@ class RedisQueue final : public Queue {
   // time and waits for all of its replies.
   std::unique_ptr<RedisConnection> push_conn_;
   std::unique_ptr<RedisSubscriber> subscriber_;
+  struct PendingSettle {
+    const char* kind;
+    std::string id, token;
+    int64_t at_ms;
+    Settled done;
+  };
+  std::mutex settle_mu_;
+  std::vector<PendingSettle> settles_;  // queued, not yet sent
+  bool settle_sending_ = false;         // a settle script is in flight (its answer flushes again)
+  std::atomic<bool> settle_closing_{false};  // the destructor: answer queued settles, send none
   std::mutex listener_mu_;
   std::shared_ptr<const std::function<void()>> listener_;
   std::atomic<int64_t> next_due_{-1};  // from the last lease(), lowered by pushes and retries
