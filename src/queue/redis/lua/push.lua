@@ -18,23 +18,36 @@ end
 if num(meta[2]) + bytes > max_bytes then
   return { 2 }
 end
+-- Each body is made with its count of deliveries; push order numbers are taken for the whole
+-- batch at once; each endpoint's ordering, lane and rotation entry are looked at once per call.
+local refs = {}
+for i = 0, count - 1 do
+  local b = num(ARGV[first + i * fields + 9])
+  refs[b] = (refs[b] or 0) + 1
+end
 local bids = {}
 for i = 1, nbodies do
   local bid = str(redis.call('INCR', P .. 'seq'))
-  redis.call('HSET', P .. 'b:' .. bid, 'c', ARGV[5 + i], 'r', '0')
+  redis.call('HSET', P .. 'b:' .. bid, 'c', ARGV[5 + i], 'r', str(refs[i] or 0))
   bids[i] = bid
 end
+local sq = redis.call('INCRBY', P .. 'dseq', count) - count
+local modes, active = {}, {}
 for i = 0, count - 1 do
   local a = first + i * fields
   local id, tenant, ep, ordered, nb = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 5], num(ARGV[a + 7])
   -- An ordering set for the endpoint beats the publish's (which may have read the catalog before).
-  ordered = redis.call('HGET', P .. 'om', ep) or ordered
+  local mode = modes[ep]
+  if mode == nil then
+    mode = redis.call('HGET', P .. 'om', ep) or false
+    modes[ep] = mode
+    lane_of(ep, tenant)
+  end
+  ordered = mode or ordered
   local bid = bids[num(ARGV[a + 9])]
   redis.call('HSET', P .. 'd:' .. id, 't', tenant, 'e', ep, 'v', ARGV[a + 3], 'y', ARGV[a + 4],
     'o', ordered, 'p', ARGV[a + 6], 'nb', ARGV[a + 7], 'pa', ARGV[a + 8], 'b', bid, 'h', '0',
-    'sq', str(redis.call('INCR', P .. 'dseq')))
-  redis.call('HINCRBY', P .. 'b:' .. bid, 'r', 1)
-  lane_of(ep, tenant)
+    'sq', str(sq + i + 1))
   local lane = P .. 'q:' .. ep
   if ordered ~= '1' and nb > now then
     redis.call('ZADD', P .. 'z', nb, 'd:' .. id)
@@ -43,7 +56,10 @@ for i = 0, count - 1 do
       redis.call('ZADD', P .. 'z', nb, 'w:' .. ep)
     end
     redis.call('RPUSH', lane, id)
-    activate(ep)
+    if not active[ep] then
+      active[ep] = true
+      activate(ep)
+    end
   end
 end
 redis.call('HINCRBY', P .. 'm', 'n', count)
