@@ -1,6 +1,7 @@
 // The queue contract over every backend: memory, sqlite and redis (kafka joins here).
 #include <algorithm>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -334,6 +335,46 @@ TEST_P(QueueContract, AsyncSettlesFromManyThreadsEachGetTheirOwnAnswer) {
   std::set<std::string> back_ids;
   for (const auto& l : back) back_ids.insert(l.delivery->id);
   EXPECT_EQ(back_ids, (std::set<std::string>{"d1", "d5"}));
+}
+
+// Pushes from many threads at once (a networked backend may send them together): each batch is
+// still all or nothing on its own and gets its own answer.
+TEST_P(QueueContract, ConcurrentPushesEachGetTheirOwnVerdict) {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t answered = 0, accepted = 0, full = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t)
+    threads.emplace_back([&, t] {
+      std::vector<QueuedDelivery> batch;
+      for (int i = 0; i < 3; ++i)
+        batch.push_back(make("p" + std::to_string(t) + "-" + std::to_string(i),
+                             "e" + std::to_string(t)));
+      q->push_async(std::move(batch), [&](Status st) {
+        std::lock_guard lock(mu);
+        answered++;
+        if (st.ok()) accepted++;
+        if (!st.ok() && st.error().code == "queue_full") full++;
+        cv.notify_all();
+      });
+    });
+  for (auto& th : threads) th.join();
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return answered == 6; }));
+  }
+  EXPECT_EQ(accepted, 3u);  // capacity 10: three batches of 3 fit, a fourth would not
+  EXPECT_EQ(full, 3u);
+  EXPECT_EQ(q->stats().depth, 9u);
+  auto got = lease_n(6);  // two per endpoint (its cap here), in push order
+  ASSERT_EQ(got.size(), 6u);
+  std::map<std::string, std::vector<std::string>> by_endpoint;  // whole batches
+  for (const auto& l : got) by_endpoint[l.delivery->endpoint_id].push_back(l.delivery->id);
+  EXPECT_EQ(by_endpoint.size(), 3u);
+  for (auto& [ep, got_ids] : by_endpoint) {
+    std::string t = ep.substr(1);
+    EXPECT_EQ(got_ids, (Ids{"p" + t + "-0", "p" + t + "-1"})) << ep;
+  }
 }
 
 // Only for durable backends (memory is volatile by contract, PRODUCT.md §5).

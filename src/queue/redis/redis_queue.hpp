@@ -78,10 +78,17 @@ class RedisQueue final : public Queue {
 
  private:
   RedisQueue(const RedisQueueOptions& options, const Clock& clock);
-  // The push script's arguments: the batch's distinct bodies once, then each delivery.
-  std::vector<std::string> push_args(const std::vector<QueuedDelivery>& batch) const;
-  Status pushed(const Result<RedisReply>& reply, int64_t earliest_ms);
+  // Appends one batch to the push script's arguments: its distinct bodies once, then each
+  // delivery.
+  void push_args(const std::vector<QueuedDelivery>& batch, std::vector<std::string>& args) const;
+  // One batch's verdict in the push script's answer.
+  Status pushed(int64_t verdict, const RedisReply& reply, int64_t earliest_ms);
+  // Sends the pushes queued meanwhile as one push script (each batch still all or nothing, with
+  // its own answer), or marks the sender idle.
+  void flush_pushes();
   Status settle(const char* kind, const Lease& lease, int64_t at_ms);
+  std::vector<std::string> lease_args(int64_t now_ms, size_t max, int64_t lease_ms) const;
+  std::vector<Lease> leases_from(Result<RedisReply> reply);  // the lease script's answer
   // Settles without waiting: queued, and sent with every other settle queued meanwhile as one
   // settle script (one EVALSHA for the lot), one such script in flight at a time.
   void settle_async(const char* kind, const Lease& lease, int64_t at_ms, Settled done);
@@ -108,10 +115,19 @@ class RedisQueue final : public Queue {
     int64_t at_ms;
     Settled done;
   };
+  struct PendingPush {
+    std::vector<QueuedDelivery> batch;
+    int64_t earliest_ms;
+    std::function<void(Status)> done;
+  };
+  std::mutex push_mu_;
+  std::vector<PendingPush> pushes_;  // queued, not yet sent
+  bool push_sending_ = false;        // a push script is in flight (its answer flushes again)
   std::mutex settle_mu_;
   std::vector<PendingSettle> settles_;  // queued, not yet sent
   bool settle_sending_ = false;         // a settle script is in flight (its answer flushes again)
-  std::atomic<bool> settle_closing_{false};  // the destructor: answer queued settles, send none
+  // The destructor: answer queued settles and pushes, send none.
+  std::atomic<bool> settle_closing_{false};
   std::mutex listener_mu_;
   std::shared_ptr<const std::function<void()>> listener_;
   std::atomic<int64_t> next_due_{-1};  // from the last lease(), lowered by pushes and retries
