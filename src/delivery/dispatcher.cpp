@@ -17,6 +17,8 @@ constexpr int64_t kIdleTickMs = 1000;
 constexpr int64_t kSettleRetryMs = 250;
 // > 0 while this thread is inside a settle call of settle_then (its answer may come at once).
 thread_local int settling_here = 0;
+// > 0 while this thread is inside the lease call of pump.
+thread_local int leasing_here = 0;
 }  // namespace
 
 Dispatcher::Dispatcher(Queue& queue, Sender& sender, const Registry& registry, Journal& journal,
@@ -56,18 +58,56 @@ void Dispatcher::post_pump() {
   });
 }
 
+// One lease call in flight at a time: a pump that finds one going leaves pump_wanted_ set, and
+// the call's answer pumps again. The answer may come at once (a local backend) or on the
+// queue's own thread (Redis), whose attempts then start on an io thread: no io thread waits
+// for a lease round trip.
 void Dispatcher::pump() {
   const int64_t lease_ms = (options_.attempt_timeout + options_.lease_grace).count();
-  while (running_) {
+  pump_wanted_ = true;
+  while (running_ && pump_wanted_.load()) {
+    if (leasing_.exchange(true)) return;  // the call in flight pumps again when answered
+    pump_wanted_ = false;
     size_t busy = inflight_.load();
-    if (busy >= options_.max_inflight) return;  // a completion pumps again
+    if (busy >= options_.max_inflight) {  // a completion pumps again
+      leasing_ = false;
+      return;
+    }
     size_t want = std::min(options_.max_inflight - busy, kLeaseBatch);
-    if (!inflight_.compare_exchange_weak(busy, busy + want)) continue;  // reserve the slots
-    auto batch = queue_.lease(clock_.now_ms(), want, lease_ms);
-    inflight_ -= want - batch.size();
-    for (auto& l : batch) attempt(std::move(l));
-    if (batch.size() < want) return;
+    reserved_ += want;
+    if (!inflight_.compare_exchange_strong(busy, busy + want)) {  // reserve the slots
+      reserved_ -= want;
+      leasing_ = false;
+      pump_wanted_ = true;
+      continue;
+    }
+    struct Here {  // marks this thread as inside the lease call while it runs
+      Here() { leasing_here++; }
+      ~Here() { leasing_here--; }
+    } here;
+    queue_.lease_async(clock_.now_ms(), want, lease_ms, [this, want](std::vector<Lease> batch) {
+      leased(std::move(batch), want);
+    });
+    return;
   }
+}
+
+void Dispatcher::leased(std::vector<Lease> batch, size_t want) {
+  inflight_ -= want - batch.size();
+  reserved_ -= want;
+  const int64_t now = clock_.now_ms();
+  if (auto due = queue_.next_due_ms(); due && *due > now) wake_at(*due);
+  auto go = [this, want, batch = std::move(batch)]() mutable {
+    const bool full = batch.size() == want;  // maybe more: lease again
+    for (auto& l : batch) attempt(std::move(l));
+    leasing_ = false;
+    if (full) pump_wanted_ = true;
+    if (pump_wanted_.load()) pump();
+  };
+  if (leasing_here > 0 || io_.get_executor().running_in_this_thread())
+    go();
+  else
+    asio::post(io_, std::move(go));  // the queue's thread: attempts start on an io thread
 }
 
 void Dispatcher::wake_at(int64_t due_ms) {

@@ -56,7 +56,11 @@ class Dispatcher {
   bool drain(std::chrono::steady_clock::time_point deadline, bool whole_queue = true);
   // Starts attempts while there is room and due work. Thread-safe; cheap when idle.
   void pump();
-  size_t inflight() const { return inflight_.load(); }
+  // Attempts in flight (and settles pending), not the slots a lease call in flight reserved.
+  size_t inflight() const {
+    size_t all = inflight_.load(), reserved = reserved_.load();
+    return all > reserved ? all - reserved : 0;
+  }
   const DispatcherCounters& counters() const { return counters_; }
 
  private:
@@ -80,6 +84,8 @@ class Dispatcher {
   // An attempt's slot is free again: pumps at once on an io thread, else posts a pump.
   void release_slot();
   void post_pump();
+  // The answer to pump()'s lease call: starts the attempts, then pumps again if more may wait.
+  void leased(std::vector<Lease> batch, size_t want);
   // Makes sure the timer fires by `due_ms` (an earlier wake-up is never replaced by a later one).
   void wake_at(int64_t due_ms);
   void on_timer();
@@ -92,10 +98,13 @@ class Dispatcher {
   const Clock& clock_;
   DispatcherOptions options_;
   DispatcherCounters counters_;
-  std::atomic<size_t> inflight_{0};
+  std::atomic<size_t> inflight_{0};   // attempts, pending settles and reserved slots
+  std::atomic<size_t> reserved_{0};   // slots reserved for the lease call in flight
   std::atomic<bool> running_{false};
   std::atomic<int64_t> armed_for_ms_{0};  // when the timer fires; 0: not armed
   std::atomic<bool> pump_posted_{false};
+  std::atomic<bool> leasing_{false};      // a lease call is in flight
+  std::atomic<bool> pump_wanted_{false};  // a pump came meanwhile: lease again after it
   boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer timer_;

@@ -146,6 +146,12 @@ class Queue {
   }
   // Up to `max` deliveries due at `now_ms`, each leased until now_ms + lease_ms.
   virtual std::vector<Lease> lease(int64_t now_ms, size_t max, int64_t lease_ms) = 0;
+  // lease() without waiting: `done` gets the leases, on some thread (the caller's at once for
+  // a local backend; a networked one's own thread, where `done` must not wait on the queue).
+  using Leased = std::function<void(std::vector<Lease>)>;
+  virtual void lease_async(int64_t now_ms, size_t max, int64_t lease_ms, Leased done) {
+    done(lease(now_ms, max, lease_ms));
+  }
   // Delivered: the queue forgets the delivery.
   virtual Status ack(const Lease& lease) = 0;
   // Failed: tried again at `at_ms` (an ordered endpoint waits for it).

@@ -317,6 +317,14 @@ std::vector<Lease> RedisQueue::lease(int64_t now_ms, size_t max, int64_t lease_m
   return leases_from(conn_->call(scripts_.lease, lease_args(now_ms, max, lease_ms)));
 }
 
+void RedisQueue::lease_async(int64_t now_ms, size_t max, int64_t lease_ms, Leased done) {
+  if (max == 0) return done({});
+  conn_->eval(scripts_.lease, lease_args(now_ms, max, lease_ms),
+              [this, done = std::move(done)](Result<RedisReply> reply) {
+                done(leases_from(std::move(reply)));
+              });
+}
+
 std::vector<Lease> RedisQueue::leases_from(Result<RedisReply> raw) {
   std::vector<Lease> out;
   auto reply = checked(std::move(raw), scripts_.lease);

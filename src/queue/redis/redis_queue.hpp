@@ -51,6 +51,7 @@ class RedisQueue final : public Queue {
   Status push(std::vector<QueuedDelivery>&& batch) override;
   void push_async(std::vector<QueuedDelivery>&& batch, std::function<void(Status)> done) override;
   std::vector<Lease> lease(int64_t now_ms, size_t max, int64_t lease_ms) override;
+  void lease_async(int64_t now_ms, size_t max, int64_t lease_ms, Leased done) override;
   Status ack(const Lease& lease) override { return settle("ack", lease, 0); }
   Status retry(const Lease& lease, int64_t at_ms) override;
   Status dead(const Lease& lease) override { return settle("dead", lease, 0); }
