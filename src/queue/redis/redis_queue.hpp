@@ -9,9 +9,14 @@
 //
 // lease() makes one round trip (the lease script), through the connection thread, which
 // pipelines every caller's commands: on a loopback Redis that is tens of microseconds, and
-// while Redis is down it fails at once. A prefetched set of leases would save that round trip
-// but would start each lease's clock before a worker has it, and cost a crash each prefetched
-// delivery a hand-out; the round trip is cheaper than either (README, "Queue modes").
+// while Redis is down it fails at once; lease_async() makes the same trip without waiting (the
+// dispatcher's way: no io thread waits on Redis). A prefetched set of leases would save that
+// round trip but would start each lease's clock before a worker has it, and cost a crash each
+// prefetched delivery a hand-out; the round trip is cheaper than either (README, "Queue modes").
+//
+// Batching: the async settles and pushes queued while one settle (or push) script is in flight
+// go out together as the next one, each still with its own answer (a push batch stays all or
+// nothing on its own), so Redis runs a fraction of a script per delivery under load.
 //
 // A process restart: a queue opening under the same `owner` gives back the leases its previous
 // run held (at once, rather than at their deadlines); other owners' leases stay theirs.
