@@ -312,8 +312,9 @@ class Redis:
         out = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", self.port, "info", "commandstats"],
                              check=True, capture_output=True, text=True).stdout
         calls = {}
-        for m in re.finditer(r"^cmdstat_([\w|]+):calls=(\d+)", out, re.M):
+        for m in re.finditer(r"^cmdstat_([\w|]+):calls=(\d+),usec=(\d+)", out, re.M):
             calls[m.group(1)] = int(m.group(2))
+            calls["usec:" + m.group(1)] = int(m.group(3))
         return calls
 
     def stop(self):
@@ -472,17 +473,20 @@ class Pollers:
 
     def __init__(self, n, base, key):
         self.stop_flag, self.count, self.lock = threading.Event(), 0, threading.Lock()
+        self.cpu_s = 0.0  # the pollers' own CPU (this machine's cores are shared with serve)
         self.threads = [threading.Thread(target=self._run, args=(base, key), daemon=True)
                         for _ in range(n)]
         for t in self.threads:
             t.start()
 
     def _run(self, base, key):
-        s = requests.Session()
+        s, t0 = requests.Session(), time.thread_time()
         while not self.stop_flag.is_set():
             s.get(base + "/v1/deliveries?limit=100", headers={"Authorization": f"Bearer {key}"})
             with self.lock:
                 self.count += 1
+        with self.lock:
+            self.cpu_s += time.thread_time() - t0
 
     def stop(self):
         self.stop_flag.set()
@@ -660,7 +664,9 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
             # the commands the measurement window ran (the onboarding's are before cmds0); the
             # commandstats and this script's INFO calls themselves are left out
             calls = {k: cmds1.get(k, 0) - cmds0.get(k, 0) for k in cmds1}
-            calls = {k: v for k, v in calls.items() if v > 0 and k not in ("info", "ping")}
+            usec = {k[5:]: v for k, v in calls.items() if k.startswith("usec:")}
+            calls = {k: v for k, v in calls.items()
+                     if v > 0 and k not in ("info", "ping") and not k.startswith("usec:")}
             backend["redis_cpu_s"] = round(redis_cpu, 2)
             backend["redis_cpu_us_per_delivery"] = per(redis_cpu)
             backend["redis_commands_per_delivery"] = (round(sum(calls.values()) / delivered, 2)
@@ -669,6 +675,11 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
             scripts = sum(v for k, v in calls.items() if k in ("evalsha", "eval", "fcall"))
             backend["redis_scripts_per_delivery"] = round(scripts / delivered, 2) if delivered else None
             backend["redis_commands"] = dict(sorted(calls.items(), key=lambda kv: -kv[1]))
+            # Time Redis reports inside the scripts (commandstats usec of EVALSHA: the script
+            # and the commands it runs), per delivery; the rest of its CPU is the event loop,
+            # the network and the append-only file.
+            script_usec = sum(usec.get(k, 0) for k in ("evalsha", "eval", "fcall"))
+            backend["redis_script_us_per_delivery"] = per(script_usec / 1e6)
         if a.cur_queue == "kafka":
             backend["kafka_cpu_s"] = round(redis_cpu, 2)
             backend["kafka_cpu_us_per_delivery"] = per(redis_cpu)
@@ -700,7 +711,8 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
             "other_cpu_s": round(busy_cpu_s - serve_cpu - workers_cpu - redis_cpu - load["cpu_s"]
                                  - (sink_cpu1 - sink_cpu0), 2),
             "window_s": round(window_s, 3), "onboarding_s": round(onboarding_s, 2),
-            **({"pollers": a.pollers, "polls_per_s": round(polls / window_s, 1)} if a.pollers else {}),
+            **({"pollers": a.pollers, "polls_per_s": round(polls / window_s, 1),
+                "pollers_cpu_s": round(pollers.cpu_s, 2)} if a.pollers else {}),
             "onboarding_serve_cpu_s": round(onboarding_serve_cpu_s, 2),
             "serve_metrics": {k: metrics.get(k) for k in ("attempts_total", "deliveries_total_delivered",
                                                           "deliveries_total_retried",

@@ -46,9 +46,9 @@ struct World {
     queue = std::make_unique<MemoryQueue>(options(100'000'000), clock);
     journal = std::make_unique<Journal>(*store, clock);
     publisher = std::make_unique<Publisher>(*catalog, *queue, *journal, *store, clock);
-    ctx = std::make_unique<api::ApiContext>(
-        api::ApiContext{*catalog, *publisher, *store, *journal, *queue, clock,
-                        sha256_hex("admin-token-not-used"), 1024 * 1024, nullptr, nullptr});
+    ctx = std::make_unique<api::ApiContext>(api::ApiContext{
+        *catalog, *publisher, *store, *journal, *queue, clock, sha256_hex("admin-token-not-used"),
+        1024 * 1024, nullptr, nullptr, nullptr, nullptr});
     auto tenant = catalog->create_tenant("bench");
     check(tenant.ok(), "create_tenant");
     const std::string& tid = tenant->first.id;

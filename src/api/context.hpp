@@ -26,6 +26,13 @@ struct ApiContext {
   std::function<std::string()> metrics_text;  // Prometheus exposition
   // Runs work that may block (store calls, durable pushes) off the io threads; unset: inline.
   std::function<void(std::function<void()>)> offload;
+  // Where tenants' delivery reads (GET /v1/deliveries, GET /v1/deliveries/{id}) run instead,
+  // when set: a pool of their own, so that polling them never takes from the deliveries.
+  std::function<void(std::function<void()>)> offload_read;
+  // Returns once every update submitted before the request is readable (GET /v1/deliveries
+  // reads its own writes); unset: journal.flush(). A read pool that flushed once for a batch of
+  // reads answers at once for each of them.
+  std::function<void()> read_own_writes;
 };
 
 struct Principal {

@@ -187,14 +187,28 @@ std::optional<bool> publish_route(const net::Request& req) {
   return std::nullopt;
 }
 
+// GET /v1/deliveries or /v1/deliveries/{id}: a tenant reading its deliveries.
+bool delivery_read(const net::Request& req) {
+  if (req.method() != http::verb::get) return false;
+  std::string_view t = req.target();
+  t = t.substr(0, t.find('?'));
+  constexpr std::string_view kRoute = "/v1/deliveries";
+  if (!t.starts_with(kRoute)) return false;
+  t.remove_prefix(kRoute.size());
+  return t.empty() || (t.front() == '/' && t.find('/', 1) == std::string_view::npos);
+}
+
 }  // namespace
 
 void dispatch(ApiContext& ctx, net::Request&& req, net::Reply reply) {
   auto legacy = publish_route(req);
   auto offloaded = [&] {
+    const bool read = ctx.offload_read && delivery_read(req);
     auto shared = std::make_shared<net::Request>(std::move(req));
     auto run = [&ctx, shared, reply = std::move(reply)] { reply(handle_request(ctx, *shared)); };
-    if (ctx.offload)
+    if (read)
+      ctx.offload_read(std::move(run));
+    else if (ctx.offload)
       ctx.offload(std::move(run));
     else
       run();

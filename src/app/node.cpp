@@ -8,11 +8,14 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 
 #include <filesystem>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
+#include "core/id_set.hpp"
 #include "core/ids.hpp"
 
 namespace sealhook::app {
@@ -139,6 +142,95 @@ Result<size_t> settle_lost_generation(Store& store, Queue& queue, const std::str
 
 }  // namespace
 
+namespace {
+
+// Recovery reads, checks and settles pending records this many at a time.
+constexpr size_t kReconcilePage = 10'000;
+
+// The store's pending records as (tenant, id), compactly: after a long outage of one endpoint
+// there are a million of them, which as pairs of strings (and the sets that checked them
+// against the queue) once took ~250 MiB at the start, beside the queue's own state.
+class PendingIds {
+ public:
+  void add(const std::string& tenant, std::string_view id) {
+    auto [it, fresh] = tenant_at_.try_emplace(tenant, static_cast<uint32_t>(tenants_.size()));
+    if (fresh) tenants_.push_back(tenant);
+    Entry e{0, 0, it->second, 0};
+    if (auto bits = id_bits(id, IdSet::kPrefix)) {
+      e.hi = bits->first;
+      e.lo = bits->second;
+    } else {
+      others_.emplace_back(id);
+      e.other = static_cast<uint32_t>(others_.size());
+    }
+    entries_.push_back(e);
+  }
+  size_t size() const { return entries_.size(); }
+  std::string id(size_t i) const {
+    const Entry& e = entries_[i];
+    return e.other != 0 ? others_[e.other - 1] : id_from_bits(IdSet::kPrefix, {e.hi, e.lo});
+  }
+  const std::string& tenant(size_t i) const { return tenants_[entries_[i].tenant]; }
+  bool held_by(size_t i, const IdSet& held) const {
+    const Entry& e = entries_[i];
+    return e.other != 0 ? held.contains(others_[e.other - 1]) : held.contains({e.hi, e.lo});
+  }
+  // Keeps the entries for which `keep(i)` is true, in order.
+  template <class Keep>
+  void keep_if(Keep keep) {
+    size_t out = 0;
+    for (size_t i = 0; i < entries_.size(); ++i)
+      if (keep(i)) entries_[out++] = entries_[i];
+    entries_.resize(out);
+    entries_.shrink_to_fit();
+  }
+  // Entries [from, to) as (tenant, id).
+  std::vector<std::pair<std::string, std::string>> pairs(size_t from, size_t to) const {
+    std::vector<std::pair<std::string, std::string>> out;
+    out.reserve(to - from);
+    for (size_t i = from; i < to; ++i) out.emplace_back(tenant(i), id(i));
+    return out;
+  }
+
+ private:
+  struct Entry {
+    uint64_t hi, lo;  // id_bits() of the id, unless `other`
+    uint32_t tenant;  // index into tenants_
+    uint32_t other;   // 1 + index into others_ for an id of another shape, else 0
+  };
+  std::deque<Entry> entries_;  // grows without copying a million entries over
+  std::vector<std::string> tenants_;
+  std::unordered_map<std::string, uint32_t> tenant_at_;
+  std::vector<std::string> others_;
+};
+
+// Drops from `pending` what the queue holds: against a snapshot of its ids when it has one,
+// else by holding(), a page of ids at a time.
+Status drop_held(Queue& queue, PendingIds& pending) {
+  if (pending.size() == 0) return {};
+  auto snapshot = queue.held_ids();
+  if (!snapshot) return snapshot.error();
+  if (const std::shared_ptr<const IdSet>& held = *snapshot) {
+    pending.keep_if([&](size_t i) { return !pending.held_by(i, *held); });
+    return {};
+  }
+  IdSet held;
+  for (size_t from = 0; from < pending.size(); from += kReconcilePage) {
+    const size_t to = std::min(pending.size(), from + kReconcilePage);
+    std::vector<std::string> ids;
+    ids.reserve(to - from);
+    for (size_t i = from; i < to; ++i) ids.push_back(pending.id(i));
+    auto h = queue.holding(ids);
+    if (!h) return h.error();
+    for (const auto& id : *h) held.add(id);
+  }
+  held.seal();
+  pending.keep_if([&](size_t i) { return !pending.held_by(i, held); });
+  return {};
+}
+
+}  // namespace
+
 Result<size_t> reconcile(Store& store, Queue* queue, const std::string& queue_kind, int64_t now_ms,
                          int64_t unchanged_for_ms) {
   size_t lost_generation = 0;
@@ -151,26 +243,34 @@ Result<size_t> reconcile(Store& store, Queue* queue, const std::string& queue_ki
     if (!r) return r.error();
     lost_generation = *r;
   }
-  auto pending =
-      store.pending_deliveries(unchanged_for_ms > 0 ? now_ms - unchanged_for_ms : INT64_MAX);
-  if (!pending) return pending.error();
+  // The store first, then the queue: a record is written only after its push committed, so
+  // one the queue does not hold when asked after the read was acknowledged (or lost).
+  const int64_t updated_before = unchanged_for_ms > 0 ? now_ms - unchanged_for_ms : INT64_MAX;
+  PendingIds orphans;
+  std::optional<std::pair<std::string, std::string>> after;
+  for (;;) {
+    auto page = store.pending_deliveries(updated_before, after, kReconcilePage);
+    if (!page) return page.error();
+    if (page->empty()) break;
+    for (const auto& [tenant, id] : *page) orphans.add(tenant, id);
+    after = std::move(page->back());
+  }
   auto previous = store.get_meta("queue");
   if (!previous) return previous.error();
-  std::vector<std::pair<std::string, std::string>> orphans = std::move(*pending);
-  if (queue != nullptr) {
-    auto gone = not_held(*queue, std::move(orphans));
-    if (!gone) return gone.error();
-    orphans = std::move(*gone);
-  }
-  if (!orphans.empty()) {
+  if (queue != nullptr)
+    if (Status st = drop_held(*queue, orphans); !st) return st.error();
+  if (orphans.size() > 0) {
     const bool acked =
         queue != nullptr && queue->durable() && previous->has_value() && **previous == queue_kind;
-    Status st = acked ? store.settle_pending(orphans, DeliveryStatus::kDelivered, "", now_ms)
-                      : store.settle_pending(orphans, DeliveryStatus::kLost,
-                                             "lost: it was in a volatile (memory) queue when its "
-                                             "process stopped",
-                                             now_ms);
-    if (!st) return st.error();
+    for (size_t from = 0; from < orphans.size(); from += kReconcilePage) {
+      auto ids = orphans.pairs(from, std::min(orphans.size(), from + kReconcilePage));
+      Status st = acked ? store.settle_pending(ids, DeliveryStatus::kDelivered, "", now_ms)
+                        : store.settle_pending(ids, DeliveryStatus::kLost,
+                                               "lost: it was in a volatile (memory) queue when "
+                                               "its process stopped",
+                                               now_ms);
+      if (!st) return st.error();
+    }
     if (acked)
       spdlog::info("recovery: {} deliveries were acknowledged before the last stop; recorded",
                    orphans.size());
@@ -290,6 +390,7 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   n.publisher = std::make_unique<Publisher>(*n.catalog, *n.queue, *n.journal, *n.store, n.clock,
                                             c.max_publish_bytes);
   n.blocking = std::make_unique<boost::asio::thread_pool>(static_cast<size_t>(c.api_threads));
+  n.reads = std::make_unique<ReadPool>([&n] { n.journal->flush(); });
   n.policy = std::make_unique<delivery::RetryPolicy>(
       delivery::RetryOptions{c.retry_base_ms, c.retry_max_delay_ms, c.retry_jitter},
       delivery::system_uniform01());
@@ -312,6 +413,7 @@ Node::~Node() {
   if (dispatcher) dispatcher->stop();
   if (journal) journal->stop();  // runs the last callbacks, which reach the queue
   if (blocking) blocking->join();
+  if (reads) reads->join();
   // The queue's thread calls into the dispatcher and the publisher: it goes before them.
   queue.reset();
 }

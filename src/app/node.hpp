@@ -8,6 +8,7 @@
 #include <string>
 
 #include "app/config.hpp"
+#include "app/read_pool.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/feed/catalog_feed.hpp"
 #include "core/clock.hpp"
@@ -35,6 +36,8 @@ struct Node {
   boost::asio::io_context io;
   // Work that may block (store calls, durable pushes, journal flushes): never on `io`.
   std::unique_ptr<boost::asio::thread_pool> blocking;
+  // Tenants' delivery reads (GET /v1/deliveries, .../{id}), at a lower priority: read_pool.hpp.
+  std::unique_ptr<ReadPool> reads;
   std::unique_ptr<delivery::Sender> sender;
   std::unique_ptr<delivery::RetryPolicy> policy;
   std::unique_ptr<delivery::Dispatcher> dispatcher;

@@ -101,6 +101,7 @@ NodeRuntime::Stopped NodeRuntime::stop() {
   out.left = n_.queue->stats();
   n_.journal->stop();
   n_.blocking->join();
+  n_.reads->join();
   work_.reset();
   n_.io.stop();
   for (auto& t : threads_) t.join();

@@ -84,9 +84,9 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   if (!assembled) return fail(assembled.error());
   Node& n = **assembled;
 
-  api::ApiContext ctx{*n.catalog, *n.publisher, *n.store,           *n.journal,
-                      *n.queue,   n.clock,      n.admin_token_hash, c.max_payload_bytes,
-                      nullptr,    nullptr};
+  api::ApiContext ctx{
+      *n.catalog,         *n.publisher,        *n.store, *n.journal, *n.queue, n.clock,
+      n.admin_token_hash, c.max_payload_bytes, nullptr,  nullptr,    nullptr,  nullptr};
   ctx.metrics_text = [&] {
     return render_metrics(n.publisher->counters(), *n.dispatcher, *n.queue, *n.store, *n.journal,
                           n.feed ? &n.feed->counters() : nullptr);
@@ -96,6 +96,10 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   // threads that carry deliveries (api::dispatch keeps only non-blocking publishes on them).
   ctx.offload = [&n](std::function<void()> task) {
     boost::asio::post(*n.blocking, std::move(task));
+  };
+  ctx.offload_read = [&n](std::function<void()> task) { n.reads->post(std::move(task)); };
+  ctx.read_own_writes = [&n] {
+    if (!ReadPool::flushed_for_batch()) n.journal->flush();
   };
   server_options.async = [&ctx](net::Request&& r, net::Reply reply) {
     api::dispatch(ctx, std::move(r), std::move(reply));

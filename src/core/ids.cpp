@@ -36,6 +36,16 @@ void id_random_bytes(unsigned char* out, size_t n) {
   used += n;
 }
 
+// 128 bits -> 26 base32 characters (the top two bits of the first character are zero).
+void encode_bits(unsigned __int128 v, std::string& out) {
+  char buf[26];
+  for (int i = 25; i >= 0; --i) {
+    buf[i] = kCrockford[static_cast<size_t>(v & 31)];
+    v >>= 5;
+  }
+  out.append(buf, 26);
+}
+
 }  // namespace
 
 std::string new_id(std::string_view prefix, int64_t now_ms) {
@@ -43,17 +53,31 @@ std::string new_id(std::string_view prefix, int64_t now_ms) {
   auto ms = static_cast<uint64_t>(now_ms);
   for (int i = 0; i < 6; ++i) raw[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
   id_random_bytes(raw.data() + 6, 10);
-  // 128 bits -> 26 base32 characters (the top two bits of the first character are zero).
   std::string out(prefix);
   out.reserve(prefix.size() + 26);
   unsigned __int128 v = 0;
   for (unsigned char b : raw) v = (v << 8) | b;
-  char buf[26];
-  for (int i = 25; i >= 0; --i) {
-    buf[i] = kCrockford[static_cast<size_t>(v & 31)];
-    v >>= 5;
+  encode_bits(v, out);
+  return out;
+}
+
+std::optional<std::pair<uint64_t, uint64_t>> id_bits(std::string_view id, std::string_view prefix) {
+  if (id.size() != prefix.size() + 26 || id.substr(0, prefix.size()) != prefix) return std::nullopt;
+  unsigned __int128 v = 0;
+  bool first = true;
+  for (char c : id.substr(prefix.size())) {
+    size_t d = kCrockford.find(c);
+    if (d == std::string_view::npos || (first && d > 7)) return std::nullopt;
+    first = false;
+    v = (v << 5) | d;
   }
-  out.append(buf, 26);
+  return std::pair{static_cast<uint64_t>(v >> 64), static_cast<uint64_t>(v)};
+}
+
+std::string id_from_bits(std::string_view prefix, std::pair<uint64_t, uint64_t> bits) {
+  std::string out(prefix);
+  out.reserve(prefix.size() + 26);
+  encode_bits((static_cast<unsigned __int128>(bits.first) << 64) | bits.second, out);
   return out;
 }
 

@@ -15,6 +15,10 @@ constexpr size_t kLeaseBatch = 64;
 constexpr int64_t kIdleTickMs = 1000;
 // A settle the queue could not take (its backend down) is tried again this often.
 constexpr int64_t kSettleRetryMs = 250;
+// > 0 while this thread is inside a settle call of settle_then (its answer may come at once).
+thread_local int settling_here = 0;
+// > 0 while this thread is inside the lease call of pump.
+thread_local int leasing_here = 0;
 }  // namespace
 
 Dispatcher::Dispatcher(Queue& queue, Sender& sender, const Registry& registry, Journal& journal,
@@ -54,18 +58,56 @@ void Dispatcher::post_pump() {
   });
 }
 
+// One lease call in flight at a time: a pump that finds one going leaves pump_wanted_ set, and
+// the call's answer pumps again. The answer may come at once (a local backend) or on the
+// queue's own thread (Redis), whose attempts then start on an io thread: no io thread waits
+// for a lease round trip.
 void Dispatcher::pump() {
   const int64_t lease_ms = (options_.attempt_timeout + options_.lease_grace).count();
-  while (running_) {
+  pump_wanted_ = true;
+  while (running_ && pump_wanted_.load()) {
+    if (leasing_.exchange(true)) return;  // the call in flight pumps again when answered
+    pump_wanted_ = false;
     size_t busy = inflight_.load();
-    if (busy >= options_.max_inflight) return;  // a completion pumps again
+    if (busy >= options_.max_inflight) {  // a completion pumps again
+      leasing_ = false;
+      return;
+    }
     size_t want = std::min(options_.max_inflight - busy, kLeaseBatch);
-    if (!inflight_.compare_exchange_weak(busy, busy + want)) continue;  // reserve the slots
-    auto batch = queue_.lease(clock_.now_ms(), want, lease_ms);
-    inflight_ -= want - batch.size();
-    for (auto& l : batch) attempt(std::move(l));
-    if (batch.size() < want) return;
+    reserved_ += want;
+    if (!inflight_.compare_exchange_strong(busy, busy + want)) {  // reserve the slots
+      reserved_ -= want;
+      leasing_ = false;
+      pump_wanted_ = true;
+      continue;
+    }
+    struct Here {  // marks this thread as inside the lease call while it runs
+      Here() { leasing_here++; }
+      ~Here() { leasing_here--; }
+    } here;
+    queue_.lease_async(clock_.now_ms(), want, lease_ms, [this, want](std::vector<Lease> batch) {
+      leased(std::move(batch), want);
+    });
+    return;
   }
+}
+
+void Dispatcher::leased(std::vector<Lease> batch, size_t want) {
+  inflight_ -= want - batch.size();
+  reserved_ -= want;
+  const int64_t now = clock_.now_ms();
+  if (auto due = queue_.next_due_ms(); due && *due > now) wake_at(*due);
+  auto go = [this, want, batch = std::move(batch)]() mutable {
+    const bool full = batch.size() == want;  // maybe more: lease again
+    for (auto& l : batch) attempt(std::move(l));
+    leasing_ = false;
+    if (full) pump_wanted_ = true;
+    if (pump_wanted_.load()) pump();
+  };
+  if (leasing_here > 0 || io_.get_executor().running_in_this_thread())
+    go();
+  else
+    asio::post(io_, std::move(go));  // the queue's thread: attempts start on an io thread
 }
 
 void Dispatcher::wake_at(int64_t due_ms) {
@@ -110,8 +152,8 @@ void Dispatcher::attempt(Lease&& lease) {
   }
   if (!found) {
     // The endpoint was deleted while this delivery waited: nothing left to send it to.
-    finish(std::move(lease), Outcome{Verdict::kDead, 0, "endpoint deleted"}, SendResult{}, now);
-    inflight_--;
+    finish(std::move(lease), Outcome{Verdict::kDead, 0, "endpoint deleted"}, SendResult{}, now,
+           [this] { inflight_--; });
     return;
   }
   EndpointPtr endpoint = *found;
@@ -122,8 +164,7 @@ void Dispatcher::attempt(Lease&& lease) {
     Outcome poison{Verdict::kDead, 0,
                    "handed out " + std::to_string(lease.handouts - 1) +
                        " times without an outcome (worker lost or lease expired)"};
-    finish(std::move(lease), poison, SendResult{}, now);
-    inflight_--;
+    finish(std::move(lease), poison, SendResult{}, now, [this] { inflight_--; });
     return;
   }
   SendRequest request = build_request(d, *endpoint, now, options_.attempt_timeout);
@@ -132,10 +173,21 @@ void Dispatcher::attempt(Lease&& lease) {
                                     now](SendResult r) mutable {
     Outcome outcome = classify(r, lease.handouts, max_attempts, policy_, clock_.now_ms());
     counters_.attempt_ms_total += static_cast<uint64_t>(r.duration.count());
-    finish(std::move(lease), outcome, r, now);
-    inflight_--;
-    pump();
+    // The slot stays taken until the queue has the outcome: on a shared queue the lease counts
+    // against its endpoint's and tenant's caps until then, so a pump before would find nothing.
+    finish(std::move(lease), outcome, r, now, [this] { release_slot(); });
   });
+}
+
+void Dispatcher::release_slot() {
+  inflight_--;
+  // Answered inside the settle call (a local backend), or on an io thread: pump here, as an
+  // attempt's completion always did. Answered on the queue's own thread (Redis): that thread
+  // must not wait on the queue, so an io thread pumps.
+  if (settling_here > 0 || io_.get_executor().running_in_this_thread())
+    pump();
+  else
+    post_pump();
 }
 
 // The lease is kept (no hand-out is spent: a hand-out counts as an attempt) and the delivery
@@ -168,27 +220,41 @@ bool Dispatcher::settled(const Status& st, const Lease& lease) {
   return false;
 }
 
-void Dispatcher::settle_then(std::function<Status()> op, const Lease& lease,
-                             std::function<void()> on_settled) {
-  Status st = op();
-  if (st) {
-    if (on_settled) on_settled();
-    return;
-  }
-  const bool unreachable = st.error().kind == ErrorKind::kUnavailable && !is_lease_lost(st.error());
-  if (!unreachable || !running_ || clock_.now_ms() + kSettleRetryMs >= lease.deadline_ms) {
-    settled(st, lease);
-    return;
-  }
-  auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(kSettleRetryMs));
-  timer->async_wait([this, timer, op = std::move(op), lease,
-                     on_settled = std::move(on_settled)](const boost::system::error_code& ec) {
-    if (!ec) settle_then(op, lease, on_settled);
+void Dispatcher::settle_then(SettleOp op, const Lease& lease, std::function<void()> on_settled,
+                             std::function<void()> then) {
+  auto retry = op;  // kept for a try again
+  struct Here {  // marks this thread as inside the settle call while it runs
+    Here() { settling_here++; }
+    ~Here() { settling_here--; }
+  } here;
+  op([this, retry = std::move(retry), lease, on_settled = std::move(on_settled),
+      then = std::move(then)](Status st) mutable {
+    if (st) {
+      if (on_settled) on_settled();
+      if (then) then();
+      return;
+    }
+    const bool unreachable =
+        st.error().kind == ErrorKind::kUnavailable && !is_lease_lost(st.error());
+    if (!unreachable || !running_ || clock_.now_ms() + kSettleRetryMs >= lease.deadline_ms) {
+      settled(st, lease);
+      if (then) then();
+      return;
+    }
+    auto timer =
+        std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(kSettleRetryMs));
+    timer->async_wait([this, timer, retry = std::move(retry), lease,
+                       on_settled = std::move(on_settled), st,
+                       then = std::move(then)](const boost::system::error_code& ec) mutable {
+      if (!ec) return settle_then(std::move(retry), lease, std::move(on_settled), std::move(then));
+      settled(st, lease);  // the io context stops: given up, as settled() says
+      if (then) then();
+    });
   });
 }
 
 void Dispatcher::finish(Lease&& lease, const Outcome& outcome, const SendResult& result,
-                        int64_t at_ms) {
+                        int64_t at_ms, std::function<void()> then) {
   const QueuedDelivery& d = *lease.delivery;
   const int attempt = lease.attempt();
   const bool sent = result.status != 0 || !result.error.empty();
@@ -218,35 +284,49 @@ void Dispatcher::finish(Lease&& lease, const Outcome& outcome, const SendResult&
   switch (outcome.verdict) {
     case Verdict::kDelivered: {
       if (queue_.record_before_ack()) {
-        // The record first: the queue cannot tell afterwards what it no longer holds.
-        journal_.submit(std::move(u), [this, lease = std::move(lease)] {
-          settle_then([this, lease] { return queue_.ack(lease); }, lease, nullptr);
-          post_pump();  // the lane's slot is free only now
+        // The record first: the queue cannot tell afterwards what it no longer holds. The slot
+        // stays taken until the ack is answered (drain waits for it), and the lane's slot in
+        // the queue is free only then: pumped then.
+        journal_.submit(std::move(u), [this, lease = std::move(lease), then = std::move(then)] {
+          settle_then(
+              [this, lease](Queue::Settled done) { queue_.ack_async(lease, std::move(done)); },
+              lease, nullptr, [this, then] {
+                if (then) then();
+                post_pump();
+              });
         });
         break;
       }
       auto update = std::make_shared<DeliveryUpdate>(std::move(u));
-      settle_then([this, lease] { return queue_.ack(lease); }, lease,
-                  [this, update] { journal_.submit(std::move(*update)); });
+      settle_then([this, lease](Queue::Settled done) { queue_.ack_async(lease, std::move(done)); },
+                  lease, [this, update] { journal_.submit(std::move(*update)); }, std::move(then));
       break;
     }
     case Verdict::kRetry: {
       const int64_t at = outcome.next_attempt_at_ms;
       u.record.next_attempt_at_ms = at;
       auto update = std::make_shared<DeliveryUpdate>(std::move(u));
-      settle_then([this, lease, at] { return queue_.retry(lease, at); }, lease,
-                  [this, update, at] {
-                    journal_.submit(std::move(*update));
-                    wake_at(at);
-                  });
+      settle_then(
+          [this, lease, at](Queue::Settled done) {
+            queue_.retry_async(lease, at, std::move(done));
+          },
+          lease,
+          [this, update, at] {
+            journal_.submit(std::move(*update));
+            wake_at(at);
+          },
+          std::move(then));
       break;
     }
     case Verdict::kDead:
       // The dead letter first, durable; only then does the queue let go of the delivery.
+      // The slot is free once the journal has the dead letter (as before settles were async).
       journal_.submit(std::move(u), [this, lease = std::move(lease)] {
-        settle_then([this, lease] { return queue_.dead(lease); }, lease, nullptr);
-        post_pump();
+        settle_then(
+            [this, lease](Queue::Settled done) { queue_.dead_async(lease, std::move(done)); },
+            lease, nullptr, [this] { post_pump(); });
       });
+      if (then) then();
       break;
   }
 }

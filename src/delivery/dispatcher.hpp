@@ -56,22 +56,36 @@ class Dispatcher {
   bool drain(std::chrono::steady_clock::time_point deadline, bool whole_queue = true);
   // Starts attempts while there is room and due work. Thread-safe; cheap when idle.
   void pump();
-  size_t inflight() const { return inflight_.load(); }
+  // Attempts in flight (and settles pending), not the slots a lease call in flight reserved.
+  size_t inflight() const {
+    size_t all = inflight_.load(), reserved = reserved_.load();
+    return all > reserved ? all - reserved : 0;
+  }
   const DispatcherCounters& counters() const { return counters_; }
 
  private:
   void attempt(Lease&& lease);
   // A delivery for an endpoint the catalog has not loaded yet waits for the catalog feed.
   void hold(Lease&& lease, int64_t now);
-  void finish(Lease&& lease, const Outcome& outcome, const SendResult& result, int64_t at_ms);
+  // Records the outcome and settles the lease; `then` runs once the settle is done or dropped
+  // (a dead letter: once it is handed to the journal), on whichever thread answered it.
+  void finish(Lease&& lease, const Outcome& outcome, const SendResult& result, int64_t at_ms,
+              std::function<void()> then);
   // The queue's answer to a settle: false (counted, logged) when the lease was lost.
   bool settled(const Status& st, const Lease& lease);
-  // Runs `op` (a settle of `lease`) and then `on_settled`. A settle refused because the queue
-  // is unreachable (Redis down) is tried again every 250 ms while the lease lasts, rather than
-  // dropped; a lost lease, or the lease's end, drops it as settled() says.
-  void settle_then(std::function<Status()> op, const Lease& lease,
-                   std::function<void()> on_settled);
+  // A settle of a lease, started without waiting (Queue::ack_async and the like).
+  using SettleOp = std::function<void(Queue::Settled)>;
+  // Runs `op` (a settle of `lease`), then `on_settled` if it was done, then `then` in any case.
+  // A settle refused because the queue is unreachable (Redis down) is tried again every 250 ms
+  // while the lease lasts and the dispatcher runs, rather than dropped; a lost lease, or the
+  // lease's end, drops it as settled() says.
+  void settle_then(SettleOp op, const Lease& lease, std::function<void()> on_settled,
+                   std::function<void()> then);
+  // An attempt's slot is free again: pumps at once on an io thread, else posts a pump.
+  void release_slot();
   void post_pump();
+  // The answer to pump()'s lease call: starts the attempts, then pumps again if more may wait.
+  void leased(std::vector<Lease> batch, size_t want);
   // Makes sure the timer fires by `due_ms` (an earlier wake-up is never replaced by a later one).
   void wake_at(int64_t due_ms);
   void on_timer();
@@ -84,10 +98,13 @@ class Dispatcher {
   const Clock& clock_;
   DispatcherOptions options_;
   DispatcherCounters counters_;
-  std::atomic<size_t> inflight_{0};
+  std::atomic<size_t> inflight_{0};   // attempts, pending settles and reserved slots
+  std::atomic<size_t> reserved_{0};   // slots reserved for the lease call in flight
   std::atomic<bool> running_{false};
   std::atomic<int64_t> armed_for_ms_{0};  // when the timer fires; 0: not armed
   std::atomic<bool> pump_posted_{false};
+  std::atomic<bool> leasing_{false};      // a lease call is in flight
+  std::atomic<bool> pump_wanted_{false};  // a pump came meanwhile: lease again after it
   boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer timer_;

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/id_set.hpp"
 #include "core/model.hpp"
 #include "core/result.hpp"
 
@@ -146,6 +147,12 @@ class Queue {
   }
   // Up to `max` deliveries due at `now_ms`, each leased until now_ms + lease_ms.
   virtual std::vector<Lease> lease(int64_t now_ms, size_t max, int64_t lease_ms) = 0;
+  // lease() without waiting: `done` gets the leases, on some thread (the caller's at once for
+  // a local backend; a networked one's own thread, where `done` must not wait on the queue).
+  using Leased = std::function<void(std::vector<Lease>)>;
+  virtual void lease_async(int64_t now_ms, size_t max, int64_t lease_ms, Leased done) {
+    done(lease(now_ms, max, lease_ms));
+  }
   // Delivered: the queue forgets the delivery.
   virtual Status ack(const Lease& lease) = 0;
   // Failed: tried again at `at_ms` (an ordered endpoint waits for it).
@@ -154,6 +161,16 @@ class Queue {
   virtual Status dead(const Lease& lease) = 0;
   // Keeps the lease until `deadline_ms`.
   virtual Status extend(const Lease& lease, int64_t deadline_ms) = 0;
+  // ack / retry / dead without waiting: `done` gets the same answer the call would give, once
+  // it is known, on some thread (the caller's at once for a local backend; a networked one's
+  // own thread, where `done` must not wait on the queue). Every call gets exactly one answer,
+  // an unreachable backend's (kUnavailable) included: nothing is dropped silently.
+  using Settled = std::function<void(Status)>;
+  virtual void ack_async(const Lease& lease, Settled done) { done(ack(lease)); }
+  virtual void retry_async(const Lease& lease, int64_t at_ms, Settled done) {
+    done(retry(lease, at_ms));
+  }
+  virtual void dead_async(const Lease& lease, Settled done) { done(dead(lease)); }
   // Switches the endpoint's ordering, at once, for everything the queue holds of it and for
   // every later push of it (a publish that read the catalog before the switch included):
   //  - unordered: each delivery goes at its own due time; a failing one blocks nothing.
@@ -183,6 +200,10 @@ class Queue {
   virtual Status ping() = 0;
   // Of `ids`, those this queue still holds (recovery checks store records against it).
   virtual Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) = 0;
+  // Every id the queue holds now, for checking many records at once (recovery: a million
+  // pending records are checked without a million strings in memory). Null for a backend that
+  // answers holding() cheaply for a chunk of ids (recovery then asks it chunk by chunk).
+  virtual Result<std::shared_ptr<const IdSet>> held_ids() { return std::shared_ptr<const IdSet>(); }
   // Whether the queue keeps what it holds across a crash of this process.
   virtual bool durable() const = 0;
   // Whether a delivery's record must be durable before its ack: true for a queue whose

@@ -123,6 +123,11 @@ class Store {
   // (INT64_MAX: all of them), as (tenant, id).
   virtual Result<std::vector<std::pair<std::string, std::string>>> pending_deliveries(
       int64_t updated_before_ms) = 0;
+  // The same, a page at a time: at most `limit` of them, by tenant and then newest first,
+  // after `after` (the last of the previous page; none: from the start). An empty page ends.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> pending_deliveries(
+      int64_t updated_before_ms, const std::optional<std::pair<std::string, std::string>>& after,
+      size_t limit) = 0;
   // Sets the status (and last error) of these deliveries, when they are still pending.
   virtual Status settle_pending(const std::vector<std::pair<std::string, std::string>>& ids,
                                 DeliveryStatus status, const std::string& error,

@@ -1,5 +1,11 @@
 // The queue contract over every backend: memory, sqlite and redis (kafka joins here).
+#include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include "contract/queue_backends.hpp"
 
@@ -271,6 +277,104 @@ TEST_P(QueueContract, ClosedQueueRefusesPushesAndStillLeases) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().kind, ErrorKind::kUnavailable);
   EXPECT_EQ(ids(lease_n(1)), Ids{"a"});
+}
+
+// ack_async / retry_async / dead_async, from several threads at once (a networked backend
+// sends them together): each gets exactly the answer its synchronous call would give.
+TEST_P(QueueContract, AsyncSettlesFromManyThreadsEachGetTheirOwnAnswer) {
+  std::vector<QueuedDelivery> batch;
+  for (int i = 0; i < 8; ++i) batch.push_back(make("d" + std::to_string(i), "e" + std::to_string(i)));
+  ASSERT_TRUE(q->push(std::move(batch)).ok());
+  auto got = lease_n(8);
+  ASSERT_EQ(got.size(), 8u);
+  std::sort(got.begin(), got.end(),
+            [](const Lease& a, const Lease& b) { return a.delivery->id < b.delivery->id; });
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::optional<Status>> answers(16);
+  size_t answered = 0;
+  auto answer = [&](size_t slot) {
+    return [&, slot](Status st) {
+      std::lock_guard lock(mu);
+      answers[slot] = std::move(st);
+      answered++;
+      cv.notify_all();
+    };
+  };
+  const int64_t later = clock.now_ms() + 5000;
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (size_t i = t; i < 8; i += 4) {
+        if (i % 4 == 0) q->ack_async(got[i], answer(i));
+        if (i % 4 == 1) q->retry_async(got[i], later, answer(i));
+        if (i % 4 == 2) q->dead_async(got[i], answer(i));
+        if (i % 4 == 3) q->ack_async(got[i], answer(i));
+      }
+    });
+  for (auto& th : threads) th.join();
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return answered == 8; }));
+  }
+  for (size_t i = 0; i < 8; ++i) EXPECT_TRUE(answers[i]->ok()) << i;
+  // Settled already: every settle of these leases again is a lost lease, each told so.
+  for (size_t i = 0; i < 8; ++i) q->ack_async(got[i], answer(8 + i));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return answered == 16; }));
+  }
+  for (size_t i = 8; i < 16; ++i) {
+    ASSERT_FALSE(answers[i]->ok()) << i;
+    EXPECT_TRUE(is_lease_lost(answers[i]->error())) << i;
+  }
+  EXPECT_EQ(q->stats().depth, 2u);  // the two retried
+  EXPECT_TRUE(lease_quiet().empty());
+  clock.advance_ms(5000);
+  auto back = lease_n(2);
+  std::set<std::string> back_ids;
+  for (const auto& l : back) back_ids.insert(l.delivery->id);
+  EXPECT_EQ(back_ids, (std::set<std::string>{"d1", "d5"}));
+}
+
+// Pushes from many threads at once (a networked backend may send them together): each batch is
+// still all or nothing on its own and gets its own answer.
+TEST_P(QueueContract, ConcurrentPushesEachGetTheirOwnVerdict) {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t answered = 0, accepted = 0, full = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t)
+    threads.emplace_back([&, t] {
+      std::vector<QueuedDelivery> batch;
+      for (int i = 0; i < 3; ++i)
+        batch.push_back(make("p" + std::to_string(t) + "-" + std::to_string(i),
+                             "e" + std::to_string(t)));
+      q->push_async(std::move(batch), [&](Status st) {
+        std::lock_guard lock(mu);
+        answered++;
+        if (st.ok()) accepted++;
+        if (!st.ok() && st.error().code == "queue_full") full++;
+        cv.notify_all();
+      });
+    });
+  for (auto& th : threads) th.join();
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return answered == 6; }));
+  }
+  EXPECT_EQ(accepted, 3u);  // capacity 10: three batches of 3 fit, a fourth would not
+  EXPECT_EQ(full, 3u);
+  EXPECT_EQ(q->stats().depth, 9u);
+  auto got = lease_n(6);  // two per endpoint (its cap here), in push order
+  ASSERT_EQ(got.size(), 6u);
+  std::map<std::string, std::vector<std::string>> by_endpoint;  // whole batches
+  for (const auto& l : got) by_endpoint[l.delivery->endpoint_id].push_back(l.delivery->id);
+  EXPECT_EQ(by_endpoint.size(), 3u);
+  for (auto& [ep, got_ids] : by_endpoint) {
+    std::string t = ep.substr(1);
+    EXPECT_EQ(got_ids, (Ids{"p" + t + "-0", "p" + t + "-1"})) << ep;
+  }
 }
 
 // Only for durable backends (memory is volatile by contract, PRODUCT.md §5).

@@ -25,6 +25,13 @@ boost::json::object delivery_json(const DeliveryRecord& d) {
        d.last_error.empty() ? boost::json::value(nullptr) : boost::json::value(d.last_error)}};
 }
 
+void read_own_writes(ApiContext& ctx) {
+  if (ctx.read_own_writes)
+    ctx.read_own_writes();
+  else
+    ctx.journal.flush();
+}
+
 Error delivery_not_found() {
   return make_error(ErrorKind::kNotFound, "not_found", "delivery not found");
 }
@@ -41,7 +48,7 @@ HandlerResult list_deliveries(ApiContext& ctx, const Principal& p, const Target&
       return make_error(ErrorKind::kBadRequest, "invalid_status",
                         "status must be pending, delivered or dead");
   }
-  ctx.journal.flush();  // read your own writes
+  read_own_writes(ctx);
   auto rows = ctx.store.list_deliveries(p.tenant_id, status, page->limit, page->cursor);
   if (!rows) return rows.error();
   boost::json::array data;
@@ -51,7 +58,7 @@ HandlerResult list_deliveries(ApiContext& ctx, const Principal& p, const Target&
 
 HandlerResult get_delivery(ApiContext& ctx, const Principal& p, const std::string& id) {
   if (!is_id(id, "msg_")) return delivery_not_found();
-  ctx.journal.flush();
+  read_own_writes(ctx);
   auto rec = ctx.store.get_delivery(p.tenant_id, id);
   if (!rec) return rec.error();
   if (!rec->has_value()) return delivery_not_found();

@@ -288,19 +288,25 @@ QueueStats MemoryQueue::stats() const {
 }
 
 Result<std::vector<std::string>> MemoryQueue::holding(const std::vector<std::string>& ids) {
-  std::unordered_set<std::string> held;
+  auto held = held_ids();
+  std::vector<std::string> out;
+  for (const auto& id : ids)
+    if ((*held)->contains(id)) out.push_back(id);
+  return out;
+}
+
+Result<std::shared_ptr<const IdSet>> MemoryQueue::held_ids() {
+  auto held = std::make_shared<IdSet>();
   for (Shard& s : shards_) {
     std::lock_guard lock(s.mu);
     for (const auto& [ep, lane] : s.lanes)
-      for (const auto& item : lane.ready) held.insert(item->d.id);
+      for (const auto& item : lane.ready) held->add(item->d.id);
     for (const auto& t : s.timers)
-      if (t.item) held.insert(t.item->d.id);
-    for (const auto& [token, h] : s.leases) held.insert(h.item->d.id);
+      if (t.item) held->add(t.item->d.id);
+    for (const auto& [token, h] : s.leases) held->add(h.item->d.id);
   }
-  std::vector<std::string> out;
-  for (const auto& id : ids)
-    if (held.contains(id)) out.push_back(id);
-  return out;
+  held->seal();
+  return std::shared_ptr<const IdSet>(std::move(held));
 }
 
 }  // namespace sealhook

@@ -36,6 +36,7 @@ class MemoryQueue final : public Queue {
   QueueStats stats() const override;
   Status ping() override { return {}; }
   Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) override;
+  Result<std::shared_ptr<const IdSet>> held_ids() override;
   bool durable() const override { return false; }
   Status set_ordering(const EndpointOrdering& ordering) override;
   std::vector<EndpointOrdering> orderings() const override;

@@ -15,6 +15,10 @@ namespace {
 
 constexpr size_t kLeaseFields = 14;    // per lease in the lease script's answer
 constexpr size_t kHoldingChunk = 512;  // ids asked about per call
+constexpr size_t kSettleChunk = 256;   // settles per settle script, at most
+// Pushes of several publishes go as one push script up to about these bounds.
+constexpr size_t kPushChunkDeliveries = 2048;
+constexpr size_t kPushChunkBytes = size_t{8} << 20;
 
 // Error answers that say Redis cannot take writes for now, not that the script is wrong: a
 // 503 for the caller to retry, with Redis's own words.
@@ -65,6 +69,7 @@ RedisQueue::RedisQueue(const RedisQueueOptions& options, const Clock& clock)
     : options_(options), clock_(clock), scripts_(RedisQueueScripts::get()) {}
 
 RedisQueue::~RedisQueue() {
+  settle_closing_ = true;  // a settle answered while conn_ goes must not send another
   subscriber_.reset();
   conn_.reset();  // first: its on_up() uses push_conn_
   push_conn_.reset();
@@ -181,10 +186,8 @@ std::optional<int64_t> RedisQueue::next_due_ms() const {
   return v;
 }
 
-std::vector<std::string> RedisQueue::push_args(const std::vector<QueuedDelivery>& batch) const {
-  const auto& o = options_.queue;
-  std::vector<std::string> args{options_.prefix, std::to_string(clock_.now_ms()),
-                                std::to_string(o.capacity), std::to_string(o.max_bytes), ""};
+void RedisQueue::push_args(const std::vector<QueuedDelivery>& batch,
+                           std::vector<std::string>& args) const {
   // One body per distinct ciphertext object: a tenant's endpoints share theirs.
   std::vector<const std::string*> bodies;
   std::vector<size_t> index;
@@ -193,7 +196,8 @@ std::vector<std::string> RedisQueue::push_args(const std::vector<QueuedDelivery>
     index.push_back(static_cast<size_t>(it - bodies.begin()) + 1);
     if (it == bodies.end()) bodies.push_back(d.body.get());
   }
-  args[4] = std::to_string(bodies.size());
+  args.push_back(std::to_string(bodies.size()));
+  args.push_back(std::to_string(batch.size()));
   for (const auto* b : bodies) args.push_back(*b);
   for (size_t i = 0; i < batch.size(); ++i) {
     const auto& d = batch[i];
@@ -203,18 +207,13 @@ std::vector<std::string> RedisQueue::push_args(const std::vector<QueuedDelivery>
                           std::to_string(index[i])})
       args.push_back(std::move(v));
   }
-  return args;
 }
 
-Status RedisQueue::pushed(const Result<RedisReply>& reply, int64_t earliest_ms) {
-  if (!reply) return reply.error();
-  if (reply->is_error()) return script_failed("push", reply.value());
-  int64_t verdict = reply->elements.empty() ? -1 : reply->elements[0].as_int();
+Status RedisQueue::pushed(int64_t verdict, const RedisReply& reply, int64_t earliest_ms) {
   if (verdict == 1) return queue_full(std::to_string(options_.queue.capacity) + " deliveries");
   if (verdict == 2) return queue_full(std::to_string(options_.queue.max_bytes) + " bytes");
-  if (verdict != 0) return script_failed("push", reply.value());
+  if (verdict != 0) return script_failed("push", reply);
   if (earliest_ms > clock_.now_ms()) due_at(earliest_ms);
-  nudge();
   return {};
 }
 
@@ -241,23 +240,94 @@ void RedisQueue::push_async(std::vector<QueuedDelivery>&& batch, std::function<v
   if (batch.empty()) return done(Status{});
   int64_t earliest = INT64_MAX;
   for (const auto& d : batch) earliest = std::min(earliest, d.not_before_ms);
-  push_conn_->eval(scripts_.push, push_args(batch),
-                   [this, earliest, done = std::move(done)](Result<RedisReply> reply) {
-                     done(pushed(reply, earliest));
-                   });
+  {
+    std::lock_guard lock(push_mu_);
+    pushes_.push_back(PendingPush{std::move(batch), earliest, std::move(done)});
+    if (push_sending_) return;  // the script in flight sends it when it is answered
+    push_sending_ = true;
+  }
+  flush_pushes();
+}
+
+void RedisQueue::flush_pushes() {
+  auto group = std::make_shared<std::vector<PendingPush>>();
+  {
+    std::lock_guard lock(push_mu_);
+    size_t deliveries = 0, bytes = 0, n = 0;
+    // Batches in arrival order, up to a bound (the first always goes, however big).
+    while (n < pushes_.size() && (n == 0 || (deliveries < kPushChunkDeliveries &&
+                                            bytes < kPushChunkBytes))) {
+      deliveries += pushes_[n].batch.size();
+      for (const auto& d : pushes_[n].batch) bytes += d.body ? d.body->size() : 0;
+      n++;
+    }
+    if (n == 0 || settle_closing_) {
+      push_sending_ = false;
+      n = pushes_.size();
+    }
+    group->assign(std::make_move_iterator(pushes_.begin()),
+                  std::make_move_iterator(pushes_.begin() + static_cast<ptrdiff_t>(n)));
+    pushes_.erase(pushes_.begin(), pushes_.begin() + static_cast<ptrdiff_t>(n));
+  }
+  if (group->empty()) return;
+  if (settle_closing_) {
+    for (auto& p : *group) p.done(queue_unavailable("shutting down"));
+    return;
+  }
+  const auto& o = options_.queue;
+  std::vector<std::string> args{options_.prefix, std::to_string(clock_.now_ms()),
+                                std::to_string(o.capacity), std::to_string(o.max_bytes)};
+  for (const auto& p : *group) push_args(p.batch, args);
+  // The answer comes on the push connection's thread (or at once here when Redis is down).
+  push_conn_->eval(scripts_.push, std::move(args), [this, group](Result<RedisReply> reply) {
+    bool any = false;
+    for (size_t i = 0; i < group->size(); ++i) {
+      Status st;
+      if (!reply)
+        st = reply.error();
+      else if (reply->is_error())
+        st = script_failed("push", reply.value());
+      else if (reply->elements.size() != group->size())
+        st = script_failed("push", reply.value());
+      else
+        st = pushed(reply->elements[i].as_int(), reply.value(), (*group)[i].earliest_ms);
+      any = any || st.ok();
+      (*group)[i].done(std::move(st));
+    }
+    if (any) nudge();
+    flush_pushes();
+  });
+}
+
+std::vector<std::string> RedisQueue::lease_args(int64_t now_ms, size_t max,
+                                                int64_t lease_ms) const {
+  const auto& o = options_.queue;
+  return {options_.prefix,
+          std::to_string(now_ms),
+          std::to_string(max),
+          std::to_string(lease_ms),
+          std::to_string(o.max_inflight_per_tenant),
+          std::to_string(o.max_inflight_per_endpoint),
+          options_.owner,
+          std::to_string(options_.sweep)};
 }
 
 std::vector<Lease> RedisQueue::lease(int64_t now_ms, size_t max, int64_t lease_ms) {
+  if (max == 0) return {};
+  return leases_from(conn_->call(scripts_.lease, lease_args(now_ms, max, lease_ms)));
+}
+
+void RedisQueue::lease_async(int64_t now_ms, size_t max, int64_t lease_ms, Leased done) {
+  if (max == 0) return done({});
+  conn_->eval(scripts_.lease, lease_args(now_ms, max, lease_ms),
+              [this, done = std::move(done)](Result<RedisReply> reply) {
+                done(leases_from(std::move(reply)));
+              });
+}
+
+std::vector<Lease> RedisQueue::leases_from(Result<RedisReply> raw) {
   std::vector<Lease> out;
-  if (max == 0) return out;
-  const auto& o = options_.queue;
-  auto reply =
-      checked(conn_->call(scripts_.lease,
-                          {options_.prefix, std::to_string(now_ms), std::to_string(max),
-                           std::to_string(lease_ms), std::to_string(o.max_inflight_per_tenant),
-                           std::to_string(o.max_inflight_per_endpoint), options_.owner,
-                           std::to_string(options_.sweep)}),
-              scripts_.lease);
+  auto reply = checked(std::move(raw), scripts_.lease);
   if (!reply) {
     // Once per outage, and no due time to wake for meanwhile (the caller's idle tick retries).
     if (!lease_failing_.exchange(true))
@@ -266,13 +336,13 @@ std::vector<Lease> RedisQueue::lease(int64_t now_ms, size_t max, int64_t lease_m
     return out;
   }
   lease_failing_ = false;
-  const auto& f = reply->elements;
+  auto& f = reply->elements;
   if (f.empty()) return out;
   next_due_ = f[0].as_int();
   std::unordered_map<std::string, std::shared_ptr<const std::string>> bodies;  // by body id
   for (size_t i = 1; i + kLeaseFields <= f.size(); i += kLeaseFields) {
     auto& body = bodies[f[i + 12].str];
-    if (!body) body = std::make_shared<const std::string>(f[i + 13].str);
+    if (!body) body = std::make_shared<const std::string>(std::move(f[i + 13].str));
     out.push_back(Lease{delivery_at(f, i, body), static_cast<uint64_t>(f[i].as_int()),
                         f[i + 1].as_int(), static_cast<int>(f[i + 2].as_int())});
   }
@@ -282,11 +352,12 @@ std::vector<Lease> RedisQueue::lease(int64_t now_ms, size_t max, int64_t lease_m
 Status RedisQueue::settle(const char* kind, const Lease& lease, int64_t at_ms) {
   auto reply = checked(
       conn_->call(scripts_.settle,
-                  {options_.prefix, kind, lease.delivery->id, std::to_string(lease.token),
-                   std::to_string(at_ms), std::to_string(options_.queue.max_inflight_per_tenant)}),
+                  {options_.prefix, std::to_string(options_.queue.max_inflight_per_tenant), kind,
+                   lease.delivery->id, std::to_string(lease.token), std::to_string(at_ms)}),
       scripts_.settle);
   if (!reply) return reply.error();
-  if (reply->as_int() != 1) return lease_lost();
+  if (reply->elements.size() != 1) return script_failed("settle", reply.value());
+  if (reply->elements[0].as_int() != 1) return lease_lost();
   return {};
 }
 
@@ -294,6 +365,72 @@ Status RedisQueue::retry(const Lease& lease, int64_t at_ms) {
   Status st = settle("retry", lease, at_ms);
   if (st) due_at(at_ms);
   return st;
+}
+
+void RedisQueue::retry_async(const Lease& lease, int64_t at_ms, Settled done) {
+  settle_async("retry", lease, at_ms, [this, at_ms, done = std::move(done)](Status st) {
+    if (st) due_at(at_ms);
+    done(std::move(st));
+  });
+}
+
+void RedisQueue::settle_async(const char* kind, const Lease& lease, int64_t at_ms,
+                              Settled done) {
+  {
+    std::lock_guard lock(settle_mu_);
+    settles_.push_back(PendingSettle{kind, lease.delivery->id, std::to_string(lease.token), at_ms,
+                                     std::move(done)});
+    if (settle_sending_) return;  // the script in flight sends it when it is answered
+    settle_sending_ = true;
+  }
+  flush_settles();
+}
+
+void RedisQueue::flush_settles() {
+  auto batch = std::make_shared<std::vector<PendingSettle>>();
+  {
+    std::lock_guard lock(settle_mu_);
+    if (settles_.empty() || settle_closing_) {
+      settle_sending_ = false;
+      batch->swap(settles_);
+    } else if (settles_.size() <= kSettleChunk) {
+      batch->swap(settles_);
+    } else {
+      batch->assign(std::make_move_iterator(settles_.begin()),
+                    std::make_move_iterator(settles_.begin() + kSettleChunk));
+      settles_.erase(settles_.begin(), settles_.begin() + kSettleChunk);
+    }
+  }
+  if (batch->empty()) return;
+  if (settle_closing_) {
+    for (auto& s : *batch) s.done(queue_unavailable("shutting down"));
+    return;
+  }
+  std::vector<std::string> args{options_.prefix,
+                                std::to_string(options_.queue.max_inflight_per_tenant)};
+  args.reserve(2 + 4 * batch->size());
+  for (const auto& s : *batch) {
+    args.emplace_back(s.kind);
+    args.push_back(s.id);
+    args.push_back(s.token);
+    args.push_back(std::to_string(s.at_ms));
+  }
+  // The answer comes on the connection's thread (or at once on this one when Redis is down):
+  // each settle gets its own verdict, and the next batch goes out.
+  conn_->eval(scripts_.settle, std::move(args), [this, batch](Result<RedisReply> raw) {
+    auto reply = checked(std::move(raw), scripts_.settle);
+    if (reply && reply->elements.size() != batch->size())
+      reply = script_failed("settle", reply.value());
+    for (size_t i = 0; i < batch->size(); ++i) {
+      Status st;
+      if (!reply)
+        st = reply.error();
+      else if (reply->elements[i].as_int() != 1)
+        st = lease_lost();
+      (*batch)[i].done(std::move(st));
+    }
+    flush_settles();
+  });
 }
 
 QueueStats RedisQueue::stats() const {

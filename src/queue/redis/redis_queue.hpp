@@ -9,9 +9,14 @@
 //
 // lease() makes one round trip (the lease script), through the connection thread, which
 // pipelines every caller's commands: on a loopback Redis that is tens of microseconds, and
-// while Redis is down it fails at once. A prefetched set of leases would save that round trip
-// but would start each lease's clock before a worker has it, and cost a crash each prefetched
-// delivery a hand-out; the round trip is cheaper than either (README, "Queue modes").
+// while Redis is down it fails at once; lease_async() makes the same trip without waiting (the
+// dispatcher's way: no io thread waits on Redis). A prefetched set of leases would save that
+// round trip but would start each lease's clock before a worker has it, and cost a crash each
+// prefetched delivery a hand-out; the round trip is cheaper than either (README, "Queue modes").
+//
+// Batching: the async settles and pushes queued while one settle (or push) script is in flight
+// go out together as the next one, each still with its own answer (a push batch stays all or
+// nothing on its own), so Redis runs a fraction of a script per delivery under load.
 //
 // A process restart: a queue opening under the same `owner` gives back the leases its previous
 // run held (at once, rather than at their deadlines); other owners' leases stay theirs.
@@ -24,6 +29,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "queue/queue.hpp"
 #include "queue/redis/redis_connection.hpp"
@@ -50,9 +56,17 @@ class RedisQueue final : public Queue {
   Status push(std::vector<QueuedDelivery>&& batch) override;
   void push_async(std::vector<QueuedDelivery>&& batch, std::function<void(Status)> done) override;
   std::vector<Lease> lease(int64_t now_ms, size_t max, int64_t lease_ms) override;
+  void lease_async(int64_t now_ms, size_t max, int64_t lease_ms, Leased done) override;
   Status ack(const Lease& lease) override { return settle("ack", lease, 0); }
   Status retry(const Lease& lease, int64_t at_ms) override;
   Status dead(const Lease& lease) override { return settle("dead", lease, 0); }
+  void ack_async(const Lease& lease, Settled done) override {
+    settle_async("ack", lease, 0, std::move(done));
+  }
+  void retry_async(const Lease& lease, int64_t at_ms, Settled done) override;
+  void dead_async(const Lease& lease, Settled done) override {
+    settle_async("dead", lease, 0, std::move(done));
+  }
   Status extend(const Lease& lease, int64_t deadline_ms) override {
     return settle("extend", lease, deadline_ms);
   }
@@ -70,10 +84,21 @@ class RedisQueue final : public Queue {
 
  private:
   RedisQueue(const RedisQueueOptions& options, const Clock& clock);
-  // The push script's arguments: the batch's distinct bodies once, then each delivery.
-  std::vector<std::string> push_args(const std::vector<QueuedDelivery>& batch) const;
-  Status pushed(const Result<RedisReply>& reply, int64_t earliest_ms);
+  // Appends one batch to the push script's arguments: its distinct bodies once, then each
+  // delivery.
+  void push_args(const std::vector<QueuedDelivery>& batch, std::vector<std::string>& args) const;
+  // One batch's verdict in the push script's answer.
+  Status pushed(int64_t verdict, const RedisReply& reply, int64_t earliest_ms);
+  // Sends the pushes queued meanwhile as one push script (each batch still all or nothing, with
+  // its own answer), or marks the sender idle.
+  void flush_pushes();
   Status settle(const char* kind, const Lease& lease, int64_t at_ms);
+  std::vector<std::string> lease_args(int64_t now_ms, size_t max, int64_t lease_ms) const;
+  std::vector<Lease> leases_from(Result<RedisReply> reply);  // the lease script's answer
+  // Settles without waiting: queued, and sent with every other settle queued meanwhile as one
+  // settle script (one EVALSHA for the lot), one such script in flight at a time.
+  void settle_async(const char* kind, const Lease& lease, int64_t at_ms, Settled done);
+  void flush_settles();  // sends what is queued, or marks the sender idle
   void nudge();
   // The handshake's last step, on the connection thread: the generation check (and, the first
   // time, the reclaim of this owner's previous run).
@@ -90,6 +115,25 @@ class RedisQueue final : public Queue {
   // time and waits for all of its replies.
   std::unique_ptr<RedisConnection> push_conn_;
   std::unique_ptr<RedisSubscriber> subscriber_;
+  struct PendingSettle {
+    const char* kind;
+    std::string id, token;
+    int64_t at_ms;
+    Settled done;
+  };
+  struct PendingPush {
+    std::vector<QueuedDelivery> batch;
+    int64_t earliest_ms;
+    std::function<void(Status)> done;
+  };
+  std::mutex push_mu_;
+  std::vector<PendingPush> pushes_;  // queued, not yet sent
+  bool push_sending_ = false;        // a push script is in flight (its answer flushes again)
+  std::mutex settle_mu_;
+  std::vector<PendingSettle> settles_;  // queued, not yet sent
+  bool settle_sending_ = false;         // a settle script is in flight (its answer flushes again)
+  // The destructor: answer queued settles and pushes, send none.
+  std::atomic<bool> settle_closing_{false};
   std::mutex listener_mu_;
   std::shared_ptr<const std::function<void()>> listener_;
   std::atomic<int64_t> next_due_{-1};  // from the last lease(), lowered by pushes and retries

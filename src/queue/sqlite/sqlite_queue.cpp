@@ -297,19 +297,30 @@ void SqliteQueue::quiesce() {
 }
 
 Result<std::vector<std::string>> SqliteQueue::holding(const std::vector<std::string>& ids) {
+  auto held = held_ids();
+  if (!held) return held.error();
+  std::vector<std::string> out;
+  for (const auto& id : ids)
+    if ((*held)->contains(id)) out.push_back(id);
+  return out;
+}
+
+Result<std::shared_ptr<const IdSet>> SqliteQueue::held_ids() {
   // A reader of its own (WAL): the queue thread keeps writing meanwhile.
   auto conn = sqlite::Connection::open(options_.path, {});
   if (!conn) return conn.error();
   auto st = (*conn)->query("SELECT id FROM deliveries");
   if (!st) return st.error();
-  std::unordered_set<std::string> held;
+  auto held = std::make_shared<IdSet>();
+  {
+    std::lock_guard lock(mu_);
+    held->reserve(slots_.size() + slots_.size() / 8);  // and what is pushed meanwhile
+  }
   int rc;
-  while ((rc = (*st)->step()) == SQLITE_ROW) held.insert((*st)->text(0));
+  while ((rc = (*st)->step()) == SQLITE_ROW) held->add((*st)->text_view(0));
   if (rc != SQLITE_DONE) return (*conn)->error(rc, "read the queue");
-  std::vector<std::string> out;
-  for (const auto& id : ids)
-    if (held.contains(id)) out.push_back(id);
-  return out;
+  held->seal();
+  return std::shared_ptr<const IdSet>(std::move(held));
 }
 
 }  // namespace sealhook

@@ -58,6 +58,7 @@ class SqliteQueue final : public Queue {
   QueueStats stats() const override;
   Status ping() override;
   Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) override;
+  Result<std::shared_ptr<const IdSet>> held_ids() override;
   bool durable() const override { return true; }
   // Returns once the switch is committed (blocks on disk, as push() does).
   Status set_ordering(const EndpointOrdering& ordering) override;

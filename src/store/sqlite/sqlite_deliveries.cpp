@@ -136,35 +136,47 @@ Status SqliteStore::write_deliveries(const std::vector<DeliveryUpdate>& batch) {
   return tx->commit();
 }
 
+template <class Read>
+auto SqliteStore::read(Read read_with) {
+  if (!reader_) {
+    std::lock_guard lock(mu_);
+    return read_with(*conn_);
+  }
+  std::lock_guard lock(read_mu_);
+  return read_with(*reader_);
+}
+
 Result<std::optional<DeliveryRecord>> SqliteStore::get_delivery(const std::string& tenant_id,
                                                                 const std::string& id) {
-  std::lock_guard lock(mu_);
-  static const std::string sql = "SELECT " + std::string(kDeliveryColumns) +
-                                 " FROM deliveries WHERE tenant_id = ?2 AND id = ?1";
-  auto st = conn_->query(sql, id, tenant_id);
-  if (!st) return st.error();
-  int rc = (*st)->step();
-  if (rc == SQLITE_DONE) return std::optional<DeliveryRecord>();
-  if (rc != SQLITE_ROW) return conn_->error(rc, "read a delivery");
-  return std::optional<DeliveryRecord>(read_delivery(**st));
+  return read([&](Connection& conn) -> Result<std::optional<DeliveryRecord>> {
+    static const std::string sql = "SELECT " + std::string(kDeliveryColumns) +
+                                   " FROM deliveries WHERE tenant_id = ?2 AND id = ?1";
+    auto st = conn.query(sql, id, tenant_id);
+    if (!st) return st.error();
+    int rc = (*st)->step();
+    if (rc == SQLITE_DONE) return std::optional<DeliveryRecord>();
+    if (rc != SQLITE_ROW) return conn.error(rc, "read a delivery");
+    return std::optional<DeliveryRecord>(read_delivery(**st));
+  });
 }
 
 Result<std::vector<AttemptRecord>> SqliteStore::get_attempts(const std::string& delivery_id) {
-  std::lock_guard lock(mu_);
-  auto st = conn_->query(
-      "SELECT number, at_ms, duration_ms, status_code, error FROM attempts"
-      " WHERE delivery_id = ?1 ORDER BY number",
-      delivery_id);
-  if (!st) return st.error();
-  std::vector<AttemptRecord> out;
-  int rc;
-  while ((rc = (*st)->step()) == SQLITE_ROW) {
-    const Statement& r = **st;
-    out.push_back(
-        AttemptRecord{delivery_id, r.int32(0), r.int64(1), r.int64(2), r.int32(3), r.text(4)});
-  }
-  if (rc != SQLITE_DONE) return conn_->error(rc, "read attempts");
-  return out;
+  return read([&](Connection& conn) -> Result<std::vector<AttemptRecord>> {
+    auto st = conn.query(
+        "SELECT number, at_ms, duration_ms, status_code, error FROM attempts"
+        " WHERE delivery_id = ?1 ORDER BY number",
+        delivery_id);
+    if (!st) return st.error();
+    std::vector<AttemptRecord> out;
+    int rc;
+    while ((rc = (*st)->step()) == SQLITE_ROW) {
+      const Statement& r = **st;
+      out.push_back(
+          AttemptRecord{delivery_id, r.int32(0), r.int64(1), r.int64(2), r.int32(3), r.text(4)});
+    }
+    if (rc != SQLITE_DONE) return conn.error(rc, "read attempts");
+    return out;
+  });
 }
 
 Result<DeliveryPage> SqliteStore::list_deliveries(const std::string& tenant_id,
@@ -172,23 +184,24 @@ Result<DeliveryPage> SqliteStore::list_deliveries(const std::string& tenant_id,
                                                   size_t limit,
                                                   const std::optional<std::string>& cursor) {
   limit = std::clamp<size_t>(limit, 1, kMaxPageSize);
-  std::lock_guard lock(mu_);
-  auto st = conn_->query(list_sql(status, cursor.has_value()), tenant_id,
+  return read([&](Connection& conn) -> Result<DeliveryPage> {
+    auto st = conn.query(list_sql(status, cursor.has_value()), tenant_id,
                          static_cast<int64_t>(limit + 1));  // one more: is there a next page?
-  if (!st) return st.error();
-  if (cursor) (*st)->bind(3, *cursor);
-  if (status) (*st)->bind(4, to_string(*status));
-  DeliveryPage page;
-  int rc;
-  while ((rc = (*st)->step()) == SQLITE_ROW) {
-    if (page.data.size() == limit) {
-      page.next = page.data.back().id;
-      break;
+    if (!st) return st.error();
+    if (cursor) (*st)->bind(3, *cursor);
+    if (status) (*st)->bind(4, to_string(*status));
+    DeliveryPage page;
+    int rc;
+    while ((rc = (*st)->step()) == SQLITE_ROW) {
+      if (page.data.size() == limit) {
+        page.next = page.data.back().id;
+        break;
+      }
+      page.data.push_back(read_delivery(**st));
     }
-    page.data.push_back(read_delivery(**st));
-  }
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return conn_->error(rc, "list deliveries");
-  return page;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return conn.error(rc, "list deliveries");
+    return page;
+  });
 }
 
 Result<std::optional<DeadLetter>> SqliteStore::get_dead_letter(const std::string& tenant_id,

@@ -62,6 +62,50 @@ Result<std::vector<std::pair<std::string, std::string>>> SqliteStore::pending_de
   return out;
 }
 
+// Pages through deliveries_open tenant by tenant (its order: tenant, status, id DESC), so that
+// each query is a seek: the tenant's next pending ones, then the next tenant with open records.
+Result<std::vector<std::pair<std::string, std::string>>> SqliteStore::pending_deliveries(
+    int64_t updated_before_ms, const std::optional<std::pair<std::string, std::string>>& after,
+    size_t limit) {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string tenant = after ? after->first : std::string();
+  std::optional<std::string> below;  // the tenant's page goes on below this id
+  if (after) below = after->second;
+  int rc;
+  while (out.size() < limit) {
+    if (!tenant.empty()) {
+      auto st =
+          below ? conn_->query(
+                      "SELECT id FROM deliveries INDEXED BY deliveries_open"
+                      " WHERE tenant_id = ?1 AND status = 'pending' AND status <> 'delivered'"
+                      " AND updated_at_ms < ?2 AND id < ?4 ORDER BY id DESC LIMIT ?3",
+                      tenant, updated_before_ms, static_cast<int64_t>(limit - out.size()), *below)
+                : conn_->query(
+                      "SELECT id FROM deliveries INDEXED BY deliveries_open"
+                      " WHERE tenant_id = ?1 AND status = 'pending' AND status <> 'delivered'"
+                      " AND updated_at_ms < ?2 ORDER BY id DESC LIMIT ?3",
+                      tenant, updated_before_ms, static_cast<int64_t>(limit - out.size()));
+      if (!st) return st.error();
+      while ((rc = (*st)->step()) == SQLITE_ROW) out.emplace_back(tenant, (*st)->text(0));
+      if (rc != SQLITE_DONE) return conn_->error(rc, "list pending deliveries");
+      if (out.size() >= limit) break;
+    }
+    // The next tenant with open records (pending, dead or lost).
+    auto next = conn_->query(
+        "SELECT tenant_id FROM deliveries INDEXED BY deliveries_open"
+        " WHERE tenant_id > ?1 AND status <> 'delivered' ORDER BY tenant_id LIMIT 1",
+        tenant);
+    if (!next) return next.error();
+    rc = (*next)->step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return conn_->error(rc, "list pending deliveries");
+    tenant = (*next)->text(0);
+    below.reset();
+  }
+  return out;
+}
+
 Status SqliteStore::settle_pending(const std::vector<std::pair<std::string, std::string>>& ids,
                                    DeliveryStatus status, const std::string& error,
                                    int64_t now_ms) {

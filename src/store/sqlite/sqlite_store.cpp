@@ -102,7 +102,16 @@ Result<std::unique_ptr<Store>> SqliteStore::open(const std::string& path,
   auto conn = Connection::open(path, options);
   if (!conn) return conn.error();
   if (Status s = migrate(**conn); !s) return s.error();
-  return std::unique_ptr<Store>(new SqliteStore(std::move(*conn)));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(*conn)));
+  // Tenant reads (GET /v1/deliveries...) on a connection of their own: in WAL mode they read
+  // beside the journal's batch writes instead of waiting for them (and holding them up).
+  // An in-memory database is private to its connection: there, they share the one.
+  if (path != ":memory:") {
+    auto reader = Connection::open(path, options);
+    if (!reader) return reader.error();
+    store->reader_ = std::move(*reader);
+  }
+  return std::unique_ptr<Store>(std::move(store));
 }
 
 template <class... Args>

@@ -1,7 +1,7 @@
 #pragma once
-// The SQLite implementation of Store: one connection, serialized by a mutex. It is not on the
-// hot path (the catalog is served from memory, deliveries are written in batches), so one
-// connection in WAL mode is plenty.
+// The SQLite implementation of Store: one connection for everything, serialized by a mutex,
+// and one more for tenants' delivery reads (WAL: they read while the journal writes). It is
+// not on the hot path (the catalog is served from memory, deliveries are written in batches).
 #include <memory>
 #include <mutex>
 #include <string>
@@ -57,6 +57,9 @@ class SqliteStore final : public Store {
                       const std::string& body) override;
   Result<std::vector<std::pair<std::string, std::string>>> pending_deliveries(
       int64_t updated_before_ms) override;
+  Result<std::vector<std::pair<std::string, std::string>>> pending_deliveries(
+      int64_t updated_before_ms, const std::optional<std::pair<std::string, std::string>>& after,
+      size_t limit) override;
   Status settle_pending(const std::vector<std::pair<std::string, std::string>>& ids,
                         DeliveryStatus status, const std::string& error, int64_t now_ms) override;
   Result<std::optional<std::string>> get_meta(const std::string& key) override;
@@ -75,8 +78,15 @@ class SqliteStore final : public Store {
   Status delete_one(std::string_view sql, std::string_view what, const Args&... args);
   Status write_one(const DeliveryUpdate& update);
 
+  // The reads of list_deliveries, get_delivery and get_attempts: reader_ under read_mu_ when
+  // there is one (a file), else conn_ under mu_.
+  template <class Read>
+  auto read(Read read_with);
+
   std::mutex mu_;
   std::unique_ptr<Connection> conn_;
+  std::mutex read_mu_;
+  std::unique_ptr<Connection> reader_;
 };
 
 }  // namespace sealhook::sqlite

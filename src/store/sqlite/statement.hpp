@@ -45,6 +45,12 @@ class Statement {
   // Columns are 0-based. NULL reads as "" or 0.
   std::string text(int col) const;
   std::string blob(int col) const;
+  // The text of a column without a copy: valid until the next step() or reset().
+  std::string_view text_view(int col) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string_view();
+  }
   int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
   int int32(int col) const { return sqlite3_column_int(stmt_, col); }
 

@@ -10,6 +10,7 @@
 #include "app/node.hpp"
 #include "config_test_util.hpp"
 #include "core/clock.hpp"
+#include "core/ids.hpp"
 #include "queue/queue.hpp"
 #include "store/store.hpp"
 
@@ -120,6 +121,32 @@ TEST_F(ReconcileTest, ARecordUpdatedAfterTheReadIsNotOverwritten) {
   ASSERT_TRUE(settled.ok());
   EXPECT_EQ(*settled, 0u);
   EXPECT_EQ(status_of("msg_a"), DeliveryStatus::kDead);
+}
+
+// More records than one page of the reconcile (10,000), with new_id()'s ids (kept packed) and
+// others: each settled once, the queued ones left alone.
+TEST_F(ReconcileTest, ManyRecordsAreCheckedInPages) {
+  std::vector<DeliveryUpdate> batch;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 12'345; ++i) {
+    ids.push_back(new_id("msg_", kNow - 100'000 + i));
+    batch.push_back({pending_record(ids.back(), kNow - 100'000), {}, {}, false});
+  }
+  batch.push_back({pending_record("msg_other", kNow - 100'000), {}, {}, false});
+  ASSERT_TRUE(store_->write_deliveries(batch).ok());
+  for (int i : {0, 9'999, 10'000, 12'344}) queue_holds(ids[static_cast<size_t>(i)]);
+
+  auto settled = reconcile(*store_, queue_.get(), "redis", kNow, 0);
+  ASSERT_TRUE(settled.ok()) << settled.error().message;
+  EXPECT_EQ(*settled, 12'346u - 4u);
+  for (int i : {0, 9'999, 10'000, 12'344})
+    EXPECT_EQ(status_of(ids[static_cast<size_t>(i)]), DeliveryStatus::kPending) << i;
+  for (int i : {1, 5'000, 10'001, 12'343})
+    EXPECT_EQ(status_of(ids[static_cast<size_t>(i)]), DeliveryStatus::kDelivered) << i;
+  EXPECT_EQ(status_of("msg_other"), DeliveryStatus::kDelivered);
+  auto left = store_->count_deliveries(DeliveryStatus::kPending);
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(*left, 4);
 }
 
 }  // namespace

@@ -276,5 +276,108 @@ TEST_F(DispatcherTest, UnknownEndpointStillUnknownAfterACheckIsDeadLettered) {
   EXPECT_EQ(rec.last_error, "endpoint deleted");
 }
 
+// A networked backend's asynchronous answers, played by hand: settles and leases on the
+// memory queue, each answered only when the test says (not on an io thread, not inside the
+// call), or refused as unreachable.
+class DeferredQueue final : public Queue {
+ public:
+  explicit DeferredQueue(Queue& inner) : q(inner) {}
+  Status push(std::vector<QueuedDelivery>&& b) override { return q.push(std::move(b)); }
+  std::vector<Lease> lease(int64_t now, size_t max, int64_t ms) override {
+    return q.lease(now, max, ms);
+  }
+  void lease_async(int64_t now, size_t max, int64_t ms, Leased done) override {
+    deferred.push_back([=, this] { done(q.lease(now, max, ms)); });
+  }
+  Status ack(const Lease& l) override { return q.ack(l); }
+  Status retry(const Lease& l, int64_t at) override { return q.retry(l, at); }
+  Status dead(const Lease& l) override { return q.dead(l); }
+  Status extend(const Lease& l, int64_t at) override { return q.extend(l, at); }
+  void ack_async(const Lease& l, Settled done) override {
+    acks++;
+    if (refuse > 0) {
+      refuse--;
+      deferred.push_back([done] {
+        done(make_error(ErrorKind::kUnavailable, "queue_unavailable", "down for the test"));
+      });
+      return;
+    }
+    deferred.push_back([=, this] { done(q.ack(l)); });
+  }
+  Status set_ordering(const EndpointOrdering& o) override { return q.set_ordering(o); }
+  std::vector<EndpointOrdering> orderings() const override { return q.orderings(); }
+  void close() override { q.close(); }
+  void set_ready_listener(std::function<void()> l) override { q.set_ready_listener(l); }
+  std::optional<int64_t> next_due_ms() const override { return q.next_due_ms(); }
+  QueueStats stats() const override { return q.stats(); }
+  Status ping() override { return q.ping(); }
+  Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) override {
+    return q.holding(ids);
+  }
+  bool durable() const override { return q.durable(); }
+  // Answers everything deferred so far, in order; how many.
+  size_t release() {
+    auto now = std::move(deferred);
+    deferred.clear();
+    for (auto& f : now) f();
+    return now.size();
+  }
+
+  Queue& q;
+  std::vector<std::function<void()>> deferred;
+  int refuse = 0;  // the next this many acks are refused as unreachable
+  int acks = 0;
+};
+
+TEST_F(DispatcherTest, AsyncSettleHoldsItsSlotAndDrainWaitsForIt) {
+  dispatcher->stop();
+  DeferredQueue deferred(queue);
+  Dispatcher d(deferred, sender, registry, *journal, policy, clock, io,
+               DispatcherOptions{.max_inflight = 64,
+                                 .attempt_timeout = std::chrono::milliseconds(1000),
+                                 .lease_grace = std::chrono::milliseconds(500)});
+  d.start();
+  publish("msg_s", "ep_1");
+  run_posted();
+  EXPECT_TRUE(sender.sent.empty());  // the lease is not answered yet
+  EXPECT_EQ(deferred.release(), 1u);
+  run_posted();
+  ASSERT_EQ(sender.sent.size(), 1u);  // answered off the io thread: the attempt was posted
+  sender.answer(200);
+  EXPECT_EQ(deferred.acks, 1);
+  EXPECT_EQ(d.inflight(), 1u);  // the slot is held until the queue has the outcome
+  EXPECT_FALSE(d.drain(std::chrono::steady_clock::now() + std::chrono::milliseconds(50), false));
+  EXPECT_GE(deferred.release(), 1u);  // the ack (and a lease call a pump asked for meanwhile)
+  EXPECT_EQ(d.inflight(), 0u);
+  EXPECT_TRUE(d.drain(std::chrono::steady_clock::now(), false));
+  EXPECT_EQ(record("msg_s").status, DeliveryStatus::kDelivered);
+  EXPECT_EQ(queue.stats().depth, 0u);
+  d.stop();
+}
+
+TEST_F(DispatcherTest, AsyncAckRefusedAsUnreachableIsTriedAgainNotDropped) {
+  dispatcher->stop();
+  DeferredQueue deferred(queue);
+  Dispatcher d(deferred, sender, registry, *journal, policy, clock, io,
+               DispatcherOptions{.max_inflight = 64,
+                                 .attempt_timeout = std::chrono::milliseconds(1000),
+                                 .lease_grace = std::chrono::milliseconds(500)});
+  d.start();
+  publish("msg_r", "ep_1");
+  deferred.release();
+  run_posted();
+  ASSERT_EQ(sender.sent.size(), 1u);
+  deferred.refuse = 1;
+  sender.answer(200);
+  deferred.release();  // refused: tried again in 250 ms (a real timer)
+  run_until([&] { return deferred.acks == 2; });
+  EXPECT_EQ(d.inflight(), 1u);
+  deferred.release();
+  EXPECT_EQ(d.inflight(), 0u);
+  EXPECT_EQ(record("msg_r").status, DeliveryStatus::kDelivered);
+  EXPECT_EQ(d.counters().leases_lost.load(), 0u);
+  d.stop();
+}
+
 }  // namespace
 }  // namespace sealhook::delivery

@@ -143,6 +143,82 @@ TEST_F(SqliteDeliveriesTest, RecordsOfAVanishedTenantAreSkipped) {
   EXPECT_TRUE(store_->get_delivery("tn_b", delivery("tn_b", 3).id)->has_value());
 }
 
+// Recovery's pages: every pending record updated before the bound, once, tenant by tenant;
+// dead and delivered ones and a tenant with none pending are passed over.
+TEST_F(SqliteDeliveriesTest, PendingRecordsComeInPages) {
+  ASSERT_TRUE(
+      store_->insert_tenant(testing::tenant("tn_c"), testing::api_key("ak_c", "tn_c")).ok());
+  std::vector<DeliveryUpdate> batch;
+  std::set<std::pair<std::string, std::string>> expected;
+  for (int i = 1; i <= 40; ++i) {
+    DeliveryStatus st = i % 7 == 0   ? DeliveryStatus::kDead
+                        : i % 5 == 0 ? DeliveryStatus::kDelivered
+                                     : DeliveryStatus::kPending;
+    for (const char* t : {"tn_a", "tn_c"}) {
+      DeliveryRecord d = delivery(t, i, st);
+      if (st == DeliveryStatus::kPending && d.updated_at_ms < 1035) expected.insert({t, d.id});
+      batch.push_back({d, {}, {}, false});
+    }
+    batch.push_back({delivery("tn_b", 100 + i, DeliveryStatus::kDead), {}, {}, false});
+  }
+  write(batch);
+  auto all = store_->pending_deliveries(1035);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(std::set(all->begin(), all->end()), expected);
+  for (size_t limit : {1u, 3u, 7u, 100u}) {
+    std::set<std::pair<std::string, std::string>> seen;
+    std::optional<std::pair<std::string, std::string>> after;
+    size_t pages = 0;
+    for (;;) {
+      auto page = store_->pending_deliveries(1035, after, limit);
+      ASSERT_TRUE(page.ok()) << page.error().message;
+      if (page->empty()) break;
+      ASSERT_LE(page->size(), limit);
+      for (const auto& p : *page) EXPECT_TRUE(seen.insert(p).second) << p.second;
+      after = page->back();
+      ASSERT_LT(++pages, 100u);
+    }
+    EXPECT_EQ(seen, expected) << limit;
+  }
+}
+
+// A store on a file reads tenants' deliveries on a connection of its own: what a batch
+// committed is read at once, and reads go on while another thread writes batch after batch.
+TEST(SqliteStoreReader, ReadsWhatWasCommittedBesideTheWriter) {
+  testing::TempDir dir;
+  auto store = testing::open_store("sqlite:" + (dir.path() / "s.db").string());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->insert_tenant(testing::tenant("tn_a"), testing::api_key("ak_a", "tn_a")).ok());
+  DeliveryRecord d = delivery("tn_a", 1, DeliveryStatus::kDead);
+  d.attempts = 1;
+  ASSERT_TRUE(
+      store->write_deliveries({{d, {{d.id, 1, 5, 7, 500, "boom"}}, std::string("x"), false}}).ok());
+  auto got = store->get_delivery("tn_a", d.id);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->status, DeliveryStatus::kDead);
+  auto attempts = store->get_attempts(d.id);
+  ASSERT_TRUE(attempts.ok());
+  ASSERT_EQ(attempts->size(), 1u);
+  EXPECT_EQ((*attempts)[0].error, "boom");
+
+  std::thread writer([&] {
+    for (int i = 2; i <= 400; ++i)
+      ASSERT_TRUE(store->write_deliveries({{delivery("tn_a", i), {}, {}, false}}).ok());
+  });
+  size_t last = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto page = store->list_deliveries("tn_a", std::nullopt, 1000, std::nullopt);
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    EXPECT_GE(page->data.size(), last);  // never goes back
+    last = page->data.size();
+  }
+  writer.join();
+  auto page = store->list_deliveries("tn_a", std::nullopt, 1000, std::nullopt);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->data.size(), 400u);
+  EXPECT_EQ(page->data.front().id, delivery("tn_a", 400).id);
+}
+
 TEST_F(SqliteDeliveriesTest, ListsNewestFirstInPages) {
   std::vector<DeliveryUpdate> batch;
   for (int i = 1; i <= 25; ++i) {
