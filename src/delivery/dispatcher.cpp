@@ -85,9 +85,8 @@ void Dispatcher::pump() {
       Here() { leasing_here++; }
       ~Here() { leasing_here--; }
     } here;
-    queue_.lease_async(clock_.now_ms(), want, lease_ms, [this, want](std::vector<Lease> batch) {
-      leased(std::move(batch), want);
-    });
+    queue_.lease_async(clock_.now_ms(), want, lease_ms,
+                       [this, want](std::vector<Lease> batch) { leased(std::move(batch), want); });
     return;
   }
 }
@@ -223,7 +222,7 @@ bool Dispatcher::settled(const Status& st, const Lease& lease) {
 void Dispatcher::settle_then(SettleOp op, const Lease& lease, std::function<void()> on_settled,
                              std::function<void()> then) {
   auto retry = op;  // kept for a try again
-  struct Here {  // marks this thread as inside the settle call while it runs
+  struct Here {     // marks this thread as inside the settle call while it runs
     Here() { settling_here++; }
     ~Here() { settling_here--; }
   } here;
@@ -290,7 +289,8 @@ void Dispatcher::finish(Lease&& lease, const Outcome& outcome, const SendResult&
         journal_.submit(std::move(u), [this, lease = std::move(lease), then = std::move(then)] {
           settle_then(
               [this, lease](Queue::Settled done) { queue_.ack_async(lease, std::move(done)); },
-              lease, nullptr, [this, then] {
+              lease, nullptr,
+              [this, then] {
                 if (then) then();
                 post_pump();
               });
@@ -306,16 +306,14 @@ void Dispatcher::finish(Lease&& lease, const Outcome& outcome, const SendResult&
       const int64_t at = outcome.next_attempt_at_ms;
       u.record.next_attempt_at_ms = at;
       auto update = std::make_shared<DeliveryUpdate>(std::move(u));
-      settle_then(
-          [this, lease, at](Queue::Settled done) {
-            queue_.retry_async(lease, at, std::move(done));
-          },
-          lease,
-          [this, update, at] {
-            journal_.submit(std::move(*update));
-            wake_at(at);
-          },
-          std::move(then));
+      settle_then([this, lease,
+                   at](Queue::Settled done) { queue_.retry_async(lease, at, std::move(done)); },
+                  lease,
+                  [this, update, at] {
+                    journal_.submit(std::move(*update));
+                    wake_at(at);
+                  },
+                  std::move(then));
       break;
     }
     case Verdict::kDead:

@@ -98,8 +98,8 @@ class Dispatcher {
   const Clock& clock_;
   DispatcherOptions options_;
   DispatcherCounters counters_;
-  std::atomic<size_t> inflight_{0};   // attempts, pending settles and reserved slots
-  std::atomic<size_t> reserved_{0};   // slots reserved for the lease call in flight
+  std::atomic<size_t> inflight_{0};  // attempts, pending settles and reserved slots
+  std::atomic<size_t> reserved_{0};  // slots reserved for the lease call in flight
   std::atomic<bool> running_{false};
   std::atomic<int64_t> armed_for_ms_{0};  // when the timer fires; 0: not armed
   std::atomic<bool> pump_posted_{false};

@@ -283,7 +283,8 @@ TEST_P(QueueContract, ClosedQueueRefusesPushesAndStillLeases) {
 // sends them together): each gets exactly the answer its synchronous call would give.
 TEST_P(QueueContract, AsyncSettlesFromManyThreadsEachGetTheirOwnAnswer) {
   std::vector<QueuedDelivery> batch;
-  for (int i = 0; i < 8; ++i) batch.push_back(make("d" + std::to_string(i), "e" + std::to_string(i)));
+  for (int i = 0; i < 8; ++i)
+    batch.push_back(make("d" + std::to_string(i), "e" + std::to_string(i)));
   ASSERT_TRUE(q->push(std::move(batch)).ok());
   auto got = lease_n(8);
   ASSERT_EQ(got.size(), 8u);
@@ -348,8 +349,8 @@ TEST_P(QueueContract, ConcurrentPushesEachGetTheirOwnVerdict) {
     threads.emplace_back([&, t] {
       std::vector<QueuedDelivery> batch;
       for (int i = 0; i < 3; ++i)
-        batch.push_back(make("p" + std::to_string(t) + "-" + std::to_string(i),
-                             "e" + std::to_string(t)));
+        batch.push_back(
+            make("p" + std::to_string(t) + "-" + std::to_string(i), "e" + std::to_string(t)));
       q->push_async(std::move(batch), [&](Status st) {
         std::lock_guard lock(mu);
         answered++;

@@ -84,8 +84,12 @@ def test_broker_restart_mid_run_loses_nothing_and_publish_never_hangs(
     broker.restart()
     wait_until(lambda: srv.call("GET", "/readyz", token=None).status_code == 200, 60,
                "/readyz ready again")
-    accepted.update(publish_all(srv, tenants, 800, 400))
-    assert len(accepted) >= 800
+    wait_until(lambda: publish_one(srv, tenants[0], 30_000).status_code == 202, 30,
+               "publish accepted again")
+    after = publish_all(srv, tenants, 800, 400)
+    # Answered, all of them: a 503 is a refusal said (the publisher retries), never a loss.
+    assert len(after) >= 390, len(after)
+    accepted.update(after)
     wait_until(lambda: set(accepted) <= set(delivered_events(receivers)), 180,
                "every accepted event delivered after the restart")
     got = delivered_events(receivers)

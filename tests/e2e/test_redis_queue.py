@@ -41,8 +41,17 @@ def delivers_every_event(srv, start_receiver, keys):
     receivers, tenants = onboard(srv, keys, start_receiver, 3, "--fail-rate", "0.2")
     accepted = publish_all(srv, tenants, 300, 0)
     assert len(accepted) == 300
-    wait_until(lambda: set(accepted) <= set(delivered_events(receivers)), 120,
-               "every accepted event delivered")
+    try:
+        wait_until(lambda: set(accepted) <= set(delivered_events(receivers)), 120,
+                   "every accepted event delivered")
+    except AssertionError:
+        # Once seen in a full run and not again (stop 22): what the server says, for the next.
+        missing = set(accepted) - set(delivered_events(receivers))
+        m = srv.metrics()
+        raise AssertionError(
+            f"{len(missing)} of {len(accepted)} never delivered; metrics "
+            f"{ {k: v for k, v in m.items() if 'queue' in k or 'inflight' in k or 'deliver' in k} }; "
+            f"log {(srv.proc.out_lines + srv.proc.err_lines)[-15:]}")
     got = delivered_events(receivers)
     assert all(got[e] == n for e, n in accepted.items())
     wait_until(lambda: int(srv.metrics()["sealhook_queue_depth"]) == 0, 60, "queue empty")

@@ -161,9 +161,11 @@ KafkaQueue::~KafkaQueue() {
   if (producer_thread_.joinable()) producer_thread_.join();
 }
 
-void KafkaQueue::on_error(rd_kafka_t*, int err, const char* reason, void* opaque) {
+void KafkaQueue::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
   auto* self = static_cast<KafkaQueue*>(opaque);
-  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) self->up_ = false;
+  // The producer's view decides (publishing is what fails); a reader's late report of an
+  // outage already over would refuse publishes the producer could make.
+  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && rk == self->producer_.get()) self->up_ = false;
   spdlog::warn("kafka: {}: {}", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), reason);
 }
 

@@ -255,8 +255,8 @@ void RedisQueue::flush_pushes() {
     std::lock_guard lock(push_mu_);
     size_t deliveries = 0, bytes = 0, n = 0;
     // Batches in arrival order, up to a bound (the first always goes, however big).
-    while (n < pushes_.size() && (n == 0 || (deliveries < kPushChunkDeliveries &&
-                                            bytes < kPushChunkBytes))) {
+    while (n < pushes_.size() &&
+           (n == 0 || (deliveries < kPushChunkDeliveries && bytes < kPushChunkBytes))) {
       deliveries += pushes_[n].batch.size();
       for (const auto& d : pushes_[n].batch) bytes += d.body ? d.body->size() : 0;
       n++;
@@ -374,8 +374,7 @@ void RedisQueue::retry_async(const Lease& lease, int64_t at_ms, Settled done) {
   });
 }
 
-void RedisQueue::settle_async(const char* kind, const Lease& lease, int64_t at_ms,
-                              Settled done) {
+void RedisQueue::settle_async(const char* kind, const Lease& lease, int64_t at_ms, Settled done) {
   {
     std::lock_guard lock(settle_mu_);
     settles_.push_back(PendingSettle{kind, lease.delivery->id, std::to_string(lease.token), at_ms,
