@@ -92,10 +92,6 @@ Status KafkaQueue::start() {
   orderings_reader_ = std::move(orderings.value());
   if (Status st = read_orderings(); !st) return st;
   orderings_thread_ = std::thread([this] { follow_orderings(); });
-  {
-    std::unique_lock lock(epoch_mu_);
-    inner_ = fresh_inner();
-  }
   if (!options_.consume) return {};
   auto reader = make_consumer(Role::kReader);
   if (!reader) return reader.error();
@@ -108,8 +104,7 @@ Status KafkaQueue::start() {
   consumer_ = std::move(consumer.value());
   rd_kafka_poll_set_consumer(consumer_.get());
   consumer_queue_ = rd_kafka_queue_get_consumer(consumer_.get());
-  std::unique_ptr<rd_kafka_topic_partition_list_t, void (*)(rd_kafka_topic_partition_list_t*)>
-      topics(rd_kafka_topic_partition_list_new(1), rd_kafka_topic_partition_list_destroy);
+  kafka::PartitionList topics(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(topics.get(), deliveries_topic_.c_str(), RD_KAFKA_PARTITION_UA);
   if (auto e = rd_kafka_subscribe(consumer_.get(), topics.get()); e)
     return kafka::kafka_error(e, "subscribing to " + deliveries_topic_);
@@ -426,9 +421,8 @@ QueueStats KafkaQueue::stats() const {
     if (auto h = ends_.find(p); h != ends_.end()) high = std::max(high, h->second);
     const int64_t point =
         part.entries.empty() ? std::max<int64_t>(part.next, 0) : part.entries.begin()->first;
-    size_t done = 0;
-    for (const auto& [o, e] : part.entries) done += e.done ? 1 : 0;
-    const int64_t n = std::max(high, part.next) - point - static_cast<int64_t>(done);
+    const auto done = static_cast<int64_t>(part.entries.size() - part.held);
+    const int64_t n = std::max(high, part.next) - point - done;
     if (n > 0) s.depth += static_cast<size_t>(n);
   }
   return s;

@@ -99,7 +99,7 @@ class KafkaQueue final : public Queue {
     int64_t next = -1;                 // the offset after the last consumed (-1: none yet)
     int64_t committed = -1;            // the last offset committed
     size_t done_past = 0;              // done past the commit point, as last committed
-    size_t held = 0;                   // consumed and not done
+    size_t held = 0;                   // consumed and not done: the entries not marked done
     bool paused = false;
     std::unordered_map<std::string, kafka::DeliveryState> state;  // as read back at assign
   };

@@ -194,11 +194,10 @@ void KafkaQueue::on_message(const rd_kafka_message_t* m) {
     return;
   }
   const int recorded = std::max(d->prior_attempts, st != nullptr ? st->attempt : 0);
-  if (st != nullptr && st->kind == kafka::DeliveryState::Kind::kRetry) {
-    d->not_before_ms = std::max(d->not_before_ms, st->at_ms);
-  }
-  // A retry's record names the attempt it waits to make; a hand-out's the attempt made.
+  // A retry's record names the attempt it waits to make (and its time); a hand-out's the
+  // attempt made.
   const bool waiting = st != nullptr && st->kind == kafka::DeliveryState::Kind::kRetry;
+  if (waiting) d->not_before_ms = std::max(d->not_before_ms, st->at_ms);
   const int next = waiting ? recorded : recorded + 1;
   part.entries[offset] = Entry{d->id, false};
   part.held++;
@@ -276,8 +275,7 @@ void KafkaQueue::commit(bool sync) {
         entries.erase(entries.begin());
       }
       const int64_t point = entries.empty() ? part.next : entries.begin()->first;
-      size_t done_past = 0;
-      for (const auto& [o, e] : entries) done_past += e.done ? 1 : 0;
+      const size_t done_past = entries.size() - part.held;  // the rest are done
       if (point >= 0 && (point > part.committed || done_past != part.done_past)) {
         auto* tp = rd_kafka_topic_partition_list_add(list.get(), deliveries_topic_.c_str(), p);
         tp->offset = point;

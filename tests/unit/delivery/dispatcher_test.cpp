@@ -81,6 +81,17 @@ class DispatcherTest : public ::testing::Test {
   }
 
   // Runs what was posted to the io_context (pumps, timer arming), not waiting for timers.
+  // A dispatcher of its own on `q` (a queue wrapping the fixture's), started.
+  std::unique_ptr<Dispatcher> on_deferred(Queue& q) {
+    auto d = std::make_unique<Dispatcher>(
+        q, sender, registry, *journal, policy, clock, io,
+        DispatcherOptions{.max_inflight = 64,
+                          .attempt_timeout = std::chrono::milliseconds(1000),
+                          .lease_grace = std::chrono::milliseconds(500)});
+    d->start();
+    return d;
+  }
+
   void run_posted() {
     io.restart();
     io.poll();
@@ -332,11 +343,8 @@ class DeferredQueue final : public Queue {
 TEST_F(DispatcherTest, AsyncSettleHoldsItsSlotAndDrainWaitsForIt) {
   dispatcher->stop();
   DeferredQueue deferred(queue);
-  Dispatcher d(deferred, sender, registry, *journal, policy, clock, io,
-               DispatcherOptions{.max_inflight = 64,
-                                 .attempt_timeout = std::chrono::milliseconds(1000),
-                                 .lease_grace = std::chrono::milliseconds(500)});
-  d.start();
+  auto owned = on_deferred(deferred);
+  Dispatcher& d = *owned;
   publish("msg_s", "ep_1");
   run_posted();
   EXPECT_TRUE(sender.sent.empty());  // the lease is not answered yet
@@ -358,11 +366,8 @@ TEST_F(DispatcherTest, AsyncSettleHoldsItsSlotAndDrainWaitsForIt) {
 TEST_F(DispatcherTest, AsyncAckRefusedAsUnreachableIsTriedAgainNotDropped) {
   dispatcher->stop();
   DeferredQueue deferred(queue);
-  Dispatcher d(deferred, sender, registry, *journal, policy, clock, io,
-               DispatcherOptions{.max_inflight = 64,
-                                 .attempt_timeout = std::chrono::milliseconds(1000),
-                                 .lease_grace = std::chrono::milliseconds(500)});
-  d.start();
+  auto owned = on_deferred(deferred);
+  Dispatcher& d = *owned;
   publish("msg_r", "ep_1");
   deferred.release();
   run_posted();
