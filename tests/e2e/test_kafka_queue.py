@@ -98,7 +98,13 @@ def test_three_workers_one_killed_lose_nothing_and_keep_order(
     # Ordered endpoints: first arrivals in publish order (a duplicate may repeat an earlier one).
     for i in range(0, 20, 4):
         arrivals = first_arrivals(receivers[i])
-        assert arrivals == sorted(arrivals), f"endpoint {i} out of order"
+        if arrivals != sorted(arrivals):
+            late = next(a for a, b in zip(arrivals, arrivals[1:]) if a > b)
+            said = [f"{name}: {line}" for name, p in
+                    [("serve", srv.proc)] + [(f"worker {n}", w.proc) for n, w in enumerate(workers)]
+                    for line in log_lines(p, r"warn|error|rebalance")]
+            pytest.fail(f"endpoint {i} out of order: {late} arrived before its predecessor; "
+                        f"first arrivals {arrivals}; the kafka logs said:\n" + "\n".join(said))
     # The survivors took the dead worker's partitions: their logs say so.
     assert any(len(log_lines(w.proc, r"kafka: rebalance: partitions \[")) >= 2 for w in workers[1:])
     wait_until(lambda: int(srv.metrics()["sealhook_queue_depth"]) == 0, 60, "queue empty")

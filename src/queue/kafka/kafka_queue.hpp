@@ -24,6 +24,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "queue/kafka/handout_line.hpp"
 #include "queue/kafka/kafka_handle.hpp"
 #include "queue/kafka/kafka_record.hpp"
 #include "queue/memory/memory_queue.hpp"
@@ -96,6 +97,7 @@ class KafkaQueue final : public Queue {
   };
   struct Partition {
     std::map<int64_t, Entry> entries;  // consumed, not yet committed past
+    kafka::HandoutLine recording;      // consumed, its hand-out record being written
     int64_t next = -1;                 // the offset after the last consumed (-1: none yet)
     int64_t committed = -1;            // the last offset committed
     size_t done_past = 0;              // done past the commit point, as last committed
@@ -126,10 +128,17 @@ class KafkaQueue final : public Queue {
   void consume_loop();
   void assign(rd_kafka_topic_partition_list_t* partitions);
   void revoke();
+  void drop_partitions();  // under parts_mu_: the assignment's partitions and what they held
   void learn_committed();
   void probe_brokers();  // while down: up again once a broker answers a metadata request  // the
                          // assigned partitions' committed offsets, after assign()
   void on_message(const rd_kafka_message_t* msg);
+  // Writes the hand-out record of `d` (of `partition`, consumed in `epoch`); on_recorded() is
+  // its answer. rerecord() writes again those that failed (the consumer thread's tick).
+  void record(int32_t partition, uint64_t epoch, const QueuedDelivery& d,
+              const kafka::DeliveryState& state);
+  void on_recorded(int32_t partition, uint64_t epoch, int64_t offset, const Status& written);
+  void rerecord();
   // Commits each owned partition's point (asynchronously, or before returning); the state
   // records of the deliveries passed go once the broker has the commit.
   void commit(bool sync);
@@ -163,15 +172,14 @@ class KafkaQueue final : public Queue {
   std::atomic<bool> running_{true};
   std::atomic<bool> closed_{false};
   std::atomic<bool> up_{true};
-  std::atomic<int> unrecorded_{0};
+  std::atomic<int> unrecorded_{0};  // consumed deliveries not yet leasable (being recorded)
   std::atomic<bool> offsets_pending_{false};  // learn_committed() is due
   // refresh_depth()'s: the partitions not owned here, and every partition's end offset.
   mutable std::mutex refresh_mu_;  // one refresh at a time
   mutable std::mutex depth_mu_;
   mutable size_t depth_elsewhere_ = 0;
   mutable std::map<int32_t, int64_t> ends_;
-  mutable std::chrono::steady_clock::time_point
-      refreshed_{};  // consumed deliveries whose hand-out is being recorded
+  mutable std::chrono::steady_clock::time_point refreshed_{};
   std::thread producer_thread_, consumer_thread_, orderings_thread_;
 
   // The epoch: the inner queue of the current assignment. Leases carry it in their token's

@@ -67,6 +67,7 @@ void KafkaQueue::consume_loop() {
     if (Steady::now() - last >= kCommitEvery) {
       commit(false);
       pause_or_resume();
+      rerecord();
       last = Steady::now();
     }
   }
@@ -103,8 +104,8 @@ void KafkaQueue::assign(rd_kafka_topic_partition_list_t* partitions) {
   }
   {
     std::lock_guard lock(parts_mu_);
+    drop_partitions();
     partitions_ = std::move(parts);
-    known_.clear();
   }
   // The committed offsets are asked for once the assignment is in place (an offset fetch from
   // inside the rebalance callback can wait for the rebalance it is part of).
@@ -150,6 +151,12 @@ void KafkaQueue::learn_committed() {
   for (const auto& [p, id] : stale) produce(state_topic_, p, id, nullptr, nullptr);
 }
 
+void KafkaQueue::drop_partitions() {
+  for (const auto& [p, part] : partitions_) unrecorded_ -= static_cast<int>(part.recording.size());
+  partitions_.clear();
+  known_.clear();
+}
+
 void KafkaQueue::revoke() {
   commit(true);
   std::vector<int32_t> had = assigned();
@@ -160,8 +167,7 @@ void KafkaQueue::revoke() {
   }
   {
     std::lock_guard lock(parts_mu_);
-    partitions_.clear();
-    known_.clear();
+    drop_partitions();
   }
   if (!had.empty())
     spdlog::info("kafka: rebalance: {} partitions revoked from {}; its leases are lost", had.size(),
@@ -177,7 +183,7 @@ void KafkaQueue::on_message(const rd_kafka_message_t* m) {
     std::shared_lock lock(epoch_mu_);
     epoch = epoch_;
   }
-  std::lock_guard lock(parts_mu_);
+  std::unique_lock lock(parts_mu_);
   auto it = partitions_.find(p);
   if (it == partitions_.end()) return;
   Partition& part = it->second;
@@ -204,24 +210,50 @@ void KafkaQueue::on_message(const rd_kafka_message_t* m) {
   known_[d->id] = Known{p, offset, next, next - 1 - d->prior_attempts};
   // The attempt about to be made is recorded before the delivery can be leased.
   auto delivery = std::make_shared<QueuedDelivery>(std::move(*d));
+  const kafka::DeliveryState handout{kafka::DeliveryState::Kind::kHandout, next, 0, offset};
+  part.recording.add(offset, delivery, handout);
   unrecorded_++;
-  write_state(p, delivery->id, {kafka::DeliveryState::Kind::kHandout, next, 0, offset},
-              [this, delivery, epoch](Status written) {
-                struct Done {
-                  std::atomic<int>& n;
-                  ~Done() { n--; }
-                } done{unrecorded_};
-                if (!written) {
-                  spdlog::warn(
-                      "kafka: delivery {}: its hand-out was not recorded ({}); it waits "
-                      "for the next assignment",
-                      delivery->id, written.error().message);
-                  return;
-                }
-                std::shared_lock lock(epoch_mu_);
-                if (epoch != epoch_) return;  // revoked meanwhile: the new owner has it
-                (void)inner_->push({*delivery});
+  lock.unlock();  // a write refused at once is answered inside record()
+  record(p, epoch, *delivery, handout);
+}
+
+void KafkaQueue::record(int32_t partition, uint64_t epoch, const QueuedDelivery& d,
+                        const kafka::DeliveryState& state) {
+  write_state(partition, d.id, state,
+              [this, partition, epoch, offset = state.offset](Status written) {
+                on_recorded(partition, epoch, offset, written);
               });
+}
+
+void KafkaQueue::on_recorded(int32_t partition, uint64_t epoch, int64_t offset,
+                             const Status& written) {
+  std::shared_lock elock(epoch_mu_);
+  if (epoch != epoch_) return;  // revoked meanwhile: the new owner has it
+  std::lock_guard lock(parts_mu_);
+  auto it = partitions_.find(partition);
+  if (it == partitions_.end()) return;
+  auto ready = it->second.recording.answer(offset, bool(written));
+  if (!written)
+    spdlog::warn("kafka: partition {} offset {}: its hand-out was not recorded ({}); written again",
+                 partition, offset, written.error().message);
+  unrecorded_ -= static_cast<int>(ready.size());
+  // Pushed under parts_mu_: the partition's next answer goes after these.
+  if (!ready.empty()) (void)inner_->push(std::move(ready));
+}
+
+void KafkaQueue::rerecord() {
+  uint64_t epoch = 0;
+  {
+    std::shared_lock lock(epoch_mu_);
+    epoch = epoch_;
+  }
+  std::vector<std::pair<int32_t, kafka::HandoutLine::Item>> again;
+  {
+    std::lock_guard lock(parts_mu_);
+    for (auto& [p, part] : partitions_)
+      for (auto& item : part.recording.rewrite()) again.emplace_back(p, std::move(item));
+  }
+  for (const auto& [p, item] : again) record(p, epoch, *item.delivery, item.state);
 }
 
 bool KafkaQueue::quiesce(std::chrono::milliseconds timeout) {
