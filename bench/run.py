@@ -469,10 +469,12 @@ def map_events(base, tenants):
 # one measured run
 
 class Pollers:
-    """N connections polling GET /v1/deliveries in a loop (a tenant watching its deliveries)."""
+    """N connections polling GET /v1/deliveries in a loop (a tenant watching its deliveries),
+    as a client should: a 429 is waited out for its Retry-After seconds."""
 
     def __init__(self, n, base, key):
         self.stop_flag, self.count, self.lock = threading.Event(), 0, threading.Lock()
+        self.limited = 0  # polls answered 429 (over serve's --tenant-read-rate)
         self.cpu_s = 0.0  # the pollers' own CPU (this machine's cores are shared with serve)
         self.threads = [threading.Thread(target=self._run, args=(base, key), daemon=True)
                         for _ in range(n)]
@@ -482,9 +484,14 @@ class Pollers:
     def _run(self, base, key):
         s, t0 = requests.Session(), time.thread_time()
         while not self.stop_flag.is_set():
-            s.get(base + "/v1/deliveries?limit=100", headers={"Authorization": f"Bearer {key}"})
+            r = s.get(base + "/v1/deliveries?limit=100", headers={"Authorization": f"Bearer {key}"})
             with self.lock:
-                self.count += 1
+                if r.status_code == 429:
+                    self.limited += 1
+                else:
+                    self.count += 1
+            if r.status_code == 429:
+                self.stop_flag.wait(float(r.headers.get("Retry-After", "1")))
         with self.lock:
             self.cpu_s += time.thread_time() - t0
 
@@ -712,7 +719,8 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
                                  - (sink_cpu1 - sink_cpu0), 2),
             "window_s": round(window_s, 3), "onboarding_s": round(onboarding_s, 2),
             **({"pollers": a.pollers, "polls_per_s": round(polls / window_s, 1),
-                "pollers_cpu_s": round(pollers.cpu_s, 2)} if a.pollers else {}),
+                "pollers_cpu_s": round(pollers.cpu_s, 2),
+                "polls_limited": pollers.limited} if a.pollers else {}),
             "onboarding_serve_cpu_s": round(onboarding_serve_cpu_s, 2),
             "serve_metrics": {k: metrics.get(k) for k in ("attempts_total", "deliveries_total_delivered",
                                                           "deliveries_total_retried",

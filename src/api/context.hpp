@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "api/read_limit.hpp"
 #include "catalog/catalog.hpp"
 #include "core/clock.hpp"
 #include "net/http_server.hpp"
@@ -33,6 +34,8 @@ struct ApiContext {
   // reads its own writes); unset: journal.flush(). A read pool that flushed once for a batch of
   // reads answers at once for each of them.
   std::function<void()> read_own_writes;
+  // Tenants' delivery reads over their rate are answered 429 before any work; unset: no limit.
+  ReadLimit* read_limit = nullptr;
 };
 
 struct Principal {

@@ -198,9 +198,26 @@ bool delivery_read(const net::Request& req) {
   return t.empty() || (t.front() == '/' && t.find('/', 1) == std::string_view::npos);
 }
 
+// A tenant's delivery read over its rate (ctx.read_limit): the 429 to answer at once.
+std::optional<net::Response> over_read_rate(ApiContext& ctx, const net::Request& req) {
+  if (!ctx.read_limit || !delivery_read(req)) return std::nullopt;
+  auto p = authenticate(ctx, req);
+  if (!p || p->admin) return std::nullopt;  // answered by the handler (401, 403)
+  const int64_t wait_ms = ctx.read_limit->take(p->tenant_id, ctx.clock.now_ms());
+  if (wait_ms == 0) return std::nullopt;
+  auto res = net::error_response(
+      Error{ErrorKind::kTooMany, "rate_limited",
+            "this tenant reads its deliveries faster than --tenant-read-rate allows; retry "
+            "after the Retry-After seconds"},
+      req.version(), req.keep_alive());
+  res.set(http::field::retry_after, std::to_string((wait_ms + 999) / 1000));
+  return res;
+}
+
 }  // namespace
 
 void dispatch(ApiContext& ctx, net::Request&& req, net::Reply reply) {
+  if (auto limited = over_read_rate(ctx, req)) return reply(std::move(*limited));
   auto legacy = publish_route(req);
   auto offloaded = [&] {
     const bool read = ctx.offload_read && delivery_read(req);

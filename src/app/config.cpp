@@ -160,6 +160,13 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   opt(cmd, "api-threads", c.api_threads,
       "threads running API handlers that may block (store calls, durable pushes)")
       ->check(CLI::Range(1, 1024));
+  opt(cmd, "tenant-read-rate", c.tenant_read_rate,
+      "a tenant's delivery reads (GET /v1/deliveries, GET /v1/deliveries/{id}) per second; one "
+      "over it is answered 429 rate_limited with Retry-After, before any store work. 0: no limit")
+      ->check(CLI::Range(0.0, 1e6));
+  opt(cmd, "tenant-read-burst", c.tenant_read_burst,
+      "how many of a tenant's delivery reads may go at once after a pause (the bucket's size)")
+      ->check(CLI::Range(1.0, 1e6));
   opt(cmd, "log-level", c.log_level, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
 }

@@ -64,6 +64,8 @@ struct ServeConfig {
   size_t max_response_bytes = 64 * 1024;
   int io_threads = 2;
   int api_threads = 32;  // API handlers that may block (store, durable push), off the io threads
+  double tenant_read_rate = 100;   // GET /v1/deliveries[/{id}] per tenant per second; 0: no limit
+  double tenant_read_burst = 200;  // of them at once after a pause
   std::string log_level = "info";
   std::string config_file;
   // `worker` only.
@@ -90,6 +92,8 @@ inline constexpr const char* kServeOnly[] = {
     "max-endpoints-per-tenant",
     "secret-rotation-grace-s",
     "api-threads",
+    "tenant-read-rate",
+    "tenant-read-burst",
     "queue-path",
     "queue-sync",
 };

@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <iostream>
+#include <optional>
 
 #include "api/context.hpp"
 #include "app/commands.hpp"
@@ -87,9 +88,16 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   api::ApiContext ctx{
       *n.catalog,         *n.publisher,        *n.store, *n.journal, *n.queue, n.clock,
       n.admin_token_hash, c.max_payload_bytes, nullptr,  nullptr,    nullptr,  nullptr};
+  std::optional<api::ReadLimit> read_limit;
+  if (c.tenant_read_rate > 0)
+    ctx.read_limit = &read_limit.emplace(c.tenant_read_rate, c.tenant_read_burst);
   ctx.metrics_text = [&] {
     return render_metrics(n.publisher->counters(), *n.dispatcher, *n.queue, *n.store, *n.journal,
-                          n.feed ? &n.feed->counters() : nullptr);
+                          n.feed ? &n.feed->counters() : nullptr) +
+           "# HELP sealhook_api_reads_limited_total tenants' delivery reads answered 429 "
+           "(over --tenant-read-rate)\n# TYPE sealhook_api_reads_limited_total counter\n"
+           "sealhook_api_reads_limited_total " +
+           std::to_string(read_limit ? read_limit->limited() : 0) + "\n";
   };
   net::ServerOptions server_options = http_options(c);
   // Handlers may touch the store, wait for a durable push or flush the journal: off the io

@@ -93,12 +93,18 @@ class Server:
         self.base = f"http://127.0.0.1:{port}"
         self.http = requests.Session()
 
-    def call(self, method, path, token=ADMIN, body=None, raw=None, headers=None):
+    def call(self, method, path, token=ADMIN, body=None, raw=None, headers=None, wait_429=True):
+        """One request; a GET answered 429 (over --tenant-read-rate) is made again after its
+        Retry-After, as a client should, unless wait_429 is False."""
         h = dict(headers or {})
         if token:
             h["Authorization"] = f"Bearer {token}"
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        r = self.http.request(method, self.base + path, data=data, headers=h, timeout=30)
+        for _ in range(60):
+            r = self.http.request(method, self.base + path, data=data, headers=h, timeout=30)
+            if r.status_code != 429 or method != "GET" or not wait_429:
+                return r
+            time.sleep(float(r.headers["Retry-After"]))
         return r
 
     def ok(self, method, path, token=ADMIN, body=None, status=None):

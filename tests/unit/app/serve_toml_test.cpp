@@ -118,6 +118,10 @@ const std::map<std::string, ServeCase>& serve_cases() {
        {"max-response-bytes = 0", [](auto& c) { return c.max_response_bytes == 0; }}},
       {"io-threads", {"io_threads = 3", [](auto& c) { return c.io_threads == 3; }}},
       {"api-threads", {"api-threads = 7", [](auto& c) { return c.api_threads == 7; }}},
+      {"tenant-read-rate",
+       {"tenant-read-rate = 2.5", [](auto& c) { return c.tenant_read_rate == 2.5; }}},
+      {"tenant-read-burst",
+       {"tenant-read-burst = 9", [](auto& c) { return c.tenant_read_burst == 9; }}},
       {"log-level", {R"(log_level = "debug")", [](auto& c) { return c.log_level == "debug"; }}},
   };
   return cases;
