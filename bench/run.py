@@ -391,7 +391,12 @@ def session():
 
 
 def call(method, url, token, body=None, expect=(200, 201, 202)):
-    r = session().request(method, url, json=body, headers={"Authorization": f"Bearer {token}"})
+    """One API call; a GET answered 429 (serve's --tenant-read-rate) waits its Retry-After."""
+    while True:
+        r = session().request(method, url, json=body, headers={"Authorization": f"Bearer {token}"})
+        if r.status_code != 429 or method != "GET":
+            break
+        time.sleep(float(r.headers.get("Retry-After", "1")))
     if r.status_code not in expect:
         raise RuntimeError(f"{method} {url}: {r.status_code} {r.text[:300]}")
     return r.json()
