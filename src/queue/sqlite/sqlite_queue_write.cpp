@@ -37,20 +37,33 @@ Status SqliteQueue::write(Round& r) {
     }
   }
   if (Status st = write_switches(r); !st) return st;
+  // Settled deliveries (and the bodies they were the last to use) go in one statement each
+  // per round, their keys as a JSON array: a settle is then a row's b-tree work, not a
+  // statement's. A delivery rescheduled and settled in one round ends deleted either way.
+  std::string settled = "[", dropped = "[";
   for (const Op& op : r.ops) {
-    Status st;
-    switch (op.kind) {
-      case Op::kDelete:
-        st = conn_->run("DELETE FROM deliveries WHERE seq = ?1", "settle a delivery", op.seq);
-        if (st && op.value != 0)
-          st = conn_->run("DELETE FROM bodies WHERE id = ?1", "drop a body", op.value);
-        break;
-      case Op::kDue:
-        st = conn_->run("UPDATE deliveries SET due_ms = ?2 WHERE seq = ?1", "reschedule", op.seq,
-                        op.value);
-        break;
+    if (op.kind == Op::kDue) {
+      if (Status st = conn_->run("UPDATE deliveries SET due_ms = ?2 WHERE seq = ?1", "reschedule",
+                                 op.seq, op.value);
+          !st)
+        return st;
+      continue;
     }
-    if (!st) return st;
+    settled += (settled.size() > 1 ? "," : "") + std::to_string(op.seq);
+    if (op.value != 0) dropped += (dropped.size() > 1 ? "," : "") + std::to_string(op.value);
+  }
+  if (settled.size() > 1) {
+    if (Status st = conn_->run(
+            "DELETE FROM deliveries WHERE seq IN (SELECT value FROM json_each(?1))",
+            "settle deliveries", settled + "]");
+        !st)
+      return st;
+  }
+  if (dropped.size() > 1) {
+    if (Status st = conn_->run("DELETE FROM bodies WHERE id IN (SELECT value FROM json_each(?1))",
+                               "drop bodies", dropped + "]");
+        !st)
+      return st;
   }
   // Bodies read in this round, shared by the deliveries that share them.
   std::unordered_map<int64_t, std::shared_ptr<const std::string>> bodies;
