@@ -9,8 +9,8 @@ ReadLimit::ReadLimit(double per_second, double burst)
     : per_ms_(per_second / 1000.0), burst_(std::max(1.0, burst)) {}
 
 double ReadLimit::refilled(const Bucket& b, int64_t now_ms) const {
-  return std::min(burst_, b.tokens + static_cast<double>(std::max<int64_t>(0, now_ms - b.at_ms)) *
-                                         per_ms_);
+  return std::min(burst_,
+                  b.tokens + static_cast<double>(std::max<int64_t>(0, now_ms - b.at_ms)) * per_ms_);
 }
 
 int64_t ReadLimit::take(std::string_view tenant_id, int64_t now_ms) {

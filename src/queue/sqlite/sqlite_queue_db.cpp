@@ -39,6 +39,7 @@ constexpr const char* kFromVersion1 =
 // After a failed commit (disk full), the next round waits this long.
 constexpr std::chrono::milliseconds kFailedRoundPause{100};
 constexpr std::chrono::milliseconds kCheckpointEvery{100};
+constexpr int kWalRestartFrames = 1024;  // 4 MiB of 4 KiB pages
 }  // namespace
 
 Result<std::unique_ptr<SqliteQueue>> SqliteQueue::open(const SqliteQueueOptions& options,
@@ -81,6 +82,7 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::open(const SqliteQueueOptions&
   if (!cp) return cp.error();
   std::unique_ptr<SqliteQueue> q(new SqliteQueue(options, clock, std::move(conn.value())));
   q->checkpoint_conn_ = std::move(cp.value());
+  sqlite3_wal_hook(q->conn_->handle(), &SqliteQueue::on_wal_commit, q.get());
   if (auto st = q->recover(); !st) return st.error();
   q->thread_ = std::thread([p = q.get()] { p->run(); });
   q->checkpointer_ = std::thread([p = q.get()] { p->checkpoint_loop(); });
@@ -127,14 +129,39 @@ Status SqliteQueue::recover() {
 void SqliteQueue::checkpoint_loop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    checkpoint_cv_.wait_for(lock, kCheckpointEvery, [&] { return stopping_; });
+    checkpoint_cv_.wait_for(lock, kCheckpointEvery, [&] { return stopping_ || wal_wake_; });
     if (stopping_) break;
+    wal_wake_ = false;
     lock.unlock();
     // PASSIVE: copies what it can without blocking the writer; a failure (disk full) is
     // tried again next time, the WAL keeps everything meanwhile.
     (void)checkpoint_conn_->exec("PRAGMA wal_checkpoint(PASSIVE)", "checkpoint the queue");
     lock.lock();
+    if (wal_frames_ < kWalRestartFrames || stopping_) continue;
+    // Rounds held back, the one being written finished: what it and its predecessors added
+    // since the pass above is copied, the WAL is then whole in the database file.
+    wal_gate_ = true;
+    done_cv_.wait(lock, [&] { return !in_round_ || stopping_; });
+    lock.unlock();
+    int log = 0, copied = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(checkpoint_conn_->handle(), nullptr,
+                                             SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    lock.lock();
+    wal_gate_ = false;
+    if (rc == SQLITE_OK && copied == log) wal_frames_ = 0;  // the next commit restarts it
+    work_cv_.notify_all();
   }
+}
+
+int SqliteQueue::on_wal_commit(void* self, sqlite3*, const char*, int frames) {
+  auto* q = static_cast<SqliteQueue*>(self);
+  // Crossing the bound wakes the checkpointer at once (a fast writer fills the WAL well within
+  // its interval). One that stays over it (the restart failed: disk full) waits the interval.
+  if (q->wal_frames_.exchange(frames) < kWalRestartFrames && frames >= kWalRestartFrames) {
+    q->wal_wake_ = true;
+    q->checkpoint_cv_.notify_all();
+  }
+  return SQLITE_OK;
 }
 
 bool SqliteQueue::has_work(int64_t now_ms) const {
@@ -156,7 +183,7 @@ void SqliteQueue::run() {
   std::unique_lock lock(mu_);
   for (;;) {
     int64_t now = clock_.now_ms();
-    while (!stopping_ && !has_work(now)) {
+    while (!stopping_ && (wal_gate_ || !has_work(now))) {
       done_cv_.notify_all();  // quiesce() waiters: nothing to do
       wake_ms_ = next_wake_ms();
       if (wake_ms_ == 0)

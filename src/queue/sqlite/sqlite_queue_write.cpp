@@ -53,9 +53,9 @@ Status SqliteQueue::write(Round& r) {
     if (op.value != 0) dropped += (dropped.size() > 1 ? "," : "") + std::to_string(op.value);
   }
   if (settled.size() > 1) {
-    if (Status st = conn_->run(
-            "DELETE FROM deliveries WHERE seq IN (SELECT value FROM json_each(?1))",
-            "settle deliveries", settled + "]");
+    if (Status st =
+            conn_->run("DELETE FROM deliveries WHERE seq IN (SELECT value FROM json_each(?1))",
+                       "settle deliveries", settled + "]");
         !st)
       return st;
   }

@@ -48,6 +48,8 @@ class Connection {
     if (rc != SQLITE_DONE) return error(rc, what);
     return {};
   }
+  // The SQLite handle, for what this class does not wrap (hooks, checkpoints).
+  sqlite3* handle() const { return db_; }
   // Rows changed by the last INSERT/UPDATE/DELETE.
   int64_t changes() const { return sqlite3_changes64(db_); }
   // An Error for result code `rc`, naming the operation that failed.
