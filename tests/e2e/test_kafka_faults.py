@@ -130,6 +130,14 @@ def said_between(srv, since, until):
     return "\n".join(out)
 
 
+def readyz(srv):
+    """/readyz's status; a serve that died meanwhile fails the test with its last words."""
+    code = srv.proc.p.poll()
+    assert code is None, f"serve exited {code}:\n" + "\n".join(
+        (srv.proc.out_lines + srv.proc.err_lines)[-40:])
+    return srv.call("GET", "/readyz", token=None).status_code
+
+
 def broker_away_mid_run(start_server, start_receiver, keygen, broker, tmp_path, name, go_away,
                         back_within):
     """A run through an outage, `go_away()` the broker's end (a clean stop, a SIGKILL): it lands
@@ -157,11 +165,11 @@ def broker_away_mid_run(start_server, start_receiver, keygen, broker, tmp_path, 
         # Away: a refusal, said at once or within the push bound (checked below), and /readyz.
         wait_until(lambda: publisher.answered_since(went, 503), 30,
                    "publish refused while the broker is away")
-        wait_until(lambda: srv.call("GET", "/readyz", token=None).status_code == 503, 30,
+        wait_until(lambda: readyz(srv) == 503, 30,
                    "/readyz reports the outage")
         back = time.monotonic()
         broker.restart()
-        wait_until(lambda: srv.call("GET", "/readyz", token=None).status_code == 200,
+        wait_until(lambda: readyz(srv) == 200,
                    back_within, "/readyz ready again")
         restarted = time.monotonic() - back
         ready = time.monotonic()
