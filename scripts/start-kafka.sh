@@ -117,11 +117,15 @@ java_opts=(-Xms128m "-Xmx${SEALHOOK_KAFKA_HEAP:-512m}" -XX:+UseG1GC -XX:MaxGCPau
   "-Dlog4j.configuration=file:$dir/log4j.properties" "-Dkafka.logs.dir=$dir"
   -cp "$cache/libs/*")
 
-# Formats the storage once (a random cluster id, base64url of 16 bytes as Kafka writes it).
+# Formats the storage once (a random cluster id, base64url of 16 bytes as Kafka writes it; like
+# Kafka's own, never one that starts with "-", which the tool would take for an option).
 format() {
   [ -f "$dir/data/meta.properties" ] && return 0
   local id
-  id=$(python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode())')
+  id=$(python3 -c 'import base64, uuid
+while (i := base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()).startswith("-"):
+    pass
+print(i)')
   java "${java_opts[@]}" kafka.tools.StorageTool format --ignore-formatted -t "$id" \
     -c "$dir/server.properties" >"$dir/format.log" 2>&1 || {
     echo "start-kafka: formatting the storage failed:" >&2; tail -20 "$dir/format.log" >&2; exit 1; }

@@ -84,7 +84,14 @@ Status KafkaQueue::start() {
       !st)
     return st;
   producer_thread_ = std::thread([this] {
-    while (running_) rd_kafka_poll(producer_.get(), 100);
+    const Status late = make_error(ErrorKind::kUnavailable, "queue_unavailable",
+                                   "kafka: writing to the broker: no answer in time");
+    while (running_) {
+      rd_kafka_poll(producer_.get(), 100);
+      // Pushes past their bound unanswered: answered here (the record may still land).
+      for (const auto& a : push_deadlines_.expired(std::chrono::steady_clock::now()))
+        std::static_pointer_cast<Waiter>(a)->done(late);
+    }
   });
 
   auto orderings = make_consumer(Role::kReader);
@@ -180,7 +187,7 @@ void KafkaQueue::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* o
     if (msg->err && !w->err) w->err = msg->err;
     if (!msg->err) w->offset = std::max(w->offset, msg->offset);
   }
-  if (w->left.fetch_sub(1) == 1 && w->done) {
+  if (w->left.fetch_sub(1) == 1 && w->done && w->claim()) {
     Status st;
     if (w->err) st = kafka::kafka_error(w->err, "writing to the broker");
     w->done(st);
@@ -231,6 +238,7 @@ void KafkaQueue::push_async(std::vector<QueuedDelivery>&& batch, std::function<v
   auto w = std::make_shared<Waiter>();
   w->left = static_cast<int>(batch.size());
   w->done = std::move(done);
+  push_deadlines_.add(w, std::chrono::steady_clock::now() + options_.timeout);
   for (const auto& d : batch) {
     const std::string value = kafka::encode_delivery(d);
     produce(deliveries_topic_, kafka::partition_of(d.endpoint_id, options_.partitions),

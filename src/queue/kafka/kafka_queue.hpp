@@ -27,6 +27,7 @@
 #include "queue/kafka/handout_line.hpp"
 #include "queue/kafka/kafka_handle.hpp"
 #include "queue/kafka/kafka_record.hpp"
+#include "queue/kafka/push_deadlines.hpp"
 #include "queue/memory/memory_queue.hpp"
 #include "queue/queue.hpp"
 
@@ -82,8 +83,9 @@ class KafkaQueue final : public Queue {
  private:
   KafkaQueue(const KafkaQueueOptions& options, const Clock& clock);
 
-  // A produced batch: `done` runs once every record of it is acknowledged or failed.
-  struct Waiter {
+  // A produced batch: `done` runs once every record of it is acknowledged or failed, or, for a
+  // push, once its deadline passed (whichever is first: the answer is given once).
+  struct Waiter : kafka::Answer {
     std::atomic<int> left{0};
     std::mutex mu;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -180,6 +182,7 @@ class KafkaQueue final : public Queue {
   mutable size_t depth_elsewhere_ = 0;
   mutable std::map<int32_t, int64_t> ends_;
   mutable std::chrono::steady_clock::time_point refreshed_{};
+  kafka::PushDeadlines push_deadlines_;  // answered by the producer thread past the bound
   std::thread producer_thread_, consumer_thread_, orderings_thread_;
 
   // The epoch: the inner queue of the current assignment. Leases carry it in their token's

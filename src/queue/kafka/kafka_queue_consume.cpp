@@ -325,8 +325,17 @@ void KafkaQueue::commit(bool sync) {
     for (const auto& [p, id] : passed->ids) produce(state_topic_, p, id, nullptr, nullptr);
     return;
   }
-  // Answered on the consumer's queue (served by this thread's polls), or here when `sync`.
-  auto e = rd_kafka_commit_queue(consumer_.get(), list.get(), sync ? nullptr : consumer_queue_,
+  // When `sync`, answered here, once: rd_kafka_commit() returns the broker's answer. (A sync
+  // rd_kafka_commit_queue() both runs the callback and returns its error: answering that error
+  // again used `passed` after the callback freed it: serve aborted when a revoke's commit
+  // failed.)
+  if (sync) {
+    const auto e = rd_kafka_commit(consumer_.get(), list.get(), 0);
+    on_committed(consumer_.get(), e, list.get(), passed.release());
+    return;
+  }
+  // Answered on the consumer's queue (served by this thread's polls).
+  auto e = rd_kafka_commit_queue(consumer_.get(), list.get(), consumer_queue_,
                                  &KafkaQueue::on_committed, passed.get());
   if (!e) {
     passed.release();  // the callback owns it
