@@ -14,9 +14,10 @@ from conftest import ADMIN, HangingReceiver
 SERVE = ("--retry-base-ms", "1000", "--retry-max-delay-ms", "4000", "--max-attempts", "25")
 
 
-def publish_all(srv, tenants, events, start, kill_after=None, workers=4):
+def publish_all(srv, tenants, events, start, kill_after=None, workers=4, refused=None):
     """Publishes events[start:] round-robin over tenants; returns {event_id: n} of the 202s.
-    With kill_after, SIGKILLs the server once that many were accepted (and stops publishing)."""
+    With kill_after, SIGKILLs the server once that many were accepted (and stops publishing).
+    With a list as `refused`, each answer other than 202 is appended to it (status and body)."""
     accepted = {}
     lock = threading.Lock()
     killed = threading.Event()
@@ -28,8 +29,12 @@ def publish_all(srv, tenants, events, start, kill_after=None, workers=4):
         try:
             r = srv.call("POST", "/v1/events", body={"type": "order.created", "payload": {"n": i},
                                                      "tenant": tenant["tenant"]["id"]})
-        except Exception:  # the server was killed under us: not accepted
+        except Exception as e:  # the server was killed under us: not accepted
+            if refused is not None:
+                refused.append(repr(e)[:200])
             return
+        if r.status_code != 202 and refused is not None:
+            refused.append(f"{r.status_code} {r.text[:200]}")
         if r.status_code == 202:
             with lock:
                 accepted[r.json()["event_id"]] = i
