@@ -14,7 +14,8 @@ void metric(std::ostringstream& out, const char* name, const char* type, const c
 }  // namespace
 
 std::string render_metrics(const PublishCounters& p, const delivery::Dispatcher& d, const Queue& q,
-                           Store& store, const Journal& journal, const CatalogFeedCounters* feed) {
+                           Store& store, const Journal& journal, const CatalogFeedCounters* feed,
+                           std::optional<uint64_t> reads_limited) {
   std::ostringstream out;
   const auto& c = d.counters();
   auto qs = q.stats();
@@ -78,6 +79,10 @@ std::string render_metrics(const PublishCounters& p, const delivery::Dispatcher&
     out << "sealhook_catalog_nudges_total{direction=\"heard\"} " << feed->nudges_heard.load()
         << '\n';
   }
+  if (reads_limited)
+    metric(out, "sealhook_api_reads_limited_total", "counter",
+           "Tenants' delivery reads answered 429 (over --tenant-read-rate).",
+           static_cast<double>(*reads_limited));
   auto dead = store.count_deliveries(DeliveryStatus::kDead);
   if (dead)
     metric(out, "sealhook_dlq_size", "gauge", "Dead-lettered deliveries.",

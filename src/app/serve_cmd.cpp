@@ -93,11 +93,8 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
     ctx.read_limit = &read_limit.emplace(c.tenant_read_rate, c.tenant_read_burst);
   ctx.metrics_text = [&] {
     return render_metrics(n.publisher->counters(), *n.dispatcher, *n.queue, *n.store, *n.journal,
-                          n.feed ? &n.feed->counters() : nullptr) +
-           "# HELP sealhook_api_reads_limited_total tenants' delivery reads answered 429 "
-           "(over --tenant-read-rate)\n# TYPE sealhook_api_reads_limited_total counter\n"
-           "sealhook_api_reads_limited_total " +
-           std::to_string(read_limit ? read_limit->limited() : 0) + "\n";
+                          n.feed ? &n.feed->counters() : nullptr,
+                          read_limit ? read_limit->limited() : 0);
   };
   net::ServerOptions server_options = http_options(c);
   // Handlers may touch the store, wait for a durable push or flush the journal: off the io

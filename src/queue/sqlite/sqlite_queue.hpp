@@ -209,7 +209,7 @@ class SqliteQueue final : public Queue {
   Status last_write_;
   std::thread thread_, checkpointer_;
   std::unique_ptr<sqlite::Connection> checkpoint_conn_;
-  std::atomic<int> wal_frames_{0};     // in the WAL after the last commit (the queue thread's)
+  std::atomic<int> wal_frames_{0};     // in the WAL after the last commit (0: restart due)
   bool wal_gate_ = false;              // under mu_: no round starts while set
   std::atomic<bool> wal_wake_{false};  // the WAL crossed kWalRestartFrames: checkpoint now
 };
