@@ -27,6 +27,11 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   opt(cmd, "queue-sync", c.queue_sync,
       "sqlite queue durability: normal (survives a crash) | full (also a power loss)")
       ->check(CLI::IsMember({"normal", "full"}));
+  opt(cmd, "queue-round-us", c.queue_round_us,
+      "sqlite queue: under a steady load, the least time between two group commits (0: back to "
+      "back); a longer one writes fewer, bigger commits, less CPU and disk per delivery, and "
+      "adds up to it to a publish's answer")
+      ->check(CLI::Range(int64_t{0}, int64_t{100'000}));
   opt(cmd, "redis", c.redis, "the redis queue's server: redis://HOST:PORT/DB");
   opt(cmd, "redis-owner", c.redis_owner,
       "names this process in the redis queue, the same across its restarts: a restart gives "

@@ -18,6 +18,7 @@ struct ServeConfig {
   std::string queue = "sqlite";
   std::string queue_path;             // sqlite queue file; "" = queue.db beside the store
   std::string queue_sync = "normal";  // normal: survives a crash; full: also power loss
+  int64_t queue_round_us = 500;       // sqlite queue: least time between group commits under load
   std::string redis;                  // the redis queue: redis://HOST:PORT/DB
   std::string redis_owner;            // this process in the redis queue; "" = see redis_owner()
   int64_t catalog_check_ms = 500;     // how often the store's catalog version is checked
@@ -96,6 +97,7 @@ inline constexpr const char* kServeOnly[] = {
     "tenant-read-burst",
     "queue-path",
     "queue-sync",
+    "queue-round-us",
 };
 
 // Registers every serve option on `cmd` (flag names as in PRODUCT.md §2, each with an

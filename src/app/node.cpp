@@ -362,6 +362,7 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
                                      : std::max(1, static_cast<int>(tenant_cap_base / 4))};
   qc.path = c.queue == "sqlite" ? queue_path(c) : "";
   qc.sync_full = c.queue_sync == "full";
+  qc.round_gap = std::chrono::microseconds(c.queue_round_us);
   qc.redis_url = c.redis;
   qc.redis_owner = redis_owner(c);
   qc.redis_timeout_ms = c.redis_timeout_ms;

@@ -215,9 +215,10 @@ class Queue {
 struct QueueConfig {
   std::string kind = "sqlite";  // sqlite | memory | redis | kafka
   QueueOptions options;
-  std::string path;            // sqlite: the queue's database file
-  bool sync_full = false;      // sqlite: fsync every commit (survives power loss)
-  std::string redis_url;       // redis: redis://HOST:PORT/DB
+  std::string path;                          // sqlite: the queue's database file
+  bool sync_full = false;                    // sqlite: fsync every commit (survives power loss)
+  std::chrono::microseconds round_gap{500};  // sqlite: SqliteQueueOptions::round_gap
+  std::string redis_url;                     // redis: redis://HOST:PORT/DB
   std::string redis_owner;     // redis: names this process across restarts (its leases come back)
   int redis_timeout_ms = 500;  // redis: connect and per-call timeout
   std::string kafka_brokers;   // kafka: HOST:PORT[,...]

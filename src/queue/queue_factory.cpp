@@ -17,6 +17,7 @@ Result<std::unique_ptr<Queue>> make_queue(const QueueConfig& config, const Clock
     o.queue = config.options;
     o.path = config.path;
     o.sync_full = config.sync_full;
+    o.round_gap = config.round_gap;
     auto q = SqliteQueue::open(o, clock);
     if (!q) return q.error();
     return std::unique_ptr<Queue>(std::move(q.value()));

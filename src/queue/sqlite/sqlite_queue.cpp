@@ -153,7 +153,10 @@ Status SqliteQueue::enqueue(std::vector<QueuedDelivery>&& batch,
   pending_push_ += job->slots.size();
   pending_bytes_ += job->bytes;
   jobs_.push_back(job);
-  work_cv_.notify_all();
+  if (pending_push_ >= options_.max_group)
+    work_cv_.notify_all();  // ends a round gap early
+  else
+    nudge();
   return {};
 }
 
@@ -185,7 +188,7 @@ std::vector<Lease> SqliteQueue::lease(int64_t now_ms, size_t max, int64_t lease_
   // A timer or a deadline has come (by the caller's clock): the queue thread looks again.
   if ((!timers_.empty() && timers_.front().first <= now_ms) ||
       (!deadlines_.empty() && deadlines_.front().first <= now_ms))
-    work_cv_.notify_all();
+    nudge();
   while (out.size() < max && !armed_.empty()) {
     int64_t seq = armed_.front();
     armed_.pop_front();
@@ -200,8 +203,8 @@ std::vector<Lease> SqliteQueue::lease(int64_t now_ms, size_t max, int64_t lease_
     out.push_back(Lease{s.data, s.token, s.deadline_ms, s.handouts});
   }
   // The queue thread sleeps until its next timer: wake it if a deadline now comes first.
-  if (!out.empty() && (wake_ms_ == 0 || out.front().deadline_ms < wake_ms_)) work_cv_.notify_all();
-  if (armed_.size() < options_.max_armed / 2 && !active_.empty()) work_cv_.notify_all();
+  if (!out.empty() && (wake_ms_ == 0 || out.front().deadline_ms < wake_ms_)) nudge();
+  if (armed_.size() < options_.max_armed / 2 && !active_.empty()) nudge();
   return out;
 }
 
@@ -232,7 +235,7 @@ Status SqliteQueue::forget(const Lease& lease) {
   ops_added_++;
   uncache(*s);
   slots_.erase(s->seq);
-  work_cv_.notify_all();
+  nudge();
   return {};
 }
 
@@ -247,7 +250,7 @@ Status SqliteQueue::retry(const Lease& lease, int64_t at_ms) {
   uncache(*s);  // read again when it is due
   make_waiting(*s, clock_.now_ms());
   activate(s->lane);
-  work_cv_.notify_all();
+  nudge();
   return {};
 }
 

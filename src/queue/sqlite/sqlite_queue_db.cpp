@@ -181,6 +181,8 @@ int64_t SqliteQueue::next_wake_ms() const {
 
 void SqliteQueue::run() {
   std::unique_lock lock(mu_);
+  auto round_start = std::chrono::steady_clock::time_point{};
+  bool busy = false;  // work came while the last round was written
   for (;;) {
     int64_t now = clock_.now_ms();
     while (!stopping_ && (wal_gate_ || !has_work(now))) {
@@ -193,7 +195,22 @@ void SqliteQueue::run() {
       now = clock_.now_ms();
     }
     wake_ms_ = 0;
+    // Under a steady load (work came while the last round was written), rounds start at least
+    // round_gap apart: each commit then carries a gap's worth of work instead of the two or
+    // three deliveries that came meanwhile, and every commit rewrites each page it touches
+    // (~4.5 WAL pages per delivery at 15,000/s without it). Otherwise (idle, or one ordered
+    // endpoint whose next delivery waits for this round's) the next round starts at once.
+    if (auto gap_end = round_start + options_.round_gap;
+        busy && !stopping_ && pending_push_ < options_.max_group &&
+        std::chrono::steady_clock::now() < gap_end) {
+      pacing_ = true;
+      work_cv_.wait_until(lock, gap_end,
+                          [&] { return stopping_ || pending_push_ >= options_.max_group; });
+      pacing_ = false;
+      continue;  // the checks again: the WAL gate may have closed meanwhile
+    }
     if (stopping_ && jobs_.empty() && switches_.empty() && ops_taken_ == ops_added_) break;
+    round_start = std::chrono::steady_clock::now();
     Round r;
     collect(r, now);
     in_round_ = true;
@@ -203,6 +220,7 @@ void SqliteQueue::run() {
     lock.lock();
     apply(r, st);
     in_round_ = false;
+    busy = !jobs_.empty() || !switches_.empty() || ops_added_ != ops_taken_;
     done_cv_.notify_all();
     if (r.armed_any && listener_) listener = listener_;
     lock.unlock();

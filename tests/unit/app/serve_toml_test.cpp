@@ -25,6 +25,7 @@ const std::map<std::string, ServeCase>& serve_cases() {
       {"queue", {R"(queue = "memory")", [](auto& c) { return c.queue == "memory"; }}},
       {"queue-path", {R"(queue_path = "/q.db")", [](auto& c) { return c.queue_path == "/q.db"; }}},
       {"queue-sync", {R"(queue-sync = "full")", [](auto& c) { return c.queue_sync == "full"; }}},
+      {"queue-round-us", {"queue-round-us = 0", [](auto& c) { return c.queue_round_us == 0; }}},
       {"redis",
        {R"(redis = "redis://127.0.0.1:6390/2")",
         [](auto& c) { return c.redis == "redis://127.0.0.1:6390/2"; }}},
