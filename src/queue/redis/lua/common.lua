@@ -29,6 +29,16 @@ local function str(n)
   return string.format('%d', n)
 end
 
+-- A variadic command over many arguments, in slices: Lua's unpack() is bounded by its C stack
+-- (8,000 values), and a lease or settle call may carry more. `per` arguments go together (a
+-- ZADD's score and member).
+local function call_many(cmd, key, args, per)
+  local step = 1000 * per
+  for i = 1, #args, step do
+    redis.call(cmd, key, unpack(args, i, math.min(i + step - 1, #args)))
+  end
+end
+
 local function lane_key(ep)
   return P .. 'n:' .. ep
 end

@@ -34,8 +34,9 @@ local function push_batch(at)
     refs[b] = (refs[b] or 0) + 1
   end
   local bids = {}
+  local bid0 = nbodies > 0 and redis.call('INCRBY', P .. 'seq', nbodies) - nbodies or 0
   for i = 1, nbodies do
-    local bid = str(redis.call('INCR', P .. 'seq'))
+    local bid = str(bid0 + i)
     redis.call('HSET', P .. 'b:' .. bid, 'c', ARGV[bodies + i - 1], 'r', str(refs[i] or 0))
     bids[i] = bid
   end

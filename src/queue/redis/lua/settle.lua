@@ -2,8 +2,13 @@
 -- time (retry: due; extend: the new deadline). Settles them in order, each as on its own.
 -- Answers one integer per settle: 1 when done, 0 when the lease is not held any more.
 local tenant_cap = num(ARGV[2])
--- The queue's counts ('m'), summed over the batch and written once at the end.
+-- The queue's counts ('m'), summed over the batch and written once at the end; so are the
+-- lanes' and tenants' lease counts (then each lane is finished once: back in the rotation or
+-- gone) and the lease records' removal. Nothing a later settle of the batch reads depends on
+-- them: it reads only its delivery and, for an ordered retry, its lane's list.
 local leased_by, held_by, bytes_by = 0, 0, 0
+local lanes, lane_order = {}, {}      -- endpoint -> { tenant, released }
+local unleased, by_owner = {}, {}     -- lz members; owner -> ids
 
 local function settle_one(kind, id, token, at)
   local dk = P .. 'd:' .. id
@@ -16,14 +21,25 @@ local function settle_one(kind, id, token, at)
     redis.call('HSET', dk, 'dl', str(at))
     return 1
   end
-  -- The lease ends (unlease(), with the counts batched).
+  -- The lease ends (unlease(), with the counts and records batched).
   local ep = d[2]
-  redis.call('ZREM', P .. 'lz', id)
+  unleased[#unleased + 1] = id
   if d[4] then
-    redis.call('SREM', P .. 'o:' .. d[4], id)
+    local ids = by_owner[d[4]]
+    if not ids then
+      ids = {}
+      by_owner[d[4]] = ids
+    end
+    ids[#ids + 1] = id
   end
   leased_by = leased_by - 1
-  released(ep, d[3], tenant_cap)
+  local lane = lanes[ep]
+  if not lane then
+    lane = { t = d[3], n = 0 }
+    lanes[ep] = lane
+    lane_order[#lane_order + 1] = ep
+  end
+  lane.n = lane.n + 1
   if kind == 'retry' then
     redis.call('HDEL', dk, 'k', 'dl', 'w')
     redis.call('HSET', dk, 'nb', str(at))
@@ -47,13 +63,55 @@ local function settle_one(kind, id, token, at)
     end
     held_by = held_by - 1
   end
-  finish(ep)
   return 1
 end
 
 local out = {}
 for i = 3, #ARGV - 3, 4 do
   out[#out + 1] = settle_one(ARGV[i], ARGV[i + 1], ARGV[i + 2], num(ARGV[i + 3]))
+end
+-- A lease extended and then settled in the same batch was extended first: its removal comes
+-- after, as it would have one by one.
+call_many('ZREM', P .. 'lz', unleased, 1)
+for owner, ids in pairs(by_owner) do
+  call_many('SREM', P .. 'o:' .. owner, ids, 1)
+end
+-- released(), once per lane and tenant with the batch's sum, then finish() per lane.
+local tenants, tenant_order = {}, {}
+for _, ep in ipairs(lane_order) do
+  local lane = lanes[ep]
+  if redis.call('HINCRBY', lane_key(ep), 'f', -lane.n) == 0 then
+    lane.idle = true
+  end
+  local t = tenants[lane.t]
+  if not t then
+    t = { f = 0, b = 0 }
+    tenants[lane.t] = t
+    tenant_order[#tenant_order + 1] = lane.t
+  end
+  t.f = t.f + lane.n
+  if lane.idle then
+    t.b = t.b + 1
+  end
+end
+for _, tenant in ipairs(tenant_order) do
+  local t, tk = tenants[tenant], P .. 't:' .. tenant
+  if t.b > 0 then
+    redis.call('HINCRBY', tk, 'b', -t.b)
+  end
+  local left = redis.call('HINCRBY', tk, 'f', -t.f)
+  if left < tenant_cap then
+    -- Below its cap: the tenant's parked lanes return to the rotation (still listed). Checked on
+    -- every release, not only at the cap, so that processes with different caps never strand one.
+    while redis.call('LMOVE', P .. 'tp:' .. tenant, P .. 'a', 'LEFT', 'RIGHT') do
+    end
+  end
+  if left <= 0 then
+    redis.call('DEL', tk)
+  end
+end
+for _, ep in ipairs(lane_order) do
+  finish(ep)
 end
 if leased_by ~= 0 then
   redis.call('HINCRBY', P .. 'm', 'leased', leased_by)
