@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct StoreBackend {
 };
 
 extern const std::vector<StoreBackend> kStoreBackends;
+
+// gtest names a failed test's backend by this, not by its bytes.
+inline void PrintTo(const StoreBackend& backend, std::ostream* os) { *os << backend.name; }
 
 // Fixture: `store` on a database of the test's own, and helpers for records of known values.
 class StoreContract : public ::testing::TestWithParam<StoreBackend> {

@@ -25,7 +25,9 @@ class ListContract : public TwoTenants {
       if (sizes) sizes->push_back(page->data.size());
       for (const auto& d : page->data) {
         EXPECT_EQ(d.tenant_id, tenant);
-        if (status) EXPECT_EQ(d.status, *status) << d.id;
+        if (status) {
+          EXPECT_EQ(d.status, *status) << d.id;
+        }
         seen.push_back(d.id);
       }
       if (!page->next) break;

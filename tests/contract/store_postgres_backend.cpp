@@ -56,7 +56,7 @@ Result<std::string> create_postgres_database() {
   if (url.empty())
     return make_error(ErrorKind::kUnavailable, "no_test_server",
                       "no test PostgreSQL server: run through ctest (fixture `postgres`), or set "
-                      "SEALHOOK_TEST_POSTGRES=postgres://USER@127.0.0.1:PORT/postgres "
+                      "SEALHOOK_TEST_POSTGRES=postgres://sealhook@127.0.0.1:PORT/sealhook "
                       "(scripts/start-postgres.sh)");
   // Unique across the processes sharing the server (ctest -j, two worktrees): pid, a counter
   // and a random part; lowercase, so that it needs no quoting.
