@@ -18,12 +18,26 @@ TEST(StoreFactory, RefusesUnknownSpecs) {
   }
 }
 
-TEST(StoreFactory, PostgresIsNotSupportedYet) {
-  auto store = make_store("postgres://user@localhost/sealhook");
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.error().code, "invalid_store");
-  EXPECT_NE(store.error().message.find("postgres://"), std::string::npos);
-  EXPECT_NE(store.error().message.find("not supported yet"), std::string::npos);
+// Nothing listens on port 1: the connection is refused at once, and the store is unavailable
+// (503), not a bad spec.
+TEST(StoreFactory, PostgresThatCannotBeReachedIsUnavailable) {
+  for (const char* spec : {"postgres://sealhook@127.0.0.1:1/sealhook",
+                           "postgresql://sealhook@127.0.0.1:1/sealhook?pool_size=2"}) {
+    auto store = make_store(spec);
+    ASSERT_FALSE(store.ok()) << spec;
+    EXPECT_EQ(store.error().kind, ErrorKind::kUnavailable) << spec;
+    EXPECT_EQ(store.error().code, "store_unavailable") << spec;
+  }
+}
+
+TEST(StoreFactory, RefusesBadPostgresPoolKnobs) {
+  for (const char* spec : {"postgres://h/db?pool_size=0", "postgres://h/db?pool_size=x",
+                           "postgres://h/db?sslmode=disable&pool_wait_ms=-1"}) {
+    auto store = make_store(spec);
+    ASSERT_FALSE(store.ok()) << spec;
+    EXPECT_EQ(store.error().code, "invalid_store") << spec;
+    EXPECT_NE(store.error().message.find("pool_"), std::string::npos) << spec;
+  }
 }
 
 TEST(StoreFactory, OpensInMemory) {
