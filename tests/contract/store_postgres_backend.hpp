@@ -12,7 +12,4 @@ namespace sealhook::contract {
 Result<std::string> create_postgres_database();
 void drop_postgres_database(const std::string& spec);
 
-// `url` naming the database `name` instead of its own (or of none).
-std::string with_database(const std::string& url, const std::string& name);
-
 }  // namespace sealhook::contract
