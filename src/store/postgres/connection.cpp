@@ -7,9 +7,19 @@
 namespace sealhook::postgres {
 namespace {
 
+// libpq's messages end in a newline and may hold several lines (a hint on the next, after a
+// tab): one line, for a log and an API error body.
 std::string trimmed(const char* message) {
-  std::string s = message != nullptr ? message : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  std::string s;
+  for (const char* c = message != nullptr ? message : ""; *c != '\0'; ++c) {
+    bool space = *c == '\n' || *c == '\t';
+    if (!space) {
+      s += *c;
+    } else if (!s.empty() && s.back() != ' ') {
+      s += ' ';
+    }
+  }
+  while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
 }
 
@@ -112,7 +122,8 @@ std::vector<const char*> Params::values() const {
 }
 
 Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo,
-                                                     const ConnectOptions& options) {
+                                                     const ConnectOptions& options,
+                                                     std::string_view what) {
   // Ours first: the URI (dbname, expanded) may set any of them itself and wins; UTF8 last,
   // since every string we send is UTF-8.
   std::string connect_timeout = std::to_string(options.connect_timeout_s);
@@ -126,11 +137,11 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo
                           "UTF8",
                           nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
-  if (conn == nullptr) return unavailable("connect", "out of memory");
+  if (conn == nullptr) return unavailable(what, "out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string detail = trimmed(PQerrorMessage(conn));
     PQfinish(conn);
-    return unavailable("connect", detail);
+    return unavailable(what, detail);
   }
   // Notices (an identifier truncated, a NOTICE from a migration) are not errors: not printed.
   PQsetNoticeProcessor(

@@ -79,9 +79,11 @@ class Params {
 
 class Connection {
  public:
-  // `conninfo` is a postgres:// URI (or key=value pairs), given to libpq as it is.
+  // `conninfo` is a postgres:// URI (or key=value pairs), given to libpq as it is. A failure
+  // says the store failed to do `what` (the call that needed the connection).
   static Result<std::unique_ptr<Connection>> open(const std::string& conninfo,
-                                                  const ConnectOptions& options);
+                                                  const ConnectOptions& options,
+                                                  std::string_view what = "connect");
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
