@@ -1,5 +1,9 @@
 #include "store/postgres/connection.hpp"
 
+#include <poll.h>
+
+#include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -42,6 +46,29 @@ size_t utf8_char(std::string_view s, size_t i) {
     return 0;
   }
   return n;
+}
+
+// Drives a connection started by PQconnectStartParams until it is made, or fails, or `timeout`
+// passes (libpq's own connect_timeout counts whole seconds, 2 at least: too coarse for an API
+// write that should be answered 503 within a second). "" once connected, else why not.
+std::string await_connection(PGconn* conn, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+  while (true) {
+    if (PQstatus(conn) == CONNECTION_BAD || st == PGRES_POLLING_FAILED) {
+      return trimmed(PQerrorMessage(conn));
+    }
+    if (st == PGRES_POLLING_OK) return "";
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      return "no connection within " + std::to_string(timeout.count()) + " ms";
+    }
+    pollfd p{PQsocket(conn), static_cast<short>(st == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+    int n = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (n < 0 && errno != EINTR) return "poll failed";
+    if (n > 0) st = PQconnectPoll(conn);
+  }
 }
 
 }  // namespace
@@ -126,22 +153,16 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo
                                                      std::string_view what) {
   // Ours first: the URI (dbname, expanded) may set any of them itself and wins; UTF8 last,
   // since every string we send is UTF-8.
-  std::string connect_timeout = std::to_string(options.connect_timeout_s);
   std::string tcp_user_timeout = std::to_string(options.tcp_user_timeout_ms);
-  const char* keys[] = {"connect_timeout", "tcp_user_timeout", "application_name",
-                        "dbname",          "client_encoding",  nullptr};
-  const char* values[] = {connect_timeout.c_str(),
-                          tcp_user_timeout.c_str(),
-                          "sealhook",
-                          conninfo.c_str(),
-                          "UTF8",
-                          nullptr};
-  PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  const char* keys[] = {"tcp_user_timeout", "application_name", "dbname", "client_encoding",
+                        nullptr};
+  const char* values[] = {tcp_user_timeout.c_str(), "sealhook", conninfo.c_str(), "UTF8", nullptr};
+  PGconn* conn = PQconnectStartParams(keys, values, /*expand_dbname=*/1);
   if (conn == nullptr) return unavailable(what, "out of memory");
-  if (PQstatus(conn) != CONNECTION_OK) {
-    std::string detail = trimmed(PQerrorMessage(conn));
+  std::string failure = await_connection(conn, options.connect_timeout);
+  if (!failure.empty()) {
     PQfinish(conn);
-    return unavailable(what, detail);
+    return unavailable(what, failure);
   }
   // Notices (an identifier truncated, a NOTICE from a migration) are not errors: not printed.
   PQsetNoticeProcessor(
