@@ -1,5 +1,9 @@
 #include "store/postgres/connection.hpp"
 
+#include <poll.h>
+
+#include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -7,9 +11,19 @@
 namespace sealhook::postgres {
 namespace {
 
+// libpq's messages end in a newline and may hold several lines (a hint on the next, after a
+// tab): one line, for a log and an API error body.
 std::string trimmed(const char* message) {
-  std::string s = message != nullptr ? message : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  std::string s;
+  for (const char* c = message != nullptr ? message : ""; *c != '\0'; ++c) {
+    bool space = *c == '\n' || *c == '\t';
+    if (!space) {
+      s += *c;
+    } else if (!s.empty() && s.back() != ' ') {
+      s += ' ';
+    }
+  }
+  while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
 }
 
@@ -32,6 +46,29 @@ size_t utf8_char(std::string_view s, size_t i) {
     return 0;
   }
   return n;
+}
+
+// Drives a connection started by PQconnectStartParams until it is made, or fails, or `timeout`
+// passes (libpq's own connect_timeout counts whole seconds, 2 at least: too coarse for an API
+// write that should be answered 503 within a second). "" once connected, else why not.
+std::string await_connection(PGconn* conn, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+  while (true) {
+    if (PQstatus(conn) == CONNECTION_BAD || st == PGRES_POLLING_FAILED) {
+      return trimmed(PQerrorMessage(conn));
+    }
+    if (st == PGRES_POLLING_OK) return "";
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      return "no connection within " + std::to_string(timeout.count()) + " ms";
+    }
+    pollfd p{PQsocket(conn), static_cast<short>(st == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+    int n = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (n < 0 && errno != EINTR) return "poll failed";
+    if (n > 0) st = PQconnectPoll(conn);
+  }
 }
 
 }  // namespace
@@ -112,25 +149,20 @@ std::vector<const char*> Params::values() const {
 }
 
 Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo,
-                                                     const ConnectOptions& options) {
+                                                     const ConnectOptions& options,
+                                                     std::string_view what) {
   // Ours first: the URI (dbname, expanded) may set any of them itself and wins; UTF8 last,
   // since every string we send is UTF-8.
-  std::string connect_timeout = std::to_string(options.connect_timeout_s);
   std::string tcp_user_timeout = std::to_string(options.tcp_user_timeout_ms);
-  const char* keys[] = {"connect_timeout", "tcp_user_timeout", "application_name",
-                        "dbname",          "client_encoding",  nullptr};
-  const char* values[] = {connect_timeout.c_str(),
-                          tcp_user_timeout.c_str(),
-                          "sealhook",
-                          conninfo.c_str(),
-                          "UTF8",
-                          nullptr};
-  PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
-  if (conn == nullptr) return unavailable("connect", "out of memory");
-  if (PQstatus(conn) != CONNECTION_OK) {
-    std::string detail = trimmed(PQerrorMessage(conn));
+  const char* keys[] = {"tcp_user_timeout", "application_name", "dbname", "client_encoding",
+                        nullptr};
+  const char* values[] = {tcp_user_timeout.c_str(), "sealhook", conninfo.c_str(), "UTF8", nullptr};
+  PGconn* conn = PQconnectStartParams(keys, values, /*expand_dbname=*/1);
+  if (conn == nullptr) return unavailable(what, "out of memory");
+  std::string failure = await_connection(conn, options.connect_timeout);
+  if (!failure.empty()) {
     PQfinish(conn);
-    return unavailable("connect", detail);
+    return unavailable(what, failure);
   }
   // Notices (an identifier truncated, a NOTICE from a migration) are not errors: not printed.
   PQsetNoticeProcessor(

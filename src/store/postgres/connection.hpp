@@ -4,6 +4,7 @@
 // error kinds. Not thread-safe: the pool (pool.hpp) lends it to one call at a time.
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -16,9 +17,9 @@
 namespace sealhook::postgres {
 
 struct ConnectOptions {
-  // libpq waits at most this long for a connection (it counts 2 s at least): an unreachable
-  // server fails a call within seconds instead of hanging it.
-  int connect_timeout_s = 2;
+  // A connection not made within this long fails (the URI's connect_timeout is not used): an
+  // unreachable server fails a call within about a second instead of hanging it.
+  std::chrono::milliseconds connect_timeout{1000};
   // Unacknowledged data is given up on after this long (TCP_USER_TIMEOUT): a server that
   // vanished from the network fails the call in flight instead of hanging it.
   int tcp_user_timeout_ms = 10000;
@@ -79,9 +80,11 @@ class Params {
 
 class Connection {
  public:
-  // `conninfo` is a postgres:// URI (or key=value pairs), given to libpq as it is.
+  // `conninfo` is a postgres:// URI (or key=value pairs), given to libpq as it is. A failure
+  // says the store failed to do `what` (the call that needed the connection).
   static Result<std::unique_ptr<Connection>> open(const std::string& conninfo,
-                                                  const ConnectOptions& options);
+                                                  const ConnectOptions& options,
+                                                  std::string_view what = "connect");
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

@@ -20,7 +20,7 @@ Result<Pool::Lease> Pool::acquire(std::string_view what) {
   }
   // Connecting takes up to connect_timeout: not under the lock, the other calls go on.
   lock.unlock();
-  auto conn = Connection::open(conninfo_, options_.connect);
+  auto conn = Connection::open(conninfo_, options_.connect, what);
   if (!conn) {
     lock.lock();
     --lent_;

@@ -17,7 +17,7 @@ namespace sealhook::postgres {
 
 struct PoolOptions {
   size_t size = 4;
-  std::chrono::milliseconds wait{2000};
+  std::chrono::milliseconds wait{1000};
   ConnectOptions connect;
 };
 

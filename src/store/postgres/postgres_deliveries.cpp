@@ -36,8 +36,9 @@ DeliveryRecord read_delivery(const Rows& r, int i) {
 // still exists (its row share-locked, so delete_tenant waits for this batch or this batch
 // finds it gone), create_only ones only when absent, others upserted unless the stored record
 // has more attempts (several processes settle one delivery's attempts: an earlier attempt's
-// outcome, written late, never overwrites a later one's); then the attempts, dead letters and
-// cleared dead letters of the records actually written.
+// outcome, written late, never overwrites a later one's). The attempts of every record of a
+// live tenant are kept (a late outcome's attempt happened: it is history); dead letters are
+// set and cleared only with the records actually written, as the record they go with.
 constexpr std::string_view kWriteRound = R"sql(
 WITH u AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -76,7 +77,7 @@ WITH u AS (
   FROM unnest($13::text[], $14::text[], $15::int[], $16::bigint[], $17::bigint[], $18::int[],
               $19::text[])
     AS a(tenant_id, delivery_id, number, at_ms, duration_ms, status_code, error)
-  WHERE (a.tenant_id, a.delivery_id) IN (SELECT tenant_id, id FROM written)
+  WHERE a.tenant_id IN (SELECT id FROM live)
   ON CONFLICT (delivery_id, number) DO UPDATE SET at_ms = excluded.at_ms,
     duration_ms = excluded.duration_ms, status_code = excluded.status_code,
     error = excluded.error

@@ -26,10 +26,10 @@ Status PostgresStore::purge_idempotency(int64_t before_ms) {
   });
 }
 
-// One statement decides: a fresh insert, or a take-over of an expired record or of a stale
-// reservation of the same request, reserves (two racing publishes with one key: the second's
-// insert waits for the first's row and then finds it held); anything else is left as it is and
-// read back. A row released between the two statements is tried again.
+// One statement decides: a fresh insert, or a take-over of an expired record (answer or
+// reservation) or of a stale reservation of the same request, reserves (two racing publishes with
+// one key: the second's insert waits for the first's row and then finds it held); anything else is
+// left as it is and read back. A row released between the two statements is tried again.
 Result<Reservation> PostgresStore::reserve_idempotency(const std::string& scope,
                                                        const std::string& key,
                                                        const std::string& request_hash,
@@ -42,7 +42,8 @@ Result<Reservation> PostgresStore::reserve_idempotency(const std::string& scope,
           " VALUES ($1, $2, $3, '', $4) ON CONFLICT (scope, key) DO UPDATE SET"
           " response_json = '', request_hash = excluded.request_hash,"
           " created_at_ms = excluded.created_at_ms"
-          " WHERE (i.response_json <> '' AND i.created_at_ms < $5)"
+          // Any record past the window, a reservation too (whoever made it), is free.
+          " WHERE i.created_at_ms < $5"
           " OR (i.response_json = '' AND i.created_at_ms < $6"
           " AND i.request_hash IN ('', excluded.request_hash))",
           "reserve an idempotency key", scope, key, request_hash, now_ms, expired_before_ms,
@@ -103,13 +104,14 @@ Result<bool> PostgresStore::claim_dead(const std::string& tenant_id, const std::
   });
 }
 
+// A delivery no longer pending (someone else settled it) is left as it is, with no dead letter.
 Status PostgresStore::unclaim_dead(const std::string& tenant_id, const std::string& id,
                                    const std::string& body) {
   return with("give a dead delivery back", [&](Connection& c) -> Status {
     auto r = c.query(
         "WITH back AS (UPDATE deliveries SET status = 'dead', next_attempt_at_ms = 0"
-        " WHERE tenant_id = $1 AND id = $2 AND status = 'pending')"
-        " INSERT INTO dead_letters (delivery_id, body) VALUES ($2, $3)"
+        " WHERE tenant_id = $1 AND id = $2 AND status = 'pending' RETURNING id)"
+        " INSERT INTO dead_letters (delivery_id, body) SELECT id, $3::bytea FROM back"
         " ON CONFLICT (delivery_id) DO UPDATE SET body = excluded.body",
         "give a dead delivery back", tenant_id, id, body);
     if (!r) return r.error();

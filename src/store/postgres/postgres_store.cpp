@@ -60,6 +60,10 @@ Result<std::pair<std::string, PostgresOptions>> parse_spec(const std::string& sp
       auto v = knob(key, value, 1, 600000);
       if (!v) return v.error();
       options.pool.wait = std::chrono::milliseconds(*v);
+    } else if (key == "connect_timeout_ms") {
+      auto v = knob(key, value, 100, 600000);
+      if (!v) return v.error();
+      options.pool.connect.connect_timeout = std::chrono::milliseconds(*v);
     } else if (!pair.empty()) {
       kept += sep;
       kept += pair;

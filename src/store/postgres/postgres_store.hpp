@@ -29,8 +29,9 @@ struct PostgresOptions {
 };
 
 // Splits a store spec into what libpq is given and our own knobs: the query parameters
-// pool_size (1..1000) and pool_wait_ms (1..600000) are taken out of a postgres:// URI; the
-// rest (libpq's parameters) stays.
+// pool_size (1..1000, default 4), pool_wait_ms (1..600000, default 1000) and
+// connect_timeout_ms (100..600000, default 1000) are taken out of a postgres:// URI; the rest
+// (libpq's parameters) stays.
 Result<std::pair<std::string, PostgresOptions>> parse_spec(const std::string& spec);
 
 class PostgresStore final : public Store {

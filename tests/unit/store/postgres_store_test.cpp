@@ -119,7 +119,8 @@ TEST_F(PostgresStoreTest, WritesA500RecordBatchInOneGo) {
 
 // One delivery written several times in one batch (its publish-time record, then two attempts'
 // outcomes) ends as written one after the other: the later update wins, the create_only record
-// does not undo it, and an earlier attempt's outcome arriving last is ignored.
+// does not undo it, and an earlier attempt's outcome arriving last leaves the record (and its
+// dead letter) alone but adds its attempt, which happened.
 TEST_F(PostgresStoreTest, ABatchHoldingOneDeliveryThriceAppliesItInOrder) {
   auto store = testing::open_store(url());
   ASSERT_NE(store, nullptr);
@@ -135,17 +136,22 @@ TEST_F(PostgresStoreTest, ABatchHoldingOneDeliveryThriceAppliesItInOrder) {
   first.record.attempts = 1;
   first.record.last_error = "timeout";
   first.attempts = {AttemptRecord{first.record.id, 1, 20, 1, 0, "timeout"}};
+  first.record.status = DeliveryStatus::kDead;
+  first.dead_body = "jwe";
   ASSERT_TRUE(store->write_deliveries({created, second, created, first}));
   auto got = store->get_delivery("tn_a", created.record.id);
   ASSERT_TRUE(got && *got);
   EXPECT_EQ((*got)->status, DeliveryStatus::kDelivered);
   EXPECT_EQ((*got)->attempts, 2);
   EXPECT_EQ((*got)->last_error, "");
+  auto letter = store->get_dead_letter("tn_a", created.record.id);
+  ASSERT_TRUE(letter);
+  EXPECT_FALSE(letter->has_value());
   auto attempts = store->get_attempts(created.record.id);
   ASSERT_TRUE(attempts);
-  // The first attempt's record was not written (its delivery row was not), as in SQLite.
-  ASSERT_EQ(attempts->size(), 1u);
-  EXPECT_EQ((*attempts)[0].number, 2);
+  ASSERT_EQ(attempts->size(), 2u);
+  EXPECT_EQ((*attempts)[0].error, "timeout");
+  EXPECT_EQ((*attempts)[1].number, 2);
 }
 
 // pool_size=1: while the one connection waits on a lock held elsewhere, another call waits
