@@ -15,6 +15,7 @@ APT_PACKAGES=(
   redis-server libhiredis-dev  # the redis queue (src/queue/redis/) and its tests
   librdkafka-dev  # the Kafka queue's client (librdkafka 2.0.2, C API)
   openjdk-17-jre-headless maven  # the test Kafka broker: its jars fetched once by mvn, run by java
+  postgresql libpq-dev  # the postgres store's client (libpq, C API) and its test server (15)
 )
 
 missing=()

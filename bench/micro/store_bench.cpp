@@ -5,12 +5,16 @@
 // life when it succeeds first time but after the journal wrote its publish-time record, in
 // journal batches of `batch`. `/coalesced` writes only the second call: the usual case, where
 // the outcome arrives within the journal's settle time and the two records become one.
-//   BM_StoreWrite/<memory|wal-file>[/coalesced]/batch:<n>   per_delivery = time per delivery
+//   BM_StoreWrite/<memory|wal-file|postgres>[/coalesced]/batch:<n>   per_delivery = per delivery
 // The tables grow during the run (a fresh store per run), as they do in production.
 // wal-file is the production setup (a .db file, WAL, synchronous=NORMAL) in a temporary
-// directory under $TMPDIR (default /tmp), removed afterwards.
+// directory under $TMPDIR (default /tmp), removed afterwards. postgres is the PostgreSQL store
+// on the server at SEALHOOK_TEST_POSTGRES (a postgres:// URL; not registered without it), in
+// wall time (the server works in processes of its own): each run writes under a tenant of its
+// own, whose rows are deleted after it.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -46,15 +50,20 @@ DeliveryUpdate record(const std::string& tenant_id, bool delivered) {
   return u;
 }
 
-void BM_StoreWrite(benchmark::State& state, bool file, bool coalesced) {
+enum class Backend { kMemory, kWalFile, kPostgres };
+
+void BM_StoreWrite(benchmark::State& state, Backend backend, bool coalesced) {
   const size_t batch = static_cast<size_t>(state.range(0));
+  const bool file = backend == Backend::kWalFile;
   fs::path dir;
   if (file) {
     dir = fs::temp_directory_path() / ("sealhook-micro-" + random_token("", 6));
     fs::create_directories(dir);
   }
   {
-    auto store = make_store(file ? "sqlite:" + (dir / "bench.db").string() : "sqlite::memory:");
+    auto store = make_store(backend == Backend::kPostgres ? std::getenv("SEALHOOK_TEST_POSTGRES")
+                            : file                        ? "sqlite:" + (dir / "bench.db").string()
+                                                          : "sqlite::memory:");
     check(store.ok(), "make_store");
     Tenant t{new_id("tn_", kNowMs), "bench", kNowMs};
     check((*store)->insert_tenant(t, ApiKey{new_id("ak_", kNowMs), t.id, "hash", kNowMs}).ok(),
@@ -77,6 +86,7 @@ void BM_StoreWrite(benchmark::State& state, bool file, bool coalesced) {
         break;
       }
     }
+    if (backend == Backend::kPostgres) check((*store)->delete_tenant(t.id).ok(), "delete_tenant");
   }
   if (file) fs::remove_all(dir);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
@@ -86,17 +96,23 @@ void BM_StoreWrite(benchmark::State& state, bool file, bool coalesced) {
 }
 
 [[maybe_unused]] const bool store_registered = [] {
+  const bool postgres = std::getenv("SEALHOOK_TEST_POSTGRES") != nullptr;
   for (bool coalesced : {false, true}) {
-    for (bool file : {false, true}) {
-      std::string name = std::string("BM_StoreWrite/") + (file ? "wal-file" : "memory") +
-                         (coalesced ? "/coalesced" : "");
-      benchmark::RegisterBenchmark(name.c_str(), BM_StoreWrite, file, coalesced)
-          ->ArgName("batch")
-          ->Arg(1)
-          ->Arg(10)
-          ->Arg(100)
-          ->Arg(1000)
-          ->Unit(benchmark::kMicrosecond);
+    for (Backend backend : {Backend::kMemory, Backend::kWalFile, Backend::kPostgres}) {
+      if (backend == Backend::kPostgres && !postgres) continue;
+      const char* label = backend == Backend::kMemory    ? "memory"
+                          : backend == Backend::kWalFile ? "wal-file"
+                                                         : "postgres";
+      std::string name = std::string("BM_StoreWrite/") + label + (coalesced ? "/coalesced" : "");
+      auto* b = benchmark::RegisterBenchmark(name.c_str(), BM_StoreWrite, backend, coalesced)
+                    ->ArgName("batch")
+                    ->Arg(1)
+                    ->Arg(10)
+                    ->Arg(100)
+                    ->Arg(1000)
+                    ->Unit(benchmark::kMicrosecond);
+      // The server does the work in a process of its own: what counts is the wall time.
+      if (backend == Backend::kPostgres) b->UseRealTime();
     }
   }
   return true;

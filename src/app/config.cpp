@@ -67,7 +67,9 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       "deliveries consumed and not yet done per partition (waiting behind an ordered head, in "
       "retry, in flight): past it the partition is paused, not dropped")
       ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
-  opt(cmd, "store", c.store, "sqlite:PATH (a directory or a .db file)");
+  opt(cmd, "store", c.store,
+      "sqlite:PATH (a directory or a .db file) | postgres://USER@HOST:PORT/DB (a libpq URI, "
+      "shared by every node; ?pool_size=N&pool_wait_ms=MS bound its connections)");
   opt(cmd, "admin-token", c.admin_token, "admin token; generated and printed once if unset");
   env_flag(cmd, "SEALHOOK_", "allow-private-networks", c.allow_private_networks,
            "allow endpoints on loopback/private/link-local addresses (local demos, tests)");
@@ -204,13 +206,16 @@ Status validate_worker(const ServeConfig& c) {
   if (c.store == "sqlite::memory:")
     return refuse(
         "--store sqlite::memory: is this process's alone; a worker shares the store "
-        "file with serve (--store sqlite:PATH)");
+        "with serve (--store sqlite:PATH, or postgres://USER@HOST:PORT/DB for workers on other "
+        "machines)");
   return validate(c);
 }
 
 Status validate(const ServeConfig& c) {
-  if (c.store.rfind("sqlite:", 0) != 0 && c.store.rfind("postgres", 0) != 0)
-    return make_error(ErrorKind::kBadRequest, "invalid_config", "--store must be sqlite:PATH");
+  if (c.store.rfind("sqlite:", 0) != 0 && c.store.rfind("postgres://", 0) != 0 &&
+      c.store.rfind("postgresql://", 0) != 0)
+    return make_error(ErrorKind::kBadRequest, "invalid_config",
+                      "--store must be sqlite:PATH or postgres://USER@HOST:PORT/DB");
   if (c.queue == "sqlite" && c.queue_path.empty() &&
       (c.store.rfind("sqlite:", 0) != 0 || c.store == "sqlite::memory:"))
     return make_error(ErrorKind::kBadRequest, "invalid_config",

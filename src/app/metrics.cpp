@@ -78,6 +78,9 @@ std::string render_metrics(const PublishCounters& p, const delivery::Dispatcher&
            static_cast<double>(feed->nudges_sent.load()), "{direction=\"sent\"}");
     out << "sealhook_catalog_nudges_total{direction=\"heard\"} " << feed->nudges_heard.load()
         << '\n';
+    metric(out, "sealhook_catalog_store_pushes_total", "counter",
+           "Catalog change pushes from the store (PostgreSQL LISTEN/NOTIFY, and its reconnects).",
+           static_cast<double>(feed->store_pushes.load()));
   }
   if (reads_limited)
     metric(out, "sealhook_api_reads_limited_total", "counter",

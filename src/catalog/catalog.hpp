@@ -58,6 +58,8 @@ class CatalogService {
   static constexpr size_t kMaxDelta = 10'000;
   // The store's catalog version the snapshot is in step with.
   int64_t version() const { return version_.load(); }
+  // The store the catalog is kept in (the feed watches it for others' changes).
+  Store& store() { return store_; }
   // Told after every write made through this service (the feed nudges other processes).
   void set_change_hook(std::function<void()> hook) { change_hook_ = std::move(hook); }
   // Told of an endpoint whose ordering a PATCH changes, before the change is stored, under the

@@ -2,6 +2,7 @@
 // The durable store. The catalog (tenants, keys, subscriptions, endpoints) is read whole at
 // start and served from memory afterwards; delivery and attempt records are written in
 // batches off the hot path. One implementation per folder (sqlite/, later postgres/).
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -139,9 +140,20 @@ class Store {
 
   // For /readyz.
   virtual Status ping() = 0;
+
+  // A push channel for catalog changes made by any process sharing the store: calls
+  // `on_change` (on a thread of the store's) after each change, and after each reconnect
+  // (changes may have been missed meanwhile). False when the store has none: the periodic
+  // version check alone keeps the catalog in step. An empty function stops watching, and
+  // returns once `on_change` can no longer be called.
+  virtual bool watch_catalog(std::function<void()> on_change) {
+    (void)on_change;
+    return false;
+  }
 };
 
-// "sqlite:PATH" (the default, PATH a directory or a .db file). Later: "postgres://...".
+// "sqlite:PATH" (the default, PATH a directory or a .db file), or "postgres://..." /
+// "postgresql://..." (a libpq connection URI; see postgres/postgres_store.hpp).
 Result<std::unique_ptr<Store>> make_store(const std::string& spec);
 
 }  // namespace sealhook

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
 
@@ -55,12 +56,16 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path) {
 
 Result<std::unique_ptr<Store>> make_store(const std::string& spec) {
   if (spec.starts_with("sqlite:")) return open_sqlite(spec.substr(7));
+  // Given to libpq as a connection URI (its parameters and PG* variables apply), less our
+  // pool knobs.
   if (spec.starts_with("postgres://") || spec.starts_with("postgresql://")) {
-    return invalid("The store \"" + spec.substr(0, spec.find(':')) +
-                   "://…\" is not supported yet; use sqlite:PATH.");
+    auto parsed = postgres::parse_spec(spec);
+    if (!parsed) return parsed.error();
+    return postgres::PostgresStore::open(parsed->first, parsed->second);
   }
   return invalid("Unknown store spec \"" + spec +
-                 "\": expected sqlite:PATH (a directory or a .db file) or sqlite::memory:.");
+                 "\": expected sqlite:PATH (a directory or a .db file), sqlite::memory:, or"
+                 " postgres://USER@HOST:PORT/DB.");
 }
 
 }  // namespace sealhook

@@ -1,5 +1,6 @@
 """Fixtures that run the real binary: `sealhook serve` and `sealhook receive` on loopback,
 a real SQLite store in a temp dir, real HTTP. No mocks."""
+import itertools
 import json
 import os
 import queue
@@ -31,9 +32,9 @@ def binary(request):
 class Proc:
     """A child process whose stdout and stderr lines are collected by threads."""
 
-    def __init__(self, args, env=None):
+    def __init__(self, args, env=None, cwd=None):
         self.p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True, env=env)
+                                  text=True, env=env, cwd=cwd)
         self.out, self.err = queue.Queue(), queue.Queue()
         self.out_lines, self.err_lines = [], []
         self.lock = threading.Lock()
@@ -158,14 +159,14 @@ class Server:
 def start_server(binary, tmp_path):
     procs = []
 
-    def start(*extra, env=None, private=True, store=None):
+    def start(*extra, env=None, private=True, store=None, cwd=None):
         store = store or f"sqlite:{tmp_path}/data{len(procs)}"
         args = [binary, "serve", "--listen", "127.0.0.1:0", "--store", store,
                 "--admin-token", ADMIN, "--retry-base-ms", "50", "--retry-max-delay-ms", "400",
                 "--attempt-timeout-ms", "5000", *extra]
         if private:
             args.append("--allow-private-networks")
-        proc = Proc(args, env=env)
+        proc = Proc(args, env=env, cwd=cwd)
         procs.append(proc)
         m = proc.wait_line(r"listening on [\d.]+:(\d+)")
         return Server(proc, int(m.group(1)), store)
@@ -270,24 +271,83 @@ def _env_assignments(path):
     return out
 
 
-@pytest.fixture(scope="session")
-def kafka_brokers(tmp_path_factory):
-    """The test Kafka broker's bootstrap address (HOST:PORT), one for the whole run, shared:
-    SEALHOOK_TEST_KAFKA, else the env file of the ctest fixture `kafka` (SEALHOOK_TEST_KAFKA_ENV),
-    else a broker of its own (scripts/start-kafka.sh), started on first use and stopped at the end.
-    Tests that use it keep to topics and groups of their own names."""
-    if os.environ.get("SEALHOOK_TEST_KAFKA"):
-        yield os.environ["SEALHOOK_TEST_KAFKA"]
+def _shared_service(tmp_path_factory, name, key):
+    """What the test service `name` is reached at (the `key` line of its env file), one for the
+    whole run, shared: SEALHOOK_TEST_<NAME>, else the env file of the ctest fixture `name`
+    (SEALHOOK_TEST_<NAME>_ENV), else one of its own (scripts/start-NAME.sh), started on first use
+    and stopped at the end. A generator, for a session fixture to yield from."""
+    upper = name.upper()
+    if os.environ.get(f"SEALHOOK_TEST_{upper}"):
+        yield os.environ[f"SEALHOOK_TEST_{upper}"]
         return
-    shared = os.environ.get("SEALHOOK_TEST_KAFKA_ENV")
+    shared = os.environ.get(f"SEALHOOK_TEST_{upper}_ENV")
     if shared and os.path.exists(shared):
-        yield _env_assignments(shared)["KAFKA_BROKERS"]
+        yield _env_assignments(shared)[key]
         return
-    env_file = str(tmp_path_factory.mktemp("kafka") / "kafka.env")
-    subprocess.run([os.path.join(ROOT, "scripts", "start-kafka.sh"), "--env-file", env_file],
+    env_file = str(tmp_path_factory.mktemp(name) / f"{name}.env")
+    subprocess.run([os.path.join(ROOT, "scripts", f"start-{name}.sh"), "--env-file", env_file],
                    check=True, capture_output=True, text=True)
     try:
-        yield _env_assignments(env_file)["KAFKA_BROKERS"]
+        yield _env_assignments(env_file)[key]
     finally:
-        subprocess.run([os.path.join(ROOT, "scripts", "stop-kafka.sh"), "--env-file", env_file],
+        subprocess.run([os.path.join(ROOT, "scripts", f"stop-{name}.sh"), "--env-file", env_file],
                        check=True, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def kafka_brokers(tmp_path_factory):
+    """The test Kafka broker's bootstrap address (HOST:PORT), shared (_shared_service). Tests
+    that use it keep to topics and groups of their own names."""
+    yield from _shared_service(tmp_path_factory, "kafka", "KAFKA_BROKERS")
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """The test PostgreSQL server's URL (postgres://USER@HOST:PORT/DB), shared
+    (_shared_service). Tests that use it make databases of their own (postgres_database)."""
+    yield from _shared_service(tmp_path_factory, "postgres", "POSTGRES_URL")
+
+
+def with_database(url, name):
+    """`url` naming the database `name` instead of its own (or of none)."""
+    authority = url.find("://") + 3
+    query = url.find("?", authority)
+    end = len(url) if query < 0 else query
+    path = url.find("/", authority, end)
+    if path < 0:
+        return url[:end] + "/" + name + url[end:]
+    return url[:path + 1] + name + url[end:]
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture
+def postgres_database(postgres_server):
+    """A fresh database on the test server, dropped after the test: returns make(), which makes
+    one more and gives its URL."""
+    made = []
+
+    def psql(sql):
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", postgres_server,
+                        "-c", sql], check=True, capture_output=True, text=True)
+
+    def make():
+        name = f"sealhook_e2e_{os.getpid()}_{next(_databases)}"
+        psql(f"CREATE DATABASE {name}")
+        made.append(name)
+        return with_database(postgres_server, name)
+
+    yield make
+    for name in made:
+        # FORCE: a process of the test that is still connected does not keep it.
+        psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def shared_store(request, tmp_path):
+    """A store every process of a test opens, once per store: one SQLite file, and a database of
+    the test's own on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:{tmp_path}/shared.db"
+    return request.getfixturevalue("postgres_database")()

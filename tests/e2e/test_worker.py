@@ -1,7 +1,7 @@
-"""`sealhook worker` against a real redis-server and one SQLite store file shared with `serve`:
+"""`sealhook worker` against a real redis-server and one store shared with `serve`:
 workers deliver what serve accepts, answer only their ops routes, refuse queues they cannot
-share, lose nothing when SIGKILLed mid-run together with serve, and finish what they have in
-flight on SIGTERM."""
+share, lose nothing when SIGKILLed mid-run together with serve (on a SQLite file and on
+PostgreSQL), and finish what they have in flight on SIGTERM."""
 import signal
 import subprocess
 import time
@@ -43,11 +43,11 @@ class Worker:
 def start_worker(binary):
     procs = []
 
-    def start(url, store, *extra, queue=None):
+    def start(url, store, *extra, queue=None, cwd=None):
         """A worker on the redis queue at `url`, or on the queue `queue` (its flags) says."""
         args = [binary, "worker", *(queue or ("--redis", url)), "--store", store,
                 "--metrics-listen", "127.0.0.1:0", *COMMON, *extra]
-        proc = Proc(args)
+        proc = Proc(args, cwd=cwd)
         procs.append(proc)
         m = proc.wait_line(r"/healthz /readyz /metrics on http://127\.0\.0\.1:(\d+)")
         return Worker(proc, int(m.group(1)))
@@ -106,9 +106,9 @@ def test_worker_refuses_what_it_cannot_share(binary, tmp_path, args, message):
 
 
 def test_crash_of_a_worker_and_serve_mid_run_loses_no_accepted_event(
-        start_server, start_worker, start_receiver, keygen, redis_url, tmp_path):
+        start_server, start_worker, start_receiver, keygen, redis_url, shared_store):
     started = time.monotonic()
-    store = f"sqlite:{tmp_path}/crash.db"
+    store = shared_store  # a SQLite file, and PostgreSQL
     # Owners named, so that each restarted process takes its last run's leases back at once.
     # Two attempts at once per endpoint, all processes together, and two receiver threads that
     # take 100 ms each: 10 x 20 deliveries/s, slower than publishing, so a backlog is queued and

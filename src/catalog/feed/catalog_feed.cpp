@@ -40,6 +40,12 @@ void CatalogFeed::start() {
       });
     }
   }
+  // Called on the store's thread, after each change committed by anyone (and after the store
+  // reconnects): wakes the check, which reads what changed.
+  watching_ = catalog_.store().watch_catalog([this] {
+    counters_.store_pushes++;
+    wake();
+  });
   catalog_.set_change_hook([this] { publish(); });
   thread_ = std::thread([this] { run(); });
 }
@@ -51,6 +57,8 @@ void CatalogFeed::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  // Returns once the store's thread can no longer call wake().
+  if (watching_) catalog_.store().watch_catalog(nullptr);
   if (thread_.joinable()) thread_.join();
   subscriber_.reset();
   // The hook stays set (writes may still run on other threads) but sends nothing from here on.

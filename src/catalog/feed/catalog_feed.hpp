@@ -4,7 +4,9 @@
 // every `check` (one indexed one-row read) and reloads the changed tenants; that check is the
 // guarantee. With Redis, every write through this process also PUBLISHes a nudge on
 // sealhook:catalog:<db>, and a subscriber wakes the thread at once on others' nudges, so
-// changes usually arrive within milliseconds. Idle, the thread sleeps between checks.
+// changes usually arrive within milliseconds. A store with a push channel of its own
+// (PostgreSQL's LISTEN/NOTIFY: Store::watch_catalog) wakes the thread the same way on every
+// catalog write by any process. Idle, the thread sleeps between checks.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -29,6 +31,7 @@ struct CatalogFeedOptions {
 
 struct CatalogFeedCounters {
   std::atomic<uint64_t> checks{0}, reloads{0}, nudges_sent{0}, nudges_heard{0}, errors{0};
+  std::atomic<uint64_t> store_pushes{0};  // the store's watch_catalog calls
 };
 
 class CatalogFeed {
@@ -67,6 +70,7 @@ class CatalogFeed {
   std::condition_variable cv_;
   bool woken_ = false;
   bool stopping_ = false;
+  bool watching_ = false;  // the store's watch_catalog is on
   std::thread thread_;
 };
 

@@ -38,15 +38,9 @@ Status migrate(Connection& conn) {
   }
   auto version = current_version(conn);
   if (!version) return version.error();
-  auto all = migrations();
-  int newest = all.empty() ? 0 : all.back().version;
-  if (*version > newest) {
-    return make_error(ErrorKind::kInternal, "store_error",
-                      "The database is at schema version " + std::to_string(*version) +
-                          ", newer than this build knows (" + std::to_string(newest) + ").");
-  }
-  for (const Migration& m : all) {
-    if (m.version <= *version) continue;
+  auto pending = migrations_after(migrations(), *version);
+  if (!pending) return pending.error();
+  for (const Migration& m : *pending) {
     if (Status s = apply(conn, m); !s) return s;
   }
   return tx->commit();

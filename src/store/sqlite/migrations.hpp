@@ -3,16 +3,13 @@
 #include <span>
 
 #include "core/result.hpp"
+#include "store/migration.hpp"
 
 namespace sealhook::sqlite {
 
 class Connection;
 
-struct Migration {
-  int version;       // 1, 2, 3, ... from the file name prefix
-  const char* name;  // the .sql file name
-  const char* sql;
-};
+using sealhook::Migration;
 
 // Every migration, oldest first (generated source).
 std::span<const Migration> migrations();

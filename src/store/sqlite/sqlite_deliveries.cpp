@@ -71,7 +71,8 @@ const char* write_sql(bool create_only) {
 }  // namespace
 
 // A create_only record whose delivery was already written (a later update raced ahead of it)
-// is skipped; so are its (never present) attempts.
+// is skipped; so is an earlier attempt's outcome that arrives after a later one, but not its
+// attempts: they happened, and are history.
 Status SqliteStore::write_one(const DeliveryUpdate& u) {
   const DeliveryRecord& d = u.record;
   if (Status s =
@@ -81,7 +82,7 @@ Status SqliteStore::write_one(const DeliveryUpdate& u) {
       !s) {
     return s;
   }
-  if (conn_->changes() == 0) return {};
+  const bool written = conn_->changes() > 0;
   for (const AttemptRecord& a : u.attempts) {
     // Keyed by (delivery, number): writing the same attempt twice is harmless.
     if (Status s = conn_->run(
@@ -95,6 +96,8 @@ Status SqliteStore::write_one(const DeliveryUpdate& u) {
       return s;
     }
   }
+  // The dead letter follows the record: a skipped one leaves it as the later update set it.
+  if (!written) return {};
   if (u.clear_dead_body) {
     Status s =
         conn_->run("DELETE FROM dead_letters WHERE delivery_id = ?1", "clear a dead letter", d.id);

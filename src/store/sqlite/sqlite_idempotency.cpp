@@ -23,7 +23,8 @@ Result<Reservation> SqliteStore::reserve_idempotency(const std::string& scope,
           " VALUES (?1, ?2, ?3, '', ?4) ON CONFLICT (scope, key) DO UPDATE SET"
           " response_json = '', request_hash = excluded.request_hash,"
           " created_at_ms = excluded.created_at_ms"
-          " WHERE (response_json <> '' AND created_at_ms < ?5)"
+          // Any record past the window, a reservation too (whoever made it), is free.
+          " WHERE created_at_ms < ?5"
           " OR (response_json = '' AND created_at_ms < ?6"
           " AND request_hash IN ('', excluded.request_hash))",
           "reserve an idempotency key", scope, key, request_hash, now_ms, expired_before_ms,

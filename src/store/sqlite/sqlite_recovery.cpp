@@ -37,6 +37,8 @@ Status SqliteStore::unclaim_dead(const std::string& tenant_id, const std::string
       !s) {
     return s;
   }
+  // Not pending (any more): it is no dead letter, and is left as it is.
+  if (conn_->changes() == 0) return tx->commit();
   auto st = conn_->query(
       "INSERT INTO dead_letters (delivery_id, body) VALUES (?1, ?2)"
       " ON CONFLICT (delivery_id) DO UPDATE SET body = excluded.body",

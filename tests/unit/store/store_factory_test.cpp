@@ -1,4 +1,10 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
 
 #include "store/store.hpp"
 #include "test_util.hpp"
@@ -18,12 +24,53 @@ TEST(StoreFactory, RefusesUnknownSpecs) {
   }
 }
 
-TEST(StoreFactory, PostgresIsNotSupportedYet) {
-  auto store = make_store("postgres://user@localhost/sealhook");
+// Nothing listens on port 1: the connection is refused at once, and the store is unavailable
+// (503), not a bad spec.
+TEST(StoreFactory, PostgresThatCannotBeReachedIsUnavailable) {
+  for (const char* spec : {"postgres://sealhook@127.0.0.1:1/sealhook",
+                           "postgresql://sealhook@127.0.0.1:1/sealhook?pool_size=2"}) {
+    auto store = make_store(spec);
+    ASSERT_FALSE(store.ok()) << spec;
+    EXPECT_EQ(store.error().kind, ErrorKind::kUnavailable) << spec;
+    EXPECT_EQ(store.error().code, "store_unavailable") << spec;
+  }
+}
+
+// A server that never answers: a socket that listens but never accepts (the kernel completes
+// the TCP handshake and keeps the startup packet; no reply ever comes). The open fails within
+// its connect_timeout_ms, not when TCP gives up.
+TEST(StoreFactory, PostgresThatNeverAnswersFailsWithinTheConnectTimeout) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string spec = "postgres://sealhook@127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) +
+                           "/sealhook?sslmode=disable&connect_timeout_ms=300";
+  auto started = std::chrono::steady_clock::now();
+  auto store = make_store(spec);
+  auto took = std::chrono::steady_clock::now() - started;
+  ::close(fd);
   ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.error().code, "invalid_store");
-  EXPECT_NE(store.error().message.find("postgres://"), std::string::npos);
-  EXPECT_NE(store.error().message.find("not supported yet"), std::string::npos);
+  EXPECT_EQ(store.error().kind, ErrorKind::kUnavailable);
+  EXPECT_NE(store.error().message.find("300 ms"), std::string::npos) << store.error().message;
+  EXPECT_GE(took, std::chrono::milliseconds(250));
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
+}
+
+TEST(StoreFactory, RefusesBadPostgresKnobs) {
+  for (const char* spec : {"postgres://h/db?pool_size=0", "postgres://h/db?pool_size=x",
+                           "postgres://h/db?sslmode=disable&pool_wait_ms=-1",
+                           "postgres://h/db?connect_timeout_ms=5"}) {
+    auto store = make_store(spec);
+    ASSERT_FALSE(store.ok()) << spec;
+    EXPECT_EQ(store.error().code, "invalid_store") << spec;
+    EXPECT_NE(store.error().message.find("must be a whole number"), std::string::npos) << spec;
+  }
 }
 
 TEST(StoreFactory, OpensInMemory) {
