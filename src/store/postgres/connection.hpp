@@ -101,6 +101,13 @@ class Connection {
   Result<Rows> run(std::string_view sql, std::string_view what, const Params& params);
   // The connection is gone (the server restarted or is unreachable): the pool drops it.
   bool broken() const { return PQstatus(conn_) == CONNECTION_BAD; }
+  // Reads what the server sent an idle connection (never blocks: libpq's socket is
+  // non-blocking): false when it was closed meanwhile (a server restarted or shut down sends
+  // its idle clients a FATAL and hangs up), so that no call is spent finding out. Twice: a
+  // read that found the FATAL's bytes stops there, the next one finds the end of the stream.
+  bool still_open() {
+    return PQconsumeInput(conn_) != 0 && PQconsumeInput(conn_) != 0 && !broken();
+  }
   PGconn* handle() const { return conn_; }
 
  private:
