@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 namespace sealhook::postgres {
@@ -185,28 +186,70 @@ Status Connection::exec(std::string_view sql, std::string_view what) {
   return e;
 }
 
-Result<Rows> Connection::run(std::string_view sql, std::string_view what, const Params& params) {
+Result<const std::string*> Connection::prepared(std::string_view sql, std::string_view what) {
   auto it = prepared_.find(std::string(sql));
-  if (it == prepared_.end()) {
-    // The server infers the parameters' types from the statement.
-    std::string name = "s" + std::to_string(next_statement_++);
-    PGresult* r = PQprepare(conn_, name.c_str(), std::string(sql).c_str(), 0, nullptr);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-      Error e = error(r, what);
-      PQclear(r);
-      return e;
-    }
+  if (it != prepared_.end()) return &it->second;
+  // The server infers the parameters' types from the statement.
+  std::string name = "s" + std::to_string(next_statement_++);
+  PGresult* r = PQprepare(conn_, name.c_str(), std::string(sql).c_str(), 0, nullptr);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    Error e = error(r, what);
     PQclear(r);
-    it = prepared_.emplace(std::string(sql), std::move(name)).first;
+    return e;
   }
+  PQclear(r);
+  return &prepared_.emplace(std::string(sql), std::move(name)).first->second;
+}
+
+Result<Rows> Connection::run(std::string_view sql, std::string_view what, const Params& params) {
+  auto name = prepared(sql, what);
+  if (!name) return name.error();
   std::vector<const char*> values = params.values();
-  PGresult* r = PQexecPrepared(conn_, it->second.c_str(), params.size(), values.data(),
+  PGresult* r = PQexecPrepared(conn_, (*name)->c_str(), params.size(), values.data(),
                                params.lengths(), params.formats(), 0);
   ExecStatusType st = PQresultStatus(r);
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Rows(r);
   Error e = error(r, what);
   PQclear(r);
   return e;
+}
+
+// Pipeline mode: every execution is sent, then one Sync; the server runs them up to the Sync
+// in one implicit transaction (an error rolls back all of them and skips the rest), and the
+// answers come back together.
+Status Connection::run_all(std::string_view sql, std::string_view what,
+                           const std::vector<Params>& each) {
+  auto name = prepared(sql, what);
+  if (!name) return name.error();
+  if (PQenterPipelineMode(conn_) != 1) return unavailable(what, trimmed(PQerrorMessage(conn_)));
+  bool sent = true;
+  for (const Params& p : each) {
+    std::vector<const char*> values = p.values();
+    sent = sent && PQsendQueryPrepared(conn_, (*name)->c_str(), p.size(), values.data(),
+                                       p.lengths(), p.formats(), 0) == 1;
+  }
+  sent = sent && PQpipelineSync(conn_) == 1;
+  if (!sent) return unavailable(what, trimmed(PQerrorMessage(conn_)));
+  std::optional<Error> failed;
+  // Each execution's results end with a null; the Sync's result ends the pipeline.
+  while (true) {
+    PGresult* r = PQgetResult(conn_);
+    if (r == nullptr) {
+      if (broken()) break;
+      continue;
+    }
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    if (st == PGRES_FATAL_ERROR && !failed) failed = error(r, what);
+    PQclear(r);
+  }
+  if (broken()) return failed ? *failed : unavailable(what, trimmed(PQerrorMessage(conn_)));
+  PQexitPipelineMode(conn_);
+  if (failed) return *failed;
+  return {};
 }
 
 // By SQLSTATE class: a lost or refused connection, a server shutting down, or one out of

@@ -99,13 +99,24 @@ class Connection {
     return run(sql, what, p);
   }
   Result<Rows> run(std::string_view sql, std::string_view what, const Params& params);
+  // Runs `sql` once per element of `each`, atomically, in one round trip (pipeline mode).
+  Status run_all(std::string_view sql, std::string_view what, const std::vector<Params>& each);
   // The connection is gone (the server restarted or is unreachable): the pool drops it.
   bool broken() const { return PQstatus(conn_) == CONNECTION_BAD; }
+  // Reads what the server sent an idle connection (never blocks: libpq's socket is
+  // non-blocking): false when it was closed meanwhile (a server restarted or shut down sends
+  // its idle clients a FATAL and hangs up), so that no call is spent finding out. Twice: a
+  // read that found the FATAL's bytes stops there, the next one finds the end of the stream.
+  bool still_open() {
+    return PQconsumeInput(conn_) != 0 && PQconsumeInput(conn_) != 0 && !broken();
+  }
   PGconn* handle() const { return conn_; }
 
  private:
   explicit Connection(PGconn* conn) : conn_(conn) {}
   Error error(const PGresult* r, std::string_view what) const;
+  // The name `sql` is prepared under on this connection (prepared now, the first time).
+  Result<const std::string*> prepared(std::string_view sql, std::string_view what);
 
   PGconn* conn_;
   uint64_t next_statement_ = 0;

@@ -13,10 +13,17 @@ Result<Pool::Lease> Pool::acquire(std::string_view what) {
                           std::to_string(options_.wait.count()) + " ms.");
   }
   ++lent_;
-  if (!idle_.empty()) {
+  while (!idle_.empty()) {
     std::unique_ptr<Connection> conn = std::move(idle_.back());
     idle_.pop_back();
-    return Lease(this, std::move(conn));
+    if (conn->still_open()) return Lease(this, std::move(conn));
+    // The server closed it while it was idle (a restart): so it did the others, most likely.
+    std::vector<std::unique_ptr<Connection>> dropped;
+    dropped.swap(idle_);
+    lock.unlock();
+    conn.reset();
+    dropped.clear();
+    lock.lock();
   }
   // Connecting takes up to connect_timeout: not under the lock, the other calls go on.
   lock.unlock();

@@ -2,8 +2,10 @@
 // A bounded pool of connections, shared by every thread calling the store. A call borrows one
 // for its duration; when all `size` are lent it waits at most `wait` and then fails as
 // unavailable (503) rather than queueing without bound behind a slow or unreachable server.
-// Connections are made on demand (up to `size`) and a broken one is dropped on its return,
-// with every idle one (a restarted server broke them all): the next calls connect afresh.
+// Connections are made on demand (up to `size`). An idle one the server closed is found out
+// before it is lent (the call connects afresh instead of failing); one that breaks during a call
+// fails that call and is dropped on its return, with every idle one (a restarted server broke
+// them all).
 #include <chrono>
 #include <condition_variable>
 #include <memory>

@@ -167,8 +167,8 @@ std::string list_sql(std::optional<DeliveryStatus> status, bool after_cursor) {
 }  // namespace
 
 // A record appears at most once in a round: its k-th occurrence in the batch goes to round k,
-// and rounds are written in order, in one transaction when there are several (a batch usually
-// holds each delivery once: one round, one round trip, atomic by itself).
+// and rounds are written in order. A batch usually holds each delivery once: one round, one
+// statement; several are pipelined, in one transaction. Either way, one round trip.
 Status PostgresStore::write_deliveries(const std::vector<DeliveryUpdate>& batch) {
   if (batch.empty()) return {};
   std::vector<Round> rounds(1);
@@ -179,16 +179,14 @@ Status PostgresStore::write_deliveries(const std::vector<DeliveryUpdate>& batch)
     rounds[k].add(u);
   }
   return with("write deliveries", [&](Connection& c) -> Status {
-    std::optional<Transaction> tx;
-    if (rounds.size() > 1) {
-      auto begun = Transaction::begin(c);
-      if (!begun) return begun.error();
-      tx.emplace(std::move(*begun));
+    if (rounds.size() == 1) {
+      auto r = c.run(kWriteRound, "write deliveries", rounds[0].params());
+      if (!r) return r.error();
+      return {};
     }
-    for (const Round& round : rounds) {
-      if (auto r = c.run(kWriteRound, "write deliveries", round.params()); !r) return r.error();
-    }
-    return tx ? tx->commit() : Status{};
+    std::vector<Params> each;
+    for (const Round& round : rounds) each.push_back(round.params());
+    return c.run_all(kWriteRound, "write deliveries", each);
   });
 }
 

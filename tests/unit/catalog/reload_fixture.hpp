@@ -1,5 +1,6 @@
 #pragma once
-// Two catalogs on one SQLite file, as two processes sharing a store (each its own connection).
+// Two catalogs on one store (a SQLite file by default), as two processes sharing it (each its
+// own connection).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -24,12 +25,17 @@ class TwoCatalogs : public ::testing::Test {
           ("sealhook-reload-" + std::to_string(rd()) + std::to_string(rd()));
     std::filesystem::create_directories(dir);
     limits.max_tenants = 1'000'000;
+    const std::string shared = shared_store();
     for (Side* s : {&a, &b}) {
-      s->store = std::move(make_store("sqlite:" + (dir / "shared.db").string()).value());
+      auto store = make_store(shared);
+      ASSERT_TRUE(store.ok()) << shared << ": " << store.error().message;
+      s->store = std::move(*store);
       s->catalog = std::make_unique<CatalogService>(*s->store, s->registry, clock, limits, guard);
       ASSERT_TRUE(s->catalog->load().ok());
     }
   }
+  // The store both open: one SQLite file (PostgreSQL: catalog_feed_pgtest.cpp).
+  virtual std::string shared_store() { return "sqlite:" + (dir / "shared.db").string(); }
   void TearDown() override {
     for (Side* s : {&a, &b}) {
       s->catalog.reset();
