@@ -4,6 +4,7 @@ SIGCONTed. Used by test_redis_faults.py and test_redis_shared.py."""
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -102,6 +103,33 @@ def publish(srv, tenant, n):
                                              "tenant": tenant["tenant"]["id"]})
     took = time.monotonic() - t0
     return r.status_code, took, (r.json()["event_id"] if r.status_code == 202 else None), r
+
+
+class Publisher:
+    """A thread publishing to `tenants` in turn until stop(): `accepted` maps each event id
+    answered 202 to its payload n, `codes` keeps every answer's status. `pause` s between
+    publishes (0: as fast as answers come)."""
+
+    def __init__(self, srv, tenants, pause=0.0):
+        self.accepted, self.codes = {}, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(srv, tenants, pause))
+        self._thread.start()
+
+    def _run(self, srv, tenants, pause):
+        i = 0
+        while not self._stop.is_set():
+            code, _, eid, _ = publish(srv, tenants[i % len(tenants)], i)
+            self.codes.append(code)
+            if eid:
+                self.accepted[eid] = i
+            i += 1
+            if pause:
+                time.sleep(pause)  # the load's pace, not a synchronisation
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
 
 
 def redis_serve_args(url, *extra):

@@ -7,13 +7,12 @@ queue, and every delivery record waits and is written once the store is back."""
 import os
 import signal
 import subprocess
-import threading
 import time
 
 import pytest
 
 from conftest import ROOT
-from redis_faults import await_status, publish, redis_serve_args, redis_server  # noqa: F401
+from redis_faults import Publisher, await_status, redis_serve_args, redis_server  # noqa: F401
 from test_durability import delivered_events, pending_all, wait_until
 from test_redis_queue import onboard
 from test_worker import start_worker  # noqa: F401 (a fixture)
@@ -79,21 +78,8 @@ def test_postgres_crash_and_restart_mid_run_loses_no_delivery_record(
     keys = keygen("pgcrash")
     receivers, tenants = onboard(srv, keys, start_receiver, 3, "--delay-ms", "5",
                                  "--fail-rate", "0.1")
-    accepted, codes = {}, []
-    stop = threading.Event()
-
-    def publisher():
-        i = 0
-        while not stop.is_set():
-            code, _, eid, _ = publish(srv, tenants[i % 3], i)
-            codes.append(code)
-            if eid:
-                accepted[eid] = i
-            i += 1
-            time.sleep(0.002)  # a steady publisher, not a flood
-
-    t = threading.Thread(target=publisher)
-    t.start()
+    pub = Publisher(srv, tenants, pause=0.002)  # a steady publisher, not a flood
+    accepted, codes = pub.accepted, pub.codes
     try:
         wait_until(lambda: len(accepted) >= 200, 30, "200 accepted before the crash")
         pg.crash()
@@ -118,8 +104,7 @@ def test_postgres_crash_and_restart_mid_run_loses_no_delivery_record(
         n_at_restart = len(accepted)
         wait_until(lambda: len(accepted) >= n_at_restart + 200, 30, "publishing went on")
     finally:
-        stop.set()
-        t.join()
+        pub.stop()
     assert set(codes) <= {202, 503}, set(codes)
     wait_until(lambda: set(accepted) <= set(delivered_events(receivers)), 90,
                "every accepted event delivered")

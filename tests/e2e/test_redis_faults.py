@@ -4,11 +4,10 @@ gone), a 10 s SIGSTOP, and a serve started while Redis is down. No intervention 
 import os
 import signal
 import subprocess
-import threading
 import time
 
-from redis_faults import (await_status, publish, redis_serve_args, redis_server,  # noqa: F401
-                          status)
+from redis_faults import (Publisher, await_status, publish, redis_serve_args,  # noqa: F401
+                          redis_server, status)
 from test_durability import delivered_events, list_all, pending_all, wait_until
 from test_redis_queue import onboard
 
@@ -19,28 +18,15 @@ def test_redis_killed_and_restarted_on_its_aof_loses_nothing_accepted(
     srv = start_server(*redis_serve_args(redis.url, "--max-attempts", "50"))
     keys = keygen("aof")
     receivers, tenants = onboard(srv, keys, start_receiver, 3, "--delay-ms", "5")
-    accepted, codes = {}, []
-    stop = threading.Event()
-
-    def publisher():
-        i = 0
-        while not stop.is_set():
-            code, _, eid, _ = publish(srv, tenants[i % 3], i)
-            codes.append(code)
-            if eid:
-                accepted[eid] = i
-            i += 1
-
-    t = threading.Thread(target=publisher)
-    t.start()
+    pub = Publisher(srv, tenants)
+    accepted, codes = pub.accepted, pub.codes
     wait_until(lambda: len(accepted) >= 150, 30, "150 accepted before the kill")
     redis.kill()
     wait_until(lambda: 503 in codes, 10, "publish answers 503 while Redis is gone")
     redis.start_again()
     n_at_restart = len(accepted)
     wait_until(lambda: len(accepted) >= n_at_restart + 150, 30, "publishing resumed")
-    stop.set()
-    t.join()
+    pub.stop()
     assert set(codes) <= {202, 503}, set(codes)
     wait_until(lambda: set(accepted) <= set(delivered_events(receivers)), 60,
                "every accepted event delivered after the restart")
