@@ -275,10 +275,10 @@ class DecryptingSink:
 
 
 class Serve:
-    def __init__(self, binary, tmp, extra):
+    def __init__(self, binary, tmp, extra, store=None):
         self.out = f"{tmp}/serve.out"
         self.err = f"{tmp}/serve.err"
-        args = [binary, "serve", "--listen", "127.0.0.1:0", "--store", f"sqlite:{tmp}/store",
+        args = [binary, "serve", "--listen", "127.0.0.1:0", "--store", store or f"sqlite:{tmp}/store",
                 "--admin-token", ADMIN, "--allow-private-networks", "--queue-capacity", "10000000",
                 "--queue-max-bytes", str(64 << 30), "--log-level", "warn", "--drain-timeout-ms", "0"] + extra
         self.proc = subprocess.Popen(args, stdout=open(self.out, "w"), stderr=open(self.err, "w"))
@@ -346,12 +346,54 @@ class Kafka:
                        capture_output=True)
 
 
+class Postgres:
+    """One PostgreSQL server for the whole bench session (scripts/start-postgres.sh, fsync on),
+    each measurement on a database of its own. Its CPU: the postmaster's and its children's,
+    those that exited (reaped: the postmaster's cutime) and those still running."""
+
+    def __init__(self, tmp):
+        self.env_file = f"{tmp}/postgres.env"
+        out = subprocess.run([os.path.join(ROOT, "scripts", "start-postgres.sh"), "--env-file",
+                              self.env_file], check=True, capture_output=True, text=True).stdout
+        env = dict(line.split("=", 1) for line in out.split() if "=" in line)
+        self.url, self.pid = env["POSTGRES_URL"], int(env["POSTGRES_PID"])
+        self.runs = 0
+
+    def spec(self):
+        """The store flag's value for one more measurement: a fresh database."""
+        self.runs += 1
+        name = f"bench_{os.getpid()}_{self.runs}"
+        subprocess.run(["psql", "-X", "-q", "-d", self.url, "-c", f"CREATE DATABASE {name}"],
+                       check=True, capture_output=True)
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
+    def cpu_s(self):
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total = sum(int(x) for x in fields[11:15]) / CLK_TCK  # utime stime cutime cstime
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.pid:  # a backend, the WAL writer, the checkpointer...
+                total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+        return total
+
+    def stop(self):
+        subprocess.run([os.path.join(ROOT, "scripts", "stop-postgres.sh"), "--env-file",
+                        self.env_file], capture_output=True)
+
+
 class Worker:
     """`sealhook worker` on the serve's store and Redis queue; ready once its /readyz says so."""
 
-    def __init__(self, binary, tmp, i, extra):
+    def __init__(self, binary, tmp, i, extra, store=None):
         self.port = free_port()
-        args = [binary, "worker", "--store", f"sqlite:{tmp}/store", "--allow-private-networks",
+        args = [binary, "worker", "--store", store or f"sqlite:{tmp}/store", "--allow-private-networks",
                 "--metrics-listen", f"127.0.0.1:{self.port}", "--log-level", "warn",
                 "--drain-timeout-ms", "0"] + extra
         self.proc = subprocess.Popen(args, stdout=open(f"{tmp}/worker{i}.out", "w"),
@@ -585,11 +627,13 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
     qargs = queue_args(a.cur_queue, redis, a.kafka)
     # The queue's server, whose CPU is counted beside sealhook's (redis-server, the broker's JVM).
     server_pid = redis.pid if redis else a.kafka.pid if a.cur_queue == "kafka" else None
-    serve = Serve(a.binary, run_dir, extra + qargs)
+    store = a.postgres.spec() if a.cur_store == "postgres" else None
+    serve = Serve(a.binary, run_dir, extra + qargs, store)
     workers = []
     dec = None
     try:
-        workers = [Worker(a.binary, run_dir, i, qargs + list(a.worker_arg)) for i in range(a.cur_workers)]
+        workers = [Worker(a.binary, run_dir, i, qargs + list(a.worker_arg), store)
+                   for i in range(a.cur_workers)]
         others = [w.proc.pid for w in workers]  # CPU counted beside serve's
         public_jwk = json.load(open(f"{key_dir}/public.jwk"))
         if a.decrypting_sink:
@@ -633,6 +677,7 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
         sink_cpu0 = proc_cpu_s(sink.proc.pid)
         workers_cpu0 = sum(proc_cpu_s(pid) for pid in others)
         redis_cpu0 = proc_cpu_s(server_pid) if server_pid else 0
+        pg_cpu0 = a.postgres.cpu_s() if store else 0
         cmds0 = redis.commandstats() if redis else {}
         mt0 = machine_ticks()
         log(f"{scenario}{'' if param is None else ' ' + str(param)} {payload_bytes} B {key_type}"
@@ -649,6 +694,7 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
         sink_cpu1 = proc_cpu_s(sink.proc.pid)
         workers_cpu = sum(proc_cpu_s(pid) for pid in others) - workers_cpu0
         redis_cpu = proc_cpu_s(server_pid) - redis_cpu0 if server_pid else 0
+        pg_cpu = a.postgres.cpu_s() - pg_cpu0 if store else 0
         cmds1 = redis.commandstats() if redis else {}
         mt1 = machine_ticks()
         rss = proc_hwm_mib(serve.proc.pid)
@@ -676,7 +722,11 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
                          reverse=True)
         serve_cpu = cpu1 - cpu0
         per = (lambda x: round(x / delivered * 1e6, 1) if delivered else None)
-        backend = {"queue": a.cur_queue or "default", "workers": a.cur_workers}
+        backend = {"queue": a.cur_queue or "default", "workers": a.cur_workers,
+                   "store": a.cur_store}
+        if store:
+            backend["postgres_cpu_s"] = round(pg_cpu, 2)
+            backend["postgres_cpu_us_per_delivery"] = per(pg_cpu)
         if workers:
             backend["workers_cpu_s"] = round(workers_cpu, 2)
             backend["sealhook_cpu_us_per_delivery"] = per(serve_cpu + workers_cpu)
@@ -728,7 +778,7 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
             "load_cpu_s": load["cpu_s"], "sink_cpu_s": round(sink_cpu1 - sink_cpu0, 2),
             # busy CPU of the whole machine not spent in serve, workers, redis, load or sink: other processes
             # (a concurrent build skews every figure) plus this script.
-            "other_cpu_s": round(busy_cpu_s - serve_cpu - workers_cpu - redis_cpu - load["cpu_s"]
+            "other_cpu_s": round(busy_cpu_s - serve_cpu - workers_cpu - redis_cpu - pg_cpu - load["cpu_s"]
                                  - (sink_cpu1 - sink_cpu0), 2),
             "window_s": round(window_s, 3), "onboarding_s": round(onboarding_s, 2),
             **({"pollers": a.pollers, "polls_per_s": round(polls / window_s, 1),
@@ -1012,6 +1062,11 @@ def main():
                         "scripts/start-kafka.sh; topics of their own per run); comma-separated to "
                         "compare them in one session "
                         "(default: serve's default)")
+    p.add_argument("--store", default="sqlite",
+                   help="the store of serve and its workers: sqlite (a file in the run's "
+                        "directory), postgres (one server for the session, from "
+                        "scripts/start-postgres.sh, a database of its own per run); "
+                        "comma-separated to compare them in one session")
     p.add_argument("--workers", default="0",
                    help="with --queue redis or kafka: `sealhook worker` processes beside serve, on "
                         "its store and queue; comma-separated counts (e.g. 0,1,2), one run each")
@@ -1044,6 +1099,12 @@ def main():
             p.error(f"unknown queue {q!r} (memory, sqlite, redis, kafka)")
     if any(w < 0 or w > 16 for w in worker_counts):
         p.error("--workers: each count must be 0..16")
+    stores = a.store.split(",")
+    for st in stores:
+        if st not in ("sqlite", "postgres"):
+            p.error(f"unknown store {st!r} (sqlite, postgres)")
+    if "postgres" in stores and "backlog" in scenarios:
+        p.error("the backlog scenario does not support --store postgres")
     if ("redis" in queues or "kafka" in queues) and "backlog" in scenarios:
         p.error("the backlog scenario does not support --queue redis or kafka")
     if "redis" in queues and not shutil.which("redis-server"):
@@ -1058,7 +1119,7 @@ def main():
         p.error("wrk is not installed (apt-get install wrk), or pass --ceiling-s 0")
 
     tmp = tempfile.mkdtemp(prefix="sealhook-bench-")
-    a.kafka = None  # started below when a kafka run is asked for
+    a.kafka = a.postgres = None  # started below when a kafka or postgres run is asked for
     out_file = open(a.json_out, "a") if a.json_out else None
 
     def emit(obj):
@@ -1077,16 +1138,17 @@ def main():
         cases = [(s, pb, k, param) for s in scenarios for pb in payloads for k in keys
                  for param in params.get(s, [None])]
         # Workers only share a Redis or Kafka queue: with another only the 0-worker run is made.
-        backends = [(q, w) for q in queues for w in worker_counts
+        backends = [(q, w, st) for q in queues for w in worker_counts for st in stores
                     if w == 0 or q in ("redis", "kafka")]
         a.kafka = Kafka(tmp) if "kafka" in queues else None
+        a.postgres = Postgres(tmp) if "postgres" in stores else None
         for case in cases:
             # The backends of one case run one after the other, so that their figures come from
             # the same minutes of the machine (each run first, then the next repeat).
             results = {b: [] for b in backends}
             for i in range(a.runs):
                 for b in backends:
-                    a.cur_queue, a.cur_workers = b
+                    a.cur_queue, a.cur_workers, a.cur_store = b
                     r = one_run(a, case, tmp, key_dirs[case[2]], a.tool)
                     if a.runs > 1:
                         r = {"run": i + 1, **r}
@@ -1100,6 +1162,8 @@ def main():
     finally:
         if a.kafka:
             a.kafka.stop()
+        if a.postgres:
+            a.postgres.stop()
         if not a.keep_tmp:
             shutil.rmtree(tmp, ignore_errors=True)
         else:
