@@ -112,7 +112,12 @@ def test_postgres_crash_and_restart_mid_run_loses_no_delivery_record(
     # Every delivery made has its record: the store's count of delivered records equals the
     # distinct events the receivers got (one endpoint per tenant, so one delivery per event).
     got = delivered_events(receivers)
-    records = int(pg.psql("SELECT count(*) FROM deliveries WHERE status = 'delivered'"))
+    # The delivered records are the worker's and serve's journals', written behind the
+    # deliveries: waited for, then counted exactly.
+    delivered_records = (lambda: int(pg.psql(
+        "SELECT count(*) FROM deliveries WHERE status = 'delivered'")))
+    wait_until(lambda: delivered_records() >= len(got), 60, "every delivery recorded")
+    records = delivered_records()
     assert records == len(got), f"{records} delivered records for {len(got)} delivered events"
     assert records == len(accepted)
     print(f"\npostgres crash: {len(accepted)} accepted ({codes.count(503)} answered 503), "
