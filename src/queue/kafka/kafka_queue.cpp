@@ -101,6 +101,7 @@ Status KafkaQueue::start() {
   orderings_reader_ = std::move(orderings.value());
   if (Status st = read_orderings(); !st) return st;
   orderings_thread_ = std::thread([this] { follow_orderings(); });
+  if (Status st = make_generation(); !st) return st;
   if (!options_.consume) return {};
   auto reader = make_consumer(Role::kReader);
   if (!reader) return reader.error();

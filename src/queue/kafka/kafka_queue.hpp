@@ -75,6 +75,10 @@ class KafkaQueue final : public Queue {
   Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) override;
   bool durable() const override { return true; }
   bool record_before_ack() const override { return true; }
+  // The first generation record of `<prefix>.orderings` ("generation/MS-RANDOM", written by
+  // the first process that found none): topics made afresh (a broker that lost its data) have
+  // another.
+  std::optional<std::string> generation() const override;
 
   // Waits until every record produced so far is acknowledged (tests, shutdown).
   void flush();
@@ -188,6 +192,8 @@ class KafkaQueue final : public Queue {
   Status read_orderings();  // assigns the orderings reader and reads to the end
   void follow_orderings();
   void apply_ordering(const EndpointOrdering& o, int64_t offset);
+  void on_orderings_record(const rd_kafka_message_t* m);  // an ordering, or a generation
+  Status make_generation();  // writes one if none was read, and waits to read the first back
 
   // A settle: the lease of the current assignment, translated for the inner queue, under the
   // epoch lock; `then` runs once the inner queue took it (known: the delivery's place).
@@ -271,6 +277,7 @@ class KafkaQueue final : public Queue {
   std::condition_variable modes_cv_;
   std::unordered_map<std::string, EndpointOrdering> modes_;
   int64_t modes_offset_ = -1;  // the last orderings record applied
+  std::string generation_;     // the first generation record read (modes_mu_)
 
   std::mutex listener_mu_;
   std::function<void()> listener_;

@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <future>
 #include <thread>
+
+#include "core/ids.hpp"
 
 #include "queue/kafka/kafka_queue.hpp"
 
@@ -599,7 +602,7 @@ Status KafkaQueue::read_orderings() {
     if (m == nullptr) continue;
     bool end = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
     if (!m->err) {
-      if (auto o = kafka::decode_ordering(key_of(m), value_of(m))) apply_ordering(*o, m->offset);
+      on_orderings_record(m);
       end = m->offset + 1 >= high;
     }
     rd_kafka_message_destroy(m);
@@ -613,10 +616,55 @@ void KafkaQueue::follow_orderings() {
   while (running_) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(orderings_reader_.get(), 100);
     if (m == nullptr) continue;
-    if (!m->err)
-      if (auto o = kafka::decode_ordering(key_of(m), value_of(m))) apply_ordering(*o, m->offset);
+    if (!m->err) on_orderings_record(m);
     rd_kafka_message_destroy(m);
   }
+}
+
+namespace {
+constexpr std::string_view kGenerationKey = "generation/";
+}  // namespace
+
+void KafkaQueue::on_orderings_record(const rd_kafka_message_t* m) {
+  const std::string key = key_of(m);
+  if (!key.starts_with(kGenerationKey)) {
+    if (auto o = kafka::decode_ordering(key, value_of(m))) apply_ordering(*o, m->offset);
+    return;
+  }
+  {
+    std::lock_guard lock(modes_mu_);
+    if (generation_.empty()) generation_ = key.substr(kGenerationKey.size());
+  }
+  modes_cv_.notify_all();
+}
+
+Status KafkaQueue::make_generation() {
+  {
+    std::lock_guard lock(modes_mu_);
+    if (!generation_.empty()) return {};
+  }
+  // Each writer's under a key of its own (compaction keeps them all): two processes starting
+  // on new topics at once both read the first one back.
+  const std::string key =
+      std::string(kGenerationKey) + std::to_string(clock_.now_ms()) + "-" + random_token("", 9);
+  auto promise = std::make_shared<std::promise<Status>>();
+  auto answer = promise->get_future();
+  auto w = std::make_shared<Waiter>();
+  w->left = 1;
+  w->done = [promise](Status st) { promise->set_value(std::move(st)); };
+  const std::string value = "g";
+  produce(orderings_topic_, 0, key, &value, w);
+  if (Status st = answer.get(); !st) return st;
+  std::unique_lock lock(modes_mu_);
+  if (!modes_cv_.wait_for(lock, options_.timeout, [&] { return !generation_.empty(); }))
+    return make_error(ErrorKind::kUnavailable, "queue_unavailable",
+                      "kafka: the queue's generation was written but not read back in time");
+  return {};
+}
+
+std::optional<std::string> KafkaQueue::generation() const {
+  std::lock_guard lock(modes_mu_);
+  return generation_;
 }
 
 }  // namespace sealhook

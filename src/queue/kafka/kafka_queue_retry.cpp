@@ -94,8 +94,8 @@ void KafkaQueue::on_copied(const std::shared_ptr<Move>& m, const Status& written
     m->copy = copy;
   }
   if (!written) {
-    spdlog::warn("kafka: a retry was not moved to {} ({}); it waits in place",
-                 retries_topic_, written.error().message);
+    spdlog::warn("kafka: a retry was not moved to {} ({}); it waits in place", retries_topic_,
+                 written.error().message);
     return stay_in_place(m);
   }
   kafka::DeliveryState s{kafka::DeliveryState::Kind::kRetry, m->next, m->at_ms, copy};
@@ -133,7 +133,7 @@ void KafkaQueue::on_move_recorded(const std::shared_ptr<Move>& m, const Status& 
     mark_moved(slot, parked_at);
     parked.reset();
   }
-  kn.arriving = m;  // until it is leasable again (on_recorded())
+  kn.arriving = m;      // until it is leasable again (on_recorded())
   if (!parked) return;  // admitted when consumed (take())
   const kafka::DeliveryState handout = admit(slot, m->copy, parked, m->next, m->origin);
   lock.unlock();

@@ -45,8 +45,8 @@ TEST(KafkaRecord, ARetriedCopysStateNamesTheCopyAndItsOrigin) {
 }
 
 TEST(KafkaRecord, AMalformedStateIsRefused) {
-  for (const char* bad : {"", "H", "H 1", "H 1 r5", "H 1 r:5", "H 1 rx:5", "R 1 2", "A 1 2",
-                          "X 1", "H 1 5 6", "A r1:"})
+  for (const char* bad : {"", "H", "H 1", "H 1 r5", "H 1 r:5", "H 1 rx:5", "R 1 2", "A 1 2", "X 1",
+                          "H 1 5 6", "A r1:"})
     EXPECT_FALSE(decode_state(bad).has_value()) << bad;
 }
 
