@@ -1,5 +1,5 @@
 """The receiver kits (examples/receivers/{node,python,go}), each against a live `sealhook serve`,
-for an RSA tenant and an X25519 tenant: a key rotation (a second key uploaded mid-run), a secret
+for an RSA, an X25519 and a P-256 tenant: a key rotation (a second key uploaded mid-run), a secret
 rotation, tampered, stale and duplicate deliveries, a restart; every event each kit stored is
 checked against what was published. Deliveries reach the kit through a recording relay, so that
 the test can send a real captured delivery again, altered or not."""
@@ -24,7 +24,6 @@ from conftest import ROOT, Proc
 
 KITS = os.path.join(ROOT, "examples", "receivers")
 DOC = os.path.join(ROOT, "docs", "receiving.md")
-ALG = {"rsa": "RSA-OAEP-256", "x25519": "ECDH-ES+A256KW"}
 
 
 @pytest.fixture(scope="session")
@@ -140,7 +139,7 @@ def write_secrets(path, *secrets):
     os.replace(path + ".tmp", path)
 
 
-@pytest.mark.parametrize("kind", ["rsa", "x25519"])
+@pytest.mark.parametrize("kind", ["rsa", "x25519", "p256"])
 @pytest.mark.parametrize("kit_name", ["node", "python", "go"])
 def test_kit_against_a_live_server(request, start_server, keygen, tmp_path, kit_name, kind):
     go_kit = request.getfixturevalue("go_kit") if kit_name == "go" else None
@@ -255,7 +254,7 @@ def kit_regions():
 
 def test_the_guide_shows_the_tested_code():
     """Each code block of docs/receiving.md marked `<!-- kit: FILE#NAME -->` is that region of the
-    kit file, verbatim, and every region of every kit is shown."""
+    kit file, verbatim, and every region of every kit is shown (write_guide() puts them there)."""
     with open(DOC) as f:
         doc = f.read()
     shown = {(m.group(1), m.group(2)): m.group(3) for m in re.finditer(
@@ -265,3 +264,23 @@ def test_the_guide_shows_the_tested_code():
     assert set(shown) == set(regions)
     for where, text in regions.items():
         assert shown[where] == text, f"{where} in docs/receiving.md differs from the kit"
+
+
+def write_guide():
+    """Puts each kit region into docs/receiving.md after its `<!-- kit: FILE#NAME -->` line."""
+    regions = kit_regions()
+    lang = {"mjs": "js", "py": "python", "go": "go"}
+    with open(DOC) as f:
+        doc = f.read()
+
+    def block(m):
+        text = regions[(m.group(1), m.group(2))]
+        return f"<!-- kit: {m.group(1)}#{m.group(2)} -->\n```{lang[m.group(1).rsplit('.', 1)[1]]}\n{text}```"
+
+    doc = re.sub(r"<!-- kit: (\S+)#(\w+) -->(?:\n```\w*\n.*?\n```)?", block, doc, flags=re.S)
+    with open(DOC, "w") as f:
+        f.write(doc)
+
+
+if __name__ == "__main__":  # after a change to a kit: python tests/e2e/test_receiver_kits.py
+    write_guide()
