@@ -207,6 +207,8 @@ def test_kit_against_a_live_server(request, start_server, keygen, tmp_path, kit_
         token.add_recipient(stranger)
         other = token.serialize(compact=True).encode()
         assert kit.post(signed(new_secret, "msg_unknown_kid", other), other) == 400
+        assert kit.post(signed(new_secret, "msg_big", b"a" * (4 << 20 | 1)), b"a" * (4 << 20 | 1)) == 413
+        assert requests.get(kit.url, timeout=10).status_code == 405
         assert len(kit.stored()) == count  # nothing refused was stored
         # The control: the same body signed now, under a fresh id, is taken (so the refusals
         # above are the kit's checks, not a signing mistake of this test).

@@ -12,7 +12,8 @@
 // stdout: {"listening": PORT} once ready. FILE.jsonl: one line
 // {"webhook_id", "kid", "event"} per new event, fsynced before the 2xx.
 // Status: 204 stored or duplicate; 401 bad or stale signature (nothing is
-// decrypted); 400 unknown kid or undecryptable body; 413 body too large.
+// decrypted); 400 unknown kid or undecryptable body; 413 body too large;
+// 500 not stored (the server retries).
 package main
 
 import (

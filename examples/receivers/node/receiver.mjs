@@ -12,7 +12,8 @@
 // stdout: {"listening": PORT} once ready. FILE.jsonl: one line
 //   {"webhook_id", "kid", "event"} per new event, fsynced before the 2xx.
 // Status: 204 stored or duplicate; 401 bad or stale signature (nothing is
-//   decrypted); 400 unknown kid or undecryptable body; 413 body too large.
+//   decrypted); 400 unknown kid or undecryptable body; 413 body too large;
+//   500 not stored (the server retries).
 
 import http from 'node:http';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
@@ -132,6 +133,12 @@ server.requestTimeout = 30_000;
 server.listen(Number(args.port), args.host, () => {
   process.stdout.write(JSON.stringify({ listening: server.address().port }) + '\n');
 });
-for (const sig of ['SIGTERM', 'SIGINT']) {
-  process.on(sig, () => server.close(() => { closeSync(out); process.exit(0); }) && server.closeIdleConnections());
+function shutdown() { // finish the requests in flight, then exit
+  server.close(() => {
+    closeSync(out);
+    process.exit(0);
+  });
+  server.closeIdleConnections();
 }
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);

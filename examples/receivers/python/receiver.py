@@ -13,7 +13,8 @@ you rotate keys. --secret-file: one whsec_ secret a line, read on every request
 stdout: {"listening": PORT} once ready. FILE.jsonl: one line
 {"webhook_id", "kid", "event"} per new event, fsynced before the 2xx.
 Status: 204 stored or duplicate; 401 bad or stale signature (nothing is
-decrypted); 400 unknown kid or undecryptable body; 413 body too large.
+decrypted); 400 unknown kid or undecryptable body; 413 body too large;
+500 not stored (the server retries).
 """
 import argparse
 import json
@@ -114,11 +115,18 @@ class Receiver(BaseHTTPRequestHandler):
     # </doc:receive>
 
     def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
+        length = self.headers.get("Content-Length", "")
+        if not length.isdigit():  # sealhook always sends a length (no chunked bodies)
+            self.close_connection = True
+            return self.reply(411)
+        if int(length) > MAX_BODY:
             self.close_connection = True
             return self.reply(413)
-        self.reply(self.receive(self.rfile.read(length)))
+        try:
+            status = self.receive(self.rfile.read(int(length)))
+        except Exception:  # e.g. the store failed: not stored, so not acknowledged
+            status = 500
+        self.reply(status)
 
     def do_GET(self):
         self.reply(405)
