@@ -207,6 +207,16 @@ def test_kit_against_a_live_server(request, start_server, keygen, tmp_path, kit_
         token.add_recipient(stranger)
         other = token.serialize(compact=True).encode()
         assert kit.post(signed(new_secret, "msg_unknown_kid", other), other) == 400
+        # Sealed to the kit's own key, but with an algorithm other than the key's or the server's:
+        # the key decides what is allowed, not the message.
+        with open(os.path.join(second, "public.jwk")) as f:
+            ours = jwk.JWK.from_json(f.read())
+        right = "RSA-OAEP-256" if kind == "rsa" else "ECDH-ES+A256KW"
+        for alg, enc in (("RSA-OAEP" if kind == "rsa" else "ECDH-ES+A128KW", "A256GCM"), (right, "A128GCM")):
+            token = jwe.JWE(b'{"forged": true}', json.dumps({"alg": alg, "enc": enc, "kid": kid2}))
+            token.add_recipient(ours)
+            odd = token.serialize(compact=True).encode()
+            assert kit.post(signed(new_secret, f"msg_{alg}_{enc}", odd), odd) == 400, (alg, enc)
         assert kit.post(signed(new_secret, "msg_big", b"a" * (4 << 20 | 1)), b"a" * (4 << 20 | 1)) == 413
         assert requests.get(kit.url, timeout=10).status_code == 405
         assert len(kit.stored()) == count  # nothing refused was stored
