@@ -62,10 +62,11 @@ class Kit:
         self.start()
 
     def stored(self):
+        """The complete lines of the out file (the last may be being written)."""
         if not os.path.exists(self.out):
             return []
         with open(self.out) as f:
-            return [json.loads(line) for line in f if line.strip()]
+            return [json.loads(line) for line in f.read().split("\n")[:-1]]
 
     def wait_stored(self, n, timeout=30):
         deadline = time.monotonic() + timeout
