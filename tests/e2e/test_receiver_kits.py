@@ -2,7 +2,8 @@
 for an RSA, an X25519 and a P-256 tenant: a key rotation (a second key uploaded mid-run), a secret
 rotation, tampered, stale and duplicate deliveries, a restart; every event each kit stored is
 checked against what was published. Deliveries reach the kit through a recording relay, so that
-the test can send a real captured delivery again, altered or not."""
+the test can send a real captured delivery again, altered or not. Also: a kit restarts on a file
+torn by a crash, and docs/receiving.md shows the kits' code as it is."""
 import base64
 import http.client
 import json
@@ -256,6 +257,35 @@ def test_kit_against_a_live_server(request, start_server, keygen, tmp_path, kit_
         relay.close()
         if relay.target:
             relay.target.proc.stop()
+
+
+@pytest.mark.parametrize("kit_name", ["node", "python", "go"])
+def test_kit_restarts_on_a_torn_file(request, keygen, tmp_path, kit_name):
+    """After a crash mid-line: the complete lines still dedupe, the torn one is passed over, and
+    the next event goes on a line of its own."""
+    go_kit = request.getfixturevalue("go_kit") if kit_name == "go" else None
+    keys, secret = keygen(f"torn-{kit_name}", "x25519"), "whsec_" + base64.b64encode(os.urandom(24)).decode()
+    write_secrets(str(tmp_path / "secrets"), secret)
+    out = tmp_path / "events.jsonl"
+    out.write_text('{"webhook_id": "msg_old", "kid": "k", "event": {}}\n{"webhook_id": "msg_to')
+    kit = Kit(kit_command(kit_name, go_kit), [os.path.join(keys, "private.jwk")],
+              str(tmp_path / "secrets"), str(out))
+    try:
+        with open(os.path.join(keys, "public.jwk")) as f:
+            public = jwk.JWK.from_json(f.read())
+        token = jwe.JWE(b'{"id": "ev_1"}', json.dumps(
+            {"alg": "ECDH-ES+A256KW", "enc": "A256GCM", "kid": public.thumbprint()}))
+        token.add_recipient(public)
+        body = token.serialize(compact=True).encode()
+        assert kit.post(signed(secret, "msg_old", body), body) == 204  # stored before the crash
+        assert kit.post(signed(secret, "msg_new", body), body) == 204
+        lines = out.read_text().split("\n")
+        assert lines[0] == '{"webhook_id": "msg_old", "kid": "k", "event": {}}'
+        assert lines[1] == '{"webhook_id": "msg_to' and lines[3] == ""
+        assert json.loads(lines[2]) == {"webhook_id": "msg_new", "kid": public.thumbprint(),
+                                        "event": {"id": "ev_1"}}
+    finally:
+        kit.proc.stop()
 
 
 def kit_regions():
