@@ -294,7 +294,7 @@ def kit_regions():
     for rel in ("node/receiver.mjs", "python/receiver.py", "go/receive.go", "go/store.go"):
         with open(os.path.join(KITS, rel)) as f:
             text = f.read()
-        for m in re.finditer(r"\n[^\n]*<doc:(\w+)>\n(.*?\n)[^\n]*</doc:\1>", text, re.S):
+        for m in re.finditer(r"\n[^\n]*<doc:(\w+)>\n(.*?\n)\n*[^\n]*</doc:\1>", text, re.S):
             regions[(f"examples/receivers/{rel}", m.group(1))] = m.group(2)
     return regions
 

@@ -81,7 +81,11 @@ func (rx *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (rx *receiver) receive(headers http.Header, body []byte) int {
 	// 1. Authenticity first: anyone holding your public key can encrypt a forged
 	//    event. The library wants one Webhook per secret; any secret may verify.
-	if !rx.verify(headers, body) {
+	verified, err := rx.verify(headers, body)
+	if err != nil {
+		return http.StatusInternalServerError // the secret file is unreadable
+	}
+	if !verified {
 		return http.StatusUnauthorized
 	}
 	webhookID := headers.Get("webhook-id")
@@ -108,18 +112,18 @@ func (rx *receiver) receive(headers http.Header, body []byte) int {
 	return http.StatusNoContent // 3. Stored, then acknowledged.
 }
 
-func (rx *receiver) verify(headers http.Header, body []byte) bool {
+func (rx *receiver) verify(headers http.Header, body []byte) (bool, error) {
 	raw, err := os.ReadFile(rx.secretFile)
 	if err != nil {
-		return false
+		return false, err
 	}
 	for _, secret := range strings.Fields(string(raw)) {
 		wh, err := standardwebhooks.NewWebhook(secret)
 		if err == nil && wh.Verify(body, headers) == nil { // Verify: ±5 min tolerance
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // </doc:receive>
