@@ -157,9 +157,14 @@ def test_kit_against_a_live_server(request, start_server, keygen, tmp_path, kit_
         api, ep = t["api_key"], t["endpoint"]
         secret_file = str(tmp_path / "secrets")
         write_secrets(secret_file, ep["secret"])
-        # Both keys from the start, as a customer deploys before uploading: PEM and JWK as written.
+        # Both keys from the start, as a customer deploys before uploading: the first as the PEM
+        # keygen wrote, the second as a JWK whose "kid" is a label of the customer's own (the
+        # server's kid is the thumbprint, whatever the file says).
+        with open(os.path.join(second, "private.jwk")) as f:
+            labelled = {**json.load(f), "kid": "customer-label-2"}
+        (tmp_path / "second.jwk").write_text(json.dumps(labelled))
         kit = Kit(kit_command(kit_name, go_kit),
-                  [os.path.join(first, "private.pem"), os.path.join(second, "private.jwk")],
+                  [os.path.join(first, "private.pem"), str(tmp_path / "second.jwk")],
                   secret_file, str(tmp_path / "events.jsonl"))
         relay.target = kit
         published = {}  # event id -> (payload, kid it is sealed to)

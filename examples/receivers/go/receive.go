@@ -26,7 +26,8 @@ type privateKey struct {
 }
 
 // loadKeys maps kid -> key. The kid is the RFC 7638 thumbprint of the public
-// key, as the server computes it (jwx's Thumbprint uses the public members).
+// key, as the server computes it (whatever "kid" the file has; jwx's
+// Thumbprint uses the public members only).
 func loadKeys(paths []string) (map[string]privateKey, error) {
 	keys := map[string]privateKey{}
 	for _, path := range paths {
@@ -39,14 +40,11 @@ func loadKeys(paths []string) (map[string]privateKey, error) {
 		if err != nil {
 			return nil, err
 		}
-		kid, ok := key.KeyID()
-		if !ok {
-			tp, err := key.Thumbprint(crypto.SHA256)
-			if err != nil {
-				return nil, err
-			}
-			kid = base64.RawURLEncoding.EncodeToString(tp)
+		thumbprint, err := key.Thumbprint(crypto.SHA256)
+		if err != nil {
+			return nil, err
 		}
+		kid := base64.RawURLEncoding.EncodeToString(thumbprint)
 		alg := jwa.ECDH_ES_A256KW()
 		if key.KeyType() == jwa.RSA() {
 			alg = jwa.RSA_OAEP_256()

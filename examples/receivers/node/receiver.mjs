@@ -41,7 +41,8 @@ if (!args.key || !args['secret-file'] || !args.out) {
 
 // <doc:keys>
 // kid -> { alg, key }. The kid is the RFC 7638 thumbprint of the public key, as
-// the server computes it; the key type alone decides the algorithm allowed.
+// the server computes it (whatever "kid" the file has); the key type alone
+// decides the algorithm allowed.
 async function loadKey(path) {
   const text = readFileSync(path, 'utf8');
   let jwk = text.trimStart().startsWith('{') ? JSON.parse(text) : null;
@@ -51,7 +52,7 @@ async function loadKey(path) {
       .catch(() => importPKCS8(text, 'RSA-OAEP-256', { extractable: true }));
     jwk = await exportJWK(probe);
   }
-  const kid = jwk.kid ?? (await calculateJwkThumbprint(jwk, 'sha256'));
+  const kid = await calculateJwkThumbprint(jwk, 'sha256');
   return [kid, { alg: alg(jwk), key: await importJWK(jwk, alg(jwk)) }];
 }
 const keys = new Map(await Promise.all(args.key.map(loadKey)));

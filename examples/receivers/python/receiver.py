@@ -32,7 +32,8 @@ MAX_BODY = 4 * 1024 * 1024  # a 1 MiB payload is about 1.4 MiB of JWE
 # <doc:keys>
 def load_key(path):
     """(kid, (key, alg)). The kid is the RFC 7638 thumbprint of the public key, as
-    the server computes it; the key type alone decides the algorithm allowed."""
+    the server computes it (whatever "kid" the file has); the key type alone
+    decides the algorithm allowed."""
     with open(path, "rb") as f:
         data = f.read()
     if data.lstrip().startswith(b"{"):
@@ -40,7 +41,7 @@ def load_key(path):
     else:
         key = jwk.JWK.from_pem(data)
     alg = "RSA-OAEP-256" if key.get("kty") == "RSA" else "ECDH-ES+A256KW"
-    return key.get("kid") or key.thumbprint(), (key, alg)
+    return key.thumbprint(), (key, alg)
 # </doc:keys>
 
 
