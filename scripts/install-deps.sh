@@ -49,10 +49,11 @@ if [ ! -x .venv/bin/python ] || ! stamp_ok .venv/.stamp "${reqs[@]}"; then
 fi
 # The Go receiver kit's modules (examples/receivers/go/go.sum) into the default module cache, so
 # that its test builds it offline; the stamp lives in that cache.
-command -v go >/dev/null || { echo "install-deps: go (1.25 or later) is needed for examples/receivers/go" >&2; exit 1; }
-go_stamp="$(go env GOMODCACHE)/cache/sealhook-receiver-kit.stamp"
+go=$(command -v go || echo /usr/local/go/bin/go)
+[ -x "$go" ] || { echo "install-deps: go (1.25 or later) is needed for examples/receivers/go" >&2; exit 1; }
+go_stamp="$("$go" env GOMODCACHE)/cache/sealhook-receiver-kit.stamp"
 if ! stamp_ok "$go_stamp" examples/receivers/go/go.sum; then
-  (cd examples/receivers/go && go mod download)
+  (cd examples/receivers/go && "$go" mod download)
   mkdir -p "$(dirname "$go_stamp")"
   lock_hash examples/receivers/go/go.sum > "$go_stamp"
 fi

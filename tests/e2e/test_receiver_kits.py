@@ -9,6 +9,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -32,7 +33,8 @@ def go_kit(tmp_path_factory):
     """The Go kit, built from the module cache alone (scripts/install-deps.sh fills it)."""
     out = str(tmp_path_factory.mktemp("go-kit") / "receiver")
     env = {**os.environ, "GOPROXY": "off", "GOFLAGS": "-mod=readonly -buildvcs=false"}
-    r = subprocess.run(["go", "build", "-o", out, "."], cwd=os.path.join(KITS, "go"), env=env,
+    go = shutil.which("go") or "/usr/local/go/bin/go"
+    r = subprocess.run([go, "build", "-o", out, "."], cwd=os.path.join(KITS, "go"), env=env,
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     return out
