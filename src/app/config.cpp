@@ -137,6 +137,10 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       "waits for more before it is written. Longer means fewer disk writes; a crash loses at "
       "most this much of the history")
       ->check(CLI::Range(int64_t{0}, int64_t{1'000}));
+  opt(cmd, "journal-linger-waited-ms", c.journal_linger_waited_ms,
+      "the linger of a batch holding a record something waits for (the kafka queue acks a "
+      "delivery only once its record is written; a dead letter): it holds a delivery slot")
+      ->check(CLI::Range(int64_t{0}, int64_t{1'000}));
   opt(cmd, "journal-settle-ms", c.journal_settle_ms,
       "how long the history of a new delivery waits for the outcome of its first attempt, so "
       "that a delivery that succeeds at once is written once instead of twice")

@@ -54,6 +54,7 @@ struct ServeConfig {
   int64_t drain_timeout_ms = 10'000;
   int64_t reconcile_after_ms = 60'000;  // shared queue: pending records unchanged this long
   int64_t journal_linger_ms = 20;
+  int64_t journal_linger_waited_ms = 2;  // a batch something waits for (kafka acks, dead letters)
   int64_t journal_settle_ms = 5'000;
   size_t max_endpoints_per_tenant = 100;
   size_t max_tenants = 100'000;

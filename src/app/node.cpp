@@ -388,6 +388,7 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   n.journal = std::make_unique<Journal>(
       *n.store, n.clock,
       JournalOptions{.linger = std::chrono::milliseconds(c.journal_linger_ms),
+                     .linger_waited = std::chrono::milliseconds(c.journal_linger_waited_ms),
                      .settle = std::chrono::milliseconds(c.journal_settle_ms)});
   n.publisher = std::make_unique<Publisher>(*n.catalog, *n.queue, *n.journal, *n.store, n.clock,
                                             c.max_publish_bytes);
