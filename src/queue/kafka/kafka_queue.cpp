@@ -373,9 +373,8 @@ void KafkaQueue::mark_done(int32_t slot, int64_t offset) {
   if (p == partitions_.end()) return;
   auto e = p->second.entries.find(offset);
   if (e == p->second.entries.end() || e->second.done) return;
-  e->second.done = true;
   known_.erase(e->second.id);
-  if (p->second.held > 0) p->second.held--;
+  release(p->second, e->second);
 }
 
 Status KafkaQueue::set_ordering(const EndpointOrdering& ordering) {
@@ -464,6 +463,7 @@ QueueStats KafkaQueue::stats() const {
     const int64_t n = std::max(high, part.next) - point - done;
     if (n > 0) s.depth += static_cast<size_t>(n);
   }
+  s.depth -= std::min(s.depth, copies_in_flight_);
   return s;
 }
 

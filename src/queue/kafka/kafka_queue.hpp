@@ -112,7 +112,8 @@ class KafkaQueue final : public Queue {
     // offset leaves its state alone (unless `drop_state`: the copy finished meanwhile).
     bool moved = false;
     bool drop_state = false;
-    int64_t origin = -1;  // a retries slot's: the delivery's offset in its deliveries partition
+    int64_t origin = -1;     // a retries slot's: the delivery's offset in its deliveries partition
+    std::string endpoint{};  // while held (not done): counted in its partition's per_endpoint
   };
   struct Partition {
     std::map<int64_t, Entry> entries;  // consumed, not yet committed past
@@ -121,6 +122,7 @@ class KafkaQueue final : public Queue {
     int64_t committed = -1;            // the last offset committed
     size_t done_past = 0;              // done past the commit point, as last committed
     size_t held = 0;                   // consumed and not done: the entries not marked done
+    std::unordered_map<std::string, size_t> per_endpoint;  // `held`, by endpoint
     bool paused = false;
     // A deliveries slot's: ids whose retried copy finished before this slot read the original
     // (its offset here): their state goes once the commit point passes it.
@@ -149,7 +151,8 @@ class KafkaQueue final : public Queue {
     int64_t origin = -1;  // its offset in its deliveries partition
     int next = 0;         // the attempt it waits to make
     int64_t at_ms = 0;
-    int64_t copy = -1;  // its offset in the retries topic, once written
+    int64_t copy = -1;     // its offset in the retries topic, once written
+    bool counted = false;  // in copies_in_flight_
     std::atomic<bool> ended{false};
   };
 
@@ -213,6 +216,17 @@ class KafkaQueue final : public Queue {
   // its state are written, not consumed).
   void await_moves(std::chrono::milliseconds timeout, bool copied);
   void mark_moved(int32_t slot, int64_t offset);  // under parts_mu_: done, its state stays
+  // Under parts_mu_: an entry of `part` becomes held (consumed, not done), or done.
+  static void hold(Partition& part, Entry& e, const std::string& endpoint);
+  void uncount(const std::shared_ptr<Move>& m);  // under parts_mu_: out of copies_in_flight_
+  static void release(Partition& part, Entry& e);
+  // Under parts_mu_: whether `d`, consumed in deliveries slot `slot`, goes straight to the
+  // retries topic (its unordered endpoint already holds its share of the partition: a slow or
+  // hanging endpoint's backlog would otherwise fill the partition's bound and pause it), and
+  // if so the move to make (copy_out() it, unlocked).
+  std::shared_ptr<Move> spill(int32_t slot, int64_t offset,
+                              const std::shared_ptr<QueuedDelivery>& d, int next, uint64_t epoch);
+  void copy_out(const std::shared_ptr<Move>& m);  // writes the copy of a move
   // Under parts_mu_: whether the record consumed at `offset` of `slot` is a live delivery to
   // admit, about to make attempt `next` (else it is marked done, or parked for its move).
   bool take(int32_t slot, int64_t offset, const std::shared_ptr<QueuedDelivery>& d, int& next,
@@ -274,6 +288,9 @@ class KafkaQueue final : public Queue {
   // copy that finished before its original was read again, as this process made it).
   std::map<int32_t, std::unordered_map<std::string, kafka::DeliveryState>> states_;
   std::unordered_map<std::string, Known> known_;
+  // Moves whose copy is written and whose original is not done yet: both are in their topics,
+  // and the depth counts the delivery once.
+  size_t copies_in_flight_ = 0;
 
   mutable std::mutex modes_mu_;
   std::condition_variable modes_cv_;

@@ -179,6 +179,7 @@ void KafkaQueue::drop_partitions() {
   for (const auto& [p, part] : partitions_) unrecorded_ -= static_cast<int>(part.recording.size());
   partitions_.clear();
   states_.clear();
+  copies_in_flight_ = 0;
   for (const auto& [id, k] : known_)
     for (const auto& m : {k.move, k.arriving})
       if (m) end_move(m);
@@ -229,6 +230,11 @@ void KafkaQueue::on_message(const rd_kafka_message_t* m) {
   int next = 0;
   int64_t origin = -1;
   if (!take(slot, offset, d, next, origin)) return;
+  if (auto m = spill(slot, offset, d, next, epoch)) {
+    lock.unlock();
+    copy_out(m);
+    return;
+  }
   // The attempt about to be made is recorded before the delivery can be leased.
   const kafka::DeliveryState handout = admit(slot, offset, d, next, origin);
   lock.unlock();  // a write refused at once is answered inside record()
@@ -255,8 +261,8 @@ bool KafkaQueue::take(int32_t slot, int64_t offset, const std::shared_ptr<Queued
         if (kn.parked) mark_moved(slot, kn.parked_at);  // a stray copy before it
         Entry e{d->id, false};
         e.origin = kn.move->origin;
+        hold(part, e, d->endpoint_id);
         part.entries[offset] = std::move(e);
-        part.held++;
         kn.parked = d;
         kn.parked_at = offset;
         return false;
@@ -288,9 +294,9 @@ kafka::DeliveryState KafkaQueue::admit(int32_t slot, int64_t offset,
                                        const std::shared_ptr<QueuedDelivery>& d, int next,
                                        int64_t origin) {
   Partition& part = partitions_[slot];
-  auto [e, fresh] = part.entries.try_emplace(offset, Entry{d->id, false});
+  auto [e, fresh] = part.entries.try_emplace(offset, Entry{d->id, true});
   e->second.origin = origin;
-  if (fresh) part.held++;
+  if (fresh) hold(part, e->second, d->endpoint_id);
   Known k;
   k.slot = slot;
   k.offset = offset;

@@ -53,9 +53,62 @@ void KafkaQueue::mark_moved(int32_t slot, int64_t offset) {
   if (p == partitions_.end()) return;
   auto e = p->second.entries.find(offset);
   if (e == p->second.entries.end() || e->second.done) return;
-  e->second.done = true;
   e->second.moved = true;
-  if (p->second.held > 0) p->second.held--;
+  release(p->second, e->second);
+}
+
+void KafkaQueue::uncount(const std::shared_ptr<Move>& m) {
+  if (!m->counted) return;
+  m->counted = false;
+  if (copies_in_flight_ > 0) copies_in_flight_--;
+}
+
+void KafkaQueue::hold(Partition& part, Entry& e, const std::string& endpoint) {
+  e.done = false;
+  e.endpoint = endpoint;
+  part.held++;
+  part.per_endpoint[endpoint]++;
+}
+
+void KafkaQueue::release(Partition& part, Entry& e) {
+  if (e.done) return;
+  e.done = true;
+  if (part.held > 0) part.held--;
+  if (auto n = part.per_endpoint.find(e.endpoint); n != part.per_endpoint.end() && --n->second == 0)
+    part.per_endpoint.erase(n);
+  e.endpoint.clear();
+}
+
+std::shared_ptr<KafkaQueue::Move> KafkaQueue::spill(int32_t slot, int64_t offset,
+                                                    const std::shared_ptr<QueuedDelivery>& d,
+                                                    int next, uint64_t epoch) {
+  if (retry_slot(slot)) return nullptr;
+  Partition& part = partitions_[slot];
+  const size_t share = std::max<size_t>(options_.held_per_partition / 4, 1);
+  if (auto n = part.per_endpoint.find(d->endpoint_id);
+      n == part.per_endpoint.end() || n->second < share)
+    return nullptr;
+  if (!moves(*d)) return nullptr;  // ordered: waits in its lane (past the bound, paused)
+  auto m = std::make_shared<Move>();
+  m->epoch = epoch;
+  m->delivery = d;
+  m->from_slot = slot;
+  m->from = offset;
+  m->origin = offset;
+  m->next = next;
+  m->at_ms = d->not_before_ms;
+  Entry e{d->id, false};
+  hold(part, e, d->endpoint_id);
+  part.entries[offset] = std::move(e);
+  Known k;
+  k.slot = slot;
+  k.offset = offset;
+  k.recorded = next - 1;
+  k.base = next - 1 - d->prior_attempts;
+  k.move = m;
+  known_[d->id] = std::move(k);
+  moving_++;
+  return m;
 }
 
 void KafkaQueue::start_move(const Lease& lease, const Known& k, int64_t at_ms, uint64_t epoch) {
@@ -76,14 +129,18 @@ void KafkaQueue::start_move(const Lease& lease, const Known& k, int64_t at_ms, u
     it->second.move = m;
     moving_++;
   }
-  QueuedDelivery copy = *lease.delivery;
-  copy.not_before_ms = at_ms;
+  copy_out(m);
+}
+
+void KafkaQueue::copy_out(const std::shared_ptr<Move>& m) {
+  QueuedDelivery copy = *m->delivery;
+  copy.not_before_ms = m->at_ms;
   const std::string value = kafka::encode_delivery(copy);
   auto w = std::make_shared<Waiter>();
   w->left = 1;
   Waiter* raw = w.get();  // alive while its answer runs
   w->done = [this, m, raw](Status st) { on_copied(m, st, raw->offset); };
-  produce(retries_topic_, partition_of_slot(k.slot), copy.endpoint_id, &value, w);
+  produce(retries_topic_, partition_of_slot(m->from_slot), copy.endpoint_id, &value, w);
 }
 
 void KafkaQueue::on_copied(const std::shared_ptr<Move>& m, const Status& written, int64_t copy) {
@@ -92,6 +149,10 @@ void KafkaQueue::on_copied(const std::shared_ptr<Move>& m, const Status& written
     if (m->epoch != epoch_) return end_move(m);
     std::lock_guard lock(parts_mu_);
     m->copy = copy;
+    if (written) {
+      m->counted = true;
+      copies_in_flight_++;
+    }
   }
   if (!written) {
     spdlog::warn("kafka: a retry was not moved to {} ({}); it waits in place", retries_topic_,
@@ -114,6 +175,7 @@ void KafkaQueue::on_move_recorded(const std::shared_ptr<Move>& m, const Status& 
   std::shared_lock elock(epoch_mu_);
   if (m->epoch != epoch_) return end_move(m);
   std::unique_lock lock(parts_mu_);
+  uncount(m);
   auto k = known_.find(m->delivery->id);
   if (k == known_.end() || k->second.move != m) return end_move(m);
   // The original is done: it lives on as the copy.
@@ -148,6 +210,7 @@ void KafkaQueue::stay_in_place(const std::shared_ptr<Move>& m) {
   kafka::DeliveryState s;
   {
     std::lock_guard lock(parts_mu_);
+    uncount(m);
     auto k = known_.find(m->delivery->id);
     if (k == known_.end() || k->second.move != m) return end_move(m);
     Known& kn = k->second;
