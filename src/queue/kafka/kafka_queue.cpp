@@ -327,6 +327,10 @@ Status KafkaQueue::dead(const Lease& lease) {
 }
 
 Status KafkaQueue::retry(const Lease& lease, int64_t at_ms) {
+  {
+    std::lock_guard parts(parts_mu_);
+    failed_at_[lease.delivery->endpoint_id] = clock_.now_ms();
+  }
   // Unordered: moved to the retries topic (the inner queue lets it go; it comes back from
   // there when due), so what follows it in its partition goes on and is committed past it.
   if (moves(*lease.delivery)) {

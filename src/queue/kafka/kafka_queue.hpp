@@ -219,11 +219,13 @@ class KafkaQueue final : public Queue {
   // Under parts_mu_: an entry of `part` becomes held (consumed, not done), or done.
   static void hold(Partition& part, Entry& e, const std::string& endpoint);
   void uncount(const std::shared_ptr<Move>& m);  // under parts_mu_: out of copies_in_flight_
+  // Under parts_mu_: whether `endpoint` had a delivery retried in the last minute.
+  bool failing(const std::string& endpoint);
   static void release(Partition& part, Entry& e);
   // Under parts_mu_: whether `d`, consumed in deliveries slot `slot`, goes straight to the
-  // retries topic (its unordered endpoint already holds its share of the partition: a slow or
-  // hanging endpoint's backlog would otherwise fill the partition's bound and pause it), and
-  // if so the move to make (copy_out() it, unlocked).
+  // retries topic (its unordered endpoint failed in the last minute and already holds its share
+  // of the partition: a failing or hanging endpoint's backlog would otherwise fill the
+  // partition's bound and pause it), and if so the move to make (copy_out() it, unlocked).
   std::shared_ptr<Move> spill(int32_t slot, int64_t offset,
                               const std::shared_ptr<QueuedDelivery>& d, int next, uint64_t epoch);
   void copy_out(const std::shared_ptr<Move>& m);  // writes the copy of a move
@@ -291,6 +293,9 @@ class KafkaQueue final : public Queue {
   // Moves whose copy is written and whose original is not done yet: both are in their topics,
   // and the depth counts the delivery once.
   size_t copies_in_flight_ = 0;
+  // When each endpoint last had a delivery retried (a failure or a timeout): only such an
+  // endpoint's backlog spills to the retries topic (a healthy one's is just a backlog).
+  std::unordered_map<std::string, int64_t> failed_at_;
 
   mutable std::mutex modes_mu_;
   std::condition_variable modes_cv_;

@@ -180,6 +180,7 @@ void KafkaQueue::drop_partitions() {
   partitions_.clear();
   states_.clear();
   copies_in_flight_ = 0;
+  failed_at_.clear();
   for (const auto& [id, k] : known_)
     for (const auto& m : {k.move, k.arriving})
       if (m) end_move(m);
@@ -542,10 +543,17 @@ void KafkaQueue::pause_or_resume() {
     std::lock_guard lock(parts_mu_);
     for (auto& [slot, part] : partitions_) {
       const char* topic = topic_of(slot).c_str();
-      if (!part.paused && part.held >= options_.held_per_partition) {
+      // What a failing unordered endpoint of a deliveries partition holds does not count: it
+      // stopped growing (what it is sent now spills, spill()), and it drains at the pace of
+      // its timeouts; counted, it would keep the partition paused for the healthy ones.
+      size_t held = part.held;
+      if (!retry_slot(slot))
+        for (const auto& [ep, n] : part.per_endpoint)
+          if (failing(ep)) held -= std::min(held, n);
+      if (!part.paused && held >= options_.held_per_partition) {
         rd_kafka_topic_partition_list_add(pause.get(), topic, partition_of_slot(slot));
         part.paused = true;
-      } else if (part.paused && part.held < options_.held_per_partition / 2) {
+      } else if (part.paused && held < options_.held_per_partition / 2) {
         rd_kafka_topic_partition_list_add(resume.get(), topic, partition_of_slot(slot));
         part.paused = false;
       }

@@ -57,6 +57,15 @@ void KafkaQueue::mark_moved(int32_t slot, int64_t offset) {
   release(p->second, e->second);
 }
 
+bool KafkaQueue::failing(const std::string& endpoint) {
+  constexpr int64_t kFailingFor = 60'000;
+  auto f = failed_at_.find(endpoint);
+  if (f == failed_at_.end()) return false;
+  if (f->second + kFailingFor >= clock_.now_ms()) return true;
+  failed_at_.erase(f);
+  return false;
+}
+
 void KafkaQueue::uncount(const std::shared_ptr<Move>& m) {
   if (!m->counted) return;
   m->counted = false;
@@ -88,7 +97,8 @@ std::shared_ptr<KafkaQueue::Move> KafkaQueue::spill(int32_t slot, int64_t offset
   if (auto n = part.per_endpoint.find(d->endpoint_id);
       n == part.per_endpoint.end() || n->second < share)
     return nullptr;
-  if (!moves(*d)) return nullptr;  // ordered: waits in its lane (past the bound, paused)
+  if (!failing(d->endpoint_id) || !moves(*d))
+    return nullptr;  // ordered: waits in its lane (past the bound, paused)
   auto m = std::make_shared<Move>();
   m->epoch = epoch;
   m->delivery = d;
