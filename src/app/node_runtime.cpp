@@ -27,6 +27,7 @@ NodeRuntime::NodeRuntime(Node& node)
     : n_(node),
       release_timer_(node.io),
       reconcile_timer_(node.io),
+      gauges_timer_(node.io),
       work_(boost::asio::make_work_guard(node.io)),
       signals_(signal_io_, SIGINT, SIGTERM) {}
 
@@ -37,6 +38,7 @@ NodeRuntime::~NodeRuntime() {
 void NodeRuntime::start() {
   signals_.async_wait([](auto, int) {});
   arm_release();
+  arm_gauges(std::chrono::milliseconds(0));
   for (int i = 0; i < n_.config.io_threads; ++i)
     threads_.emplace_back([this] { net::run_guarded(n_.io, "io"); });
   n_.dispatcher->start();
@@ -48,6 +50,20 @@ void NodeRuntime::arm_release() {
     if (ec) return;
     release_free_memory();
     arm_release();
+  });
+}
+
+void NodeRuntime::arm_gauges(std::chrono::milliseconds after) {
+  gauges_timer_.expires_after(after);
+  gauges_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    // The count runs on the blocking pool, never on an io thread; one at a time.
+    if (n_.store_gauges.try_begin())
+      boost::asio::post(*n_.blocking, [this] {
+        n_.store_gauges.refresh(*n_.store, n_.clock.now_ms());
+        n_.store_gauges.end();
+      });
+    arm_gauges(std::chrono::milliseconds(n_.config.metrics_refresh_ms));
   });
 }
 
@@ -89,6 +105,7 @@ NodeRuntime::Stopped NodeRuntime::stop() {
   boost::asio::post(n_.io, [this] {  // the timers are the io threads'
     release_timer_.cancel();
     reconcile_timer_.cancel();
+    gauges_timer_.cancel();
   });
   auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(n_.config.drain_timeout_ms);

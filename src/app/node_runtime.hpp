@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -43,12 +44,16 @@ class NodeRuntime {
 
  private:
   void arm_release();
+  // The store gauges (/metrics) are counted now, on the blocking pool, then every
+  // --metrics-refresh-ms.
+  void arm_gauges(std::chrono::milliseconds after);
   void arm_reconcile();
   void reconcile_now();
 
   Node& n_;
   boost::asio::steady_timer release_timer_;
   boost::asio::steady_timer reconcile_timer_;
+  boost::asio::steady_timer gauges_timer_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::vector<std::thread> threads_;
   boost::asio::io_context signal_io_;
