@@ -48,13 +48,14 @@ void delivery_metrics(Exposition& out, const delivery::Dispatcher& d) {
               "Times a delivery waited for the catalog feed to load its endpoint.", c.held_unknown);
 }
 
-void queue_metrics(Exposition& out, const QueueStats& qs, const std::string& q) {
+void queue_metrics(Exposition& out, const QueueStats& qs, std::optional<uint64_t> scheduled,
+                   const std::string& q) {
   auto gauge = [&](const char* name, const char* help, double v) { out.gauge(name, help, v, q); };
   gauge("sealhook_queue_depth", "Deliveries held by the queue (waiting, scheduled and leased).",
         static_cast<double>(qs.depth));
   gauge("sealhook_queue_scheduled",
-        "Deliveries waiting for a retry or a later time (a shared queue's timers).",
-        static_cast<double>(qs.scheduled));
+        "Deliveries waiting for a retry or a later time (a local queue's: --metrics-refresh-ms).",
+        static_cast<double>(scheduled.value_or(qs.scheduled)));
   gauge("sealhook_queue_leased", "Deliveries being attempted (leased, not yet settled).",
         static_cast<double>(qs.leased));
   gauge("sealhook_queue_capacity", "Queue bound in deliveries.", static_cast<double>(qs.capacity));
@@ -66,7 +67,7 @@ void queue_metrics(Exposition& out, const QueueStats& qs, const std::string& q) 
   out.sample("sealhook_queue_resets_total", q, qs.resets);
 }
 
-void store_metrics(Exposition& out, const StoreGauges::Values& v, const std::string& q) {
+void store_metrics(Exposition& out, const SlowGauges::Values& v, const std::string& q) {
   if (v.dead)
     out.gauge("sealhook_dlq_size", "Dead-lettered deliveries in the store (--metrics-refresh-ms).",
               static_cast<double>(*v.dead), q);
@@ -118,8 +119,9 @@ std::string render_metrics(const MetricsSources& s) {
   const std::string q = label("queue", s.queue_kind);
   publish_metrics(out, s.publish);
   delivery_metrics(out, s.dispatcher);
-  queue_metrics(out, s.queue.stats(), q);
-  store_metrics(out, s.store_gauges.values(), q);
+  const SlowGauges::Values slow = s.slow_gauges.values();
+  queue_metrics(out, s.queue.stats(), slow.scheduled, q);
+  store_metrics(out, slow, q);
   journal_metrics(out, s.journal);
   if (s.feed != nullptr) feed_metrics(out, *s.feed);
   if (s.reads_limited)

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "app/store_gauges.hpp"
+#include "app/slow_gauges.hpp"
 #include "catalog/feed/catalog_feed.hpp"
 #include "delivery/dispatcher.hpp"
 #include "publish/publisher.hpp"
@@ -21,7 +21,7 @@ struct MetricsSources {
   const Queue& queue;
   std::string_view queue_kind;  // the `queue` label: "memory", "sqlite", "redis", "kafka"
   const Journal& journal;
-  const StoreGauges& store_gauges;
+  const SlowGauges& slow_gauges;
   const CatalogFeedCounters* feed = nullptr;  // null: a process without a catalog feed
   // The tenants' delivery reads answered 429 (over --tenant-read-rate); unset without the API.
   std::optional<uint64_t> reads_limited = std::nullopt;

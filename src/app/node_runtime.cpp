@@ -58,10 +58,10 @@ void NodeRuntime::arm_gauges(std::chrono::milliseconds after) {
   gauges_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     // The count runs on the blocking pool, never on an io thread; one at a time.
-    if (n_.store_gauges.try_begin())
+    if (n_.slow_gauges.try_begin())
       boost::asio::post(*n_.blocking, [this] {
-        n_.store_gauges.refresh(*n_.store, n_.clock.now_ms());
-        n_.store_gauges.end();
+        n_.slow_gauges.refresh(*n_.store, *n_.queue, n_.clock.now_ms());
+        n_.slow_gauges.end();
       });
     arm_gauges(std::chrono::milliseconds(n_.config.metrics_refresh_ms));
   });

@@ -93,7 +93,7 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
     ctx.read_limit = &read_limit.emplace(c.tenant_read_rate, c.tenant_read_burst);
   ctx.metrics_text = [&] {
     return render_metrics({n.publisher->counters(), *n.dispatcher, *n.queue, n.config.queue,
-                           *n.journal, n.store_gauges, n.feed ? &n.feed->counters() : nullptr,
+                           *n.journal, n.slow_gauges, n.feed ? &n.feed->counters() : nullptr,
                            read_limit ? read_limit->limited() : 0});
   };
   net::ServerOptions server_options = http_options(c);

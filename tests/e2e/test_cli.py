@@ -128,7 +128,7 @@ def test_sigterm_with_the_sqlite_queue_keeps_what_is_queued(start_server, keygen
     again = start_server(store=srv.store)
     pending = again.ok("GET", "/v1/deliveries?status=pending", t["api_key"])["data"]
     assert len(pending) == 3
-    assert int(again.metrics()["sealhook_queue_depth"]) == 3
+    assert int(again.metrics()['sealhook_queue_depth{queue="sqlite"}']) == 3
 
 
 def test_generated_admin_token_survives_a_restart(binary, tmp_path):
@@ -179,7 +179,7 @@ def test_sigterm_report_counts_attempts_in_flight(start_server, keygen, queue):
                 srv.ok("POST", "/v1/events",
                        body={"tenant": t["tenant"]["id"], "type": "a", "payload": i})
         hang.wait_accepted(4)
-        srv.proc.wait_for(lambda _: srv.metrics()["sealhook_queue_leased"] == 4, what="4 leased")
+        srv.proc.wait_for(lambda _: srv.metrics()[f'sealhook_queue_leased{{queue="{queue}"}}'] == 4, what="4 leased")
         assert srv.proc.stop(signal.SIGTERM) == 0
     finally:
         hang.close()

@@ -266,3 +266,23 @@ def test_worker_and_serve_metrics_add_up_on_the_redis_queue(start_server, start_
     assert_counts([by_serve, by_worker], plan_receiver)
     assert value(by_worker, "sealhook_queue_depth", queue="redis") == 0
     assert value(by_serve, "sealhook_events_published_total", type_class="order") == 2
+
+
+@pytest.mark.parametrize("queue", ["memory", "sqlite"])
+def test_scheduled_retries_are_counted_by_a_local_queue(start_server, keygen, plan_receiver,
+                                                        queue):
+    # A retry a minute away: after each first attempt (500) the delivery waits on a timer.
+    srv = start_server("--queue", queue, "--retry-base-ms", "60000", "--metrics-refresh-ms", "100")
+    srv.onboard("later", keygen("later"), plan_receiver.url("/flaky"))
+    for i in range(3):
+        srv.ok("POST", "/v1/events", body={"type": "a.b", "payload": i}, status=202)
+
+    def three_scheduled():
+        s, _ = scrape(srv.base)
+        return (value(s, "sealhook_queue_scheduled", queue=queue) == 3
+                and value(s, "sealhook_deliveries_total", outcome="retried") == 3)
+    wait_for(three_scheduled, 30, "three retries scheduled")
+    s, _ = scrape(srv.base)
+    assert value(s, "sealhook_queue_depth", queue=queue) == 3
+    assert value(s, "sealhook_queue_leased", queue=queue) == 0
+    assert value(s, "sealhook_attempts_total", **{"class": "5xx"}) == 3 == plan_receiver.answers[500]
