@@ -76,7 +76,7 @@ void store_metrics(Exposition& out, const SlowGauges::Values& v, const std::stri
               "Deliveries marked lost (a volatile queue stopped, or the queue lost its data).",
               static_cast<double>(*v.lost), q);
   if (v.refreshed_at_ms > 0)
-    out.gauge("sealhook_store_gauges_refreshed_seconds",
+    out.gauge("sealhook_store_gauges_refresh_timestamp_seconds",
               "When sealhook_dlq_size and sealhook_lost_deliveries were last counted (Unix time).",
               static_cast<double>(v.refreshed_at_ms) / 1000.0);
 }

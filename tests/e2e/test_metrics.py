@@ -239,6 +239,10 @@ def test_metrics_after_a_scripted_run_equal_what_it_did(start_server, keygen, pl
     assert value(samples, "sealhook_dlq_size", queue="sqlite") == DEAD
     assert value(samples, "sealhook_queue_scheduled", queue="sqlite") == 0
     assert value(samples, "sealhook_journal_write_errors_total") == 0
+    assert value(samples, "sealhook_journal_backlog") >= 0
+    # The DLQ count is a recent one (--metrics-refresh-ms 100).
+    refreshed = value(samples, "sealhook_store_gauges_refresh_timestamp_seconds")
+    assert abs(time.time() - refreshed) < 30
     # No label names a tenant or an endpoint.
     for name, labels in samples:
         assert {k for k, _ in labels} <= {"type_class", "class", "outcome", "queue", "le",
