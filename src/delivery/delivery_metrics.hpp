@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/histogram.hpp"
+#include "delivery/attempt.hpp"
 #include "delivery/sender.hpp"
 
 namespace sealhook::delivery {
@@ -27,9 +28,11 @@ struct AttemptMetrics {
   // time queued included): one observation per delivered delivery.
   Histogram publish_to_delivery{Histogram::default_bounds_ms()};
 
-  void count(const SendResult& result) {
+  // One finished attempt, `since_publish_ms` after the publish that accepted its event.
+  void count(const SendResult& result, Verdict verdict, int64_t since_publish_ms) {
     by_class[static_cast<size_t>(status_class(result))].fetch_add(1, std::memory_order_relaxed);
     duration.observe_ms(result.duration.count());
+    if (verdict == Verdict::kDelivered) publish_to_delivery.observe_ms(since_publish_ms);
   }
 };
 

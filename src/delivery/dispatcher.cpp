@@ -168,19 +168,15 @@ void Dispatcher::attempt(Lease&& lease) {
   }
   SendRequest request = build_request(d, *endpoint, now, options_.attempt_timeout);
   counters_.attempts++;
-  sender_.send(std::move(request),
-               [this, lease = std::move(lease), max_attempts, now](SendResult r) mutable {
-                 const int64_t answered = clock_.now_ms();
-                 Outcome outcome = classify(r, lease.handouts, max_attempts, policy_, answered);
-                 counters_.attempts_by.count(r);
-                 if (outcome.verdict == Verdict::kDelivered)
-                   counters_.attempts_by.publish_to_delivery.observe_ms(
-                       answered - lease.delivery->published_at_ms);
-                 // The slot stays taken until the queue has the outcome: on a shared queue the
-                 // lease counts against its endpoint's and tenant's caps until then, so a pump
-                 // before would find nothing.
-                 finish(std::move(lease), outcome, r, now, [this] { release_slot(); });
-               });
+  sender_.send(std::move(request), [this, lease = std::move(lease), max_attempts,
+                                    now](SendResult r) mutable {
+    const int64_t at = clock_.now_ms();
+    Outcome outcome = classify(r, lease.handouts, max_attempts, policy_, at);
+    counters_.attempts_by.count(r, outcome.verdict, at - lease.delivery->published_at_ms);
+    // The slot stays taken until the queue has the outcome: on a shared queue the lease counts
+    // against its endpoint's and tenant's caps until then, so a pump before would find nothing.
+    finish(std::move(lease), outcome, r, now, [this] { release_slot(); });
+  });
 }
 
 void Dispatcher::release_slot() {
