@@ -82,7 +82,8 @@ def test_bad_config_is_refused_clearly(binary, tmp_path):
 
 def test_out_of_range_options_are_refused(binary, tmp_path):
     for flag, value in (("--journal-settle-ms", "60001"), ("--journal-linger-ms", "-1"),
-                        ("--io-threads", "0"), ("--max-attempts", "51")):
+                        ("--io-threads", "0"), ("--max-attempts", "51"),
+                        ("--metrics-refresh-ms", "99"), ("--metrics-type-classes", "0")):
         r = subprocess.run([binary, "serve", "--store", f"sqlite:{tmp_path}/s", flag, value],
                            capture_output=True, text=True, timeout=30)
         assert r.returncode != 0 and flag in r.stderr, (flag, r.stderr)
