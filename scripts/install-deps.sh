@@ -29,20 +29,35 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Test libraries: third-party JOSE and Standard Webhooks implementations (interop tests),
-# pytest, and the OpenAPI validator and schemathesis (iproute2 and util-linux give the fuzz run its
-# network namespace). Re-installed only when their pinned versions change (a stamp holds the lock's hash).
-stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$(sha256sum "$2" | cut -d' ' -f1)" ]; }
-node_dir=tests/interop/node
-if ! stamp_ok "$node_dir/node_modules/.stamp" "$node_dir/package-lock.json"; then
-  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
-  sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1 > "$node_dir/node_modules/.stamp"
-fi
-req=tests/interop/python/requirements.txt
-if [ ! -x .venv/bin/python ] || ! stamp_ok .venv/.stamp "$req"; then
+# Test libraries: third-party JOSE and Standard Webhooks implementations (interop tests and the
+# receiver kits of examples/receivers/), pytest, and the OpenAPI validator and schemathesis
+# (iproute2 and util-linux give the fuzz run its network namespace). Re-installed only when their
+# pinned versions change (a stamp holds the hash of the lock files).
+lock_hash() { cat "$@" | sha256sum | cut -d' ' -f1; }
+stamp_ok() { local stamp=$1; shift; [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(lock_hash "$@")" ]; }
+for node_dir in tests/interop/node examples/receivers/node; do
+  if ! stamp_ok "$node_dir/node_modules/.stamp" "$node_dir/package-lock.json"; then
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+    lock_hash "$node_dir/package-lock.json" > "$node_dir/node_modules/.stamp"
+  fi
+done
+reqs=(tests/interop/python/requirements.txt examples/receivers/python/requirements.txt)
+if [ ! -x .venv/bin/python ] || ! stamp_ok .venv/.stamp "${reqs[@]}"; then
   python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check -r "$req"
-  sha256sum "$req" | cut -d' ' -f1 > .venv/.stamp
+  .venv/bin/pip install --quiet --disable-pip-version-check -r "${reqs[0]}"
+  # The kit's pins carry hashes: checked (pip checks every file of a hashed install).
+  .venv/bin/pip install --quiet --disable-pip-version-check --require-hashes -r "${reqs[1]}"
+  lock_hash "${reqs[@]}" > .venv/.stamp
+fi
+# The Go receiver kit's modules (examples/receivers/go/go.sum) into the default module cache, so
+# that its test builds it offline; the stamp lives in that cache.
+go=$(command -v go || echo /usr/local/go/bin/go)
+[ -x "$go" ] || { echo "install-deps: go (1.25 or later) is needed for examples/receivers/go" >&2; exit 1; }
+go_stamp="$("$go" env GOMODCACHE)/cache/sealhook-receiver-kit.stamp"
+if ! stamp_ok "$go_stamp" examples/receivers/go/go.sum; then
+  (cd examples/receivers/go && "$go" mod download)
+  mkdir -p "$(dirname "$go_stamp")"
+  lock_hash examples/receivers/go/go.sum > "$go_stamp"
 fi
 # The test Kafka broker's jars (scripts/kafka/pom.xml), fetched once into a cache outside the
 # tree; a stamp of the pom's hash makes later runs a check only.

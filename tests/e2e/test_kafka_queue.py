@@ -125,10 +125,16 @@ def test_three_workers_one_killed_lose_nothing_and_keep_order(
           f"{dups} duplicates, survivors delivered {per_worker}")
 
 
+# held: the bound of what one partition holds in memory. With 20, the failing endpoint's 50
+# waiting retries would fill it and pause the partition if they waited in place: they move to
+# the retries topic instead, and the deliveries partition goes on.
+@pytest.mark.parametrize("held", [None, 20])
 def test_a_failing_endpoint_never_holds_back_the_healthy_ones_of_its_partition(
-        start_server, start_receiver, keygen, kafka_brokers, prefix):
+        start_server, start_receiver, keygen, kafka_brokers, prefix, held):
     # One partition: every endpoint shares it with the failing one.
     args = kafka_args(kafka_brokers, prefix, partitions=1)
+    if held is not None:
+        args += ("--kafka-held-per-partition", str(held))
     # A retry schedule of about a minute (1, 2, 4, ... s, 8 attempts) for the failing endpoint.
     srv = start_server(*args, "--retry-base-ms", "1000", "--retry-max-delay-ms", "16000")
     keys = keygen("kafka-stall")

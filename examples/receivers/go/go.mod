@@ -3,7 +3,6 @@ module sealhook.example/receivers/go
 go 1.25.0
 
 require (
-	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/lestrrat-go/jwx/v3 v3.4.0
 	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1
 )

@@ -21,6 +21,7 @@ KafkaQueue::KafkaQueue(const KafkaQueueOptions& options, const Clock& clock)
     : options_(options),
       clock_(clock),
       deliveries_topic_(options.prefix + ".deliveries"),
+      retries_topic_(options.prefix + ".retries"),
       state_topic_(options.prefix + ".state"),
       orderings_topic_(options.prefix + ".orderings"),
       dead_topic_(options.prefix + ".dead") {
@@ -77,6 +78,7 @@ Status KafkaQueue::start() {
   const kafka::Settings retained{{"cleanup.policy", "delete"}, {"retention.ms", retention}};
   if (Status st = kafka::create_topics(producer_.get(),
                                        {{deliveries_topic_, options_.partitions, retained},
+                                        {retries_topic_, options_.partitions, retained},
                                         {state_topic_, options_.partitions, compacted},
                                         {orderings_topic_, 1, compacted},
                                         {dead_topic_, options_.partitions, retained}},
@@ -99,6 +101,7 @@ Status KafkaQueue::start() {
   orderings_reader_ = std::move(orderings.value());
   if (Status st = read_orderings(); !st) return st;
   orderings_thread_ = std::thread([this] { follow_orderings(); });
+  if (Status st = make_generation(); !st) return st;
   if (!options_.consume) return {};
   auto reader = make_consumer(Role::kReader);
   if (!reader) return reader.error();
@@ -111,8 +114,10 @@ Status KafkaQueue::start() {
   consumer_ = std::move(consumer.value());
   rd_kafka_poll_set_consumer(consumer_.get());
   consumer_queue_ = rd_kafka_queue_get_consumer(consumer_.get());
-  kafka::PartitionList topics(rd_kafka_topic_partition_list_new(1));
+  // The range assignor gives a member the same partition numbers of both topics.
+  kafka::PartitionList topics(rd_kafka_topic_partition_list_new(2));
   rd_kafka_topic_partition_list_add(topics.get(), deliveries_topic_.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_topic_partition_list_add(topics.get(), retries_topic_.c_str(), RD_KAFKA_PARTITION_UA);
   if (auto e = rd_kafka_subscribe(consumer_.get(), topics.get()); e)
     return kafka::kafka_error(e, "subscribing to " + deliveries_topic_);
   refresh_depth(std::chrono::milliseconds(0));
@@ -270,8 +275,8 @@ std::vector<Lease> KafkaQueue::lease(int64_t now_ms, size_t max, int64_t lease_m
     // record it now (the first hand-out and every retry were recorded before).
     if (l.attempt() > k->second.recorded) {
       k->second.recorded = l.attempt();
-      write_state(k->second.partition, l.delivery->id,
-                  {kafka::DeliveryState::Kind::kHandout, l.attempt(), 0, k->second.offset});
+      write_state(partition_of_slot(k->second.slot), l.delivery->id,
+                  state_at(k->second, kafka::DeliveryState::Kind::kHandout, l.attempt()));
     }
   }
   return out;
@@ -301,9 +306,9 @@ Status KafkaQueue::ack(const Lease& lease) {
   return settle(
       lease, [](MemoryQueue& q, const Lease& l) { return q.ack(l); },
       [&](const Known& k) {
-        write_state(k.partition, lease.delivery->id,
-                    {kafka::DeliveryState::Kind::kAcked, 0, 0, k.offset});
-        mark_done(k.partition, k.offset);
+        write_state(partition_of_slot(k.slot), lease.delivery->id,
+                    state_at(k, kafka::DeliveryState::Kind::kAcked));
+        mark_done(k.slot, k.offset);
       });
 }
 
@@ -312,14 +317,26 @@ Status KafkaQueue::dead(const Lease& lease) {
       lease, [](MemoryQueue& q, const Lease& l) { return q.dead(l); },
       [&](const Known& k) {
         const std::string letter = kafka::encode_delivery(*lease.delivery);
-        produce(dead_topic_, k.partition, lease.delivery->endpoint_id, &letter, nullptr);
-        write_state(k.partition, lease.delivery->id,
-                    {kafka::DeliveryState::Kind::kDead, 0, 0, k.offset});
-        mark_done(k.partition, k.offset);
+        produce(dead_topic_, partition_of_slot(k.slot), lease.delivery->endpoint_id, &letter,
+                nullptr);
+        write_state(partition_of_slot(k.slot), lease.delivery->id,
+                    state_at(k, kafka::DeliveryState::Kind::kDead));
+        mark_done(k.slot, k.offset);
       });
 }
 
 Status KafkaQueue::retry(const Lease& lease, int64_t at_ms) {
+  // Unordered: moved to the retries topic (the inner queue lets it go; it comes back from
+  // there when due), so what follows it in its partition goes on and is committed past it.
+  if (moves(*lease.delivery)) {
+    std::optional<std::pair<Known, uint64_t>> took;
+    Status st = settle(
+        lease, [](MemoryQueue& q, const Lease& l) { return q.ack(l); },
+        [&](const Known& k) { took.emplace(k, epoch_); });
+    // Outside the epoch lock: a write refused at once is answered inside produce().
+    if (st && took) start_move(lease, took->first, at_ms, took->second);
+    return st;
+  }
   return settle(
       lease, [at_ms](MemoryQueue& q, const Lease& l) { return q.retry(l, at_ms); },
       [&](const Known& k) {
@@ -330,8 +347,8 @@ Status KafkaQueue::retry(const Lease& lease, int64_t at_ms) {
           if (auto it = known_.find(lease.delivery->id); it != known_.end())
             it->second.recorded = std::max(it->second.recorded, next);
         }
-        write_state(k.partition, lease.delivery->id,
-                    {kafka::DeliveryState::Kind::kRetry, next, at_ms, k.offset});
+        write_state(partition_of_slot(k.slot), lease.delivery->id,
+                    state_at(k, kafka::DeliveryState::Kind::kRetry, next, at_ms));
       });
 }
 
@@ -341,9 +358,17 @@ Status KafkaQueue::extend(const Lease& lease, int64_t deadline_ms) {
       nullptr);
 }
 
-void KafkaQueue::mark_done(int32_t partition, int64_t offset) {
+kafka::DeliveryState KafkaQueue::state_at(const Known& k, kafka::DeliveryState::Kind kind,
+                                          int attempt, int64_t at_ms) const {
+  kafka::DeliveryState s{kind, attempt, at_ms, k.offset};
+  s.retried = retry_slot(k.slot);
+  s.origin = s.retried ? k.origin : -1;
+  return s;
+}
+
+void KafkaQueue::mark_done(int32_t slot, int64_t offset) {
   std::lock_guard parts(parts_mu_);
-  auto p = partitions_.find(partition);
+  auto p = partitions_.find(slot);
   if (p == partitions_.end()) return;
   auto e = p->second.entries.find(offset);
   if (e == p->second.entries.end() || e->second.done) return;
@@ -363,10 +388,14 @@ Status KafkaQueue::set_ordering(const EndpointOrdering& ordering) {
   if (Status st = answer.get(); !st) return st;
   // Applied by the follower in the topic's order, as every other process applies it: a switch
   // back and forth lands as it was written.
-  std::unique_lock lock(modes_mu_);
-  if (!modes_cv_.wait_for(lock, options_.timeout, [&] { return modes_offset_ >= w->offset; }))
-    return make_error(ErrorKind::kUnavailable, "queue_unavailable",
-                      "kafka: the ordering was written but not read back in time");
+  {
+    std::unique_lock lock(modes_mu_);
+    if (!modes_cv_.wait_for(lock, options_.timeout, [&] { return modes_offset_ >= w->offset; }))
+      return make_error(ErrorKind::kUnavailable, "queue_unavailable",
+                        "kafka: the ordering was written but not read back in time");
+  }
+  // Retries this process is moving rejoin their lanes (in their place) before it returns.
+  await_moves(options_.timeout, false);
   return {};
 }
 
@@ -421,12 +450,13 @@ QueueStats KafkaQueue::stats() const {
   std::lock_guard depth(depth_mu_);
   s.depth = depth_elsewhere_;
   std::lock_guard parts(parts_mu_);
-  for (const auto& [p, part] : partitions_) {
+  for (const auto& [slot, part] : partitions_) {
     int64_t low = 0, high = 0;
-    if (rd_kafka_get_watermark_offsets(consumer_.get(), deliveries_topic_.c_str(), p, &low,
+    if (rd_kafka_get_watermark_offsets(consumer_.get(), topic_of(slot).c_str(),
+                                       partition_of_slot(slot), &low,
                                        &high) != RD_KAFKA_RESP_ERR_NO_ERROR)
       high = 0;
-    if (auto h = ends_.find(p); h != ends_.end()) high = std::max(high, h->second);
+    if (auto h = ends_.find(slot); h != ends_.end()) high = std::max(high, h->second);
     const int64_t point =
         part.entries.empty() ? std::max<int64_t>(part.next, 0) : part.entries.begin()->first;
     const auto done = static_cast<int64_t>(part.entries.size() - part.held);
@@ -447,11 +477,12 @@ Result<std::vector<std::string>> KafkaQueue::holding(const std::vector<std::stri
   // Owning every partition and read to its end, this process knows all that is held: what it
   // consumed and has not done. Otherwise only what it read back as done (acked or dead) is
   // not held; anything else may still be delivered by some process.
-  bool all_known = consumer_ && partitions_.size() == static_cast<size_t>(options_.partitions);
-  for (const auto& [p, part] : partitions_) {
+  bool all_known = consumer_ && partitions_.size() == static_cast<size_t>(slots());
+  for (const auto& [slot, part] : partitions_) {
     int64_t low = 0, high = 0;
     if (!all_known) break;
-    all_known = rd_kafka_get_watermark_offsets(consumer_.get(), deliveries_topic_.c_str(), p, &low,
+    all_known = rd_kafka_get_watermark_offsets(consumer_.get(), topic_of(slot).c_str(),
+                                               partition_of_slot(slot), &low,
                                                &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
                 high >= 0 && std::max<int64_t>(part.next, 0) >= high;
   }
@@ -460,9 +491,8 @@ Result<std::vector<std::string>> KafkaQueue::holding(const std::vector<std::stri
     bool held = known_.contains(id);
     if (!held && !all_known) {
       held = true;
-      for (const auto& [p, part] : partitions_)
-        if (auto it = part.state.find(id); it != part.state.end() && it->second.done())
-          held = false;
+      for (const auto& [p, state] : states_)
+        if (auto it = state.find(id); it != state.end() && it->second.done()) held = false;
     }
     if (held) out.push_back(id);
   }
@@ -472,7 +502,8 @@ Result<std::vector<std::string>> KafkaQueue::holding(const std::vector<std::stri
 std::vector<int32_t> KafkaQueue::assigned() const {
   std::lock_guard parts(parts_mu_);
   std::vector<int32_t> out;
-  for (const auto& [p, part] : partitions_) out.push_back(p);
+  for (const auto& [slot, part] : partitions_)
+    if (!retry_slot(slot)) out.push_back(slot);
   return out;
 }
 

@@ -13,8 +13,11 @@
 // the leases of the old assignment are lost then (a settle answers lease_lost) and the new
 // owner starts from the committed offset with the state it reads back. Offsets are committed
 // up to the contiguous prefix of done deliveries; those done past it are skipped on re-reading
-// by their state. Retries wait in place (what a partition holds is bounded per partition; past
-// the bound it is paused, not dropped).
+// by their state. An unordered delivery's retry moves it to `<prefix>.retries` (its endpoint's
+// partition, which the same member owns), so the partition it came from goes on: the copy is
+// written, then its state (naming the copy), and only then is the original done. An ordered
+// head's retry waits in place. What a partition of either topic holds is bounded; past the
+// bound it is paused, not dropped.
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -36,7 +39,8 @@ namespace sealhook {
 struct KafkaQueueOptions {
   QueueOptions queue;
   std::string brokers;  // HOST:PORT[,...]
-  // Topic names: <prefix>.deliveries, <prefix>.state, <prefix>.orderings, <prefix>.dead.
+  // Topic names: <prefix>.deliveries, <prefix>.retries, <prefix>.state, <prefix>.orderings,
+  // <prefix>.dead.
   std::string prefix = "sealhook";
   std::string group;               // the consumer group; "" means "<prefix>.workers"
   std::string owner = "sealhook";  // client.id, as logs and the broker show it
@@ -71,6 +75,10 @@ class KafkaQueue final : public Queue {
   Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) override;
   bool durable() const override { return true; }
   bool record_before_ack() const override { return true; }
+  // The first generation record of `<prefix>.orderings` ("generation/MS-RANDOM", written by
+  // the first process that found none): topics made afresh (a broker that lost its data) have
+  // another.
+  std::optional<std::string> generation() const override;
 
   // Waits until every record produced so far is acknowledged (tests, shutdown).
   void flush();
@@ -92,10 +100,17 @@ class KafkaQueue final : public Queue {
     int64_t offset = -1;  // the last record's, once acknowledged
     std::function<void(Status)> done;
   };
-  // A consumed delivery of an owned partition, by offset.
+  // Owned partitions are numbered by slot: a partition p of the deliveries topic is slot p,
+  // partition p of the retries topic slot partitions + p (both map to state partition p).
+  // A consumed record of an owned slot, by offset.
   struct Entry {
     std::string id;
     bool done = false;
+    // Done by moving to the retries topic: the delivery lives on there, so passing this
+    // offset leaves its state alone (unless `drop_state`: the copy finished meanwhile).
+    bool moved = false;
+    bool drop_state = false;
+    int64_t origin = -1;  // a retries slot's: the delivery's offset in its deliveries partition
   };
   struct Partition {
     std::map<int64_t, Entry> entries;  // consumed, not yet committed past
@@ -105,13 +120,35 @@ class KafkaQueue final : public Queue {
     size_t done_past = 0;              // done past the commit point, as last committed
     size_t held = 0;                   // consumed and not done: the entries not marked done
     bool paused = false;
-    std::unordered_map<std::string, kafka::DeliveryState> state;  // as read back at assign
+    // A deliveries slot's: ids whose retried copy finished before this slot read the original
+    // (its offset here): their state goes once the commit point passes it.
+    std::multimap<int64_t, std::string> drop_at;
   };
+  struct Move;
   struct Known {  // an owned delivery, by id
-    int32_t partition = 0;
+    int32_t slot = 0;
     int64_t offset = 0;
-    int recorded = 0;  // the highest attempt recorded in the state topic
-    int base = 0;      // hand-outs of this round made before this assignment
+    int64_t origin = -1;  // in a retries slot: its offset in the deliveries partition
+    int recorded = 0;     // the highest attempt recorded in the state topic
+    int base = 0;         // hand-outs of this round made before this assignment
+    // Being moved to the retries topic, and its copy if consumed before the move was recorded
+    // (admitted then, or dropped if the move failed).
+    std::shared_ptr<Move> move;
+    std::shared_ptr<Move> arriving;  // moved, its copy not consumed yet
+    std::shared_ptr<QueuedDelivery> parked;
+    int64_t parked_at = -1;
+  };
+  // A retry moving to the retries topic (kafka_queue_retry.cpp).
+  struct Move {
+    uint64_t epoch = 0;
+    std::shared_ptr<const QueuedDelivery> delivery;  // as leased
+    int32_t from_slot = 0;
+    int64_t from = 0;     // its offset there
+    int64_t origin = -1;  // its offset in its deliveries partition
+    int next = 0;         // the attempt it waits to make
+    int64_t at_ms = 0;
+    int64_t copy = -1;  // its offset in the retries topic, once written
+    std::atomic<bool> ended{false};
   };
 
   Status start();
@@ -155,17 +192,51 @@ class KafkaQueue final : public Queue {
   Status read_orderings();  // assigns the orderings reader and reads to the end
   void follow_orderings();
   void apply_ordering(const EndpointOrdering& o, int64_t offset);
+  void on_orderings_record(const rd_kafka_message_t* m);  // an ordering, or a generation
+  Status make_generation();  // writes one if none was read, and waits to read the first back
 
   // A settle: the lease of the current assignment, translated for the inner queue, under the
   // epoch lock; `then` runs once the inner queue took it (known: the delivery's place).
   Status settle(const Lease& lease, const std::function<Status(MemoryQueue&, const Lease&)>& op,
                 const std::function<void(const Known&)>& then);
-  void mark_done(int32_t partition, int64_t offset);
+  void mark_done(int32_t slot, int64_t offset);
+  // The retries topic (kafka_queue_retry.cpp): an unordered retry moves there.
+  bool moves(const QueuedDelivery& d) const;
+  void start_move(const Lease& lease, const Known& k, int64_t at_ms, uint64_t epoch);
+  void on_copied(const std::shared_ptr<Move>& m, const Status& written, int64_t copy);
+  void on_move_recorded(const std::shared_ptr<Move>& m, const Status& written);
+  void stay_in_place(const std::shared_ptr<Move>& m);  // the move failed: retried in place
+  void end_move(const std::shared_ptr<Move>& m);
+  // Waits, at most `timeout`, until no move is in flight (`copied`: only until each copy and
+  // its state are written, not consumed).
+  void await_moves(std::chrono::milliseconds timeout, bool copied);
+  void mark_moved(int32_t slot, int64_t offset);  // under parts_mu_: done, its state stays
+  // Under parts_mu_: whether the record consumed at `offset` of `slot` is a live delivery to
+  // admit, about to make attempt `next` (else it is marked done, or parked for its move).
+  bool take(int32_t slot, int64_t offset, const std::shared_ptr<QueuedDelivery>& d, int& next,
+            int64_t& origin);
+  // Under parts_mu_: makes `d` known and leasable once its hand-out record (returned: the
+  // caller writes it, unlocked) is written.
+  kafka::DeliveryState admit(int32_t slot, int64_t offset, const std::shared_ptr<QueuedDelivery>& d,
+                             int next, int64_t origin);
+  // Under parts_mu_: a done entry of `slot` passed by the commit point: whether its state goes.
+  bool state_goes(int32_t slot, const Entry& e);
+  kafka::DeliveryState state_at(const Known& k, kafka::DeliveryState::Kind kind, int attempt = 0,
+                                int64_t at_ms = 0) const;
+  int32_t partition_of_slot(int32_t slot) const { return slot % options_.partitions; }
+  bool retry_slot(int32_t slot) const { return slot >= options_.partitions; }
+  const std::string& topic_of(int32_t slot) const {
+    return retry_slot(slot) ? retries_topic_ : deliveries_topic_;
+  }
+  int32_t slots() const { return 2 * options_.partitions; }
+  int32_t slot_of(const char* topic, int32_t partition) const {
+    return retries_topic_ == topic ? options_.partitions + partition : partition;
+  }
   std::shared_ptr<MemoryQueue> fresh_inner();
 
   KafkaQueueOptions options_;
   const Clock& clock_;
-  std::string deliveries_topic_, state_topic_, orderings_topic_, dead_topic_;
+  std::string deliveries_topic_, retries_topic_, state_topic_, orderings_topic_, dead_topic_;
   // The group member fetches and commits; `offsets_` (the group's id, never a member) asks for
   // offsets and watermarks, which a broker would answer on the member's connection only after
   // its pending fetch; the readers read the state and the orderings back.
@@ -175,6 +246,10 @@ class KafkaQueue final : public Queue {
   std::atomic<bool> closed_{false};
   std::atomic<bool> up_{true};
   std::atomic<int> unrecorded_{0};  // consumed deliveries not yet leasable (being recorded)
+  // Retries being moved to the retries topic, until their copy is consumed and admitted.
+  std::atomic<int> moving_{0};
+  std::mutex moves_mu_;
+  std::condition_variable moves_cv_;          // moving_ went down
   std::atomic<bool> offsets_pending_{false};  // learn_committed() is due
   // refresh_depth()'s: the partitions not owned here, and every partition's end offset.
   mutable std::mutex refresh_mu_;  // one refresh at a time
@@ -191,14 +266,18 @@ class KafkaQueue final : public Queue {
   uint64_t epoch_ = 1;
   std::shared_ptr<MemoryQueue> inner_;
 
-  mutable std::mutex parts_mu_;  // partitions_ and known_
-  std::map<int32_t, Partition> partitions_;
+  mutable std::mutex parts_mu_;              // partitions_, states_ and known_
+  std::map<int32_t, Partition> partitions_;  // by slot
+  // By state partition: each delivery's state as read back at assign (and, for a retried
+  // copy that finished before its original was read again, as this process made it).
+  std::map<int32_t, std::unordered_map<std::string, kafka::DeliveryState>> states_;
   std::unordered_map<std::string, Known> known_;
 
   mutable std::mutex modes_mu_;
   std::condition_variable modes_cv_;
   std::unordered_map<std::string, EndpointOrdering> modes_;
   int64_t modes_offset_ = -1;  // the last orderings record applied
+  std::string generation_;     // the first generation record read (modes_mu_)
 
   std::mutex listener_mu_;
   std::function<void()> listener_;

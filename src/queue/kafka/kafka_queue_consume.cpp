@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <future>
 #include <thread>
+
+#include "core/ids.hpp"
 
 #include "queue/kafka/kafka_queue.hpp"
 
@@ -86,26 +89,30 @@ void KafkaQueue::probe_brokers() {
 
 void KafkaQueue::assign(rd_kafka_topic_partition_list_t* partitions) {
   std::map<int32_t, Partition> parts;
+  std::map<int32_t, std::unordered_map<std::string, kafka::DeliveryState>> states;
   std::string names;
   for (int i = 0; i < partitions->cnt; ++i) {
     const int32_t p = partitions->elems[i].partition;
-    Partition part;
+    const int32_t slot = slot_of(partitions->elems[i].topic, p);
+    parts.emplace(slot, Partition{});
+    if (states.contains(p)) continue;  // its deliveries and retries partitions share it
     auto state = read_state(p);
     if (!state) {
       // Without its state a partition would deliver again what was done past its commit
       // point: duplicates, not losses. Said, and carried on.
       spdlog::warn("kafka: partition {}: its state was not read back: {}", p,
                    state.error().message);
+      states[p];
     } else {
-      part.state = std::move(state.value());
+      states.emplace(p, std::move(state.value()));
     }
     names += (names.empty() ? "" : ",") + std::to_string(p);
-    parts.emplace(p, std::move(part));
   }
   {
     std::lock_guard lock(parts_mu_);
     drop_partitions();
     partitions_ = std::move(parts);
+    states_ = std::move(states);
   }
   // The committed offsets are asked for once the assignment is in place (an offset fetch from
   // inside the rebalance callback can wait for the rebalance it is part of).
@@ -116,9 +123,13 @@ void KafkaQueue::assign(rd_kafka_topic_partition_list_t* partitions) {
 
 void KafkaQueue::learn_committed() {
   offsets_pending_ = false;
-  kafka::PartitionList list(rd_kafka_topic_partition_list_new(options_.partitions));
-  for (int32_t p : assigned())
-    rd_kafka_topic_partition_list_add(list.get(), deliveries_topic_.c_str(), p);
+  kafka::PartitionList list(rd_kafka_topic_partition_list_new(slots()));
+  {
+    std::lock_guard lock(parts_mu_);
+    for (const auto& [slot, part] : partitions_)
+      rd_kafka_topic_partition_list_add(list.get(), topic_of(slot).c_str(),
+                                        partition_of_slot(slot));
+  }
   if (list->cnt == 0) return;
   if (auto e = rd_kafka_committed(offsets_.get(), list.get(),
                                   static_cast<int>(options_.timeout.count()));
@@ -130,23 +141,36 @@ void KafkaQueue::learn_committed() {
   std::vector<std::pair<int32_t, std::string>> stale;
   {
     std::lock_guard lock(parts_mu_);
+    std::map<int32_t, int64_t> committed;
     for (int i = 0; i < list->cnt; ++i) {
       const auto& tp = list->elems[i];
-      auto it = partitions_.find(tp.partition);
+      const int32_t slot = slot_of(tp.topic, tp.partition);
+      auto it = partitions_.find(slot);
       if (it == partitions_.end() || tp.offset < 0) continue;
       Partition& part = it->second;
       part.committed = tp.offset;
+      committed[slot] = tp.offset;
       if (part.next < 0) part.next = tp.offset;
-      // Left from before the commit point (its tombstone was not written): written now.
-      for (auto s = part.state.begin(); s != part.state.end();) {
-        if (s->second.offset < tp.offset) {
-          stale.emplace_back(tp.partition, s->first);
-          s = part.state.erase(s);
+    }
+    auto passed = [&](int32_t slot, int64_t offset) {
+      auto c = committed.find(slot);
+      return c != committed.end() && offset < c->second;
+    };
+    // Left from before the commit points (the tombstone was not written): written now. A
+    // retried copy's goes once both it and its original are passed.
+    for (auto& [p, state] : states_)
+      for (auto s = state.begin(); s != state.end();) {
+        const kafka::DeliveryState& st = s->second;
+        const bool gone = st.retried
+                              ? passed(options_.partitions + p, st.offset) && passed(p, st.origin)
+                              : passed(p, st.offset);
+        if (gone) {
+          stale.emplace_back(p, s->first);
+          s = state.erase(s);
         } else {
           ++s;
         }
       }
-    }
   }
   for (const auto& [p, id] : stale) produce(state_topic_, p, id, nullptr, nullptr);
 }
@@ -154,10 +178,17 @@ void KafkaQueue::learn_committed() {
 void KafkaQueue::drop_partitions() {
   for (const auto& [p, part] : partitions_) unrecorded_ -= static_cast<int>(part.recording.size());
   partitions_.clear();
+  states_.clear();
+  for (const auto& [id, k] : known_)
+    for (const auto& m : {k.move, k.arriving})
+      if (m) end_move(m);
   known_.clear();
 }
 
 void KafkaQueue::revoke() {
+  // Retries being moved finish first (their originals are then done and committed past), so
+  // that the new owner does not deliver them again before their time.
+  await_moves(options_.timeout, true);
   commit(true);
   std::vector<int32_t> had = assigned();
   {
@@ -175,68 +206,134 @@ void KafkaQueue::revoke() {
 }
 
 void KafkaQueue::on_message(const rd_kafka_message_t* m) {
-  const int32_t p = m->partition;
+  const int32_t slot = slot_of(rd_kafka_topic_name(m->rkt), m->partition);
   const int64_t offset = m->offset;
-  auto d = kafka::decode_delivery(value_of(m));
+  auto decoded = kafka::decode_delivery(value_of(m));
   uint64_t epoch = 0;
   {
     std::shared_lock lock(epoch_mu_);
     epoch = epoch_;
   }
   std::unique_lock lock(parts_mu_);
-  auto it = partitions_.find(p);
+  auto it = partitions_.find(slot);
   if (it == partitions_.end()) return;
   Partition& part = it->second;
   part.next = offset + 1;
-  if (!d) {
-    spdlog::error("kafka: partition {} offset {}: not a delivery record; skipped", p, offset);
+  if (!decoded) {
+    spdlog::error("kafka: {} partition {} offset {}: not a delivery record; skipped",
+                  topic_of(slot), m->partition, offset);
     part.entries[offset] = Entry{"", true};
     return;
   }
+  auto d = std::make_shared<QueuedDelivery>(std::move(*decoded));
+  int next = 0;
+  int64_t origin = -1;
+  if (!take(slot, offset, d, next, origin)) return;
+  // The attempt about to be made is recorded before the delivery can be leased.
+  const kafka::DeliveryState handout = admit(slot, offset, d, next, origin);
+  lock.unlock();  // a write refused at once is answered inside record()
+  record(slot, epoch, *d, handout);
+}
+
+bool KafkaQueue::take(int32_t slot, int64_t offset, const std::shared_ptr<QueuedDelivery>& d,
+                      int& next, int64_t& origin) {
+  Partition& part = partitions_[slot];
+  const bool retried = retry_slot(slot);
+  auto skip = [&](bool moved, int64_t from) {
+    Entry e{d->id, true};
+    e.moved = moved;
+    e.origin = from;
+    part.entries[offset] = std::move(e);
+    return false;
+  };
+  if (retried)
+    if (auto k = known_.find(d->id); k != known_.end()) {
+      // A copy this process moved here.
+      Known& kn = k->second;
+      if (kn.move && (kn.move->copy < 0 || kn.move->copy == offset)) {
+        // Consumed before its move was recorded: admitted once it is (on_move_recorded()).
+        if (kn.parked) mark_moved(slot, kn.parked_at);  // a stray copy before it
+        Entry e{d->id, false};
+        e.origin = kn.move->origin;
+        part.entries[offset] = std::move(e);
+        part.held++;
+        kn.parked = d;
+        kn.parked_at = offset;
+        return false;
+      }
+      if (kn.move || kn.slot != slot || kn.offset != offset) return skip(true, -1);
+      next = kn.recorded;
+      origin = kn.origin;
+      return true;
+    }
   const kafka::DeliveryState* st = nullptr;
-  if (auto s = part.state.find(d->id); s != part.state.end()) st = &s->second;
-  if (st != nullptr && st->done()) {
-    part.entries[offset] = Entry{d->id, true};
-    return;
-  }
+  if (auto ps = states_.find(partition_of_slot(slot)); ps != states_.end())
+    if (auto s = ps->second.find(d->id); s != ps->second.end()) st = &s->second;
+  // The live copy is the one its state names; a retried copy has a state, or is long done.
+  if (retried ? st == nullptr || !st->names(true, offset)
+              : st != nullptr && !st->names(false, offset))
+    return skip(true, -1);
+  if (st != nullptr && st->done()) return skip(false, st->origin);
   const int recorded = std::max(d->prior_attempts, st != nullptr ? st->attempt : 0);
   // A retry's record names the attempt it waits to make (and its time); a hand-out's the
   // attempt made.
   const bool waiting = st != nullptr && st->kind == kafka::DeliveryState::Kind::kRetry;
   if (waiting) d->not_before_ms = std::max(d->not_before_ms, st->at_ms);
-  const int next = waiting ? recorded : recorded + 1;
-  part.entries[offset] = Entry{d->id, false};
-  part.held++;
-  known_[d->id] = Known{p, offset, next, next - 1 - d->prior_attempts};
-  // The attempt about to be made is recorded before the delivery can be leased.
-  auto delivery = std::make_shared<QueuedDelivery>(std::move(*d));
-  const kafka::DeliveryState handout{kafka::DeliveryState::Kind::kHandout, next, 0, offset};
-  part.recording.add(offset, delivery, handout);
-  unrecorded_++;
-  lock.unlock();  // a write refused at once is answered inside record()
-  record(p, epoch, *delivery, handout);
+  next = waiting ? recorded : recorded + 1;
+  origin = st != nullptr ? st->origin : -1;
+  return true;
 }
 
-void KafkaQueue::record(int32_t partition, uint64_t epoch, const QueuedDelivery& d,
+kafka::DeliveryState KafkaQueue::admit(int32_t slot, int64_t offset,
+                                       const std::shared_ptr<QueuedDelivery>& d, int next,
+                                       int64_t origin) {
+  Partition& part = partitions_[slot];
+  auto [e, fresh] = part.entries.try_emplace(offset, Entry{d->id, false});
+  e->second.origin = origin;
+  if (fresh) part.held++;
+  Known k;
+  k.slot = slot;
+  k.offset = offset;
+  k.origin = origin;
+  k.recorded = next;
+  k.base = next - 1 - d->prior_attempts;
+  const kafka::DeliveryState handout = state_at(k, kafka::DeliveryState::Kind::kHandout, next);
+  // An ordered lane's order is its deliveries partition's: a retried copy keeps its place.
+  d->order = static_cast<uint64_t>(origin >= 0 ? origin : offset) + 1;
+  auto [kn, fresh_id] = known_.try_emplace(d->id);
+  if (!fresh_id) k.arriving = std::move(kn->second.arriving);  // a moved retry, back
+  kn->second = std::move(k);
+  part.recording.add(offset, d, handout);
+  unrecorded_++;
+  return handout;
+}
+
+void KafkaQueue::record(int32_t slot, uint64_t epoch, const QueuedDelivery& d,
                         const kafka::DeliveryState& state) {
-  write_state(partition, d.id, state,
-              [this, partition, epoch, offset = state.offset](Status written) {
-                on_recorded(partition, epoch, offset, written);
+  write_state(partition_of_slot(slot), d.id, state,
+              [this, slot, epoch, offset = state.offset](Status written) {
+                on_recorded(slot, epoch, offset, written);
               });
 }
 
-void KafkaQueue::on_recorded(int32_t partition, uint64_t epoch, int64_t offset,
-                             const Status& written) {
+void KafkaQueue::on_recorded(int32_t slot, uint64_t epoch, int64_t offset, const Status& written) {
   std::shared_lock elock(epoch_mu_);
   if (epoch != epoch_) return;  // revoked meanwhile: the new owner has it
   std::lock_guard lock(parts_mu_);
-  auto it = partitions_.find(partition);
+  auto it = partitions_.find(slot);
   if (it == partitions_.end()) return;
   auto ready = it->second.recording.answer(offset, bool(written));
   if (!written)
-    spdlog::warn("kafka: partition {} offset {}: its hand-out was not recorded ({}); written again",
-                 partition, offset, written.error().message);
+    spdlog::warn(
+        "kafka: {} partition {} offset {}: its hand-out was not recorded ({}); written "
+        "again",
+        topic_of(slot), partition_of_slot(slot), offset, written.error().message);
   unrecorded_ -= static_cast<int>(ready.size());
+  for (const auto& d : ready)
+    if (auto k = known_.find(d.id); k != known_.end() && k->second.arriving) {
+      end_move(k->second.arriving);  // a moved retry is back in its lane
+      k->second.arriving.reset();
+    }
   // Pushed under parts_mu_: the partition's next answer goes after these.
   if (!ready.empty()) (void)inner_->push(std::move(ready));
 }
@@ -265,16 +362,17 @@ bool KafkaQueue::quiesce(std::chrono::milliseconds timeout) {
       std::lock_guard lock(parts_mu_);
       for (const auto& [p, part] : partitions_) parts.emplace_back(p, part.next);
     }
-    if (parts.empty() || unrecorded_ > 0) continue;
+    if (parts.empty() || unrecorded_ > 0 || moving_ > 0) continue;
     bool at_end = true;
-    for (const auto& [p, next] : parts) {
+    for (const auto& [slot, next] : parts) {
       int64_t low = 0, high = 0;
-      if (rd_kafka_query_watermark_offsets(offsets_.get(), deliveries_topic_.c_str(), p, &low,
-                                           &high, 1000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      if (rd_kafka_query_watermark_offsets(offsets_.get(), topic_of(slot).c_str(),
+                                           partition_of_slot(slot), &low, &high,
+                                           1000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
           std::max<int64_t>(next, low) < high)
         at_end = false;
     }
-    if (at_end && unrecorded_ == 0) {
+    if (at_end && unrecorded_ == 0 && moving_ == 0) {
       flush();
       return true;
     }
@@ -297,19 +395,28 @@ void KafkaQueue::commit(bool sync) {
   auto passed = std::make_unique<Passed>(Passed{this, {}});
   {
     std::lock_guard lock(parts_mu_);
-    for (auto& [p, part] : partitions_) {
+    // The deliveries slots first (a retried copy's state goes only once its original's
+    // partition is passed too).
+    for (auto& [slot, part] : partitions_) {
+      const int32_t p = partition_of_slot(slot);
       auto& entries = part.entries;
       while (!entries.empty() && entries.begin()->second.done) {
-        if (!entries.begin()->second.id.empty()) {
-          passed->ids.emplace_back(p, entries.begin()->second.id);
-          part.state.erase(entries.begin()->second.id);
+        const Entry& e = entries.begin()->second;
+        if (!e.id.empty() && state_goes(slot, e)) {
+          passed->ids.emplace_back(p, e.id);
+          if (auto st = states_.find(p); st != states_.end()) st->second.erase(e.id);
         }
         entries.erase(entries.begin());
       }
       const int64_t point = entries.empty() ? part.next : entries.begin()->first;
+      for (auto d = part.drop_at.begin(); d != part.drop_at.end() && d->first < point;) {
+        passed->ids.emplace_back(p, d->second);
+        if (auto st = states_.find(p); st != states_.end()) st->second.erase(d->second);
+        d = part.drop_at.erase(d);
+      }
       const size_t done_past = entries.size() - part.held;  // the rest are done
       if (point >= 0 && (point > part.committed || done_past != part.done_past)) {
-        auto* tp = rd_kafka_topic_partition_list_add(list.get(), deliveries_topic_.c_str(), p);
+        auto* tp = rd_kafka_topic_partition_list_add(list.get(), topic_of(slot).c_str(), p);
         tp->offset = point;
         // How many are done past the point, for every process's depth (refresh_depth()).
         std::string meta = "d=" + std::to_string(done_past);
@@ -344,6 +451,24 @@ void KafkaQueue::commit(bool sync) {
   on_committed(consumer_.get(), e, list.get(), passed.release());
 }
 
+bool KafkaQueue::state_goes(int32_t slot, const Entry& e) {
+  if (!retry_slot(slot)) return !e.moved || e.drop_state;
+  if (e.moved) return false;  // it lives on elsewhere (or was never the live copy)
+  // A copy that finished here: its state goes once its original is passed too (a new owner
+  // reading the original again must find it done).
+  const int32_t p = partition_of_slot(slot);
+  auto d = partitions_.find(p);
+  if (d == partitions_.end()) return true;  // not owned: nothing of it reads it again here
+  Partition& part = d->second;
+  if (e.origin < 0 || e.origin < part.committed) return true;
+  if (auto o = part.entries.find(e.origin); o != part.entries.end()) {
+    o->second.drop_state = true;
+  } else {
+    part.drop_at.emplace(e.origin, e.id);
+  }
+  return false;
+}
+
 void KafkaQueue::on_committed(rd_kafka_t*, rd_kafka_resp_err_t err,
                               rd_kafka_topic_partition_list_t* offsets, void* opaque) {
   std::unique_ptr<Passed> passed(static_cast<Passed*>(opaque));
@@ -353,7 +478,9 @@ void KafkaQueue::on_committed(rd_kafka_t*, rd_kafka_resp_err_t err,
     // Committed again on the next tick; the state records stay: a new owner needs them.
     std::lock_guard lock(q.parts_mu_);
     for (int i = 0; offsets != nullptr && i < offsets->cnt; ++i)
-      if (auto it = q.partitions_.find(offsets->elems[i].partition); it != q.partitions_.end())
+      if (auto it =
+              q.partitions_.find(q.slot_of(offsets->elems[i].topic, offsets->elems[i].partition));
+          it != q.partitions_.end())
         it->second.committed = -1;
     return;
   }
@@ -370,27 +497,30 @@ void KafkaQueue::refresh_depth(std::chrono::milliseconds fresh) const {
   // Two short requests; none while no broker answers (the last figures stand meanwhile).
   if (!up_) return;
   const int timeout = static_cast<int>(std::min<int64_t>(options_.timeout.count(), 1000));
-  kafka::PartitionList ends(rd_kafka_topic_partition_list_new(options_.partitions));
-  kafka::PartitionList committed(rd_kafka_topic_partition_list_new(options_.partitions));
+  kafka::PartitionList ends(rd_kafka_topic_partition_list_new(slots()));
+  kafka::PartitionList committed(rd_kafka_topic_partition_list_new(slots()));
   std::vector<int32_t> owned = assigned();
-  for (int32_t p = 0; p < options_.partitions; ++p) {
-    rd_kafka_topic_partition_list_add(ends.get(), deliveries_topic_.c_str(), p)->offset =
+  for (int32_t slot = 0; slot < slots(); ++slot) {
+    const int32_t p = partition_of_slot(slot);
+    rd_kafka_topic_partition_list_add(ends.get(), topic_of(slot).c_str(), p)->offset =
         RD_KAFKA_OFFSET_END;  // as a timestamp: "latest", the end offset
     if (std::find(owned.begin(), owned.end(), p) == owned.end())
-      rd_kafka_topic_partition_list_add(committed.get(), deliveries_topic_.c_str(), p);
+      rd_kafka_topic_partition_list_add(committed.get(), topic_of(slot).c_str(), p);
   }
   if (rd_kafka_offsets_for_times(offsets_.get(), ends.get(), timeout)) return;
   if (committed->cnt > 0 && rd_kafka_committed(offsets_.get(), committed.get(), timeout)) return;
   std::map<int32_t, int64_t> end_of;
   for (int i = 0; i < ends->cnt; ++i)
-    if (!ends->elems[i].err) end_of[ends->elems[i].partition] = ends->elems[i].offset;
+    if (!ends->elems[i].err)
+      end_of[slot_of(ends->elems[i].topic, ends->elems[i].partition)] = ends->elems[i].offset;
   size_t depth = 0;
   for (int i = 0; i < committed->cnt; ++i) {
     const auto& tp = committed->elems[i];
     int64_t done = 0;
     std::string_view meta(static_cast<const char*>(tp.metadata), tp.metadata_size);
     if (meta.starts_with("d=")) std::from_chars(meta.data() + 2, meta.data() + meta.size(), done);
-    const int64_t n = end_of[tp.partition] - std::max<int64_t>(tp.offset, 0) - done;
+    const int64_t n =
+        end_of[slot_of(tp.topic, tp.partition)] - std::max<int64_t>(tp.offset, 0) - done;
     if (n > 0) depth += static_cast<size_t>(n);
   }
   std::lock_guard lock(depth_mu_);
@@ -404,12 +534,13 @@ void KafkaQueue::pause_or_resume() {
   kafka::PartitionList resume(rd_kafka_topic_partition_list_new(1));
   {
     std::lock_guard lock(parts_mu_);
-    for (auto& [p, part] : partitions_) {
+    for (auto& [slot, part] : partitions_) {
+      const char* topic = topic_of(slot).c_str();
       if (!part.paused && part.held >= options_.held_per_partition) {
-        rd_kafka_topic_partition_list_add(pause.get(), deliveries_topic_.c_str(), p);
+        rd_kafka_topic_partition_list_add(pause.get(), topic, partition_of_slot(slot));
         part.paused = true;
       } else if (part.paused && part.held < options_.held_per_partition / 2) {
-        rd_kafka_topic_partition_list_add(resume.get(), deliveries_topic_.c_str(), p);
+        rd_kafka_topic_partition_list_add(resume.get(), topic, partition_of_slot(slot));
         part.paused = false;
       }
     }
@@ -471,7 +602,7 @@ Status KafkaQueue::read_orderings() {
     if (m == nullptr) continue;
     bool end = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
     if (!m->err) {
-      if (auto o = kafka::decode_ordering(key_of(m), value_of(m))) apply_ordering(*o, m->offset);
+      on_orderings_record(m);
       end = m->offset + 1 >= high;
     }
     rd_kafka_message_destroy(m);
@@ -485,10 +616,55 @@ void KafkaQueue::follow_orderings() {
   while (running_) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(orderings_reader_.get(), 100);
     if (m == nullptr) continue;
-    if (!m->err)
-      if (auto o = kafka::decode_ordering(key_of(m), value_of(m))) apply_ordering(*o, m->offset);
+    if (!m->err) on_orderings_record(m);
     rd_kafka_message_destroy(m);
   }
+}
+
+namespace {
+constexpr std::string_view kGenerationKey = "generation/";
+}  // namespace
+
+void KafkaQueue::on_orderings_record(const rd_kafka_message_t* m) {
+  const std::string key = key_of(m);
+  if (!key.starts_with(kGenerationKey)) {
+    if (auto o = kafka::decode_ordering(key, value_of(m))) apply_ordering(*o, m->offset);
+    return;
+  }
+  {
+    std::lock_guard lock(modes_mu_);
+    if (generation_.empty()) generation_ = key.substr(kGenerationKey.size());
+  }
+  modes_cv_.notify_all();
+}
+
+Status KafkaQueue::make_generation() {
+  {
+    std::lock_guard lock(modes_mu_);
+    if (!generation_.empty()) return {};
+  }
+  // Each writer's under a key of its own (compaction keeps them all): two processes starting
+  // on new topics at once both read the first one back.
+  const std::string key =
+      std::string(kGenerationKey) + std::to_string(clock_.now_ms()) + "-" + random_token("", 9);
+  auto promise = std::make_shared<std::promise<Status>>();
+  auto answer = promise->get_future();
+  auto w = std::make_shared<Waiter>();
+  w->left = 1;
+  w->done = [promise](Status st) { promise->set_value(std::move(st)); };
+  const std::string value = "g";
+  produce(orderings_topic_, 0, key, &value, w);
+  if (Status st = answer.get(); !st) return st;
+  std::unique_lock lock(modes_mu_);
+  if (!modes_cv_.wait_for(lock, options_.timeout, [&] { return !generation_.empty(); }))
+    return make_error(ErrorKind::kUnavailable, "queue_unavailable",
+                      "kafka: the queue's generation was written but not read back in time");
+  return {};
+}
+
+std::optional<std::string> KafkaQueue::generation() const {
+  std::lock_guard lock(modes_mu_);
+  return generation_;
 }
 
 }  // namespace sealhook

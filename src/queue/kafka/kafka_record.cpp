@@ -70,18 +70,36 @@ std::optional<QueuedDelivery> decode_delivery(std::string_view value) {
   return d;
 }
 
+namespace {
+
+// The source: "OFFSET" in the deliveries topic, "rOFFSET:ORIGIN" in the retries topic.
+std::string source_of(const DeliveryState& s) {
+  if (!s.retried) return std::to_string(s.offset);
+  return "r" + std::to_string(s.offset) + ":" + std::to_string(s.origin);
+}
+
+bool parse_source(std::string_view text, DeliveryState& s) {
+  if (!text.starts_with('r')) return number(text, s.offset);
+  text.remove_prefix(1);
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return false;
+  s.retried = true;
+  return number(text.substr(0, colon), s.offset) && number(text.substr(colon + 1), s.origin);
+}
+
+}  // namespace
+
 std::string encode_state(const DeliveryState& s) {
   using K = DeliveryState::Kind;
   switch (s.kind) {
     case K::kHandout:
-      return "H " + std::to_string(s.attempt) + " " + std::to_string(s.offset);
+      return "H " + std::to_string(s.attempt) + " " + source_of(s);
     case K::kRetry:
-      return "R " + std::to_string(s.attempt) + " " + std::to_string(s.at_ms) + " " +
-             std::to_string(s.offset);
+      return "R " + std::to_string(s.attempt) + " " + std::to_string(s.at_ms) + " " + source_of(s);
     case K::kAcked:
-      return "A " + std::to_string(s.offset);
+      return "A " + source_of(s);
     case K::kDead:
-      return "D " + std::to_string(s.offset);
+      return "D " + source_of(s);
   }
   return {};
 }
@@ -104,17 +122,17 @@ std::optional<DeliveryState> decode_state(std::string_view value) {
   switch (kind) {
     case 'H':
       s.kind = K::kHandout;
-      ok = n == 2 && number(parts[0], s.attempt) && number(parts[1], s.offset);
+      ok = n == 2 && number(parts[0], s.attempt) && parse_source(parts[1], s);
       break;
     case 'R':
       s.kind = K::kRetry;
       ok = n == 3 && number(parts[0], s.attempt) && number(parts[1], s.at_ms) &&
-           number(parts[2], s.offset);
+           parse_source(parts[2], s);
       break;
     case 'A':
     case 'D':
       s.kind = kind == 'A' ? K::kAcked : K::kDead;
-      ok = n == 1 && number(parts[0], s.offset);
+      ok = n == 1 && parse_source(parts[0], s);
       break;
     default:
       break;

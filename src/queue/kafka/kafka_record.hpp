@@ -4,7 +4,9 @@
 //    then the body (JWE compact: no newline in it), so nothing is escaped or parsed twice;
 //  - a delivery's state (topic `<prefix>.state`, compacted, key the delivery id, in the
 //    partition of its endpoint): the hand-out recorded before it is made, a retry time, an ack,
-//    a dead letter, each with the delivery's offset so that a new owner can tell what is done;
+//    a dead letter, each naming where the delivery is now (its offset in the deliveries topic,
+//    or, once moved there to wait for a retry, in the retries topic, with the offset it came
+//    from) so that a new owner can tell what is done and which copy is live;
 //  - an endpoint's ordering (topic `<prefix>.orderings`, compacted, key the endpoint id).
 #include <cstdint>
 #include <optional>
@@ -21,10 +23,15 @@ std::optional<QueuedDelivery> decode_delivery(std::string_view value);
 struct DeliveryState {
   enum class Kind { kHandout, kRetry, kAcked, kDead };
   Kind kind = Kind::kHandout;
-  int attempt = 0;     // handout and retry: the attempt about to be made (recorded before)
-  int64_t at_ms = 0;   // retry: not before
-  int64_t offset = 0;  // the delivery's offset in its deliveries partition
+  int attempt = 0;       // handout and retry: the attempt about to be made (recorded before)
+  int64_t at_ms = 0;     // retry: not before
+  int64_t offset = 0;    // the delivery's offset in its source partition
+  bool retried = false;  // the source: the retries topic (else the deliveries topic)
+  int64_t origin = -1;   // retried: the delivery's offset in its deliveries partition
   bool done() const { return kind == Kind::kAcked || kind == Kind::kDead; }
+  // Whether the record at `offset` of the retries topic (`retried`) or the deliveries topic is
+  // the copy this state is about (the others are copies it moved away from, or to).
+  bool names(bool in_retries, int64_t at) const { return retried == in_retries && offset == at; }
 };
 
 std::string encode_state(const DeliveryState& s);

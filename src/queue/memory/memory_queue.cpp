@@ -132,13 +132,16 @@ Status MemoryQueue::push(std::vector<QueuedDelivery>&& batch) {
     s.waiting++;
     const QueuedDelivery& q = item->d;
     Lane& lane = lane_of(s, q);
-    item->seq = s.push_seq++;
+    item->seq = q.order != 0 ? q.order : s.push_seq++;
     if (!lane.ordered && q.not_before_ms > now) {
       add_timer(s, Timer{q.not_before_ms, 0, q.endpoint_id, std::move(item)});
       continue;
     }
     const std::string& ep = q.endpoint_id;
-    lane.ready.push_back(std::move(item));  // the newest: an ordered lane's last
+    if (q.order != 0)
+      insert_ordered(lane, std::move(item));  // its own place, given by the caller
+    else
+      lane.ready.push_back(std::move(item));  // the newest: an ordered lane's last
     wake_for_head(s, ep, lane, now);
     activate(s, ep, lane);
   }

@@ -7,7 +7,10 @@
 // Standard Webhooks signature from npm `standardwebhooks`), POSTs them to each
 // receiver and checks status codes and stdout/stderr lines.
 //
-//   node selftest.mjs [--receivers node,python,go] [--python PATH] [--go-bin PATH]
+//   node selftest.mjs [--receivers node,python] [--python PATH]
+//
+// (The Go receiver is now the kit examples/receivers/go, with a CLI of its own,
+// tested in tests/e2e/test_receiver_kits.py.)
 //
 // run.sh installs what is needed and calls this. Prints "N passed, N failed".
 
@@ -23,9 +26,8 @@ import {
 
 const { values: opt } = parseArgs({
   options: {
-    receivers: { type: 'string', default: 'node,python,go' },
+    receivers: { type: 'string', default: 'node,python' },
     python: { type: 'string', default: join(repo, '.venv', 'bin', 'python') },
-    'go-bin': { type: 'string' },
   },
 });
 
@@ -51,7 +53,6 @@ for (const k of keys) {
 const receiverCmds = {
   node: (key, secretFile) => ['node', [join(interop, 'node', 'receiver.mjs'), '--port', '0', '--key', key, '--secret-file', secretFile]],
   python: (key, secretFile) => [opt.python, [join(interop, 'python', 'receiver.py'), '--port', '0', '--key', key, '--secret-file', secretFile]],
-  go: (key, secretFile) => [opt['go-bin'], ['--port', '0', '--key', key, '--secret-file', secretFile, '--host', '127.0.0.1']],
 };
 
 class Receiver {
@@ -250,10 +251,6 @@ async function suite(kind, key) {
 
 const wanted = opt.receivers.split(',').map((s) => s.trim()).filter(Boolean);
 for (const kind of wanted) {
-  if (kind === 'go' && !opt['go-bin']) {
-    console.log('skip go: no --go-bin');
-    continue;
-  }
   if (kind === 'python' && !existsSync(opt.python)) {
     await check('python interpreter present', () => { throw new Error(`${opt.python} missing`); });
     continue;

@@ -1,0 +1,54 @@
+// The kafka queue's state records: each names where its delivery lives now (the deliveries
+// topic, or a retried copy in the retries topic with its origin), and reads back the same.
+#include "queue/kafka/kafka_record.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sealhook::kafka {
+namespace {
+
+using K = DeliveryState::Kind;
+
+DeliveryState round_trip(const DeliveryState& s) {
+  auto back = decode_state(encode_state(s));
+  EXPECT_TRUE(back.has_value()) << encode_state(s);
+  return back.value_or(DeliveryState{});
+}
+
+TEST(KafkaRecord, AStateInTheDeliveriesTopicReadsBackAsWritten) {
+  DeliveryState s{K::kRetry, 3, 1'700'000'000'000, 42};
+  EXPECT_EQ(encode_state(s), "R 3 1700000000000 42");
+  auto back = round_trip(s);
+  EXPECT_EQ(back.kind, K::kRetry);
+  EXPECT_EQ(back.attempt, 3);
+  EXPECT_EQ(back.at_ms, 1'700'000'000'000);
+  EXPECT_EQ(back.offset, 42);
+  EXPECT_FALSE(back.retried);
+  EXPECT_TRUE(back.names(false, 42));
+  EXPECT_FALSE(back.names(true, 42));
+}
+
+TEST(KafkaRecord, ARetriedCopysStateNamesTheCopyAndItsOrigin) {
+  for (K kind : {K::kHandout, K::kRetry, K::kAcked, K::kDead}) {
+    DeliveryState s{kind, 2, 5, 7};
+    s.retried = true;
+    s.origin = 40;
+    auto back = round_trip(s);
+    EXPECT_EQ(back.kind, kind);
+    EXPECT_TRUE(back.retried);
+    EXPECT_EQ(back.offset, 7);
+    EXPECT_EQ(back.origin, 40);
+    EXPECT_TRUE(back.names(true, 7));
+    EXPECT_FALSE(back.names(false, 7));   // not the record at offset 7 of the deliveries topic
+    EXPECT_FALSE(back.names(false, 40));  // nor the original it moved from
+  }
+}
+
+TEST(KafkaRecord, AMalformedStateIsRefused) {
+  for (const char* bad : {"", "H", "H 1", "H 1 r5", "H 1 r:5", "H 1 rx:5", "R 1 2", "A 1 2", "X 1",
+                          "H 1 5 6", "A r1:"})
+    EXPECT_FALSE(decode_state(bad).has_value()) << bad;
+}
+
+}  // namespace
+}  // namespace sealhook::kafka
