@@ -166,7 +166,8 @@ ATTEMPTS = sum(PER_EVENT.values()) * E
 
 
 def settled(base_urls, queue):
-    """Every delivery delivered or dead, nothing in flight or queued, the DLQ counted."""
+    """Every delivery delivered or dead, nothing in flight or queued, and the gauges counted in
+    the background (--metrics-refresh-ms) counted since."""
     def check():
         total = collections.Counter()
         for base in base_urls:
@@ -179,6 +180,7 @@ def settled(base_urls, queue):
                 and total["inflight"] == 0
                 and value(s, "sealhook_queue_depth", queue=queue) == 0
                 and value(s, "sealhook_queue_leased", queue=queue) == 0
+                and value(s, "sealhook_queue_scheduled", queue=queue) == 0  # a refresh's
                 and s.get(("sealhook_dlq_size", frozenset({("queue", queue)}))) == DEAD)
     return check
 
