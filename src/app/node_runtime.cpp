@@ -38,7 +38,6 @@ NodeRuntime::~NodeRuntime() {
 void NodeRuntime::start() {
   signals_.async_wait([](auto, int) {});
   arm_release();
-  arm_gauges(std::chrono::milliseconds(0));
   for (int i = 0; i < n_.config.io_threads; ++i)
     threads_.emplace_back([this] { net::run_guarded(n_.io, "io"); });
   n_.dispatcher->start();
@@ -79,6 +78,7 @@ void NodeRuntime::reconcile_now() {
 }
 
 void NodeRuntime::start_reconcile() {
+  arm_gauges(std::chrono::milliseconds(0));
   reconcile_now();
   watch_queue_resets(n_);  // a queue that lost its data: what it held is marked lost at once
   if (shared_queue(n_.config.queue)) arm_reconcile();

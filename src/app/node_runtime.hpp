@@ -28,7 +28,9 @@ class NodeRuntime {
   void start();
   // Store records pending that no queue holds are settled, on the blocking pool: once now,
   // and with a shared queue again every --reconcile-after-ms, only for records unchanged that
-  // long (another process may be delivering a newer one this moment).
+  // long (another process may be delivering a newer one this moment). The metrics' slow gauges
+  // start being counted here too: after the banner, which a log line of theirs (a failed count)
+  // would otherwise cut into.
   void start_reconcile();
   // Blocks until SIGTERM or SIGINT.
   void wait_for_signal();

@@ -29,8 +29,8 @@ TEST(KafkaGeneration, SharedByEveryProcessOnTheTopicsAndNewForNewTopics) {
     GTEST_FAIL() << "no test Kafka broker: run through ctest (fixture `kafka`), or set "
                     "SEALHOOK_TEST_KAFKA=127.0.0.1:PORT";
   SystemClock clock;
-  const std::string prefix = "generation-" + std::to_string(::getpid()) + "-" +
-                             std::to_string(clock.now_ms());
+  const std::string prefix =
+      "generation-" + std::to_string(::getpid()) + "-" + std::to_string(clock.now_ms());
   auto first = open_on(prefix, clock);
   ASSERT_NE(first, nullptr);
   const auto g = first->generation();

@@ -44,7 +44,7 @@ def test_redis_killed_and_restarted_on_its_aof_loses_nothing_accepted(
 def test_redis_restarted_without_its_data_recovers_and_counts_the_lost(
         start_server, start_receiver, keygen, redis_server):
     redis = redis_server(aof=False)
-    srv = start_server(*redis_serve_args(redis.url))
+    srv = start_server(*redis_serve_args(redis.url, "--metrics-refresh-ms", "200"))
     keys = keygen("noaof")
     # A slow receiver, so that much of what is accepted is still queued when Redis loses it.
     receivers, tenants = onboard(srv, keys, start_receiver, 1, "--delay-ms", "100",
