@@ -63,6 +63,10 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       "a process silent this long (killed, hung) leaves the consumer group and its partitions "
       "go to the others (the broker's group.min.session.timeout.ms, 6000 by default, bounds it)")
       ->check(CLI::Range(1'000, 1'800'000));
+  opt(cmd, "kafka-batch-ms", c.kafka_batch_ms,
+      "how long the kafka queue's client gathers records into one produce request, and a fetch "
+      "waits for more records (fewer, larger requests: less CPU, a few ms more latency)")
+      ->check(CLI::Range(0, 1'000));
   opt(cmd, "kafka-held-per-partition", c.kafka_held_per_partition,
       "deliveries consumed and not yet done per partition (waiting behind an ordered head, in "
       "retry, in flight): past it the partition is paused, not dropped")
@@ -132,6 +136,10 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       "delivery history (what GET /v1/deliveries lists) is saved in batches: how long a batch "
       "waits for more before it is written. Longer means fewer disk writes; a crash loses at "
       "most this much of the history")
+      ->check(CLI::Range(int64_t{0}, int64_t{1'000}));
+  opt(cmd, "journal-linger-waited-ms", c.journal_linger_waited_ms,
+      "the linger of a batch holding a record something waits for (the kafka queue acks a "
+      "delivery only once its record is written; a dead letter): it holds a delivery slot")
       ->check(CLI::Range(int64_t{0}, int64_t{1'000}));
   opt(cmd, "journal-settle-ms", c.journal_settle_ms,
       "how long the history of a new delivery waits for the outcome of its first attempt, so "

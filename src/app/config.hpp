@@ -30,6 +30,7 @@ struct ServeConfig {
   int kafka_timeout_ms = 5'000;                 // a push, a write, topic creation, an offset query
   int kafka_session_timeout_ms = 10'000;        // a silent member leaves the group after it
   size_t kafka_held_per_partition = 2'000;      // consumed and not done, per partition
+  int kafka_batch_ms = 5;  // produce linger and fetch wait: records gathered per request
   std::string store = "sqlite:./sealhook-data";
   std::string admin_token;  // generated and printed once when empty
   bool allow_private_networks = false;
@@ -53,6 +54,7 @@ struct ServeConfig {
   int64_t drain_timeout_ms = 10'000;
   int64_t reconcile_after_ms = 60'000;  // shared queue: pending records unchanged this long
   int64_t journal_linger_ms = 20;
+  int64_t journal_linger_waited_ms = 2;  // a batch something waits for (kafka acks, dead letters)
   int64_t journal_settle_ms = 5'000;
   size_t max_endpoints_per_tenant = 100;
   size_t max_tenants = 100'000;

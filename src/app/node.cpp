@@ -373,6 +373,7 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   qc.kafka_timeout_ms = c.kafka_timeout_ms;
   qc.kafka_session_timeout_ms = c.kafka_session_timeout_ms;
   qc.kafka_held_per_partition = c.kafka_held_per_partition;
+  qc.kafka_batch_ms = c.kafka_batch_ms;
   auto queue = make_queue(qc, n.clock);
   if (!queue) return queue.error();
   n.queue = std::move(queue.value());
@@ -387,6 +388,7 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   n.journal = std::make_unique<Journal>(
       *n.store, n.clock,
       JournalOptions{.linger = std::chrono::milliseconds(c.journal_linger_ms),
+                     .linger_waited = std::chrono::milliseconds(c.journal_linger_waited_ms),
                      .settle = std::chrono::milliseconds(c.journal_settle_ms)});
   n.publisher = std::make_unique<Publisher>(*n.catalog, *n.queue, *n.journal, *n.store, n.clock,
                                             c.max_publish_bytes, c.metrics_type_classes);

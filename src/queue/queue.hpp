@@ -235,6 +235,7 @@ struct QueueConfig {
   int kafka_timeout_ms = 5'000;
   int kafka_session_timeout_ms = 10'000;
   size_t kafka_held_per_partition = 2'000;
+  int kafka_batch_ms = 5;
 };
 
 Result<std::unique_ptr<Queue>> make_queue(const QueueConfig& config, const Clock& clock);

@@ -45,6 +45,7 @@ Result<std::unique_ptr<Queue>> make_queue(const QueueConfig& config, const Clock
     o.timeout = std::chrono::milliseconds(config.kafka_timeout_ms);
     o.session_timeout = std::chrono::milliseconds(config.kafka_session_timeout_ms);
     o.held_per_partition = config.kafka_held_per_partition;
+    o.batch = std::chrono::milliseconds(config.kafka_batch_ms);
     auto q = KafkaQueue::open(o, clock);
     if (!q) return q.error();
     return std::unique_ptr<Queue>(std::move(q.value()));

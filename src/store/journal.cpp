@@ -173,7 +173,9 @@ void Journal::run() {
     }
     // A small batch lingers briefly so that bursts become one transaction.
     if (!pending_.empty() && !urgent()) {
-      work_cv_.wait_for(lock, options_.linger,
+      const auto linger =
+          callbacks_.empty() ? options_.linger : std::min(options_.linger, options_.linger_waited);
+      work_cv_.wait_for(lock, linger,
                         [&] { return pending_.size() >= options_.max_batch || urgent(); });
     }
     const uint64_t ticket = flush_requested_;

@@ -30,6 +30,9 @@ struct JournalOptions {
   // How long a small batch waits for company. Long enough that most deliveries finish inside
   // it, so their publish-time record and their outcome coalesce into one row write.
   std::chrono::milliseconds linger{20};
+  // A batch holding an update someone waits for (a queue that acks only once its record is
+  // written: kafka; a dead letter) lingers at most this long: that wait holds a delivery slot.
+  std::chrono::milliseconds linger_waited{2};
   // A publish-time record (create_only) of a delivery that is still queued is held this long
   // before it is written on its own: if the outcome comes first, the two become one write.
   // flush() and stop() write held records at once. 0 holds nothing.

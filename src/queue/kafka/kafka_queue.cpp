@@ -62,7 +62,7 @@ Status KafkaQueue::start() {
                                 {"client.id", options_.owner},
                                 {"enable.idempotence", "true"},
                                 {"acks", "all"},
-                                {"linger.ms", "1"},
+                                {"linger.ms", std::to_string(options_.batch.count())},
                                 {"message.timeout.ms", timeout},
                                 {"socket.timeout.ms", timeout}});
   if (!conf) return conf.error();
@@ -147,9 +147,10 @@ Result<kafka::Handle> KafkaQueue::make_consumer(Role role) {
               // effect fast.
               {"heartbeat.interval.ms", std::to_string(std::clamp<int64_t>(session / 3, 1, 250))},
               {"enable.partition.eof", "false"},
-              // A fetch waits this long for data at most: it holds the connection
-              // (commits wait behind it), and data ends the wait at once anyway.
-              {"fetch.wait.max.ms", "100"}});
+              // A fetch waits this long for more data at most (it holds the connection:
+              // commits wait behind it); a full batch ends the wait at once.
+              {"fetch.wait.max.ms", std::to_string(std::max<int64_t>(options_.batch.count(), 1))},
+              {"fetch.min.bytes", options_.batch.count() > 0 ? "65536" : "1"}});
   }
   auto conf = kafka::make_conf(s);
   if (!conf) return conf.error();

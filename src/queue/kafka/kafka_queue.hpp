@@ -45,9 +45,11 @@ struct KafkaQueueOptions {
   std::string group;               // the consumer group; "" means "<prefix>.workers"
   std::string owner = "sealhook";  // client.id, as logs and the broker show it
   int partitions = 12;
-  std::chrono::milliseconds timeout{5000};               // a push, a write, topic creation, commits
-  std::chrono::milliseconds session_timeout{10000};      // a member silent this long is evicted
-  size_t held_per_partition = 2000;                      // consumed and not done: past it, paused
+  std::chrono::milliseconds timeout{5000};           // a push, a write, topic creation, commits
+  std::chrono::milliseconds session_timeout{10000};  // a member silent this long is evicted
+  size_t held_per_partition = 2000;                  // consumed and not done: past it, paused
+  // How long a produce request gathers records (linger), and a fetch waits for more of them.
+  std::chrono::milliseconds batch{5};
   int64_t retention_ms = int64_t{7} * 24 * 3600 * 1000;  // deliveries and dead letters
   bool consume = true;  // join the group (false: only push, for a producer-only process)
 };

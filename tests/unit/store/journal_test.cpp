@@ -88,6 +88,42 @@ bool written(Store& store, const std::string& id) {
   return false;
 }
 
+// A batch holding an update something waits for (its Written callback holds a delivery slot)
+// lingers linger_waited, not linger; the others keep the long linger.
+TEST(Journal, AnUpdateSomethingWaitsForLingersOnlyTheShortTime) {
+  auto store = testing::open_store("sqlite::memory:");
+  ASSERT_TRUE(store->insert_tenant(testing::tenant("tn"), testing::api_key("ak", "tn")).ok());
+  ManualClock clock;
+  Journal journal(*store, clock,
+                  JournalOptions{.linger = std::chrono::seconds(30),
+                                 .linger_waited = std::chrono::milliseconds(1),
+                                 .settle = std::chrono::milliseconds(0)});
+  using Steady = std::chrono::steady_clock;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  const auto start = Steady::now();
+  journal.submit(update(delivery("tn", 1, DeliveryStatus::kDelivered)), [&] {
+    std::lock_guard lock(mu);
+    done = true;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; }))
+        << "the waited-for update lingered like the others (30 s)";
+  }
+  EXPECT_LT(Steady::now() - start, std::chrono::seconds(10));
+  EXPECT_TRUE(written(*store, delivery("tn", 1).id));
+  // Without a callback, a lone update waits for company: still unwritten a while later.
+  journal.submit(update(delivery("tn", 2, DeliveryStatus::kDelivered)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a bound, not a sync point
+  auto got = store->get_delivery("tn", delivery("tn", 2).id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->has_value());
+  journal.flush();
+}
+
 TEST(Journal, APublishTimeRecordWaitsForItsOutcomeThenForTheSettleTime) {
   auto store = testing::open_store("sqlite::memory:");
   ASSERT_TRUE(store->insert_tenant(testing::tenant("tn"), testing::api_key("ak", "tn")).ok());
