@@ -290,7 +290,7 @@ class Serve:
         text = requests.get(self.base + "/metrics").text
         out = {}
         for line in text.splitlines():
-            m = re.match(r'sealhook_(\w+?)(?:\{outcome="(\w+)"\})? ([\d.e+]+)$', line)
+            m = re.match(r'sealhook_(\w+?)(?:\{outcome="(\w+)"\}|\{queue="\w+"\})? ([\d.e+]+)$', line)
             if m:
                 out[m.group(1) + ("_" + m.group(2) if m.group(2) else "")] = float(m.group(3))
         return out
@@ -785,7 +785,7 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
                 "pollers_cpu_s": round(pollers.cpu_s, 2),
                 "polls_limited": pollers.limited} if a.pollers else {}),
             "onboarding_serve_cpu_s": round(onboarding_serve_cpu_s, 2),
-            "serve_metrics": {k: metrics.get(k) for k in ("attempts_total", "deliveries_total_delivered",
+            "serve_metrics": {k: metrics.get(k) for k in ("attempts_started_total", "deliveries_total_delivered",
                                                           "deliveries_total_retried",
                                                           "deliveries_total_dead", "queue_depth")},
             **({"publish_from_due_ms": load["publish_from_due_ms"]} if "publish_from_due_ms" in load else {}),
@@ -953,7 +953,7 @@ def measure_backlog(a, case, tmp, key_dir, tool, fast_sink):
             "load_cpu_s": load["cpu_s"], "sink_cpu_s": round(sink_cpu, 2),
             "other_cpu_s": round(busy_cpu_s - serve_cpu - sink_cpu, 2),
             "onboarding_s": round(onboarding_s, 2),
-            "serve_metrics": {k: metrics.get(k) for k in ("attempts_total", "deliveries_total_delivered",
+            "serve_metrics": {k: metrics.get(k) for k in ("attempts_started_total", "deliveries_total_delivered",
                                                           "deliveries_total_retried",
                                                           "deliveries_total_dead", "queue_depth")},
             **({"load_first_error": load["first_error"]} if "first_error" in load else {}),

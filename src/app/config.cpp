@@ -182,6 +182,16 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   opt(cmd, "tenant-read-burst", c.tenant_read_burst,
       "how many of a tenant's delivery reads may go at once after a pause (the bucket's size)")
       ->check(CLI::Range(1.0, 1e6));
+  opt(cmd, "metrics-refresh-ms", c.metrics_refresh_ms,
+      "how often the gauges that cost a store query or a walk of a local queue (sealhook_dlq_size, "
+      "sealhook_lost_deliveries, sealhook_queue_scheduled) are counted, in the background; a "
+      "scrape "
+      "reads the last count")
+      ->check(CLI::Range(int64_t{100}, int64_t{3'600'000}));
+  opt(cmd, "metrics-type-classes", c.metrics_type_classes,
+      "event type classes (an event type's first dot-segment) counted under their own label in "
+      "sealhook_events_published_total; those seen after the first this many are \"other\"")
+      ->check(CLI::Range(size_t{1}, size_t{1'000}));
   opt(cmd, "log-level", c.log_level, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
 }

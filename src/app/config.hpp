@@ -70,6 +70,8 @@ struct ServeConfig {
   double tenant_read_rate = 100;   // GET /v1/deliveries[/{id}] per tenant per second; 0: no limit
   double tenant_read_burst = 200;  // of them at once after a pause
   std::string log_level = "info";
+  int64_t metrics_refresh_ms = 15'000;  // how often /metrics's store gauges are counted
+  size_t metrics_type_classes = 20;     // event type classes with their own label value
   std::string config_file;
   // `worker` only.
   std::string metrics_listen = "127.0.0.1:4243";  // /healthz, /readyz, /metrics

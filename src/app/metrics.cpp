@@ -1,101 +1,134 @@
 #include "app/metrics.hpp"
 
-#include <sstream>
+#include "app/exposition.hpp"
 
 namespace sealhook::app {
 namespace {
 
-void metric(std::ostringstream& out, const char* name, const char* type, const char* help,
-            double value, const char* labels = "") {
-  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
-      << name << labels << ' ' << value << '\n';
+void publish_metrics(Exposition& out, const PublishCounters& p) {
+  out.family("sealhook_events_published_total", "counter",
+             "Events accepted by publish, by type class (the type's first dot-segment; the first "
+             "--metrics-type-classes classes seen, the rest as \"other\").");
+  for (const auto& [name, n] : p.events_by_class.snapshot())
+    out.sample("sealhook_events_published_total", label("type_class", name), n);
+  out.counter("sealhook_deliveries_enqueued_total", "Deliveries enqueued.", p.deliveries);
+  out.counter("sealhook_deliveries_skipped_total",
+              "Deliveries not made because the tenant has no public key.", p.skipped_no_key);
+  out.counter("sealhook_publish_rejected_total", "Publishes refused with 503 (queue full).",
+              p.rejected_full);
+}
+
+void delivery_metrics(Exposition& out, const delivery::Dispatcher& d) {
+  const auto& c = d.counters();
+  out.counter("sealhook_attempts_started_total", "Delivery attempts started.", c.attempts);
+  out.family("sealhook_attempts_total", "counter",
+             "Delivery attempts finished, by class of answer (an HTTP status class, timeout, or "
+             "network_error when no answer came).");
+  for (size_t i = 0; i < delivery::kStatusClasses; ++i) {
+    auto cls = static_cast<delivery::StatusClass>(i);
+    out.sample("sealhook_attempts_total", label("class", delivery::status_class_label(cls)),
+               c.attempts_by.by_class[i].load());
+  }
+  out.family("sealhook_deliveries_total", "counter", "Attempt outcomes.");
+  out.sample("sealhook_deliveries_total", label("outcome", "delivered"), c.delivered.load());
+  out.sample("sealhook_deliveries_total", label("outcome", "retried"), c.retried.load());
+  out.sample("sealhook_deliveries_total", label("outcome", "dead"), c.dead.load());
+  out.histogram("sealhook_attempt_duration_seconds",
+                "Time of one delivery attempt, connect to last byte (or to its timeout or error).",
+                "", c.attempts_by.duration.snapshot());
+  out.histogram("sealhook_publish_to_delivery_seconds",
+                "From the publish that accepted an event to the attempt that delivered it, "
+                "retries included.",
+                "", c.attempts_by.publish_to_delivery.snapshot());
+  out.gauge("sealhook_attempts_inflight", "Delivery attempts this process has in flight.",
+            static_cast<double>(d.inflight()));
+  out.counter("sealhook_leases_lost_total", "Outcomes dropped because their lease had expired.",
+              c.leases_lost);
+  out.counter("sealhook_deliveries_held_unknown_endpoint_total",
+              "Times a delivery waited for the catalog feed to load its endpoint.", c.held_unknown);
+}
+
+void queue_metrics(Exposition& out, const QueueStats& qs, std::optional<uint64_t> scheduled,
+                   const std::string& q) {
+  auto gauge = [&](const char* name, const char* help, double v) { out.gauge(name, help, v, q); };
+  gauge("sealhook_queue_depth", "Deliveries held by the queue (waiting, scheduled and leased).",
+        static_cast<double>(qs.depth));
+  gauge("sealhook_queue_scheduled",
+        "Deliveries waiting for a retry or a later time (a local queue's: --metrics-refresh-ms).",
+        static_cast<double>(scheduled.value_or(qs.scheduled)));
+  gauge("sealhook_queue_leased", "Deliveries being attempted (leased, not yet settled).",
+        static_cast<double>(qs.leased));
+  gauge("sealhook_queue_capacity", "Queue bound in deliveries.", static_cast<double>(qs.capacity));
+  gauge("sealhook_queue_bytes", "Ciphertext held by the queue.", static_cast<double>(qs.bytes));
+  gauge("sealhook_queue_max_bytes", "Queue bound in bytes.", static_cast<double>(qs.max_bytes));
+  gauge("sealhook_queue_up", "1 when the queue's backend answers, else 0.", qs.up ? 1.0 : 0.0);
+  out.family("sealhook_queue_resets_total", "counter",
+             "Times the queue's backend was found to have lost its data (then started afresh).");
+  out.sample("sealhook_queue_resets_total", q, qs.resets);
+}
+
+void store_metrics(Exposition& out, const SlowGauges::Values& v, const std::string& q) {
+  if (v.dead)
+    out.gauge("sealhook_dlq_size", "Dead-lettered deliveries in the store (--metrics-refresh-ms).",
+              static_cast<double>(*v.dead), q);
+  if (v.lost)
+    out.gauge("sealhook_lost_deliveries",
+              "Deliveries marked lost (a volatile queue stopped, or the queue lost its data).",
+              static_cast<double>(*v.lost), q);
+  if (v.refreshed_at_ms > 0)
+    out.gauge("sealhook_store_gauges_refresh_timestamp_seconds",
+              "When sealhook_dlq_size and sealhook_lost_deliveries were last counted (Unix time).",
+              static_cast<double>(v.refreshed_at_ms) / 1000.0);
+}
+
+void journal_metrics(Exposition& out, const Journal& j) {
+  out.counter("sealhook_journal_write_errors_total",
+              "Failed writes of delivery records (each batch is retried).", j.write_errors());
+  out.gauge("sealhook_journal_backlog",
+            "Delivery record updates not yet written (waiting, or in the batch being written).",
+            static_cast<double>(j.backlog()));
+  out.gauge("sealhook_journal_held",
+            "Publish-time records held for their delivery's outcome (--journal-settle-ms).",
+            static_cast<double>(j.held()));
+}
+
+void feed_metrics(Exposition& out, const CatalogFeedCounters& f) {
+  out.counter("sealhook_catalog_checks_total",
+              "Checks of the store's catalog version (periodic or nudged).", f.checks.load());
+  out.counter("sealhook_catalog_reloads_total",
+              "Checks that found changes made by another process and loaded them.",
+              f.reloads.load());
+  out.counter("sealhook_catalog_check_errors_total",
+              "Catalog checks that failed (the store unreadable); the next one tries again.",
+              f.errors.load());
+  out.family("sealhook_catalog_nudges_total", "counter",
+             "Catalog change nudges over Redis pub/sub, sent after this process's writes and "
+             "heard from others.");
+  out.sample("sealhook_catalog_nudges_total", label("direction", "sent"), f.nudges_sent.load());
+  out.sample("sealhook_catalog_nudges_total", label("direction", "heard"), f.nudges_heard.load());
+  out.counter(
+      "sealhook_catalog_store_pushes_total",
+      "Catalog change pushes from the store (PostgreSQL LISTEN/NOTIFY, and its reconnects).",
+      f.store_pushes.load());
 }
 
 }  // namespace
 
-std::string render_metrics(const PublishCounters& p, const delivery::Dispatcher& d, const Queue& q,
-                           Store& store, const Journal& journal, const CatalogFeedCounters* feed,
-                           std::optional<uint64_t> reads_limited) {
-  std::ostringstream out;
-  const auto& c = d.counters();
-  auto qs = q.stats();
-  metric(out, "sealhook_events_published_total", "counter", "Events accepted by publish.",
-         p.events);
-  metric(out, "sealhook_deliveries_enqueued_total", "counter", "Deliveries enqueued.",
-         p.deliveries);
-  metric(out, "sealhook_deliveries_skipped_total", "counter",
-         "Deliveries not made because the tenant has no public key.", p.skipped_no_key);
-  metric(out, "sealhook_publish_rejected_total", "counter",
-         "Publishes refused with 503 (queue full).", p.rejected_full);
-  metric(out, "sealhook_attempts_total", "counter", "Delivery attempts made.", c.attempts);
-  out << "# HELP sealhook_deliveries_total Attempt outcomes.\n# TYPE sealhook_deliveries_total "
-         "counter\n"
-      << "sealhook_deliveries_total{outcome=\"delivered\"} " << c.delivered << '\n'
-      << "sealhook_deliveries_total{outcome=\"retried\"} " << c.retried << '\n'
-      << "sealhook_deliveries_total{outcome=\"dead\"} " << c.dead << '\n';
-  metric(out, "sealhook_attempts_inflight", "gauge",
-         "Delivery attempts this process has in flight.", static_cast<double>(d.inflight()));
-  metric(out, "sealhook_attempt_duration_seconds_sum", "counter", "Total time spent in attempts.",
-         static_cast<double>(c.attempt_ms_total.load()) / 1000.0);
-  metric(out, "sealhook_queue_depth", "gauge", "Deliveries held by the queue.",
-         static_cast<double>(qs.depth));
-  metric(out, "sealhook_queue_leased", "gauge", "Deliveries being attempted.",
-         static_cast<double>(qs.leased));
-  metric(out, "sealhook_queue_capacity", "gauge", "Queue bound in deliveries.",
-         static_cast<double>(qs.capacity));
-  metric(out, "sealhook_queue_bytes", "gauge", "Ciphertext held by the queue.",
-         static_cast<double>(qs.bytes));
-  metric(out, "sealhook_queue_max_bytes", "gauge", "Queue bound in bytes.",
-         static_cast<double>(qs.max_bytes));
-  metric(out, "sealhook_queue_scheduled", "gauge",
-         "Deliveries waiting for a retry or a later time (a shared queue's timers).",
-         static_cast<double>(qs.scheduled));
-  metric(out, "sealhook_queue_up", "gauge", "1 when the queue's backend answers, else 0.",
-         qs.up ? 1.0 : 0.0);
-  metric(out, "sealhook_queue_resets_total", "counter",
-         "Times the queue's backend was found to have lost its data (then started afresh).",
-         static_cast<double>(qs.resets));
-  metric(out, "sealhook_leases_lost_total", "counter",
-         "Outcomes dropped because their lease had expired.", c.leases_lost);
-  metric(out, "sealhook_deliveries_held_unknown_endpoint_total", "counter",
-         "Times a delivery waited for the catalog feed to load its endpoint.", c.held_unknown);
-  metric(out, "sealhook_journal_write_errors_total", "counter",
-         "Failed writes of delivery records (each batch is retried).",
-         static_cast<double>(journal.write_errors()));
-  if (feed != nullptr) {
-    metric(out, "sealhook_catalog_checks_total", "counter",
-           "Checks of the store's catalog version (periodic or nudged).",
-           static_cast<double>(feed->checks.load()));
-    metric(out, "sealhook_catalog_reloads_total", "counter",
-           "Checks that found changes made by another process and loaded them.",
-           static_cast<double>(feed->reloads.load()));
-    metric(out, "sealhook_catalog_check_errors_total", "counter",
-           "Catalog checks that failed (the store unreadable); the next one tries again.",
-           static_cast<double>(feed->errors.load()));
-    metric(out, "sealhook_catalog_nudges_total", "counter",
-           "Catalog change nudges over Redis pub/sub, sent after this process's writes and heard "
-           "from others.",
-           static_cast<double>(feed->nudges_sent.load()), "{direction=\"sent\"}");
-    out << "sealhook_catalog_nudges_total{direction=\"heard\"} " << feed->nudges_heard.load()
-        << '\n';
-    metric(out, "sealhook_catalog_store_pushes_total", "counter",
-           "Catalog change pushes from the store (PostgreSQL LISTEN/NOTIFY, and its reconnects).",
-           static_cast<double>(feed->store_pushes.load()));
-  }
-  if (reads_limited)
-    metric(out, "sealhook_api_reads_limited_total", "counter",
-           "Tenants' delivery reads answered 429 (over --tenant-read-rate).",
-           static_cast<double>(*reads_limited));
-  auto dead = store.count_deliveries(DeliveryStatus::kDead);
-  if (dead)
-    metric(out, "sealhook_dlq_size", "gauge", "Dead-lettered deliveries.",
-           static_cast<double>(*dead));
-  auto lost = store.count_deliveries(DeliveryStatus::kLost);
-  if (lost)
-    metric(out, "sealhook_lost_deliveries", "gauge",
-           "Deliveries marked lost (a volatile queue stopped, or the queue lost its data).",
-           static_cast<double>(*lost));
-  return out.str();
+std::string render_metrics(const MetricsSources& s) {
+  Exposition out;
+  const std::string q = label("queue", s.queue_kind);
+  publish_metrics(out, s.publish);
+  delivery_metrics(out, s.dispatcher);
+  const SlowGauges::Values slow = s.slow_gauges.values();
+  queue_metrics(out, s.queue.stats(), slow.scheduled, q);
+  store_metrics(out, slow, q);
+  journal_metrics(out, s.journal);
+  if (s.feed != nullptr) feed_metrics(out, *s.feed);
+  if (s.reads_limited)
+    out.counter("sealhook_api_reads_limited_total",
+                "Tenants' delivery reads answered 429 (over --tenant-read-rate).",
+                *s.reads_limited);
+  return out.text();
 }
 
 }  // namespace sealhook::app

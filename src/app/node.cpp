@@ -391,7 +391,7 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
                      .linger_waited = std::chrono::milliseconds(c.journal_linger_waited_ms),
                      .settle = std::chrono::milliseconds(c.journal_settle_ms)});
   n.publisher = std::make_unique<Publisher>(*n.catalog, *n.queue, *n.journal, *n.store, n.clock,
-                                            c.max_publish_bytes);
+                                            c.max_publish_bytes, c.metrics_type_classes);
   n.blocking = std::make_unique<boost::asio::thread_pool>(static_cast<size_t>(c.api_threads));
   n.reads = std::make_unique<ReadPool>([&n] { n.journal->flush(); });
   n.policy = std::make_unique<delivery::RetryPolicy>(

@@ -9,6 +9,7 @@
 
 #include "app/config.hpp"
 #include "app/read_pool.hpp"
+#include "app/slow_gauges.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/feed/catalog_feed.hpp"
 #include "core/clock.hpp"
@@ -41,6 +42,7 @@ struct Node {
   std::unique_ptr<delivery::Sender> sender;
   std::unique_ptr<delivery::RetryPolicy> policy;
   std::unique_ptr<delivery::Dispatcher> dispatcher;
+  SlowGauges slow_gauges;  // refreshed by NodeRuntime, read by /metrics
   std::string admin_token_hash;
   std::string generated_admin_token;  // set only on the first start of a store without one
 

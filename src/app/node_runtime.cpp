@@ -27,6 +27,7 @@ NodeRuntime::NodeRuntime(Node& node)
     : n_(node),
       release_timer_(node.io),
       reconcile_timer_(node.io),
+      gauges_timer_(node.io),
       work_(boost::asio::make_work_guard(node.io)),
       signals_(signal_io_, SIGINT, SIGTERM) {}
 
@@ -51,6 +52,20 @@ void NodeRuntime::arm_release() {
   });
 }
 
+void NodeRuntime::arm_gauges(std::chrono::milliseconds after) {
+  gauges_timer_.expires_after(after);
+  gauges_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    // The count runs on the blocking pool, never on an io thread; one at a time.
+    if (n_.slow_gauges.try_begin())
+      boost::asio::post(*n_.blocking, [this] {
+        n_.slow_gauges.refresh(*n_.store, *n_.queue, n_.clock.now_ms());
+        n_.slow_gauges.end();
+      });
+    arm_gauges(std::chrono::milliseconds(n_.config.metrics_refresh_ms));
+  });
+}
+
 void NodeRuntime::reconcile_now() {
   const bool shared = shared_queue(n_.config.queue);
   boost::asio::post(*n_.blocking, [this, shared] {
@@ -63,6 +78,7 @@ void NodeRuntime::reconcile_now() {
 }
 
 void NodeRuntime::start_reconcile() {
+  arm_gauges(std::chrono::milliseconds(0));
   reconcile_now();
   watch_queue_resets(n_);  // a queue that lost its data: what it held is marked lost at once
   if (shared_queue(n_.config.queue)) arm_reconcile();
@@ -89,6 +105,7 @@ NodeRuntime::Stopped NodeRuntime::stop() {
   boost::asio::post(n_.io, [this] {  // the timers are the io threads'
     release_timer_.cancel();
     reconcile_timer_.cancel();
+    gauges_timer_.cancel();
   });
   auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(n_.config.drain_timeout_ms);

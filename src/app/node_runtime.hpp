@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -27,7 +28,9 @@ class NodeRuntime {
   void start();
   // Store records pending that no queue holds are settled, on the blocking pool: once now,
   // and with a shared queue again every --reconcile-after-ms, only for records unchanged that
-  // long (another process may be delivering a newer one this moment).
+  // long (another process may be delivering a newer one this moment). The metrics' slow gauges
+  // start being counted here too: after the banner, which a log line of theirs (a failed count)
+  // would otherwise cut into.
   void start_reconcile();
   // Blocks until SIGTERM or SIGINT.
   void wait_for_signal();
@@ -43,12 +46,16 @@ class NodeRuntime {
 
  private:
   void arm_release();
+  // The store gauges (/metrics) are counted now, on the blocking pool, then every
+  // --metrics-refresh-ms.
+  void arm_gauges(std::chrono::milliseconds after);
   void arm_reconcile();
   void reconcile_now();
 
   Node& n_;
   boost::asio::steady_timer release_timer_;
   boost::asio::steady_timer reconcile_timer_;
+  boost::asio::steady_timer gauges_timer_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::vector<std::thread> threads_;
   boost::asio::io_context signal_io_;

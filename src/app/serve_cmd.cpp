@@ -92,9 +92,9 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   if (c.tenant_read_rate > 0)
     ctx.read_limit = &read_limit.emplace(c.tenant_read_rate, c.tenant_read_burst);
   ctx.metrics_text = [&] {
-    return render_metrics(n.publisher->counters(), *n.dispatcher, *n.queue, *n.store, *n.journal,
-                          n.feed ? &n.feed->counters() : nullptr,
-                          read_limit ? read_limit->limited() : 0);
+    return render_metrics({n.publisher->counters(), *n.dispatcher, *n.queue, n.config.queue,
+                           *n.journal, n.slow_gauges, n.feed ? &n.feed->counters() : nullptr,
+                           read_limit ? read_limit->limited() : 0});
   };
   net::ServerOptions server_options = http_options(c);
   // Handlers may touch the store, wait for a durable push or flush the journal: off the io

@@ -47,11 +47,11 @@ int run_worker(ServeConfig& parsed, CLI::App& cmd) {
   if (!assembled) return worker_fail(assembled.error());
   Node& n = **assembled;
 
-  api::OpsContext ops{*n.store, *n.journal, *n.queue, [&n] {
-                        return render_metrics(n.publisher->counters(), *n.dispatcher, *n.queue,
-                                              *n.store, *n.journal,
-                                              n.feed ? &n.feed->counters() : nullptr);
-                      }};
+  api::OpsContext ops{
+      *n.store, *n.journal, *n.queue, [&n] {
+        return render_metrics({n.publisher->counters(), *n.dispatcher, *n.queue, n.config.queue,
+                               *n.journal, n.slow_gauges, n.feed ? &n.feed->counters() : nullptr});
+      }};
   net::HttpServer server(n.io, ops_http_options(n, ops),
                          [&ops](net::Request& r) { return api::handle_ops_request(ops, r); });
   if (auto st = server.listen(c.metrics_listen); !st) return worker_fail(st.error());

@@ -170,8 +170,9 @@ void Dispatcher::attempt(Lease&& lease) {
   counters_.attempts++;
   sender_.send(std::move(request), [this, lease = std::move(lease), max_attempts,
                                     now](SendResult r) mutable {
-    Outcome outcome = classify(r, lease.handouts, max_attempts, policy_, clock_.now_ms());
-    counters_.attempt_ms_total += static_cast<uint64_t>(r.duration.count());
+    const int64_t at = clock_.now_ms();
+    Outcome outcome = classify(r, lease.handouts, max_attempts, policy_, at);
+    counters_.attempts_by.count(r, outcome.verdict, at - lease.delivery->published_at_ms);
     // The slot stays taken until the queue has the outcome: on a shared queue the lease counts
     // against its endpoint's and tenant's caps until then, so a pump before would find nothing.
     finish(std::move(lease), outcome, r, now, [this] { release_slot(); });

@@ -17,6 +17,7 @@
 #include "catalog/registry.hpp"
 #include "core/clock.hpp"
 #include "delivery/attempt.hpp"
+#include "delivery/delivery_metrics.hpp"
 #include "delivery/sender.hpp"
 #include "queue/queue.hpp"
 #include "store/journal.hpp"
@@ -38,7 +39,7 @@ struct DispatcherOptions {
 struct DispatcherCounters {
   std::atomic<uint64_t> attempts{0}, delivered{0}, retried{0}, dead{0}, leases_lost{0};
   std::atomic<uint64_t> held_unknown{0};  // deliveries held for an endpoint not yet loaded
-  std::atomic<uint64_t> attempt_ms_total{0};
+  AttemptMetrics attempts_by;             // answer classes and the histograms
 };
 
 class Dispatcher {

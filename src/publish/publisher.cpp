@@ -16,13 +16,14 @@ std::string PublishResult::to_json() const {
 }
 
 Publisher::Publisher(CatalogService& catalog, Queue& queue, Journal& journal, Store& store,
-                     const Clock& clock, size_t max_ciphertext_bytes)
+                     const Clock& clock, size_t max_ciphertext_bytes, size_t max_type_classes)
     : catalog_(catalog),
       queue_(queue),
       journal_(journal),
       store_(store),
       clock_(clock),
-      max_ciphertext_bytes_(max_ciphertext_bytes) {}
+      max_ciphertext_bytes_(max_ciphertext_bytes),
+      counters_(max_type_classes) {}
 
 namespace {
 
@@ -76,6 +77,7 @@ Result<Publisher::Prepared> Publisher::prepare(const PublishRequest& request) {
   int64_t now = clock_.now_ms();
   Prepared out;
   out.result = PublishResult{new_id("evt_", now), 0};
+  out.type = request.type;
   auto targets = catalog_.fanout(request.type, request.tenant_id);
   // The plaintext {"id","type","tenant","timestamp","data"}: ids and the type are validated
   // token characters, so it is assembled once around the already-serialized payload and only
@@ -137,6 +139,7 @@ Result<PublishResult> Publisher::committed(const Status& pushed, Prepared&& p) {
   }
   if (!p.records.empty()) journal_.submit(std::move(p.records));
   counters_.events++;
+  counters_.events_by_class.count(p.type);
   counters_.deliveries += p.result.deliveries;
   counters_.skipped_no_key += p.result.skipped;
   return p.result;

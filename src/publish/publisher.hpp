@@ -11,6 +11,7 @@
 
 #include "catalog/catalog.hpp"
 #include "core/clock.hpp"
+#include "publish/type_classes.hpp"
 #include "queue/queue.hpp"
 #include "store/journal.hpp"
 #include "store/store.hpp"
@@ -34,8 +35,12 @@ struct PublishResult {
 };
 
 struct PublishCounters {
+  explicit PublishCounters(size_t max_type_classes) : events_by_class(max_type_classes) {}
   std::atomic<uint64_t> events{0}, deliveries{0}, rejected_full{0}, skipped_no_key{0};
+  TypeClassCounts events_by_class;  // `events`, by the class of their type
 };
+
+inline constexpr size_t kDefaultTypeClasses = 20;
 
 using PublishDone = std::function<void(Result<std::string>)>;
 
@@ -44,7 +49,8 @@ class Publisher {
   // `max_ciphertext_bytes` bounds what one publish seals (its JWE bodies, one per tenant): a
   // large payload fanned out to many tenants is refused (413) before anything is encrypted.
   Publisher(CatalogService& catalog, Queue& queue, Journal& journal, Store& store,
-            const Clock& clock, size_t max_ciphertext_bytes = size_t{256} << 20);
+            const Clock& clock, size_t max_ciphertext_bytes = size_t{256} << 20,
+            size_t max_type_classes = kDefaultTypeClasses);
   // Returns the JSON answer body (a replay of the first answer for a repeated key). Blocks
   // until the deliveries are queued (durable): not for the io threads.
   Result<std::string> publish(const PublishRequest& request);
@@ -56,6 +62,7 @@ class Publisher {
  private:
   struct Prepared {
     PublishResult result;
+    std::string type;
     std::vector<QueuedDelivery> batch;
     std::vector<DeliveryUpdate> records;
   };

@@ -200,6 +200,10 @@ class Queue {
   // When the earliest scheduled (not yet due) delivery falls due, if any.
   virtual std::optional<int64_t> next_due_ms() const = 0;
   virtual QueueStats stats() const = 0;
+  // Deliveries waiting for a later time (a retry's backoff) at `now_ms`, for a backend whose
+  // stats() does not count them (a local one): walks its timers under its lock, so for a
+  // background refresh (/metrics), not a hot path. Unset: stats().scheduled says it.
+  virtual std::optional<size_t> count_scheduled(int64_t /*now_ms*/) const { return std::nullopt; }
   virtual Status ping() = 0;
   // Of `ids`, those this queue still holds (recovery checks store records against it).
   virtual Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) = 0;

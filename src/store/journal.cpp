@@ -95,6 +95,11 @@ bool Journal::healthy() const {
   return healthy_;
 }
 
+uint64_t Journal::backlog() const {
+  std::lock_guard lock(mu_);
+  return pending_.size() + writing_.load(std::memory_order_relaxed);
+}
+
 bool Journal::write_until_done(const std::vector<DeliveryUpdate>& out) {
   auto backoff = options_.retry_backoff;
   int failures_while_stopping = 0;
@@ -180,6 +185,7 @@ void Journal::run() {
                  std::make_move_iterator(pending_.begin() + static_cast<long>(n)));
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(n));
     taken_ += n;
+    writing_.store(n, std::memory_order_relaxed);
     // The callbacks of the updates taken now run once they are written.
     std::vector<Written> written;
     while (!callbacks_.empty() && callbacks_.front().first <= taken_) {
@@ -188,12 +194,15 @@ void Journal::run() {
     }
     lock.unlock();
     std::vector<DeliveryUpdate> out = settle(coalesce(std::move(batch)), everything);
+    held_count_.store(held_.size(), std::memory_order_relaxed);
+    writing_.store(out.size(), std::memory_order_relaxed);
     // A callback means "durable now": not run for what could not be written (the lease it
     // would release stays with the queue, which hands the delivery out again after a restart).
     if (out.empty() || write_until_done(out))
       for (auto& w : written) w();
     batch.clear();
     lock.lock();
+    writing_.store(0, std::memory_order_relaxed);
     flush_done_ = std::max(flush_done_, ticket);
     done_cv_.notify_all();
     if (stopping_ && pending_.empty() && held_.empty()) break;

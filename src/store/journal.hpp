@@ -6,6 +6,7 @@
 // flush() is a barrier for readers that must see their own writes (GET /v1/deliveries).
 // A batch that fails to write (disk full, I/O error) is kept and retried, never dropped; the
 // failures are counted (/metrics) and `healthy()` is false until a write succeeds again.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -68,6 +69,11 @@ class Journal {
   uint64_t write_errors() const;
   // False while the last write failed.
   bool healthy() const;
+  // Updates not written yet: waiting for the writer, and in the batch it is writing (which
+  // stays there, retried, while writes fail).
+  uint64_t backlog() const;
+  // Publish-time records held for their delivery's outcome (see JournalOptions::settle).
+  uint64_t held() const { return held_count_.load(std::memory_order_relaxed); }
 
  private:
   struct Held {
@@ -96,6 +102,8 @@ class Journal {
   // Held publish-time records by delivery id, and their ids oldest first (writer thread only).
   std::unordered_map<std::string, Held> held_;
   std::deque<std::pair<int64_t, std::string>> held_order_;
+  std::atomic<uint64_t> writing_{0};     // updates of the batch being written
+  std::atomic<uint64_t> held_count_{0};  // held_.size(), for readers on other threads
   std::thread thread_;
 };
 

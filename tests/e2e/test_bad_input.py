@@ -131,12 +131,12 @@ def test_queue_bounds_bytes_as_well_as_deliveries(start_server, keygen, queue):
     t = srv.onboard("bytes", keygen("bytes"), "http://127.0.0.1:9/never-reached")
     payload = "x" * 20_000
     srv.ok("POST", "/v1/events", body={"type": "a", "payload": payload}, status=202)
-    assert 27_000 < srv.metrics()["sealhook_queue_bytes"] < 40_000
+    assert 27_000 < srv.metrics()[f'sealhook_queue_bytes{{queue="{queue}"}}'] < 40_000
     r = srv.call("POST", "/v1/events", body={"type": "a", "payload": payload})
     err(r, 503, "queue_full")
     assert "bytes" in r.json()["error"]["message"]
     assert len(srv.ok("GET", "/v1/deliveries", t["api_key"])["data"]) == 1
-    assert srv.metrics()["sealhook_queue_depth"] == 1
+    assert srv.metrics()[f'sealhook_queue_depth{{queue="{queue}"}}'] == 1
 
 
 def test_queue_max_bytes_below_one_publish_is_refused_at_start(binary, tmp_path):

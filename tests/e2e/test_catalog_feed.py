@@ -145,7 +145,7 @@ def test_a_serve_that_leases_a_delivery_for_an_endpoint_it_has_not_loaded_holds_
         wait_until(lambda: set(ids) <= {e["event"]["id"] for e in rx1.events()}, 30,
                    "every event delivered to the new endpoint")
         a.ok("DELETE", f"/v1/endpoints/{ep['id']}", t["api_key"])
-    assert a.metrics().get("sealhook_dlq_size", 0) == 0
+    assert a.metrics()['sealhook_dlq_size{queue="redis"}'] == 0
     # Usually 0: the nudge reaches B before it leases (the hold itself: dispatcher_test).
     held = b.metrics()["sealhook_deliveries_held_unknown_endpoint_total"]
     print(f"\nB held {held:.0f} deliveries for an endpoint it had not loaded yet; none dead")

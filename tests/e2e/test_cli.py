@@ -82,7 +82,8 @@ def test_bad_config_is_refused_clearly(binary, tmp_path):
 
 def test_out_of_range_options_are_refused(binary, tmp_path):
     for flag, value in (("--journal-settle-ms", "60001"), ("--journal-linger-ms", "-1"),
-                        ("--io-threads", "0"), ("--max-attempts", "51")):
+                        ("--io-threads", "0"), ("--max-attempts", "51"),
+                        ("--metrics-refresh-ms", "99"), ("--metrics-type-classes", "0")):
         r = subprocess.run([binary, "serve", "--store", f"sqlite:{tmp_path}/s", flag, value],
                            capture_output=True, text=True, timeout=30)
         assert r.returncode != 0 and flag in r.stderr, (flag, r.stderr)
@@ -128,7 +129,7 @@ def test_sigterm_with_the_sqlite_queue_keeps_what_is_queued(start_server, keygen
     again = start_server(store=srv.store)
     pending = again.ok("GET", "/v1/deliveries?status=pending", t["api_key"])["data"]
     assert len(pending) == 3
-    assert int(again.metrics()["sealhook_queue_depth"]) == 3
+    assert int(again.metrics()['sealhook_queue_depth{queue="sqlite"}']) == 3
 
 
 def test_generated_admin_token_survives_a_restart(binary, tmp_path):
@@ -179,7 +180,7 @@ def test_sigterm_report_counts_attempts_in_flight(start_server, keygen, queue):
                 srv.ok("POST", "/v1/events",
                        body={"tenant": t["tenant"]["id"], "type": "a", "payload": i})
         hang.wait_accepted(4)
-        srv.proc.wait_for(lambda _: srv.metrics()["sealhook_queue_leased"] == 4, what="4 leased")
+        srv.proc.wait_for(lambda _: srv.metrics()[f'sealhook_queue_leased{{queue="{queue}"}}'] == 4, what="4 leased")
         assert srv.proc.stop(signal.SIGTERM) == 0
     finally:
         hang.close()

@@ -132,7 +132,7 @@ def test_sigkill_three_times_loses_no_accepted_event(start_server, start_receive
                "every accepted event delivered")
     got = delivered_events(receivers)
     assert all(got[e] == n for e, n in accepted.items())  # decrypted, and the right payload
-    wait_until(lambda: int(srv.metrics()["sealhook_queue_depth"]) == 0, 60, "queue empty")
+    wait_until(lambda: int(srv.metrics()['sealhook_queue_depth{queue="sqlite"}']) == 0, 60, "queue empty")
     assert pending_all(srv, tenants) == []
 
     # The retries noted before kill 2 kept their times: none was tried again before it.

@@ -200,7 +200,7 @@ def broker_away_mid_run(start_server, start_receiver, keygen, broker, tmp_path, 
                "every accepted event delivered after the restart")
     got = delivered_events(receivers)
     assert all(got[e] == n for e, n in accepted.items())
-    wait_until(lambda: int(srv.metrics()["sealhook_queue_depth"]) == 0, 60, "queue empty")
+    wait_until(lambda: int(srv.metrics()['sealhook_queue_depth{queue="kafka"}']) == 0, 60, "queue empty")
     wait_until(lambda: pending_all(srv, tenants) == [], 30, "no record left pending")
     lost = [d for t in tenants for d in list_all(srv, t["api_key"], "status=lost")]
     assert lost == [], lost[:5]

@@ -112,7 +112,7 @@ def test_three_workers_one_killed_lose_nothing_and_keep_order(
                         f"first arrivals {arrivals}; the kafka logs said:\n" + "\n".join(said))
     # The survivors took the dead worker's partitions: their logs say so.
     assert any(len(log_lines(w.proc, r"kafka: rebalance: partitions \[")) >= 2 for w in workers[1:])
-    wait_until(lambda: int(srv.metrics()["sealhook_queue_depth"]) == 0, 60, "queue empty")
+    wait_until(lambda: int(srv.metrics()['sealhook_queue_depth{queue="kafka"}']) == 0, 60, "queue empty")
     wait_until(lambda: pending_all(srv, tenants) == [], 30, "no pending record")
     lost = [d for t in tenants for d in list_all(srv, t["api_key"], "status=lost")]
     assert lost == []

@@ -136,7 +136,7 @@ def test_crash_of_a_worker_and_serve_mid_run_loses_no_accepted_event(
     def worker_busy():
         m = workers[0].metrics()
         held.update(inflight=int(m["sealhook_attempts_inflight"]),
-                    depth=int(m["sealhook_queue_depth"]))
+                    depth=int(m['sealhook_queue_depth{queue="redis"}']))
         return held["inflight"] > 0
     wait_until(worker_busy, 10, "worker 0 has attempts in flight")
     workers[0].proc.p.send_signal(signal.SIGKILL)
@@ -153,7 +153,7 @@ def test_crash_of_a_worker_and_serve_mid_run_loses_no_accepted_event(
                "every accepted event delivered after the restarts")
     got = delivered_events(receivers)
     assert all(got[e] == n for e, n in accepted.items())
-    wait_until(lambda: int(srv.metrics()["sealhook_queue_depth"]) == 0, 30, "queue empty")
+    wait_until(lambda: int(srv.metrics()['sealhook_queue_depth{queue="redis"}']) == 0, 30, "queue empty")
     wait_until(lambda: pending_all(srv, tenants) == [], 30, "no pending record")
     lost = [d for t in tenants for d in list_all(srv, t["api_key"], "status=lost")]
     assert lost == [], "a delivery acknowledged before a kill was recorded as lost"

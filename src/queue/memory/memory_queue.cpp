@@ -290,6 +290,17 @@ QueueStats MemoryQueue::stats() const {
                     options_.max_bytes};
 }
 
+// The deliveries on the shards' timers (an ordered lane's retried head waits in its lane, not
+// on a timer, and is not counted).
+std::optional<size_t> MemoryQueue::count_scheduled(int64_t now_ms) const {
+  size_t n = 0;
+  for (const Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    for (const Timer& t : s.timers) n += t.item && t.due_ms > now_ms ? 1 : 0;
+  }
+  return n;
+}
+
 Result<std::vector<std::string>> MemoryQueue::holding(const std::vector<std::string>& ids) {
   auto held = held_ids();
   std::vector<std::string> out;

@@ -34,6 +34,7 @@ class MemoryQueue final : public Queue {
   }
   std::optional<int64_t> next_due_ms() const override;
   QueueStats stats() const override;
+  std::optional<size_t> count_scheduled(int64_t now_ms) const override;
   Status ping() override { return {}; }
   Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) override;
   Result<std::shared_ptr<const IdSet>> held_ids() override;

@@ -280,6 +280,18 @@ QueueStats SqliteQueue::stats() const {
                     options_.queue.max_bytes};
 }
 
+// The timers that are still their slot's (a settled or re-leased slot leaves its old one).
+std::optional<size_t> SqliteQueue::count_scheduled(int64_t now_ms) const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [due, seq] : timers_) {
+    if (due <= now_ms) continue;
+    auto it = slots_.find(seq);
+    n += it != slots_.end() && it->second.state == State::kWaiting && it->second.due_ms == due;
+  }
+  return n;
+}
+
 Status SqliteQueue::ping() {
   std::lock_guard lock(mu_);
   return last_write_;

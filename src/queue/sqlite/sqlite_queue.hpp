@@ -63,6 +63,7 @@ class SqliteQueue final : public Queue {
   void set_ready_listener(std::function<void()> listener) override;
   std::optional<int64_t> next_due_ms() const override { return std::nullopt; }  // self-timed
   QueueStats stats() const override;
+  std::optional<size_t> count_scheduled(int64_t now_ms) const override;
   Status ping() override;
   Result<std::vector<std::string>> holding(const std::vector<std::string>& ids) override;
   Result<std::shared_ptr<const IdSet>> held_ids() override;

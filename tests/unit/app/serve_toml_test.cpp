@@ -127,6 +127,10 @@ const std::map<std::string, ServeCase>& serve_cases() {
       {"tenant-read-burst",
        {"tenant-read-burst = 9", [](auto& c) { return c.tenant_read_burst == 9; }}},
       {"log-level", {R"(log_level = "debug")", [](auto& c) { return c.log_level == "debug"; }}},
+      {"metrics-refresh-ms",
+       {"metrics_refresh_ms = 250", [](auto& c) { return c.metrics_refresh_ms == 250; }}},
+      {"metrics-type-classes",
+       {"metrics-type-classes = 3", [](auto& c) { return c.metrics_type_classes == 3; }}},
   };
   return cases;
 }
