@@ -71,10 +71,13 @@ def test_postgres_crash_and_restart_mid_run_loses_no_delivery_record(
         postgres_own, tmp_path):
     pg = postgres_own()
     redis = redis_server(aof=True)
-    queue = redis_serve_args(redis.url, "--retry-base-ms", "50", "--retry-max-delay-ms", "200")
+    # A settle whose answer is lost (a redis call timing out on a loaded machine) leaves its
+    # record pending while redis no longer holds the delivery: reconcile settles it once it is
+    # unchanged for --reconcile-after-ms (60 s by default, longer than this test waits).
+    fast = ("--retry-base-ms", "50", "--retry-max-delay-ms", "200", "--reconcile-after-ms", "2000")
+    queue = redis_serve_args(redis.url, *fast)
     srv = start_server(*queue, "--redis-owner", "serve", store=pg.url)
-    worker = start_worker(redis.url, pg.url, "--redis-owner", "worker", "--retry-base-ms", "50",
-                          "--retry-max-delay-ms", "200")
+    worker = start_worker(redis.url, pg.url, "--redis-owner", "worker", *fast)
     keys = keygen("pgcrash")
     receivers, tenants = onboard(srv, keys, start_receiver, 3, "--delay-ms", "5",
                                  "--fail-rate", "0.1")
@@ -119,6 +122,9 @@ def test_postgres_crash_and_restart_mid_run_loses_no_delivery_record(
     wait_until(lambda: delivered_records() >= len(got), 60, "every delivery recorded")
     records = delivered_records()
     assert records == len(got), f"{records} delivered records for {len(got)} delivered events"
-    assert records == len(accepted)
+    # A publish answered 503 once its push timed out may still have landed (the publisher
+    # retries it as a new event): delivered and recorded, never more than were refused.
+    assert len(accepted) <= records <= len(accepted) + codes.count(503), (
+        records, len(accepted), codes.count(503))
     print(f"\npostgres crash: {len(accepted)} accepted ({codes.count(503)} answered 503), "
-          f"{records} records, all delivered")
+          f"{records} records, all delivered ({records - len(accepted)} of pushes answered 503)")
