@@ -185,8 +185,7 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   opt(cmd, "metrics-refresh-ms", c.metrics_refresh_ms,
       "how often the gauges that cost a store query or a walk of a local queue (sealhook_dlq_size, "
       "sealhook_lost_deliveries, sealhook_queue_scheduled) are counted, in the background; a "
-      "scrape "
-      "reads the last count")
+      "scrape reads the last count")
       ->check(CLI::Range(int64_t{100}, int64_t{3'600'000}));
   opt(cmd, "metrics-type-classes", c.metrics_type_classes,
       "event type classes (an event type's first dot-segment) counted under their own label in "

@@ -373,12 +373,7 @@ kafka::DeliveryState KafkaQueue::state_at(const Known& k, kafka::DeliveryState::
 
 void KafkaQueue::mark_done(int32_t slot, int64_t offset) {
   std::lock_guard parts(parts_mu_);
-  auto p = partitions_.find(slot);
-  if (p == partitions_.end()) return;
-  auto e = p->second.entries.find(offset);
-  if (e == p->second.entries.end() || e->second.done) return;
-  known_.erase(e->second.id);
-  release(p->second, e->second);
+  if (const std::string* id = finish(slot, offset, false)) known_.erase(*id);
 }
 
 Status KafkaQueue::set_ordering(const EndpointOrdering& ordering) {

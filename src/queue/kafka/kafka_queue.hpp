@@ -215,7 +215,11 @@ class KafkaQueue final : public Queue {
   // Waits, at most `timeout`, until no move is in flight (`copied`: only until each copy and
   // its state are written, not consumed).
   void await_moves(std::chrono::milliseconds timeout, bool copied);
-  void mark_moved(int32_t slot, int64_t offset);  // under parts_mu_: done, its state stays
+  // Under parts_mu_: the held entry at `offset` of `slot` is done (`moved`: its delivery lives
+  // on as a copy elsewhere, so passing it leaves its state alone); its id, or null if it was
+  // not held.
+  const std::string* finish(int32_t slot, int64_t offset, bool moved);
+  void mark_moved(int32_t slot, int64_t offset) { (void)finish(slot, offset, true); }
   // Under parts_mu_: an entry of `part` becomes held (consumed, not done), or done.
   static void hold(Partition& part, Entry& e, const std::string& endpoint);
   void uncount(const std::shared_ptr<Move>& m);  // under parts_mu_: out of copies_in_flight_

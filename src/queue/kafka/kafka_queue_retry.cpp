@@ -48,13 +48,14 @@ void KafkaQueue::await_moves(std::chrono::milliseconds timeout, bool copied) {
   }
 }
 
-void KafkaQueue::mark_moved(int32_t slot, int64_t offset) {
+const std::string* KafkaQueue::finish(int32_t slot, int64_t offset, bool moved) {
   auto p = partitions_.find(slot);
-  if (p == partitions_.end()) return;
+  if (p == partitions_.end()) return nullptr;
   auto e = p->second.entries.find(offset);
-  if (e == p->second.entries.end() || e->second.done) return;
-  e->second.moved = true;
+  if (e == p->second.entries.end() || e->second.done) return nullptr;
+  e->second.moved = moved;
   release(p->second, e->second);
+  return &e->second.id;
 }
 
 bool KafkaQueue::failing(const std::string& endpoint) {
