@@ -156,4 +156,8 @@ def test_a_failing_endpoint_never_holds_back_the_healthy_ones_of_its_partition(
     waiting = list_all(srv, failing["api_key"], "status=pending")
     dead = list_all(srv, failing["api_key"], "status=dead")
     assert len(waiting) == 50 and dead == [], (len(waiting), len(dead))
-    assert all(1 <= d["attempt_count"] < 8 for d in waiting)
+    # With held 20, what the failing endpoint is sent after its first failures past a quarter of
+    # the bound spills to the retries topic before its first attempt: those may not be tried yet.
+    least = 1 if held is None else 0
+    assert all(least <= d["attempt_count"] < 8 for d in waiting)
+    assert any(d["attempt_count"] >= 1 for d in waiting)
