@@ -50,7 +50,7 @@ def first_arrivals(rx):
 
 def test_kafka_queue_delivers_every_event(start_server, start_receiver, keygen, kafka_brokers,
                                           prefix):
-    delivers_every_event(start_server(*kafka_args(kafka_brokers, prefix)), start_receiver,
+    delivers_every_event(start_server, kafka_args(kafka_brokers, prefix), start_receiver,
                          keygen("kafka"))
 
 

@@ -34,9 +34,15 @@ def onboard(srv, keys, start_receiver, n, *rx_args):
     return receivers, tenants
 
 
-def delivers_every_event(srv, start_receiver, keys):
+# With the default 6 attempts, 300 deliveries failing 20 % each dead-letter one about once in
+# fifty runs (300 * 0.2^6, seen in stops 22 and 27); 12 attempts make that 10^-6.
+MANY_ATTEMPTS = ("--max-attempts", "12")
+
+
+def delivers_every_event(start_server, serve_args, start_receiver, keys):
     """300 events to three receivers failing 20 %: every one decrypted with its payload, the
     queue empty after, no record left pending. For any shared queue."""
+    srv = start_server(*serve_args, *MANY_ATTEMPTS)
     assert srv.call("GET", "/readyz", token=None).status_code == 200
     receivers, tenants = onboard(srv, keys, start_receiver, 3, "--fail-rate", "0.2")
     accepted = publish_all(srv, tenants, 300, 0)
@@ -45,7 +51,7 @@ def delivers_every_event(srv, start_receiver, keys):
         wait_until(lambda: set(accepted) <= set(delivered_events(receivers)), 120,
                    "every accepted event delivered")
     except AssertionError:
-        # Once seen in a full run and not again (stop 22): what the server says, for the next.
+        # What the server says, for the next (with its dead letters, if any).
         missing = set(accepted) - set(delivered_events(receivers))
         m = srv.metrics()
         raise AssertionError(
@@ -60,7 +66,7 @@ def delivers_every_event(srv, start_receiver, keys):
 
 
 def test_redis_queue_delivers_every_event(start_server, start_receiver, keygen, redis_url):
-    delivers_every_event(start_server("--queue", "redis", "--redis", redis_url), start_receiver,
+    delivers_every_event(start_server, ("--queue", "redis", "--redis", redis_url), start_receiver,
                          keygen("redis"))
 
 
