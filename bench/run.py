@@ -614,6 +614,17 @@ def shape(a, scenario, param):
             "types_rr": 0, "per_event": tenants_n * eps_n, "serve": []}
 
 
+def warm_up(a, serve, fast_sink, per_event, types_rr):
+    """A fresh serve's first deliveries are slow (a broker's first produce waits for the new
+    topics' leaders, the group's first fetch for its assignment: about a second on kafka), so
+    --warmup-events are delivered before the measured window opens, on every queue alike."""
+    if not a.warmup_events or types_rr or a.decrypting_sink:
+        return
+    for i in range(a.warmup_events):
+        call("POST", serve.base + "/v1/events", ADMIN, {"type": "bench.event", "payload": {"warmup": i}})
+    wait_for_count(fast_sink.count, a.warmup_events * per_event, a.settle_s, "warm-up deliveries arrived")
+
+
 def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
     """Fresh serve, onboarding, load, wait, collect. Returns the summary dict."""
     scenario, payload_bytes, key_type, param = case
@@ -650,6 +661,7 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
             with concurrent.futures.ThreadPoolExecutor(8 if tenants_n > 1 else 1) as ex:
                 tenants = list(ex.map(lambda i: onboard_tenant(serve.base, i, public_jwk, live_urls),
                                       range(tenants_n)))
+        warm_up(a, serve, fast_sink, sh["per_event"], sh["types_rr"])
         if with_dead:
             call("POST", serve.base + "/v1/endpoints", tenants[0]["key"],
                  {"url": f"http://127.0.0.1:{fast_sink.hang_port}/hook/dead"})
@@ -1039,6 +1051,8 @@ def main():
                         "same data directory (timed), then drain")
     p.add_argument("--pollers", type=int, default=0,
                    help="connections polling GET /v1/deliveries in a loop during the measurement")
+    p.add_argument("--warmup-events", type=int, default=50,
+                   help="events delivered after onboarding, before the measured window (0: none)")
     p.add_argument("--runs", type=int, default=1, help="repeat each case and also print the medians")
     p.add_argument("--decrypting-sink", action="store_true",
                    help="deliver to `sealhook receive` (verify + decrypt) instead of the fast sink")

@@ -67,6 +67,11 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       "how long the kafka queue's client gathers records into one produce request, and a fetch "
       "waits for more records (fewer, larger requests: less CPU, a few ms more latency)")
       ->check(CLI::Range(0, 1'000));
+  opt(cmd, "kafka-ack-record-ms", c.kafka_ack_record_ms,
+      "a delivery acked while one before it in its partition is not done yet is recorded as "
+      "done after this long (a killed process's successor skips it); sooner, the commit point "
+      "usually passes it and nothing is written")
+      ->check(CLI::Range(0, 600'000));
   opt(cmd, "kafka-held-per-partition", c.kafka_held_per_partition,
       "deliveries consumed and not yet done per partition (waiting behind an ordered head, in "
       "retry, in flight): past it the partition is paused, not dropped")

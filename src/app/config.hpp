@@ -30,7 +30,8 @@ struct ServeConfig {
   int kafka_timeout_ms = 5'000;                 // a push, a write, topic creation, an offset query
   int kafka_session_timeout_ms = 10'000;        // a silent member leaves the group after it
   size_t kafka_held_per_partition = 2'000;      // consumed and not done, per partition
-  int kafka_batch_ms = 5;  // produce linger and fetch wait: records gathered per request
+  int kafka_batch_ms = 3;           // produce linger and fetch wait: records gathered per request
+  int kafka_ack_record_ms = 1'000;  // an ack still past its partition's commit point: recorded
   std::string store = "sqlite:./sealhook-data";
   std::string admin_token;  // generated and printed once when empty
   bool allow_private_networks = false;

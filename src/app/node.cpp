@@ -374,6 +374,7 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   qc.kafka_session_timeout_ms = c.kafka_session_timeout_ms;
   qc.kafka_held_per_partition = c.kafka_held_per_partition;
   qc.kafka_batch_ms = c.kafka_batch_ms;
+  qc.kafka_ack_record_ms = c.kafka_ack_record_ms;
   auto queue = make_queue(qc, n.clock);
   if (!queue) return queue.error();
   n.queue = std::move(queue.value());

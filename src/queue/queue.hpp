@@ -235,7 +235,8 @@ struct QueueConfig {
   int kafka_timeout_ms = 5'000;
   int kafka_session_timeout_ms = 10'000;
   size_t kafka_held_per_partition = 2'000;
-  int kafka_batch_ms = 5;
+  int kafka_batch_ms = 3;
+  int kafka_ack_record_ms = 1'000;
 };
 
 Result<std::unique_ptr<Queue>> make_queue(const QueueConfig& config, const Clock& clock);

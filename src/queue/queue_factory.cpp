@@ -46,6 +46,7 @@ Result<std::unique_ptr<Queue>> make_queue(const QueueConfig& config, const Clock
     o.session_timeout = std::chrono::milliseconds(config.kafka_session_timeout_ms);
     o.held_per_partition = config.kafka_held_per_partition;
     o.batch = std::chrono::milliseconds(config.kafka_batch_ms);
+    o.ack_record_after = std::chrono::milliseconds(config.kafka_ack_record_ms);
     auto q = KafkaQueue::open(o, clock);
     if (!q) return q.error();
     return std::unique_ptr<Queue>(std::move(q.value()));

@@ -272,10 +272,12 @@ std::vector<Lease> KafkaQueue::lease(int64_t now_ms, size_t max, int64_t lease_m
     auto k = known_.find(l.delivery->id);
     if (k == known_.end()) continue;
     l.handouts += k->second.base;  // the previous owners' hand-outs of this round
+    k->second.leased = true;
     // A lease that expired in this process is handed out again without a record of its own:
     // record it now (the first hand-out and every retry were recorded before).
     if (l.attempt() > k->second.recorded) {
       k->second.recorded = l.attempt();
+      stated(k->second);
       write_state(partition_of_slot(k->second.slot), l.delivery->id,
                   state_at(k->second, kafka::DeliveryState::Kind::kHandout, l.attempt()));
     }
@@ -306,11 +308,7 @@ Status KafkaQueue::settle(const Lease& lease,
 Status KafkaQueue::ack(const Lease& lease) {
   return settle(
       lease, [](MemoryQueue& q, const Lease& l) { return q.ack(l); },
-      [&](const Known& k) {
-        write_state(partition_of_slot(k.slot), lease.delivery->id,
-                    state_at(k, kafka::DeliveryState::Kind::kAcked));
-        mark_done(k.slot, k.offset);
-      });
+      [&](const Known& k) { mark_done(k.slot, k.offset, true); });
 }
 
 Status KafkaQueue::dead(const Lease& lease) {
@@ -322,7 +320,7 @@ Status KafkaQueue::dead(const Lease& lease) {
                 nullptr);
         write_state(partition_of_slot(k.slot), lease.delivery->id,
                     state_at(k, kafka::DeliveryState::Kind::kDead));
-        mark_done(k.slot, k.offset);
+        mark_done(k.slot, k.offset, false);
       });
 }
 
@@ -349,8 +347,10 @@ Status KafkaQueue::retry(const Lease& lease, int64_t at_ms) {
         const int next = lease.attempt() + 1;
         {
           std::lock_guard parts(parts_mu_);
-          if (auto it = known_.find(lease.delivery->id); it != known_.end())
+          if (auto it = known_.find(lease.delivery->id); it != known_.end()) {
             it->second.recorded = std::max(it->second.recorded, next);
+            stated(it->second);
+          }
         }
         write_state(partition_of_slot(k.slot), lease.delivery->id,
                     state_at(k, kafka::DeliveryState::Kind::kRetry, next, at_ms));
@@ -371,9 +371,26 @@ kafka::DeliveryState KafkaQueue::state_at(const Known& k, kafka::DeliveryState::
   return s;
 }
 
-void KafkaQueue::mark_done(int32_t slot, int64_t offset) {
+void KafkaQueue::mark_done(int32_t slot, int64_t offset, bool acked) {
   std::lock_guard parts(parts_mu_);
-  if (const std::string* id = finish(slot, offset, false)) known_.erase(*id);
+  const std::string* id = finish(slot, offset, false);
+  if (id == nullptr) return;
+  Partition& part = partitions_[slot];
+  Entry& e = part.entries[offset];
+  if (acked) {
+    e.ack_due = true;
+    e.acked_at = std::chrono::steady_clock::now();
+    part.acks_due++;
+  } else {
+    e.unstated = false;
+  }
+  known_.erase(*id);
+}
+
+void KafkaQueue::stated(const Known& k) {
+  if (auto p = partitions_.find(k.slot); p != partitions_.end())
+    if (auto e = p->second.entries.find(k.offset); e != p->second.entries.end())
+      e->second.unstated = false;
 }
 
 Status KafkaQueue::set_ordering(const EndpointOrdering& ordering) {

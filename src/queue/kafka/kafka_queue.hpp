@@ -49,7 +49,11 @@ struct KafkaQueueOptions {
   std::chrono::milliseconds session_timeout{10000};  // a member silent this long is evicted
   size_t held_per_partition = 2000;                  // consumed and not done: past it, paused
   // How long a produce request gathers records (linger), and a fetch waits for more of them.
-  std::chrono::milliseconds batch{5};
+  std::chrono::milliseconds batch{3};
+  // An ack past its partition's commit point (after a delivery not done yet) is recorded in the
+  // state topic once it has been so this long (most holes close sooner: no record then); a
+  // process killed meanwhile leaves it to be delivered again. A handover records it at once.
+  std::chrono::milliseconds ack_record_after{1000};
   int64_t retention_ms = int64_t{7} * 24 * 3600 * 1000;  // deliveries and dead letters
   bool consume = true;  // join the group (false: only push, for a producer-only process)
 };
@@ -112,6 +116,11 @@ class KafkaQueue final : public Queue {
     // offset leaves its state alone (unless `drop_state`: the copy finished meanwhile).
     bool moved = false;
     bool drop_state = false;
+    // A first hand-out recorded by its partition's mark only: no state record of its own (so
+    // none to tombstone), until one is written for it.
+    bool unstated = false;
+    bool ack_due = false;  // acked, its `A` not written (only if still past the point later)
+    std::chrono::steady_clock::time_point acked_at{};
     int64_t origin = -1;     // a retries slot's: the delivery's offset in its deliveries partition
     std::string endpoint{};  // while held (not done): counted in its partition's per_endpoint
   };
@@ -127,6 +136,13 @@ class KafkaQueue final : public Queue {
     // A deliveries slot's: ids whose retried copy finished before this slot read the original
     // (its offset here): their state goes once the commit point passes it.
     std::multimap<int64_t, std::string> drop_at;
+    // A deliveries slot's hand-out mark: as read back at assign (every delivery at or before
+    // it without a state of its own was handed out once), the highest first hand-out consumed
+    // since, and the highest a mark was written for.
+    int64_t handed_out = -1;
+    int64_t marked = -1;
+    int64_t mark_sent = -1;
+    size_t acks_due = 0;  // entries with `ack_due`
   };
   struct Move;
   struct Known {  // an owned delivery, by id
@@ -135,6 +151,7 @@ class KafkaQueue final : public Queue {
     int64_t origin = -1;  // in a retries slot: its offset in the deliveries partition
     int recorded = 0;     // the highest attempt recorded in the state topic
     int base = 0;         // hand-outs of this round made before this assignment
+    bool leased = false;  // handed out by this process
     // Being moved to the retries topic, and its copy if consumed before the move was recorded
     // (admitted then, or dropped if the move failed).
     std::shared_ptr<Move> move;
@@ -183,8 +200,21 @@ class KafkaQueue final : public Queue {
               const kafka::DeliveryState& state);
   void on_recorded(int32_t partition, uint64_t epoch, int64_t offset, const Status& written);
   void rerecord();
+  // Writes each deliveries slot's hand-out mark through its last first hand-out consumed (the
+  // consumer thread, after each batch of messages); on_marked() is its answer.
+  void write_marks();
+  void on_marked(int32_t slot, uint64_t epoch, int64_t through, const Status& written);
+  // Either answer, under the locks (nothing if `epoch` was revoked): what `answer` returns from
+  // the slot's line becomes leasable.
+  void leasable(int32_t slot, uint64_t epoch,
+                const std::function<std::vector<QueuedDelivery>(kafka::HandoutLine&)>& answer);
+  // A revoke's, before it returns: the hand-outs made here are recorded for the next owner
+  // (each delivery leased and not done, by a record of its own; the mark goes back to the
+  // commit point), so what was read and never handed out is not counted as handed out.
+  void hand_back();
   // Commits each owned partition's point (asynchronously, or before returning); the state
-  // records of the deliveries passed go once the broker has the commit.
+  // records of the deliveries passed go once the broker has the commit. The acks past a point
+  // for --kafka-ack-record-ms (`sync`, a revoke's: all of them) are recorded.
   void commit(bool sync);
   static void on_committed(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* offsets, void* opaque);
@@ -193,7 +223,9 @@ class KafkaQueue final : public Queue {
   // minus what the committed metadata says is done past it (every owner commits that). Two
   // requests (end offsets, committed offsets), unless the last refresh is younger than `fresh`.
   void refresh_depth(std::chrono::milliseconds fresh) const;
-  Result<std::unordered_map<std::string, kafka::DeliveryState>> read_state(int32_t partition);
+  // A state partition read back whole: each delivery's state, and its hand-out mark (-1: none).
+  Result<std::unordered_map<std::string, kafka::DeliveryState>> read_state(int32_t partition,
+                                                                           int64_t& handed_out);
   Status read_orderings();  // assigns the orderings reader and reads to the end
   void follow_orderings();
   void apply_ordering(const EndpointOrdering& o, int64_t offset);
@@ -204,7 +236,9 @@ class KafkaQueue final : public Queue {
   // epoch lock; `then` runs once the inner queue took it (known: the delivery's place).
   Status settle(const Lease& lease, const std::function<Status(MemoryQueue&, const Lease&)>& op,
                 const std::function<void(const Known&)>& then);
-  void mark_done(int32_t slot, int64_t offset);
+  // Done: `acked` (its `A` is written at a commit tick that finds it past the commit point,
+  // else never), or dead (its `D` was written).
+  void mark_done(int32_t slot, int64_t offset, bool acked);
   // The retries topic (kafka_queue_retry.cpp): an unordered retry moves there.
   bool moves(const QueuedDelivery& d) const;
   void start_move(const Lease& lease, const Known& k, int64_t at_ms, uint64_t epoch);
@@ -234,13 +268,16 @@ class KafkaQueue final : public Queue {
                               const std::shared_ptr<QueuedDelivery>& d, int next, uint64_t epoch);
   void copy_out(const std::shared_ptr<Move>& m);  // writes the copy of a move
   // Under parts_mu_: whether the record consumed at `offset` of `slot` is a live delivery to
-  // admit, about to make attempt `next` (else it is marked done, or parked for its move).
+  // admit, about to make attempt `next` (else it is marked done, or parked for its move);
+  // `by_mark`: its first hand-out, recorded by the partition's hand-out mark.
   bool take(int32_t slot, int64_t offset, const std::shared_ptr<QueuedDelivery>& d, int& next,
-            int64_t& origin);
+            int64_t& origin, bool& by_mark);
   // Under parts_mu_: makes `d` known and leasable once its hand-out record (returned: the
-  // caller writes it, unlocked) is written.
+  // caller writes it, unlocked, unless `by_mark`) is written.
   kafka::DeliveryState admit(int32_t slot, int64_t offset, const std::shared_ptr<QueuedDelivery>& d,
-                             int next, int64_t origin);
+                             int next, int64_t origin, bool by_mark = false);
+  // Under parts_mu_: a state record of its own is being written for the owned delivery `k`.
+  void stated(const Known& k);
   // Under parts_mu_: a done entry of `slot` passed by the commit point: whether its state goes.
   bool state_goes(int32_t slot, const Entry& e);
   kafka::DeliveryState state_at(const Known& k, kafka::DeliveryState::Kind kind, int attempt = 0,

@@ -19,6 +19,7 @@ namespace {
 using Steady = std::chrono::steady_clock;
 constexpr auto kCommitEvery = std::chrono::milliseconds(100);
 constexpr auto kProbeEvery = std::chrono::milliseconds(500);  // while no broker answers
+constexpr int kBurst = 2000;  // messages taken at once, their first hand-outs marked together
 
 kafka::PartitionList one_partition(const std::string& topic, int32_t partition, int64_t offset) {
   kafka::PartitionList list(rd_kafka_topic_partition_list_new(1));
@@ -54,14 +55,21 @@ void KafkaQueue::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 void KafkaQueue::consume_loop() {
   auto last = Steady::now();
   auto probed = last;
+  auto handle = [this](rd_kafka_message_t* m) {
+    if (!m->err)
+      on_message(m);
+    else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+      spdlog::warn("kafka: consuming: {}", rd_kafka_message_errstr(m));
+    rd_kafka_message_destroy(m);
+  };
   while (running_) {
     if (rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 50)) {
-      if (!m->err)
-        on_message(m);
-      else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-        spdlog::warn("kafka: consuming: {}", rd_kafka_message_errstr(m));
-      rd_kafka_message_destroy(m);
+      handle(m);
+      // What is already fetched, at once: one hand-out mark for all of it.
+      for (int n = 1; n < kBurst && (m = rd_kafka_consumer_poll(consumer_.get(), 0)); ++n)
+        handle(m);
     }
+    write_marks();
     if (offsets_pending_) learn_committed();
     if (!up_ && Steady::now() - probed >= kProbeEvery) {
       probe_brokers();
@@ -90,13 +98,14 @@ void KafkaQueue::probe_brokers() {
 void KafkaQueue::assign(rd_kafka_topic_partition_list_t* partitions) {
   std::map<int32_t, Partition> parts;
   std::map<int32_t, std::unordered_map<std::string, kafka::DeliveryState>> states;
+  std::map<int32_t, int64_t> marks;
   std::string names;
   for (int i = 0; i < partitions->cnt; ++i) {
     const int32_t p = partitions->elems[i].partition;
     const int32_t slot = slot_of(partitions->elems[i].topic, p);
     parts.emplace(slot, Partition{});
     if (states.contains(p)) continue;  // its deliveries and retries partitions share it
-    auto state = read_state(p);
+    auto state = read_state(p, marks[p]);
     if (!state) {
       // Without its state a partition would deliver again what was done past its commit
       // point: duplicates, not losses. Said, and carried on.
@@ -108,6 +117,8 @@ void KafkaQueue::assign(rd_kafka_topic_partition_list_t* partitions) {
     }
     names += (names.empty() ? "" : ",") + std::to_string(p);
   }
+  for (auto& [slot, part] : parts)
+    if (!retry_slot(slot)) part.handed_out = marks[slot];
   {
     std::lock_guard lock(parts_mu_);
     drop_partitions();
@@ -192,6 +203,7 @@ void KafkaQueue::revoke() {
   // that the new owner does not deliver them again before their time.
   await_moves(options_.timeout, true);
   commit(true);
+  hand_back();
   std::vector<int32_t> had = assigned();
   {
     std::unique_lock lock(epoch_mu_);
@@ -230,20 +242,25 @@ void KafkaQueue::on_message(const rd_kafka_message_t* m) {
   auto d = std::make_shared<QueuedDelivery>(std::move(*decoded));
   int next = 0;
   int64_t origin = -1;
-  if (!take(slot, offset, d, next, origin)) return;
+  bool by_mark = false;
+  if (!take(slot, offset, d, next, origin, by_mark)) return;
   if (auto m = spill(slot, offset, d, next, epoch)) {
     lock.unlock();
     copy_out(m);
     return;
   }
   // The attempt about to be made is recorded before the delivery can be leased.
-  const kafka::DeliveryState handout = admit(slot, offset, d, next, origin);
+  const kafka::DeliveryState handout = admit(slot, offset, d, next, origin, by_mark);
+  if (by_mark) {
+    part.marked = offset;  // recorded by the next mark (write_marks())
+    return;
+  }
   lock.unlock();  // a write refused at once is answered inside record()
   record(slot, epoch, *d, handout);
 }
 
 bool KafkaQueue::take(int32_t slot, int64_t offset, const std::shared_ptr<QueuedDelivery>& d,
-                      int& next, int64_t& origin) {
+                      int& next, int64_t& origin, bool& by_mark) {
   Partition& part = partitions_[slot];
   const bool retried = retry_slot(slot);
   auto skip = [&](bool moved, int64_t from) {
@@ -281,7 +298,11 @@ bool KafkaQueue::take(int32_t slot, int64_t offset, const std::shared_ptr<Queued
               : st != nullptr && !st->names(false, offset))
     return skip(true, -1);
   if (st != nullptr && st->done()) return skip(false, st->origin);
-  const int recorded = std::max(d->prior_attempts, st != nullptr ? st->attempt : 0);
+  // No state of its own: handed out once if the partition's mark covers it, else never.
+  const bool covered = st == nullptr && offset <= part.handed_out;
+  by_mark = st == nullptr && !covered && !retried;
+  const int recorded =
+      std::max(d->prior_attempts + (covered ? 1 : 0), st != nullptr ? st->attempt : 0);
   // A retry's record names the attempt it waits to make (and its time); a hand-out's the
   // attempt made.
   const bool waiting = st != nullptr && st->kind == kafka::DeliveryState::Kind::kRetry;
@@ -293,10 +314,11 @@ bool KafkaQueue::take(int32_t slot, int64_t offset, const std::shared_ptr<Queued
 
 kafka::DeliveryState KafkaQueue::admit(int32_t slot, int64_t offset,
                                        const std::shared_ptr<QueuedDelivery>& d, int next,
-                                       int64_t origin) {
+                                       int64_t origin, bool by_mark) {
   Partition& part = partitions_[slot];
   auto [e, fresh] = part.entries.try_emplace(offset, Entry{d->id, true});
   e->second.origin = origin;
+  e->second.unstated = by_mark;
   if (fresh) hold(part, e->second, d->endpoint_id);
   Known k;
   k.slot = slot;
@@ -310,7 +332,7 @@ kafka::DeliveryState KafkaQueue::admit(int32_t slot, int64_t offset,
   auto [kn, fresh_id] = known_.try_emplace(d->id);
   if (!fresh_id) k.arriving = std::move(kn->second.arriving);  // a moved retry, back
   kn->second = std::move(k);
-  part.recording.add(offset, d, handout);
+  part.recording.add(offset, d, handout, by_mark);
   unrecorded_++;
   return handout;
 }
@@ -324,17 +346,25 @@ void KafkaQueue::record(int32_t slot, uint64_t epoch, const QueuedDelivery& d,
 }
 
 void KafkaQueue::on_recorded(int32_t slot, uint64_t epoch, int64_t offset, const Status& written) {
+  leasable(slot, epoch, [&](kafka::HandoutLine& line) {
+    if (!written)
+      spdlog::warn(
+          "kafka: {} partition {} offset {}: its hand-out was not recorded ({}); written "
+          "again",
+          topic_of(slot), partition_of_slot(slot), offset, written.error().message);
+    return line.answer(offset, bool(written));
+  });
+}
+
+void KafkaQueue::leasable(
+    int32_t slot, uint64_t epoch,
+    const std::function<std::vector<QueuedDelivery>(kafka::HandoutLine&)>& answer) {
   std::shared_lock elock(epoch_mu_);
   if (epoch != epoch_) return;  // revoked meanwhile: the new owner has it
   std::lock_guard lock(parts_mu_);
   auto it = partitions_.find(slot);
   if (it == partitions_.end()) return;
-  auto ready = it->second.recording.answer(offset, bool(written));
-  if (!written)
-    spdlog::warn(
-        "kafka: {} partition {} offset {}: its hand-out was not recorded ({}); written "
-        "again",
-        topic_of(slot), partition_of_slot(slot), offset, written.error().message);
+  auto ready = answer(it->second.recording);
   unrecorded_ -= static_cast<int>(ready.size());
   for (const auto& d : ready)
     if (auto k = known_.find(d.id); k != known_.end() && k->second.arriving) {
@@ -355,9 +385,81 @@ void KafkaQueue::rerecord() {
   {
     std::lock_guard lock(parts_mu_);
     for (auto& [p, part] : partitions_)
-      for (auto& item : part.recording.rewrite()) again.emplace_back(p, std::move(item));
+      for (auto& item : part.recording.rewrite()) {
+        if (auto k = known_.find(item.delivery->id); k != known_.end()) stated(k->second);
+        again.emplace_back(p, std::move(item));
+      }
   }
   for (const auto& [p, item] : again) record(p, epoch, *item.delivery, item.state);
+}
+
+void KafkaQueue::write_marks() {
+  uint64_t epoch = 0;
+  {
+    std::shared_lock lock(epoch_mu_);
+    epoch = epoch_;
+  }
+  std::vector<std::pair<int32_t, int64_t>> marks;
+  {
+    std::lock_guard lock(parts_mu_);
+    for (auto& [slot, part] : partitions_)
+      if (part.marked > part.mark_sent) {
+        part.mark_sent = part.marked;
+        marks.emplace_back(slot, part.marked);
+      }
+  }
+  const std::string key(kafka::kHandoutMarkKey);
+  for (const auto& [slot, through] : marks) {
+    auto w = std::make_shared<Waiter>();
+    w->left = 1;
+    w->done = [this, slot, epoch, through](Status st) { on_marked(slot, epoch, through, st); };
+    const std::string value = kafka::encode_handout_mark(through);
+    produce(state_topic_, partition_of_slot(slot), key, &value, w);
+  }
+}
+
+void KafkaQueue::on_marked(int32_t slot, uint64_t epoch, int64_t through, const Status& written) {
+  leasable(slot, epoch, [&](kafka::HandoutLine& line) {
+    if (!written)
+      spdlog::warn(
+          "kafka: {} partition {}: the hand-out mark through {} was not written ({}); "
+          "each is written again on its own",
+          topic_of(slot), partition_of_slot(slot), through, written.error().message);
+    return line.answer_marked(through, bool(written));
+  });
+}
+
+void KafkaQueue::hand_back() {
+  std::vector<std::tuple<int32_t, std::string, kafka::DeliveryState>> handouts;
+  std::vector<std::pair<int32_t, int64_t>> marks;
+  {
+    std::lock_guard lock(parts_mu_);
+    if (partitions_.empty()) return;
+    for (auto& [id, k] : known_) {
+      if (retry_slot(k.slot) || !k.leased) continue;
+      auto p = partitions_.find(k.slot);
+      if (p == partitions_.end()) continue;
+      auto e = p->second.entries.find(k.offset);
+      if (e == p->second.entries.end() || e->second.done || !e->second.unstated) continue;
+      e->second.unstated = false;
+      handouts.emplace_back(partition_of_slot(k.slot), id,
+                            state_at(k, kafka::DeliveryState::Kind::kHandout, k.recorded));
+    }
+    for (auto& [slot, part] : partitions_) {
+      if (retry_slot(slot) || part.next < 0 || part.mark_sent < 0) continue;
+      const int64_t point = part.entries.empty() ? part.next : part.entries.begin()->first;
+      marks.emplace_back(slot, point - 1);
+    }
+  }
+  for (const auto& [p, id, st] : handouts) write_state(p, id, st);
+  const std::string key(kafka::kHandoutMarkKey);
+  for (const auto& [slot, through] : marks) {
+    const std::string value = kafka::encode_handout_mark(through);
+    produce(state_topic_, partition_of_slot(slot), key, &value, nullptr);
+  }
+  // Written before the next owner reads them back, with the `A`s of the last commit (bounded: a
+  // broker away leaves the old mark, which counts more hand-outs than were made, never fewer).
+  flush();
 }
 
 bool KafkaQueue::quiesce(std::chrono::milliseconds timeout) {
@@ -395,11 +497,20 @@ struct Passed {
   std::vector<std::pair<int32_t, std::string>> ids;
 };
 
+// An `A` due at a commit tick: a delivery acked past its partition's commit point.
+struct AckDue {
+  int32_t partition;
+  std::string id;
+  kafka::DeliveryState state;
+};
+
 }  // namespace
 
 void KafkaQueue::commit(bool sync) {
   kafka::PartitionList list(rd_kafka_topic_partition_list_new(4));
   auto passed = std::make_unique<Passed>(Passed{this, {}});
+  std::vector<AckDue> acks;
+  const auto acked_by = Steady::now() - options_.ack_record_after;
   {
     std::lock_guard lock(parts_mu_);
     // The deliveries slots first (a retried copy's state goes only once its original's
@@ -409,6 +520,7 @@ void KafkaQueue::commit(bool sync) {
       auto& entries = part.entries;
       while (!entries.empty() && entries.begin()->second.done) {
         const Entry& e = entries.begin()->second;
+        if (e.ack_due) part.acks_due--;  // passed: nobody reads it again, no `A` needed
         if (!e.id.empty() && state_goes(slot, e)) {
           passed->ids.emplace_back(p, e.id);
           if (auto st = states_.find(p); st != states_.end()) st->second.erase(e.id);
@@ -416,6 +528,17 @@ void KafkaQueue::commit(bool sync) {
         entries.erase(entries.begin());
       }
       const int64_t point = entries.empty() ? part.next : entries.begin()->first;
+      // Acked past the point a while: a new owner reading from the point must find them done.
+      for (auto e = entries.begin(); part.acks_due > 0 && e != entries.end(); ++e) {
+        if (!e->second.ack_due || (!sync && e->second.acked_at > acked_by)) continue;
+        kafka::DeliveryState a{kafka::DeliveryState::Kind::kAcked, 0, 0, e->first};
+        a.retried = retry_slot(slot);
+        a.origin = a.retried ? e->second.origin : -1;
+        acks.push_back(AckDue{p, e->second.id, a});
+        e->second.ack_due = false;
+        e->second.unstated = false;
+        part.acks_due--;
+      }
       for (auto d = part.drop_at.begin(); d != part.drop_at.end() && d->first < point;) {
         passed->ids.emplace_back(p, d->second);
         if (auto st = states_.find(p); st != states_.end()) st->second.erase(d->second);
@@ -435,6 +558,7 @@ void KafkaQueue::commit(bool sync) {
       }
     }
   }
+  for (const AckDue& a : acks) write_state(a.partition, a.id, a.state);
   if (list->cnt == 0) {
     for (const auto& [p, id] : passed->ids) produce(state_topic_, p, id, nullptr, nullptr);
     return;
@@ -459,7 +583,10 @@ void KafkaQueue::commit(bool sync) {
 }
 
 bool KafkaQueue::state_goes(int32_t slot, const Entry& e) {
-  if (!retry_slot(slot)) return !e.moved || e.drop_state;
+  if (!retry_slot(slot)) {
+    if (e.moved) return e.drop_state;  // the move wrote a state naming the copy
+    return !e.unstated;                // none written: nothing to tombstone
+  }
   if (e.moved) return false;  // it lives on elsewhere (or was never the live copy)
   // A copy that finished here: its state goes once its original is passed too (a new owner
   // reading the original again must find it done).
@@ -564,8 +691,9 @@ void KafkaQueue::pause_or_resume() {
 }
 
 Result<std::unordered_map<std::string, kafka::DeliveryState>> KafkaQueue::read_state(
-    int32_t partition) {
+    int32_t partition, int64_t& handed_out) {
   std::unordered_map<std::string, kafka::DeliveryState> out;
+  handed_out = -1;
   int64_t low = 0, high = 0;
   if (Status st = kafka::query_watermarks(state_reader_.get(), state_topic_, partition, low, high,
                                           options_.timeout);
@@ -584,7 +712,9 @@ Result<std::unordered_map<std::string, kafka::DeliveryState>> KafkaQueue::read_s
       done = true;
     } else if (!m->err) {
       const std::string id = key_of(m);
-      if (m->payload == nullptr) {
+      if (id == kafka::kHandoutMarkKey) {
+        if (auto through = kafka::decode_handout_mark(value_of(m))) handed_out = *through;
+      } else if (m->payload == nullptr) {
         out.erase(id);
       } else if (auto s = kafka::decode_state(value_of(m))) {
         out[id] = *s;

@@ -228,6 +228,7 @@ void KafkaQueue::stay_in_place(const std::shared_ptr<Move>& m) {
     kn.move.reset();
     kn.recorded = std::max(kn.recorded, m->next);
     kn.base = m->next - 1 - m->delivery->prior_attempts;  // the next hand-out makes m->next
+    stated(kn);
     if (kn.parked) {
       // Its copy, consumed already, is skipped: the state names the original.
       mark_moved(options_.partitions + partition_of_slot(kn.slot), kn.parked_at);

@@ -141,6 +141,15 @@ std::optional<DeliveryState> decode_state(std::string_view value) {
   return s;
 }
 
+std::string encode_handout_mark(int64_t through) { return "W " + std::to_string(through); }
+
+std::optional<int64_t> decode_handout_mark(std::string_view value) {
+  int64_t through = 0;
+  if (!value.starts_with("W ") || !number(value.substr(2), through) || through < -1)
+    return std::nullopt;
+  return through;
+}
+
 std::string encode_ordering(const EndpointOrdering& o) {
   return (o.ordered ? "o " : "u ") + o.tenant_id;
 }

@@ -7,6 +7,9 @@
 //    a dead letter, each naming where the delivery is now (its offset in the deliveries topic,
 //    or, once moved there to wait for a retry, in the retries topic, with the offset it came
 //    from) so that a new owner can tell what is done and which copy is live;
+//  - a deliveries partition's hand-out mark (topic `<prefix>.state`, key `kHandoutMarkKey`, in
+//    that partition): every delivery at or before the offset it names that has no state of its
+//    own was handed out once (one record for a batch of first hand-outs, not one per delivery);
 //  - an endpoint's ordering (topic `<prefix>.orderings`, compacted, key the endpoint id).
 #include <cstdint>
 #include <optional>
@@ -36,6 +39,11 @@ struct DeliveryState {
 
 std::string encode_state(const DeliveryState& s);
 std::optional<DeliveryState> decode_state(std::string_view value);
+
+// The state topic's key of a partition's hand-out mark (no delivery id looks like it).
+inline constexpr std::string_view kHandoutMarkKey = "~handed-out";
+std::string encode_handout_mark(int64_t through);
+std::optional<int64_t> decode_handout_mark(std::string_view value);
 
 std::string encode_ordering(const EndpointOrdering& o);
 std::optional<EndpointOrdering> decode_ordering(std::string_view endpoint_id,

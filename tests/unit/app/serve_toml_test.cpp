@@ -51,6 +51,8 @@ const std::map<std::string, ServeCase>& serve_cases() {
        {"kafka_session_timeout_ms = 7000",
         [](auto& c) { return c.kafka_session_timeout_ms == 7000; }}},
       {"kafka-batch-ms", {"kafka_batch_ms = 12", [](auto& c) { return c.kafka_batch_ms == 12; }}},
+      {"kafka-ack-record-ms",
+       {"kafka_ack_record_ms = 250", [](auto& c) { return c.kafka_ack_record_ms == 250; }}},
       {"kafka-held-per-partition",
        {"kafka_held_per_partition = 500",
         [](auto& c) { return c.kafka_held_per_partition == 500u; }}},

@@ -50,5 +50,15 @@ TEST(KafkaRecord, AMalformedStateIsRefused) {
     EXPECT_FALSE(decode_state(bad).has_value()) << bad;
 }
 
+TEST(KafkaRecord, AHandoutMarkReadsBackAsWrittenAndRefusesTheMalformed) {
+  EXPECT_EQ(encode_handout_mark(41), "W 41");
+  EXPECT_EQ(decode_handout_mark("W 41"), 41);
+  EXPECT_EQ(decode_handout_mark(encode_handout_mark(-1)), -1);  // none handed out
+  for (const char* bad : {"", "W", "W ", "W -2", "W 4x", "H 1 4", "W  4"})
+    EXPECT_FALSE(decode_handout_mark(bad).has_value()) << bad;
+  // Not a delivery's state: a reader that does not know marks skips it.
+  EXPECT_FALSE(decode_state("W 41").has_value());
+}
+
 }  // namespace
 }  // namespace sealhook::kafka
