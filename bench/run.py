@@ -620,6 +620,7 @@ def warm_up(a, serve, fast_sink, per_event, types_rr):
     --warmup-events are delivered before the measured window opens, on every queue alike."""
     if not a.warmup_events or types_rr or a.decrypting_sink:
         return
+    fast_sink.reset()  # shared by the cases of a session: counted from here
     for i in range(a.warmup_events):
         call("POST", serve.base + "/v1/events", ADMIN, {"type": "bench.event", "payload": {"warmup": i}})
     wait_for_count(fast_sink.count, a.warmup_events * per_event, a.settle_s, "warm-up deliveries arrived")
