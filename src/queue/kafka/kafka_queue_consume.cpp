@@ -409,7 +409,9 @@ void KafkaQueue::write_marks() {
       }
   }
   const std::string key(kafka::kHandoutMarkKey);
-  for (const auto& [slot, through] : marks) {
+  for (const auto& mark : marks) {
+    const int32_t slot = mark.first;  // named (clang captures no structured binding)
+    const int64_t through = mark.second;
     auto w = std::make_shared<Waiter>();
     w->left = 1;
     w->done = [this, slot, epoch, through](Status st) { on_marked(slot, epoch, through, st); };
