@@ -1,5 +1,7 @@
 #include "delivery/dispatcher.hpp"
 
+#include "delivery/attempt_trace.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -167,11 +169,13 @@ void Dispatcher::attempt(Lease&& lease) {
     return;
   }
   SendRequest request = build_request(d, *endpoint, now, options_.attempt_timeout);
+  AttemptTrace trace(options_.tracer, d, lease.attempt(), request);
   counters_.attempts++;
-  sender_.send(std::move(request), [this, lease = std::move(lease), max_attempts,
-                                    now](SendResult r) mutable {
+  sender_.send(std::move(request), [this, lease = std::move(lease), max_attempts, now,
+                                    trace = std::move(trace)](SendResult r) mutable {
     const int64_t at = clock_.now_ms();
     Outcome outcome = classify(r, lease.handouts, max_attempts, policy_, at);
+    trace.ended(r, outcome);
     counters_.attempts_by.count(r, outcome.verdict, at - lease.delivery->published_at_ms);
     // The slot stays taken until the queue has the outcome: on a shared queue the lease counts
     // against its endpoint's and tenant's caps until then, so a pump before would find nothing.
