@@ -27,8 +27,7 @@ std::string error_type(const SendResult& r) {
 AttemptTrace::AttemptTrace(trace::Tracer* tracer, const QueuedDelivery& d, int attempt,
                            SendRequest& request)
     : tracer_(tracer) {
-  auto carried =
-      d.traceparent.empty() ? std::nullopt : trace::parse_traceparent(d.traceparent);
+  auto carried = d.traceparent.empty() ? std::nullopt : trace::parse_traceparent(d.traceparent);
   if (!tracer_) {
     if (carried) request.headers.emplace_back("traceparent", d.traceparent);
     return;
@@ -60,10 +59,10 @@ void AttemptTrace::ended(const SendResult& result, const Outcome& outcome) {
     span_.status_message = outcome.error;
     a.emplace_back("error.type", error_type(result));
   }
-  a.emplace_back("sealhook.outcome", std::string(outcome.verdict == Verdict::kDelivered ? "delivered"
-                                                 : outcome.verdict == Verdict::kRetry
-                                                     ? "retry"
-                                                     : "dead"));
+  a.emplace_back("sealhook.outcome",
+                 std::string(outcome.verdict == Verdict::kDelivered ? "delivered"
+                             : outcome.verdict == Verdict::kRetry   ? "retry"
+                                                                    : "dead"));
   tracer_->end(std::move(span_));
 }
 

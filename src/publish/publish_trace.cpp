@@ -30,9 +30,8 @@ PublishTrace::PublishTrace(trace::Tracer* tracer, const std::string& route,
   server_.name = "POST " + route;
   server_.kind = trace::SpanKind::kServer;
   server_.start_ns = trace::now_ns();
-  server_.attributes = {{"http.request.method", std::string("POST")},
-                        {"http.route", route},
-                        {"url.path", route}};
+  server_.attributes = {
+      {"http.request.method", std::string("POST")}, {"http.route", route}, {"url.path", route}};
   fan_out_ = child_span(*tracer_, server_, "fan-out", trace::SpanKind::kInternal);
 }
 

@@ -138,12 +138,13 @@ bool Exporter::post(const std::string& body) {
   if (c.open) {
     send();
   } else {
-    c.resolver.async_resolve(host_, port_, [&](beast::error_code ec, tcp::resolver::results_type r) {
-      if (ec) return;
-      c.stream.async_connect(r, [&](beast::error_code ec2, const tcp::endpoint&) {
-        if (!ec2) send();
-      });
-    });
+    c.resolver.async_resolve(
+        host_, port_, [&](beast::error_code ec, tcp::resolver::results_type r) {
+          if (ec) return;
+          c.stream.async_connect(r, [&](beast::error_code ec2, const tcp::endpoint&) {
+            if (!ec2) send();
+          });
+        });
   }
   c.open = false;  // until an answer says it may stay
   c.io.run_for(options_.timeout);

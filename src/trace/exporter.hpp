@@ -23,16 +23,16 @@ struct ExporterOptions {
   std::string url;  // http://HOST:PORT/PATH of the collector's traces route
   std::vector<std::pair<std::string, std::string>> headers = {};  // OTEL_EXPORTER_OTLP_HEADERS
   Attributes resource = {};
-  size_t max_queue = 2048;   // spans waiting at most
-  size_t max_batch = 512;    // spans per export at most
-  std::chrono::milliseconds delay{5'000};     // a batch not full goes this long after its first span
+  size_t max_queue = 2048;                 // spans waiting at most
+  size_t max_batch = 512;                  // spans per export at most
+  std::chrono::milliseconds delay{5'000};  // a batch not full goes this long after its first span
   std::chrono::milliseconds timeout{10'000};  // one export, connect to answer
 };
 
 struct ExporterCounters {
-  std::atomic<uint64_t> exported{0};       // spans the collector took (2xx)
-  std::atomic<uint64_t> dropped_full{0};   // spans refused because the queue was full
-  std::atomic<uint64_t> dropped_failed{0}; // spans of exports that failed or timed out
+  std::atomic<uint64_t> exported{0};        // spans the collector took (2xx)
+  std::atomic<uint64_t> dropped_full{0};    // spans refused because the queue was full
+  std::atomic<uint64_t> dropped_failed{0};  // spans of exports that failed or timed out
   std::atomic<uint64_t> failed_exports{0};
 };
 

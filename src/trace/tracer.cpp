@@ -29,8 +29,7 @@ std::string trim(std::string_view s) {
 std::string percent_decoded(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 &&
-        hex_digit(s[i + 2]) >= 0) {
+    if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex_digit(s[i + 1]) << 4 | hex_digit(s[i + 2])));
       i += 2;
     } else {

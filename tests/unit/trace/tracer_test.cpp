@@ -31,8 +31,9 @@ std::string attribute(const Attributes& a, const std::string& key) {
 
 TEST(TraceSettings, OffWithoutAnEndpointOrWhenDisabled) {
   EXPECT_FALSE(from({})->has_value());
-  EXPECT_FALSE(from({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"}, {"OTEL_SDK_DISABLED", "true"}})
-                   ->has_value());
+  EXPECT_FALSE(
+      from({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"}, {"OTEL_SDK_DISABLED", "true"}})
+          ->has_value());
   EXPECT_FALSE(
       from({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"}, {"OTEL_TRACES_EXPORTER", "none"}})
           ->has_value());
@@ -65,9 +66,9 @@ TEST(TraceSettings, ServiceNameAndResourceAttributes) {
 }
 
 TEST(TraceSettings, BadValuesAreErrors) {
-  EXPECT_FALSE(from({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"},
-                     {"OTEL_TRACES_SAMPLER", "sometimes"}})
-                   .ok());
+  EXPECT_FALSE(
+      from({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"}, {"OTEL_TRACES_SAMPLER", "sometimes"}})
+          .ok());
   EXPECT_FALSE(from({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"},
                      {"OTEL_RESOURCE_ATTRIBUTES", "novalue"}})
                    .ok());
