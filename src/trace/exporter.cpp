@@ -57,7 +57,8 @@ void Exporter::add(Span&& span) {
       return;
     }
     queue_.push_back(std::move(span));
-    if (queue_.size() < options_.max_batch) return;
+    // The first span starts the batch's delay; a full batch goes at once.
+    if (queue_.size() != 1 && queue_.size() != options_.max_batch) return;
   }
   cv_.notify_one();
 }
