@@ -203,8 +203,15 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   opt(cmd, "trace-export-timeout-ms", c.trace_export_timeout_ms,
       "one export to the collector, connect to answer, at most (then its spans are dropped)")
       ->check(CLI::Range(int64_t{1}, int64_t{600'000}));
-  opt(cmd, "log-level", c.log_level, "trace|debug|info|warn|error")
+  opt(cmd, "log-level", c.log_level,
+      "trace|debug|info|warn|error (info: a line per attempt and per delivery state change)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  opt(cmd, "log-format", c.log_format, "text|json (json: one JSON object a line)")
+      ->check(CLI::IsMember({"text", "json"}));
+  opt(cmd, "log-queue-size", c.log_queue_size,
+      "log lines waiting for the writer thread at most; when full the oldest is dropped and "
+      "counted in sealhook_log_lines_dropped_total")
+      ->check(CLI::Range(size_t{16}, size_t{1'000'000}));
 }
 
 void add_worker_options(CLI::App& cmd, ServeConfig& c) {

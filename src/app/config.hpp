@@ -75,6 +75,8 @@ struct ServeConfig {
   int64_t trace_batch_delay_ms = 5'000;
   int64_t trace_export_timeout_ms = 10'000;
   std::string log_level = "info";
+  std::string log_format = "text";      // text | json
+  size_t log_queue_size = 8192;         // lines waiting for the log's writer thread
   int64_t metrics_refresh_ms = 15'000;  // how often /metrics's store gauges are counted
   size_t metrics_type_classes = 20;     // event type classes with their own label value
   std::string config_file;

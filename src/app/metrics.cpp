@@ -1,6 +1,7 @@
 #include "app/metrics.hpp"
 
 #include "app/exposition.hpp"
+#include "app/logging.hpp"
 
 namespace sealhook::app {
 namespace {
@@ -143,6 +144,9 @@ std::string render_metrics(const MetricsSources& s) {
                 "Tenants' delivery reads answered 429 (over --tenant-read-rate).",
                 *s.reads_limited);
   if (s.traces != nullptr) trace_metrics(out, *s.traces);
+  out.counter("sealhook_log_lines_dropped_total",
+              "Log lines dropped because the log's queue was full (--log-queue-size).",
+              log_lines_dropped());
   return out.text();
 }
 

@@ -9,6 +9,7 @@
 #include "api/context.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
+#include "app/logging.hpp"
 #include "app/metrics.hpp"
 #include "app/node.hpp"
 #include "app/node_runtime.hpp"
@@ -80,7 +81,8 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   if (auto st = apply_config_option(cmd); !st) return fail(st.error());
   ServeConfig c = parsed;
   if (auto st = validate(c); !st) return fail(st.error());
-  spdlog::set_level(spdlog::level::from_str(c.log_level));
+  if (auto st = setup_logging({c.log_level, c.log_format, c.log_queue_size}); !st)
+    return fail(st.error());
   auto assembled = assemble(c);
   if (!assembled) return fail(assembled.error());
   Node& n = **assembled;

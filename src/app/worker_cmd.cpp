@@ -10,6 +10,7 @@
 #include "api/ops.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
+#include "app/logging.hpp"
 #include "app/metrics.hpp"
 #include "app/node.hpp"
 #include "app/node_runtime.hpp"
@@ -42,7 +43,8 @@ int run_worker(ServeConfig& parsed, CLI::App& cmd) {
   if (auto st = apply_config_option(cmd); !st) return worker_fail(st.error());
   ServeConfig c = parsed;
   if (auto st = validate_worker(c); !st) return worker_fail(st.error());
-  spdlog::set_level(spdlog::level::from_str(c.log_level));
+  if (auto st = setup_logging({c.log_level, c.log_format, c.log_queue_size}); !st)
+    return worker_fail(st.error());
   auto assembled = assemble(c);
   if (!assembled) return worker_fail(assembled.error());
   Node& n = **assembled;

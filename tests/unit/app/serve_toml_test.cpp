@@ -135,6 +135,8 @@ const std::map<std::string, ServeCase>& serve_cases() {
       {"trace-export-timeout-ms",
        {"trace-export-timeout-ms = 6", [](auto& c) { return c.trace_export_timeout_ms == 6; }}},
       {"log-level", {R"(log_level = "debug")", [](auto& c) { return c.log_level == "debug"; }}},
+      {"log-format", {R"(log-format = "json")", [](auto& c) { return c.log_format == "json"; }}},
+      {"log-queue-size", {"log_queue_size = 64", [](auto& c) { return c.log_queue_size == 64; }}},
       {"metrics-refresh-ms",
        {"metrics_refresh_ms = 250", [](auto& c) { return c.metrics_refresh_ms == 250; }}},
       {"metrics-type-classes",
