@@ -393,3 +393,31 @@ def test_with_traces_off_a_callers_traceparent_is_passed_on_through_a_restart(
     start_server("--max-attempts", "25", store=store, env=env)
     hook.wait(lambda a: any(x[2] == 200 for x in a))
     assert {tp for _, tp, _ in hook.attempts} == {CALLER}
+
+
+@pytest.mark.parametrize("queue", ["memory", "kafka"])
+def test_each_queue_carries_the_trace_context_to_the_retry(
+        start_server, keygen, collector, hooks, queue, request):
+    """The memory and kafka queues (sqlite: the restart test; redis: the worker test) carry a
+    delivery's trace context to its first attempt and to its retry (kafka: through its retries
+    topic)."""
+    otlp, hook = collector(), hooks(fail_first=True)
+    args = ("--queue", "memory")
+    if queue == "kafka":
+        from test_kafka_queue import kafka_args
+        brokers = request.getfixturevalue("kafka_brokers")
+        args = kafka_args(brokers, "e2e-traces-" + os.urandom(6).hex(), partitions=1)
+    srv = start_server(*args, *FAST_EXPORT, env=otel_env(otlp.base))
+    t = srv.onboard("t", keygen(queue), hook.url)
+    publish(srv, t["api_key"], traceparent=CALLER)
+    hook.wait(lambda a: [x[2] for x in a] == [500, 200], what="a 500, then delivered")
+    otlp.wait(lambda c: sum(s.kind == Span.SPAN_KIND_CLIENT for _, s in c.trace(TRACE_ID)) == 2
+              and any(s.kind == Span.SPAN_KIND_PRODUCER for _, s in c.trace(TRACE_ID)),
+              what="both attempts' spans")
+    spans = [s for _, s in otlp.trace(TRACE_ID)]
+    enqueue = [s for s in spans if s.kind == Span.SPAN_KIND_PRODUCER][0]
+    attempts = [s for s in spans if s.kind == Span.SPAN_KIND_CLIENT]
+    assert all(a.parent_span_id == enqueue.span_id for a in attempts)
+    with hook.cond:
+        sent = sorted(tp for _, tp, _ in hook.attempts)
+    assert sent == sorted(f"00-{TRACE_ID}-{a.span_id.hex()}-01" for a in attempts)
