@@ -2,11 +2,13 @@
 
 #include <spdlog/async.h>
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/json/serialize.hpp>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
 #include <string_view>
 
 namespace sealhook::app {
@@ -34,6 +36,19 @@ class JsonMessage final : public spdlog::custom_flag_formatter {
   }
 };
 
+// stdout without a flush per line (spdlog's stdout sinks flush each one: a write(2) per
+// attempt at info): flushed every second, at each warning and at exit. The same FILE as
+// std::cout, so the two keep their order.
+class BufferedStdout final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  }
+  void flush_() override { std::fflush(stdout); }
+};
+
 }  // namespace
 
 Status setup_logging(const LogOptions& o) {
@@ -41,20 +56,14 @@ Status setup_logging(const LogOptions& o) {
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--log-format must be text or json, not '" + o.format + "'");
   spdlog::init_thread_pool(o.queue_size, 1);
-  // Text as spdlog's default logger writes it (coloured on a terminal); JSON never coloured.
-  spdlog::sink_ptr sink;
-  if (o.format == "json")
-    sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
-  else
-    sink = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
-  auto logger = std::make_shared<spdlog::async_logger>("sealhook", std::move(sink),
-                                                       spdlog::thread_pool(),
-                                                       spdlog::async_overflow_policy::overrun_oldest);
+  spdlog::sink_ptr sink = std::make_shared<BufferedStdout>();
+  auto logger =
+      std::make_shared<spdlog::async_logger>("sealhook", std::move(sink), spdlog::thread_pool(),
+                                             spdlog::async_overflow_policy::overrun_oldest);
   if (o.format == "json") {
     logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(
         R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l",%*})", spdlog::pattern_time_type::utc,
-        spdlog::details::os::default_eol,
-        [] {
+        spdlog::details::os::default_eol, [] {
           spdlog::pattern_formatter::custom_flags flags;
           flags['*'] = std::make_unique<JsonMessage>();
           return flags;
@@ -63,6 +72,7 @@ Status setup_logging(const LogOptions& o) {
   logger->set_level(spdlog::level::from_str(o.level));
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(std::move(logger));
+  spdlog::flush_every(std::chrono::seconds(1));
   return {};
 }
 

@@ -12,7 +12,9 @@ namespace sealhook::delivery {
 namespace {
 
 // JSON text of a string (quoted and escaped).
-std::string quoted(std::string_view s) { return boost::json::serialize(boost::json::string_view(s)); }
+std::string quoted(std::string_view s) {
+  return boost::json::serialize(boost::json::string_view(s));
+}
 
 // The members every line has: what happened, the ids, and the trace id when there is one. Ids
 // are minted token characters; the trace id is hex: none needs escaping.

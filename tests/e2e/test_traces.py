@@ -274,9 +274,10 @@ def test_one_trace_from_the_publish_to_every_attempt_and_the_endpoint(
     assert resource["team"] == "hooks,ops"
     assert resource["sealhook.role"] == "serve"
     assert not otlp.bad
-    m = srv.metrics()
-    assert m["sealhook_trace_spans_exported_total"] >= 12
-    assert m['sealhook_trace_spans_dropped_total{reason="queue_full"}'] == 0
+    # Counted once the collector has answered (it may have the spans a moment before).
+    wait_until(lambda: srv.metrics()["sealhook_trace_spans_exported_total"] >= 12, 30,
+               "the exported spans counted")
+    assert srv.metrics()['sealhook_trace_spans_dropped_total{reason="queue_full"}'] == 0
 
 
 def test_an_invalid_traceparent_is_ignored_and_a_new_trace_begins(
@@ -330,7 +331,8 @@ def test_attempts_of_a_worker_on_the_redis_queue_join_the_publishs_trace(
     # The endpoint's last traceparent: the publish's trace, the worker's attempt as parent.
     delivered = [tp for _, tp, st in hook.attempts if st == 200]
     assert delivered == [f"00-{TRACE_ID}-{a.span_id.hex()}-01"]
-    assert worker.metrics()["sealhook_trace_spans_exported_total"] >= 1
+    wait_until(lambda: worker.metrics()["sealhook_trace_spans_exported_total"] >= 1, 30,
+               "the worker's exported spans counted")
 
 
 def closed_port():
