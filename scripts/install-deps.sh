@@ -41,12 +41,15 @@ for node_dir in tests/interop/node examples/receivers/node; do
     lock_hash "$node_dir/package-lock.json" > "$node_dir/node_modules/.stamp"
   fi
 done
-reqs=(tests/interop/python/requirements.txt examples/receivers/python/requirements.txt)
+reqs=(tests/interop/python/requirements.txt examples/receivers/python/requirements.txt
+      tests/e2e/requirements-otel.txt)
 if [ ! -x .venv/bin/python ] || ! stamp_ok .venv/.stamp "${reqs[@]}"; then
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r "${reqs[0]}"
   # The kit's pins carry hashes: checked (pip checks every file of a hashed install).
   .venv/bin/pip install --quiet --disable-pip-version-check --require-hashes -r "${reqs[1]}"
+  # The OTLP definitions the trace test decodes with (tests/e2e/test_traces.py), hashed too.
+  .venv/bin/pip install --quiet --disable-pip-version-check --require-hashes -r "${reqs[2]}"
   lock_hash "${reqs[@]}" > .venv/.stamp
 fi
 # The Go receiver kit's modules (examples/receivers/go/go.sum) into the default module cache, so

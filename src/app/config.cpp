@@ -196,8 +196,27 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       "event type classes (an event type's first dot-segment) counted under their own label in "
       "sealhook_events_published_total; those seen after the first this many are \"other\"")
       ->check(CLI::Range(size_t{1}, size_t{1'000}));
-  opt(cmd, "log-level", c.log_level, "trace|debug|info|warn|error")
+  opt(cmd, "trace-queue-size", c.trace_queue_size,
+      "spans waiting for export at most (traces: OTEL_EXPORTER_OTLP_ENDPOINT); more are dropped "
+      "and counted in sealhook_trace_spans_dropped_total")
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
+  opt(cmd, "trace-batch-size", c.trace_batch_size, "spans per export to the collector at most")
+      ->check(CLI::Range(size_t{1}, size_t{100'000}));
+  opt(cmd, "trace-batch-delay-ms", c.trace_batch_delay_ms,
+      "a batch of spans not yet full is exported this long after its first span")
+      ->check(CLI::Range(int64_t{1}, int64_t{600'000}));
+  opt(cmd, "trace-export-timeout-ms", c.trace_export_timeout_ms,
+      "one export to the collector, connect to answer, at most (then its spans are dropped)")
+      ->check(CLI::Range(int64_t{1}, int64_t{600'000}));
+  opt(cmd, "log-level", c.log_level,
+      "trace|debug|info|warn|error (info: a line per attempt and per delivery state change)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  opt(cmd, "log-format", c.log_format, "text|json (json: one JSON object a line)")
+      ->check(CLI::IsMember({"text", "json"}));
+  opt(cmd, "log-queue-size", c.log_queue_size,
+      "log lines waiting for the writer thread at most; when full the oldest is dropped and "
+      "counted in sealhook_log_lines_dropped_total")
+      ->check(CLI::Range(size_t{16}, size_t{1'000'000}));
 }
 
 void add_worker_options(CLI::App& cmd, ServeConfig& c) {

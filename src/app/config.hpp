@@ -70,7 +70,14 @@ struct ServeConfig {
   int api_threads = 32;  // API handlers that may block (store, durable push), off the io threads
   double tenant_read_rate = 100;   // GET /v1/deliveries[/{id}] per tenant per second; 0: no limit
   double tenant_read_burst = 200;  // of them at once after a pause
+  // Traces (OTLP/HTTP JSON, on when OTEL_EXPORTER_OTLP_ENDPOINT is set): the exporter's bounds.
+  size_t trace_queue_size = 2048;
+  size_t trace_batch_size = 512;
+  int64_t trace_batch_delay_ms = 5'000;
+  int64_t trace_export_timeout_ms = 10'000;
   std::string log_level = "info";
+  std::string log_format = "text";      // text | json
+  size_t log_queue_size = 8192;         // lines waiting for the log's writer thread
   int64_t metrics_refresh_ms = 15'000;  // how often /metrics's store gauges are counted
   size_t metrics_type_classes = 20;     // event type classes with their own label value
   std::string config_file;

@@ -1,6 +1,7 @@
 #include "app/metrics.hpp"
 
 #include "app/exposition.hpp"
+#include "app/logging.hpp"
 
 namespace sealhook::app {
 namespace {
@@ -112,6 +113,20 @@ void feed_metrics(Exposition& out, const CatalogFeedCounters& f) {
       f.store_pushes.load());
 }
 
+void trace_metrics(Exposition& out, const trace::ExporterCounters& t) {
+  out.counter("sealhook_trace_spans_exported_total", "Spans the OTLP collector accepted.",
+              t.exported.load());
+  out.family("sealhook_trace_spans_dropped_total", "counter",
+             "Spans not exported: the export queue was full (--trace-queue-size), or their "
+             "export failed or timed out.");
+  out.sample("sealhook_trace_spans_dropped_total", label("reason", "queue_full"),
+             t.dropped_full.load());
+  out.sample("sealhook_trace_spans_dropped_total", label("reason", "export_failed"),
+             t.dropped_failed.load());
+  out.counter("sealhook_trace_export_failures_total",
+              "Exports to the OTLP collector that failed or timed out.", t.failed_exports.load());
+}
+
 }  // namespace
 
 std::string render_metrics(const MetricsSources& s) {
@@ -128,6 +143,10 @@ std::string render_metrics(const MetricsSources& s) {
     out.counter("sealhook_api_reads_limited_total",
                 "Tenants' delivery reads answered 429 (over --tenant-read-rate).",
                 *s.reads_limited);
+  if (s.traces != nullptr) trace_metrics(out, *s.traces);
+  out.counter("sealhook_log_lines_dropped_total",
+              "Log lines dropped because the log's queue was full (--log-queue-size).",
+              log_lines_dropped());
   return out.text();
 }
 

@@ -12,6 +12,7 @@
 #include "publish/publisher.hpp"
 #include "queue/queue.hpp"
 #include "store/journal.hpp"
+#include "trace/exporter.hpp"
 
 namespace sealhook::app {
 
@@ -25,6 +26,7 @@ struct MetricsSources {
   const CatalogFeedCounters* feed = nullptr;  // null: a process without a catalog feed
   // The tenants' delivery reads answered 429 (over --tenant-read-rate); unset without the API.
   std::optional<uint64_t> reads_limited = std::nullopt;
+  const trace::ExporterCounters* traces = nullptr;  // null: tracing off
 };
 
 std::string render_metrics(const MetricsSources& s);

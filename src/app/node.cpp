@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 
@@ -52,6 +53,24 @@ Status align_orderings(Queue& queue, const Snapshot& catalog) {
     o.ordered = ordered;
     if (Status st = queue.set_ordering(o); !st) return st;
   }
+  return {};
+}
+
+// Tracing as the OTEL_* environment says (off without an endpoint).
+Status start_tracer(Node& n) {
+  const ServeConfig& c = n.config;
+  auto settings = trace::settings_from_env(
+      [](const char* name) { return std::getenv(name); },
+      trace::TraceLimits{c.trace_queue_size, c.trace_batch_size, c.trace_batch_delay_ms,
+                         c.trace_export_timeout_ms},
+      c.worker ? "worker" : "serve");
+  if (!settings) return settings.error();
+  if (!settings->has_value()) return {};
+  const std::string sampler = (*settings)->sampler.description();
+  auto tracer = trace::Tracer::start(std::move(**settings));
+  if (!tracer) return tracer.error();
+  n.tracer = std::move(tracer.value());
+  spdlog::info("traces: OTLP/HTTP JSON to {}, sampler {}", n.tracer->url(), sampler);
   return {};
 }
 
@@ -329,6 +348,7 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
                                     8, c.ca_file});
   if (!sender) return sender.error();
   n.sender = std::move(sender.value());
+  if (Status st = start_tracer(n); !st) return st.error();
   auto store = make_store(c.store);
   if (!store) return store.error();
   n.store = std::move(store.value());
@@ -393,6 +413,7 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
                      .settle = std::chrono::milliseconds(c.journal_settle_ms)});
   n.publisher = std::make_unique<Publisher>(*n.catalog, *n.queue, *n.journal, *n.store, n.clock,
                                             c.max_publish_bytes, c.metrics_type_classes);
+  n.publisher->set_tracer(n.tracer.get());
   n.blocking = std::make_unique<boost::asio::thread_pool>(static_cast<size_t>(c.api_threads));
   n.reads = std::make_unique<ReadPool>([&n] { n.journal->flush(); });
   n.policy = std::make_unique<delivery::RetryPolicy>(
@@ -403,7 +424,8 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
       delivery::DispatcherOptions{
           .max_inflight = c.max_inflight,
           .attempt_timeout = std::chrono::milliseconds(c.attempt_timeout_ms),
-          .default_max_attempts = c.max_attempts});
+          .default_max_attempts = c.max_attempts,
+          .tracer = n.tracer.get()});
   n.feed = std::make_unique<CatalogFeed>(
       *n.catalog, n.registry, n.clock,
       CatalogFeedOptions{std::chrono::milliseconds(c.catalog_check_ms),

@@ -20,12 +20,16 @@
 #include "queue/queue.hpp"
 #include "store/journal.hpp"
 #include "store/store.hpp"
+#include "trace/tracer.hpp"
 
 namespace sealhook::app {
 
 struct Node {
   ServeConfig config;
   SystemClock clock;
+  // Spans of publishes and attempts (OTEL_EXPORTER_OTLP_ENDPOINT), null when off. Declared
+  // early: it goes after everything that ends spans.
+  std::unique_ptr<trace::Tracer> tracer;
   std::unique_ptr<Store> store;
   Registry registry;
   std::unique_ptr<delivery::UrlGuard> url_guard;  // the catalog's: goes after it

@@ -9,6 +9,7 @@
 #include "api/context.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
+#include "app/logging.hpp"
 #include "app/metrics.hpp"
 #include "app/node.hpp"
 #include "app/node_runtime.hpp"
@@ -80,7 +81,8 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   if (auto st = apply_config_option(cmd); !st) return fail(st.error());
   ServeConfig c = parsed;
   if (auto st = validate(c); !st) return fail(st.error());
-  spdlog::set_level(spdlog::level::from_str(c.log_level));
+  if (auto st = setup_logging({c.log_level, c.log_format, c.log_queue_size}); !st)
+    return fail(st.error());
   auto assembled = assemble(c);
   if (!assembled) return fail(assembled.error());
   Node& n = **assembled;
@@ -94,7 +96,8 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
   ctx.metrics_text = [&] {
     return render_metrics({n.publisher->counters(), *n.dispatcher, *n.queue, n.config.queue,
                            *n.journal, n.slow_gauges, n.feed ? &n.feed->counters() : nullptr,
-                           read_limit ? read_limit->limited() : 0});
+                           read_limit ? read_limit->limited() : 0,
+                           n.tracer ? &n.tracer->counters() : nullptr});
   };
   net::ServerOptions server_options = http_options(c);
   // Handlers may touch the store, wait for a durable push or flush the journal: off the io

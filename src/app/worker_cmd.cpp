@@ -10,6 +10,7 @@
 #include "api/ops.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
+#include "app/logging.hpp"
 #include "app/metrics.hpp"
 #include "app/node.hpp"
 #include "app/node_runtime.hpp"
@@ -42,7 +43,8 @@ int run_worker(ServeConfig& parsed, CLI::App& cmd) {
   if (auto st = apply_config_option(cmd); !st) return worker_fail(st.error());
   ServeConfig c = parsed;
   if (auto st = validate_worker(c); !st) return worker_fail(st.error());
-  spdlog::set_level(spdlog::level::from_str(c.log_level));
+  if (auto st = setup_logging({c.log_level, c.log_format, c.log_queue_size}); !st)
+    return worker_fail(st.error());
   auto assembled = assemble(c);
   if (!assembled) return worker_fail(assembled.error());
   Node& n = **assembled;
@@ -50,7 +52,8 @@ int run_worker(ServeConfig& parsed, CLI::App& cmd) {
   api::OpsContext ops{
       *n.store, *n.journal, *n.queue, [&n] {
         return render_metrics({n.publisher->counters(), *n.dispatcher, *n.queue, n.config.queue,
-                               *n.journal, n.slow_gauges, n.feed ? &n.feed->counters() : nullptr});
+                               *n.journal, n.slow_gauges, n.feed ? &n.feed->counters() : nullptr,
+                               std::nullopt, n.tracer ? &n.tracer->counters() : nullptr});
       }};
   net::HttpServer server(n.io, ops_http_options(n, ops),
                          [&ops](net::Request& r) { return api::handle_ops_request(ops, r); });

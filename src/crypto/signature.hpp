@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -19,7 +20,12 @@ class SigningSecret {
   // "whsec_<base64>" with 24..64 decoded bytes.
   static Result<SigningSecret> parse(std::string_view text);
 
-  std::string to_string() const;  // whsec_...
+  std::string to_string() const;  // whsec_..., for the one answer that shows it
+  // Printed, it redacts itself ("whsec_[redacted]"); there is no fmt formatter, so a log
+  // call that is handed one does not compile.
+  friend std::ostream& operator<<(std::ostream& os, const SigningSecret&) {
+    return os << "whsec_[redacted]";
+  }
   // The header value: "v1,<base64>".
   std::string sign(std::string_view msg_id, int64_t timestamp_s, std::string_view body) const;
   // True when any space-separated "v1,..." entry of `header` matches (constant time).

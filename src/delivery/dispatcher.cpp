@@ -1,5 +1,8 @@
 #include "delivery/dispatcher.hpp"
 
+#include "delivery/attempt_trace.hpp"
+#include "delivery/delivery_log.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -167,11 +170,14 @@ void Dispatcher::attempt(Lease&& lease) {
     return;
   }
   SendRequest request = build_request(d, *endpoint, now, options_.attempt_timeout);
+  AttemptTrace trace(options_.tracer, d, lease.attempt(), request);
   counters_.attempts++;
-  sender_.send(std::move(request), [this, lease = std::move(lease), max_attempts,
-                                    now](SendResult r) mutable {
+  sender_.send(std::move(request), [this, lease = std::move(lease), max_attempts, now,
+                                    trace = std::move(trace)](SendResult r) mutable {
     const int64_t at = clock_.now_ms();
     Outcome outcome = classify(r, lease.handouts, max_attempts, policy_, at);
+    trace.ended(r, outcome);
+    log_attempt(*lease.delivery, lease.attempt(), r, outcome);
     counters_.attempts_by.count(r, outcome.verdict, at - lease.delivery->published_at_ms);
     // The slot stays taken until the queue has the outcome: on a shared queue the lease counts
     // against its endpoint's and tenant's caps until then, so a pump before would find nothing.
@@ -211,8 +217,7 @@ bool Dispatcher::settled(const Status& st, const Lease& lease) {
   if (st) return true;
   if (is_lease_lost(st.error())) {
     counters_.leases_lost++;
-    spdlog::warn("delivery {}: lease lost before its outcome was recorded; dropped",
-                 lease.delivery->id);
+    log_lease_lost(*lease.delivery);  // its outcome is dropped: the delivery is another's now
   } else {
     spdlog::error("delivery {}: the queue refused its outcome: {}", lease.delivery->id,
                   st.error().message);
@@ -290,7 +295,7 @@ void Dispatcher::finish(Lease&& lease, const Outcome& outcome, const SendResult&
         journal_.submit(std::move(u), [this, lease = std::move(lease), then = std::move(then)] {
           settle_then(
               [this, lease](Queue::Settled done) { queue_.ack_async(lease, std::move(done)); },
-              lease, nullptr,
+              lease, [lease] { log_delivered(*lease.delivery, lease.attempt()); },
               [this, then] {
                 if (then) then();
                 post_pump();
@@ -300,7 +305,12 @@ void Dispatcher::finish(Lease&& lease, const Outcome& outcome, const SendResult&
       }
       auto update = std::make_shared<DeliveryUpdate>(std::move(u));
       settle_then([this, lease](Queue::Settled done) { queue_.ack_async(lease, std::move(done)); },
-                  lease, [this, update] { journal_.submit(std::move(*update)); }, std::move(then));
+                  lease,
+                  [this, update, lease] {
+                    journal_.submit(std::move(*update));
+                    log_delivered(*lease.delivery, lease.attempt());
+                  },
+                  std::move(then));
       break;
     }
     case Verdict::kRetry: {
@@ -310,9 +320,10 @@ void Dispatcher::finish(Lease&& lease, const Outcome& outcome, const SendResult&
       settle_then([this, lease,
                    at](Queue::Settled done) { queue_.retry_async(lease, at, std::move(done)); },
                   lease,
-                  [this, update, at] {
+                  [this, update, at, lease] {
                     journal_.submit(std::move(*update));
                     wake_at(at);
+                    log_retry_scheduled(*lease.delivery, lease.attempt(), at);
                   },
                   std::move(then));
       break;
@@ -320,10 +331,11 @@ void Dispatcher::finish(Lease&& lease, const Outcome& outcome, const SendResult&
     case Verdict::kDead:
       // The dead letter first, durable; only then does the queue let go of the delivery.
       // The slot is free once the journal has the dead letter (as before settles were async).
-      journal_.submit(std::move(u), [this, lease = std::move(lease)] {
+      journal_.submit(std::move(u), [this, lease = std::move(lease), error = outcome.error] {
         settle_then(
             [this, lease](Queue::Settled done) { queue_.dead_async(lease, std::move(done)); },
-            lease, nullptr, [this] { post_pump(); });
+            lease, [lease, error] { log_dead_lettered(*lease.delivery, lease.attempt(), error); },
+            [this] { post_pump(); });
       });
       if (then) then();
       break;

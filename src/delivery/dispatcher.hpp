@@ -21,6 +21,7 @@
 #include "delivery/sender.hpp"
 #include "queue/queue.hpp"
 #include "store/journal.hpp"
+#include "trace/tracer.hpp"
 
 namespace sealhook::delivery {
 
@@ -34,6 +35,8 @@ struct DispatcherOptions {
   // after its last check) waits this long for the catalog feed, holding its lease (no attempt
   // spent), then is looked at again.
   int64_t unknown_endpoint_hold_ms = 100;
+  // A CLIENT span per attempt when set; else a delivery's traceparent is only passed on.
+  trace::Tracer* tracer = nullptr;
 };
 
 struct DispatcherCounters {

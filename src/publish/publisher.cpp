@@ -34,11 +34,18 @@ size_t jwe_bytes_bound(size_t plain_bytes) { return (plain_bytes + 2) / 3 * 4 + 
 }  // namespace
 
 Result<std::string> Publisher::publish(const PublishRequest& request) {
+  PublishTrace trace(tracer_, request.route, request.traceparent);
+  auto answer = publish_traced(request, trace);
+  trace.answered(answer ? Status{} : Status(answer.error()));
+  return answer;
+}
+
+Result<std::string> Publisher::publish_traced(const PublishRequest& request, PublishTrace& trace) {
   // fan_out() splices the type into JSON unescaped: only token characters may pass.
   if (!is_valid_event_type(request.type))
     return make_error(ErrorKind::kBadRequest, "invalid_event_type", "invalid event type");
   if (!request.idempotency_key) {
-    auto r = fan_out(request);
+    auto r = fan_out(request, trace);
     if (!r) return r.error();
     return r->to_json();
   }
@@ -58,7 +65,7 @@ Result<std::string> Publisher::publish(const PublishRequest& request) {
   if (seen->state == Reservation::kInProgress)
     return make_error(ErrorKind::kConflict, "idempotency_in_progress",
                       "a publish with this id is in progress; retry shortly");
-  auto r = fan_out(request);
+  auto r = fan_out(request, trace);
   if (!r) {
     if (auto st = store_.release_idempotency(request.scope, key); !st)
       spdlog::error("publish: releasing idempotency key failed: {}", st.error().message);
@@ -73,7 +80,7 @@ Result<std::string> Publisher::publish(const PublishRequest& request) {
   return body;
 }
 
-Result<Publisher::Prepared> Publisher::prepare(const PublishRequest& request) {
+Result<Publisher::Prepared> Publisher::prepare(const PublishRequest& request, PublishTrace& trace) {
   int64_t now = clock_.now_ms();
   Prepared out;
   out.result = PublishResult{new_id("evt_", now), 0};
@@ -127,6 +134,8 @@ Result<Publisher::Prepared> Publisher::prepare(const PublishRequest& request) {
     }
   }
   out.result.deliveries = out.batch.size();
+  trace.sealed(request.type, out.batch.size());
+  for (auto& d : out.batch) d.traceparent = trace.delivery_traceparent();
   return out;
 }
 
@@ -145,28 +154,34 @@ Result<PublishResult> Publisher::committed(const Status& pushed, Prepared&& p) {
   return p.result;
 }
 
-Result<PublishResult> Publisher::fan_out(const PublishRequest& request) {
-  auto p = prepare(request);
+Result<PublishResult> Publisher::fan_out(const PublishRequest& request, PublishTrace& trace) {
+  auto p = prepare(request, trace);
   if (!p) return p.error();
   Status pushed = p->batch.empty() ? Status{} : queue_.push(std::move(p->batch));
   return committed(pushed, std::move(p.value()));
 }
 
 void Publisher::publish_async(const PublishRequest& request, PublishDone done) {
+  auto trace = std::make_shared<PublishTrace>(tracer_, request.route, request.traceparent);
+  // Ends the publish's spans as it is answered.
+  auto answer = [trace, done = std::move(done)](Result<std::string> r) {
+    trace->answered(r ? Status{} : Status(r.error()));
+    done(std::move(r));
+  };
   if (!is_valid_event_type(request.type))
-    return done(make_error(ErrorKind::kBadRequest, "invalid_event_type", "invalid event type"));
-  auto p = prepare(request);
-  if (!p) return done(p.error());
+    return answer(make_error(ErrorKind::kBadRequest, "invalid_event_type", "invalid event type"));
+  auto p = prepare(request, *trace);
+  if (!p) return answer(p.error());
   if (p->batch.empty()) {
     auto r = committed(Status{}, std::move(p.value()));
-    return done(r->to_json());
+    return answer(r->to_json());
   }
   auto batch = std::move(p->batch);
   auto prepared = std::make_shared<Prepared>(std::move(p.value()));
-  queue_.push_async(std::move(batch), [this, prepared, done = std::move(done)](Status st) {
+  queue_.push_async(std::move(batch), [this, prepared, answer = std::move(answer)](Status st) {
     auto r = committed(st, std::move(*prepared));
-    if (!r) return done(r.error());
-    done(r->to_json());
+    if (!r) return answer(r.error());
+    answer(r->to_json());
   });
 }
 

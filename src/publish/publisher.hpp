@@ -11,6 +11,7 @@
 
 #include "catalog/catalog.hpp"
 #include "core/clock.hpp"
+#include "publish/publish_trace.hpp"
 #include "publish/type_classes.hpp"
 #include "queue/queue.hpp"
 #include "store/journal.hpp"
@@ -24,6 +25,8 @@ struct PublishRequest {
   std::optional<std::string> tenant_id;        // only this tenant
   std::optional<std::string> idempotency_key;  // "id"
   std::string scope;                           // "admin" or the caller's tenant id
+  std::string traceparent = {};                // the request's W3C header, "" when none
+  std::string route = "/v1/events";            // the route it came by (for its span)
 };
 
 struct PublishResult {
@@ -58,6 +61,8 @@ class Publisher {
   // answer on some thread once the queue has it. Sealing happens on the calling thread.
   void publish_async(const PublishRequest& request, PublishDone done);
   const PublishCounters& counters() const { return counters_; }
+  // Spans for each publish from now on (null: off; a caller's traceparent is still carried).
+  void set_tracer(trace::Tracer* tracer) { tracer_ = tracer; }
 
  private:
   struct Prepared {
@@ -67,9 +72,11 @@ class Publisher {
     std::vector<DeliveryUpdate> records;
   };
   // One JWE per subscribed tenant, one delivery and one record per matching endpoint.
-  Result<Prepared> prepare(const PublishRequest& request);
+  // Each delivery carries the trace context `trace` gives once sealing is done.
+  Result<Prepared> prepare(const PublishRequest& request, PublishTrace& trace);
   Result<PublishResult> committed(const Status& pushed, Prepared&& prepared);
-  Result<PublishResult> fan_out(const PublishRequest& request);
+  Result<PublishResult> fan_out(const PublishRequest& request, PublishTrace& trace);
+  Result<std::string> publish_traced(const PublishRequest& request, PublishTrace& trace);
 
   CatalogService& catalog_;
   Queue& queue_;
@@ -78,6 +85,7 @@ class Publisher {
   const Clock& clock_;
   size_t max_ciphertext_bytes_;
   PublishCounters counters_;
+  trace::Tracer* tracer_ = nullptr;
 };
 
 inline constexpr int64_t kIdempotencyWindowMs = 24LL * 3600 * 1000;

@@ -56,6 +56,9 @@ struct QueuedDelivery {
   int prior_attempts = 0;       // attempts made before this round (a replay starts a new one)
   int64_t not_before_ms = 0;    // not to be tried before
   int64_t published_at_ms = 0;  // for ordering and latency
+  // The W3C traceparent its attempts continue (the publish's trace), "" when none. Carried by
+  // every backend; a record written before it existed reads back as "".
+  std::string traceparent = {};
   // A queue's own, not stored: the delivery's place in its endpoint's order when it is pushed
   // into an inner memory queue out of push order (0: push order).
   uint64_t order = 0;

@@ -43,11 +43,11 @@ class Worker:
 def start_worker(binary):
     procs = []
 
-    def start(url, store, *extra, queue=None, cwd=None):
+    def start(url, store, *extra, queue=None, cwd=None, env=None):
         """A worker on the redis queue at `url`, or on the queue `queue` (its flags) says."""
         args = [binary, "worker", *(queue or ("--redis", url)), "--store", store,
                 "--metrics-listen", "127.0.0.1:0", *COMMON, *extra]
-        proc = Proc(args, cwd=cwd)
+        proc = Proc(args, cwd=cwd, env=env)
         procs.append(proc)
         m = proc.wait_line(r"/healthz /readyz /metrics on http://127\.0\.0\.1:(\d+)")
         return Worker(proc, int(m.group(1)))

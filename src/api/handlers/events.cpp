@@ -14,6 +14,10 @@ Result<PublishRequest> parse_publish_body(const Principal& p, const net::Request
       !st)
     return st.error();
   PublishRequest pr;
+  pr.route = legacy ? "/publish" : "/v1/events";
+  // W3C trace context: checked where it is used (an invalid one is ignored, never refused).
+  if (auto tp = req.find("traceparent"); tp != req.end() && tp->value().size() <= 256)
+    pr.traceparent = std::string(tp->value());
   auto type = optional_string(*body, "type", kMaxEventTypeLength);
   if (!type) return type.error();
   if (!type->has_value() && !legacy)

@@ -8,8 +8,11 @@ namespace sealhook::kafka {
 
 namespace {
 
+// d1: the version and nine fields, then the body. d2 (written since): a tenth field, the
+// traceparent ('' when none), before the body. Both are read.
 constexpr std::string_view kDeliveryV1 = "d1";
-constexpr size_t kDeliveryFields = 10;  // the version and nine fields, then the body
+constexpr std::string_view kDeliveryV2 = "d2";
+constexpr size_t kDeliveryFields = 10;
 
 template <typename T>
 bool number(std::string_view text, T& out) {
@@ -36,7 +39,7 @@ std::string encode_delivery(const QueuedDelivery& d) {
   std::string out;
   out.reserve(128 + d.id.size() + d.tenant_id.size() + d.endpoint_id.size() + d.event_id.size() +
               d.event_type.size() + (d.body ? d.body->size() : 0));
-  for (std::string_view f : {kDeliveryV1, std::string_view(d.id), std::string_view(d.tenant_id),
+  for (std::string_view f : {kDeliveryV2, std::string_view(d.id), std::string_view(d.tenant_id),
                              std::string_view(d.endpoint_id), std::string_view(d.event_id),
                              std::string_view(d.event_type)}) {
     out += f;
@@ -47,6 +50,8 @@ std::string encode_delivery(const QueuedDelivery& d) {
     out += std::to_string(n);
     out += '\n';
   }
+  out += d.traceparent;  // header characters only: no newline
+  out += '\n';
   if (d.body) out += *d.body;
   return out;
 }
@@ -54,7 +59,7 @@ std::string encode_delivery(const QueuedDelivery& d) {
 std::optional<QueuedDelivery> decode_delivery(std::string_view value) {
   std::array<std::string_view, kDeliveryFields> f;
   std::string_view body;
-  if (!fields(value, f, body) || f[0] != kDeliveryV1) return std::nullopt;
+  if (!fields(value, f, body) || (f[0] != kDeliveryV1 && f[0] != kDeliveryV2)) return std::nullopt;
   QueuedDelivery d;
   d.id = f[1];
   d.tenant_id = f[2];
@@ -66,6 +71,12 @@ std::optional<QueuedDelivery> decode_delivery(std::string_view value) {
   if (!number(f[7], d.prior_attempts) || !number(f[8], d.not_before_ms) ||
       !number(f[9], d.published_at_ms))
     return std::nullopt;
+  if (f[0] == kDeliveryV2) {
+    const size_t nl = body.find('\n');
+    if (nl == std::string_view::npos) return std::nullopt;
+    d.traceparent = body.substr(0, nl);
+    body.remove_prefix(nl + 1);
+  }
   d.body = std::make_shared<const std::string>(body);
   return d;
 }

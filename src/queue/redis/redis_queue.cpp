@@ -13,7 +13,7 @@
 namespace sealhook {
 namespace {
 
-constexpr size_t kLeaseFields = 14;    // per lease in the lease script's answer
+constexpr size_t kLeaseFields = 15;    // per lease in the lease script's answer
 constexpr size_t kHoldingChunk = 512;  // ids asked about per call
 constexpr size_t kSettleChunk = 256;   // settles per settle script, at most
 // Pushes of several publishes go as one push script up to about these bounds.
@@ -60,6 +60,7 @@ std::shared_ptr<const QueuedDelivery> delivery_at(const std::vector<RedisReply>&
   d->not_before_ms = f[i + 10].as_int();
   d->published_at_ms = f[i + 11].as_int();
   d->body = std::move(body);
+  d->traceparent = f[i + 14].str;
   return d;
 }
 
@@ -204,7 +205,7 @@ void RedisQueue::push_args(const std::vector<QueuedDelivery>& batch,
     for (std::string v : {d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type,
                           std::string(d.ordered ? "1" : "0"), std::to_string(d.prior_attempts),
                           std::to_string(d.not_before_ms), std::to_string(d.published_at_ms),
-                          std::to_string(index[i])})
+                          std::to_string(index[i]), d.traceparent})
       args.push_back(std::move(v));
   }
 }

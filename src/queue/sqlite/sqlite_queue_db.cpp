@@ -18,7 +18,8 @@ namespace sealhook {
 namespace {
 // 2: deliveries.body_bytes, so that recovery counts the bytes held without reading bodies.
 // 3: endpoint orderings (set_ordering) in their own table, which kSchema makes.
-constexpr int kSchemaVersion = 3;
+// 4: deliveries.traceparent (the publish's trace context; '' in rows from before).
+constexpr int kSchemaVersion = 4;
 constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS deliveries ("
@@ -26,7 +27,7 @@ constexpr const char* kSchema =
     " endpoint_id TEXT NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL,"
     " body_id INTEGER NOT NULL, ordered INTEGER NOT NULL, prior_attempts INTEGER NOT NULL,"
     " handouts INTEGER NOT NULL, due_ms INTEGER NOT NULL, published_at_ms INTEGER NOT NULL,"
-    " body_bytes INTEGER NOT NULL DEFAULT 0);"
+    " body_bytes INTEGER NOT NULL DEFAULT 0, traceparent TEXT NOT NULL DEFAULT '');"
     "CREATE TABLE IF NOT EXISTS orderings ("
     " endpoint_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, ordered INTEGER NOT NULL);";
 constexpr const char* kFromVersion1 =
@@ -36,6 +37,8 @@ constexpr const char* kFromVersion1 =
     " (SELECT length(body) FROM bodies WHERE bodies.id = deliveries.body_id);"
     "PRAGMA user_version = 2;"
     "COMMIT;";
+constexpr const char* kToVersion4 =
+    "ALTER TABLE deliveries ADD COLUMN traceparent TEXT NOT NULL DEFAULT ''";
 // After a failed commit (disk full), the next round waits this long.
 constexpr std::chrono::milliseconds kFailedRoundPause{100};
 constexpr std::chrono::milliseconds kCheckpointEvery{100};
@@ -70,6 +73,9 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::open(const SqliteQueueOptions&
                       "the queue file " + options.path + " is newer than this build");
   if (version == 1) {
     if (auto st = c.exec(kFromVersion1, "upgrade the queue file"); !st) return st.error();
+  }
+  if (version >= 1 && version < 4) {
+    if (auto st = c.exec(kToVersion4, "upgrade the queue file"); !st) return st.error();
   }
   const std::string set_version = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
   if (auto st = c.exec(set_version.c_str(), "set the queue's version"); !st) return st.error();

@@ -27,11 +27,11 @@ Status SqliteQueue::write(Round& r) {
       const QueuedDelivery& d = job->deliveries[i];
       if (Status st = conn_->run(
               "INSERT INTO deliveries (seq, id, tenant_id, endpoint_id, event_id, event_type,"
-              " body_id, ordered, prior_attempts, handouts, due_ms, published_at_ms, body_bytes)"
-              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+              " body_id, ordered, prior_attempts, handouts, due_ms, published_at_ms, body_bytes,"
+              " traceparent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
               "queue a delivery", s.seq, d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type,
               s.body_id, d.ordered ? 1 : 0, d.prior_attempts, s.handouts, s.due_ms,
-              d.published_at_ms, static_cast<int64_t>(d.body->size()));
+              d.published_at_ms, static_cast<int64_t>(d.body->size()), d.traceparent);
           !st)
         return st;
     }
@@ -75,7 +75,7 @@ Status SqliteQueue::write(Round& r) {
     if (!a.load) continue;
     auto st = conn_->query(
         "SELECT d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.ordered,"
-        " d.prior_attempts, d.due_ms, d.published_at_ms, d.body_id, b.body"
+        " d.prior_attempts, d.due_ms, d.published_at_ms, d.body_id, b.body, d.traceparent"
         " FROM deliveries d JOIN bodies b ON b.id = d.body_id WHERE d.seq = ?1",
         a.seq);
     if (!st) return st.error();
@@ -96,6 +96,7 @@ Status SqliteQueue::write(Round& r) {
     auto& body = bodies[row.int64(9)];
     if (!body) body = std::make_shared<const std::string>(row.blob(10));
     d->body = body;
+    d->traceparent = row.text(11);
     a.data = std::move(d);
   }
   return tx->commit();

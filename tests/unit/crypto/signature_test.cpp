@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "core/base64.hpp"
 
 namespace sealhook::crypto {
@@ -22,6 +24,14 @@ TEST(SigningSecret, GenerateGives24RandomBytesThatRoundTrip) {
   EXPECT_EQ(parsed->to_string(), text);
   EXPECT_EQ(parsed->sign(kId, kTs, kBody), a.sign(kId, kTs, kBody));
   EXPECT_NE(b.sign(kId, kTs, kBody), a.sign(kId, kTs, kBody));
+}
+
+TEST(SigningSecret, PrintedItRedactsItself) {
+  SigningSecret s = SigningSecret::generate();
+  std::ostringstream os;
+  os << s;
+  EXPECT_EQ(os.str(), "whsec_[redacted]");
+  EXPECT_EQ(os.str().find(s.to_string().substr(6)), std::string::npos);
 }
 
 TEST(SigningSecret, SignatureShape) {

@@ -60,5 +60,30 @@ TEST(KafkaRecord, AHandoutMarkReadsBackAsWrittenAndRefusesTheMalformed) {
   EXPECT_FALSE(decode_state("W 41").has_value());
 }
 
+TEST(KafkaRecord, ADeliveryKeepsItsTraceparentAndARecordFromBeforeStillReads) {
+  QueuedDelivery d;
+  d.id = "msg_1";
+  d.tenant_id = "tn_1";
+  d.endpoint_id = "ep_1";
+  d.event_id = "evt_1";
+  d.event_type = "order.created";
+  d.prior_attempts = 2;
+  d.not_before_ms = 5;
+  d.published_at_ms = 4;
+  d.traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  d.body = std::make_shared<const std::string>("a.b\nc");  // a body may hold newlines
+  auto back = decode_delivery(encode_delivery(d));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->traceparent, d.traceparent);
+  EXPECT_EQ(*back->body, *d.body);
+  EXPECT_EQ(back->published_at_ms, 4);
+  // Written by a build from before traceparents (d1): no traceparent, the same body.
+  auto old = decode_delivery("d1\nmsg_1\ntn_1\nep_1\nevt_1\nt\n0\n0\n5\n4\nbody\n");
+  ASSERT_TRUE(old.has_value());
+  EXPECT_EQ(old->traceparent, "");
+  EXPECT_EQ(*old->body, "body\n");
+  EXPECT_FALSE(decode_delivery("d2\nmsg_1\ntn_1\nep_1\nevt_1\nt\n0\n0\n5\n4\n").has_value());
+}
+
 }  // namespace
 }  // namespace sealhook::kafka

@@ -1,9 +1,9 @@
 -- lease: ARGV P, now, max, lease_ms, tenant cap, endpoint cap, owner, sweep limit.
 -- First gives back what expired and what fell due (at most `sweep` of each per call), then
--- serves the rotation one delivery per lane per turn. Answers {next due or -1, then 14 fields
+-- serves the rotation one delivery per lane per turn. Answers {next due or -1, then 15 fields
 -- per lease: token, deadline, hand-outs, id, tenant, endpoint, event id, event type, ordered,
 -- prior attempts, not before, published, body id, body ('' when an earlier lease of this
--- answer carries the same body id)}.
+-- answer carries the same body id), traceparent ('' when none, or pushed before it was kept)}.
 local now, max, lease_ms = num(ARGV[2]), num(ARGV[3]), num(ARGV[4])
 local tenant_cap, endpoint_cap, owner, sweep = num(ARGV[5]), num(ARGV[6]), ARGV[7], num(ARGV[8])
 
@@ -42,7 +42,7 @@ local function head_of(ep)
   if not head then
     return nil, nil
   end
-  return head, redis.call('HMGET', P .. 'd:' .. head, 'o', 'nb', 't', 'v', 'y', 'p', 'pa', 'b', 'h')
+  return head, redis.call('HMGET', P .. 'd:' .. head, 'o', 'nb', 't', 'v', 'y', 'p', 'pa', 'b', 'h', 'tp')
 end
 local function can_take(lane, t)
   if not lane.head or t.f >= tenant_cap then
@@ -119,7 +119,7 @@ while leased < max do
         sent[d[8]] = true
         body = redis.call('HGET', P .. 'b:' .. d[8], 'c')
       end
-      for _, v in ipairs({ token, deadline, h, id, d[3], ep, d[4], d[5], d[1], d[6], d[2], d[7], d[8], body }) do
+      for _, v in ipairs({ token, deadline, h, id, d[3], ep, d[4], d[5], d[1], d[6], d[2], d[7], d[8], body, d[10] or '' }) do
         out[#out + 1] = v
       end
       leased = leased + 1

@@ -1,10 +1,10 @@
 -- push: ARGV P, now, capacity, max_bytes, then one or more batches, each: body count B,
--- delivery count D, B bodies, then 10 fields per delivery: id, tenant, endpoint, event id,
+-- delivery count D, B bodies, then 11 fields per delivery: id, tenant, endpoint, event id,
 -- event type, ordered, prior attempts, not before, published, body index (1-based, into the
--- batch's bodies). Each batch is all or nothing, in order, as if pushed on its own. Answers one
+-- batch's bodies), traceparent ('' when none). Each batch is all or nothing, in order, as if pushed on its own. Answers one
 -- verdict per batch: 0 pushed, 1 over the capacity, 2 over max_bytes.
 local now, capacity, max_bytes = num(ARGV[2]), num(ARGV[3]), num(ARGV[4])
-local fields = 10
+local fields = 11
 local meta = redis.call('HMGET', P .. 'm', 'n', 'bytes')
 local held, held_bytes = num(meta[1]), num(meta[2])
 local added, added_bytes = 0, 0
@@ -56,7 +56,7 @@ local function push_batch(at)
     local bid = bids[num(ARGV[a + 9])]
     redis.call('HSET', P .. 'd:' .. id, 't', tenant, 'e', ep, 'v', ARGV[a + 3], 'y', ARGV[a + 4],
       'o', ordered, 'p', ARGV[a + 6], 'nb', ARGV[a + 7], 'pa', ARGV[a + 8], 'b', bid, 'h', '0',
-      'sq', str(sq + i + 1))
+      'sq', str(sq + i + 1), 'tp', ARGV[a + 10])
     local lane = P .. 'q:' .. ep
     if ordered ~= '1' and nb > now then
       redis.call('ZADD', P .. 'z', nb, 'd:' .. id)
