@@ -14,10 +14,14 @@ from conftest import ADMIN, HangingReceiver
 SERVE = ("--retry-base-ms", "1000", "--retry-max-delay-ms", "4000", "--max-attempts", "25")
 
 
-def publish_all(srv, tenants, events, start, kill_after=None, workers=4, refused=None):
+def publish_all(srv, tenants, events, start, kill_after=None, workers=4, refused=None,
+                times=None):
     """Publishes events[start:] round-robin over tenants; returns {event_id: n} of the 202s.
     With kill_after, SIGKILLs the server once that many were accepted (and stops publishing).
-    With a list as `refused`, each answer other than 202 is appended to it (status and body)."""
+    With a list as `refused`, each answer other than 202 is appended to it (status and body).
+    With a dict as `times`, times[n] = (sent, answered) for each 202 (time.monotonic()): the
+    publishes run `workers` at a time, so only one answered before another was sent is
+    published before it."""
     accepted = {}
     lock = threading.Lock()
     killed = threading.Event()
@@ -26,6 +30,7 @@ def publish_all(srv, tenants, events, start, kill_after=None, workers=4, refused
         if killed.is_set():
             return
         tenant = tenants[i % len(tenants)]
+        sent = time.monotonic()
         try:
             r = srv.call("POST", "/v1/events", body={"type": "order.created", "payload": {"n": i},
                                                      "tenant": tenant["tenant"]["id"]})
@@ -38,6 +43,8 @@ def publish_all(srv, tenants, events, start, kill_after=None, workers=4, refused
         if r.status_code == 202:
             with lock:
                 accepted[r.json()["event_id"]] = i
+                if times is not None:
+                    times[i] = (sent, time.monotonic())
                 if kill_after is not None and len(accepted) == kill_after:
                     killed.set()
                     srv.proc.p.send_signal(signal.SIGKILL)
