@@ -148,6 +148,14 @@ Result<std::optional<int>> optional_int(const boost::json::object& o, std::strin
   return bad("invalid_field", "'" + std::string(key) + "' must be an integer");
 }
 
+Result<std::optional<bool>> optional_bool(const boost::json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return std::optional<bool>{};
+  if (!it->value().is_bool())
+    return bad("invalid_field", "'" + std::string(key) + "' must be true or false");
+  return std::optional<bool>(it->value().as_bool());
+}
+
 Status only_fields(const boost::json::object& o, std::initializer_list<std::string_view> allowed) {
   for (const auto& kv : o) {
     bool known = false;

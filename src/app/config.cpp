@@ -127,6 +127,10 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       ->check(CLI::Range(0.0, 0.99));
   opt(cmd, "max-attempts", c.max_attempts, "default attempts per delivery before the DLQ")
       ->check(CLI::Range(1, 50));
+  opt(cmd, "disabled-recheck-ms", c.disabled_recheck_ms,
+      "a due delivery for a disabled endpoint goes back to the queue for this long, its attempts "
+      "unspent (how soon an endpoint enabled again gets what waited)")
+      ->check(CLI::Range(int64_t{10}, int64_t{3'600'000}));
   opt(cmd, "secret-rotation-grace-s", c.secret_rotation_grace_s,
       "after POST /v1/endpoints/{id}/secret/rotate, how long the old signing secret keeps "
       "signing beside the new one (a rotation may ask for 0 up to 7 days)")

@@ -51,6 +51,7 @@ struct ServeConfig {
   int64_t retry_max_delay_ms = 3'600'000;
   double retry_jitter = 0.2;
   int max_attempts = 6;
+  int64_t disabled_recheck_ms = 30'000;  // a disabled endpoint's due deliveries: back this long
   int64_t secret_rotation_grace_s = 24 * 3600;
   int64_t drain_timeout_ms = 10'000;
   int64_t reconcile_after_ms = 60'000;  // shared queue: pending records unchanged this long

@@ -15,6 +15,9 @@ void publish_metrics(Exposition& out, const PublishCounters& p) {
   out.counter("sealhook_deliveries_enqueued_total", "Deliveries enqueued.", p.deliveries);
   out.counter("sealhook_deliveries_skipped_total",
               "Deliveries not made because the tenant has no public key.", p.skipped_no_key);
+  out.counter("sealhook_deliveries_skipped_disabled_total",
+              "Deliveries recorded as skipped because their endpoint was disabled.",
+              p.skipped_disabled);
   out.counter("sealhook_publish_rejected_total", "Publishes refused with 503 (queue full).",
               p.rejected_full);
 }
@@ -47,6 +50,23 @@ void delivery_metrics(Exposition& out, const delivery::Dispatcher& d) {
               c.leases_lost);
   out.counter("sealhook_deliveries_held_unknown_endpoint_total",
               "Times a delivery waited for the catalog feed to load its endpoint.", c.held_unknown);
+  out.family("sealhook_deliveries_delayed_total", "counter",
+             "Times a due delivery was put back without an attempt, by reason (endpoint_disabled: "
+             "looked at again after --disabled-recheck-ms, its attempts unspent).");
+  out.sample("sealhook_deliveries_delayed_total", label("reason", "endpoint_disabled"),
+             c.deferred_disabled.load());
+  out.family("sealhook_endpoint_disables_total", "counter",
+             "Endpoints this process disabled, by reason (gone: it answered 410 Gone).");
+  out.sample("sealhook_endpoint_disables_total", label("reason", "gone"), c.disabled_gone.load());
+}
+
+void catalog_metrics(Exposition& out, const Snapshot& snap) {
+  size_t disabled = 0;
+  for (const auto& [id, ep] : snap.endpoints) disabled += ep->endpoint.state.disabled ? 1 : 0;
+  out.family("sealhook_endpoints", "gauge", "Endpoints in the catalog, by state.");
+  out.sample("sealhook_endpoints", label("state", "enabled"),
+             static_cast<double>(snap.endpoints.size() - disabled));
+  out.sample("sealhook_endpoints", label("state", "disabled"), static_cast<double>(disabled));
 }
 
 void queue_metrics(Exposition& out, const QueueStats& qs, std::optional<uint64_t> scheduled,
@@ -144,6 +164,7 @@ std::string render_metrics(const MetricsSources& s) {
                 "Tenants' delivery reads answered 429 (over --tenant-read-rate).",
                 *s.reads_limited);
   if (s.traces != nullptr) trace_metrics(out, *s.traces);
+  if (s.registry != nullptr) catalog_metrics(out, *s.registry->snapshot());
   out.counter("sealhook_log_lines_dropped_total",
               "Log lines dropped because the log's queue was full (--log-queue-size).",
               log_lines_dropped());

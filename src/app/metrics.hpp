@@ -27,6 +27,7 @@ struct MetricsSources {
   // The tenants' delivery reads answered 429 (over --tenant-read-rate); unset without the API.
   std::optional<uint64_t> reads_limited = std::nullopt;
   const trace::ExporterCounters* traces = nullptr;  // null: tracing off
+  const Registry* registry = nullptr;               // the catalog (endpoints by state)
 };
 
 std::string render_metrics(const MetricsSources& s);

@@ -425,7 +425,16 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
           .max_inflight = c.max_inflight,
           .attempt_timeout = std::chrono::milliseconds(c.attempt_timeout_ms),
           .default_max_attempts = c.max_attempts,
-          .tracer = n.tracer.get()});
+          .tracer = n.tracer.get(),
+          .disabled_recheck_ms = c.disabled_recheck_ms,
+          .disable_endpoint = [&n](const std::string& tenant, const std::string& endpoint,
+                                   StateReason reason) {
+            bool changed = false;
+            auto r = n.catalog->set_endpoint_state(tenant, endpoint, true, reason, &changed);
+            if (!r && r.error().kind != ErrorKind::kNotFound)
+              spdlog::error("endpoint {}: disabling it failed: {}", endpoint, r.error().message);
+            return changed;
+          }});
   n.feed = std::make_unique<CatalogFeed>(
       *n.catalog, n.registry, n.clock,
       CatalogFeedOptions{std::chrono::milliseconds(c.catalog_check_ms),

@@ -53,7 +53,8 @@ int run_worker(ServeConfig& parsed, CLI::App& cmd) {
       *n.store, *n.journal, *n.queue, [&n] {
         return render_metrics({n.publisher->counters(), *n.dispatcher, *n.queue, n.config.queue,
                                *n.journal, n.slow_gauges, n.feed ? &n.feed->counters() : nullptr,
-                               std::nullopt, n.tracer ? &n.tracer->counters() : nullptr});
+                               std::nullopt, n.tracer ? &n.tracer->counters() : nullptr,
+                               &n.registry});
       }};
   net::HttpServer server(n.io, ops_http_options(n, ops),
                          [&ops](net::Request& r) { return api::handle_ops_request(ops, r); });

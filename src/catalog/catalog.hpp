@@ -36,6 +36,7 @@ struct EndpointSpec {  // POST /v1/endpoints and PATCH (unset fields stay as the
   std::optional<Ordering> ordering;
   std::optional<int> max_attempts;
   std::optional<std::string> secret;  // whsec_...; generated when absent on create
+  std::optional<bool> disabled;       // a change of state (reason kManual)
 };
 
 // The endpoints of subscribed tenants for one event, with the key to encrypt for each tenant.
@@ -94,6 +95,12 @@ class CatalogService {
   Result<Endpoint> update_endpoint(const std::string& tenant_id, const std::string& endpoint_id,
                                    const EndpointSpec& spec);
   Status delete_endpoint(const std::string& tenant_id, const std::string& endpoint_id);
+  // Enables or disables the endpoint, stored first (every process's catalog follows through
+  // the feed). Already in that state: nothing is written, and the answer is the endpoint as it
+  // is (so that many attempts answered 410 at once disable it once). `changed`, when given, is
+  // told whether this call changed it.
+  Result<Endpoint> set_endpoint_state(const std::string& tenant_id, const std::string& endpoint_id,
+                                      bool disabled, StateReason reason, bool* changed = nullptr);
   // A new generated signing secret; the current one becomes the previous secret and signs too
   // for `grace_ms` (unset: the server's default; 0: not at all). A previous secret still in
   // its grace is dropped: one previous secret at most. Stored, so every process signs alike.
@@ -117,6 +124,12 @@ class CatalogService {
   // Writes `next` (a changed copy of the tenant's endpoint `old`) to the store, then into `s`.
   Result<Endpoint> replace_endpoint(Snapshot& s, const TenantPtr& tenant, const EndpointView& old,
                                     EndpointView&& next);
+  // replace_endpoint() once stored: `next` into `s`.
+  Result<Endpoint> install_endpoint(Snapshot& s, const TenantPtr& tenant, const EndpointView& old,
+                                    EndpointView&& next);
+  // update_endpoint()'s edit of the fields other than the state.
+  Result<Endpoint> edit_endpoint(const std::string& tenant_id, const std::string& endpoint_id,
+                                 const EndpointSpec& spec);
   // The tenant's endpoint in `s`, or 404.
   Result<EndpointPtr> own_endpoint(const Snapshot& s, const std::string& tenant_id,
                                    const std::string& endpoint_id) const;

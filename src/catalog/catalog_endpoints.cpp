@@ -50,7 +50,9 @@ Result<Endpoint> CatalogService::create_endpoint(const std::string& tenant_id,
                spec.max_attempts.value_or(limits_.default_max_attempts),
                now,
                "",
-               0};
+               0,
+               spec.disabled.value_or(false) ? EndpointState{true, StateReason::kManual, now}
+                                             : EndpointState{}};
     if (auto st = store_.put_endpoint(e); !st) return st.error();
     auto view = std::make_shared<const EndpointView>(EndpointView{e, secret, std::nullopt});
     auto next = std::make_shared<TenantView>(**t);
@@ -67,6 +69,35 @@ Result<Endpoint> CatalogService::update_endpoint(const std::string& tenant_id,
                                                  const EndpointSpec& given) {
   EndpointSpec spec = given;
   if (auto st = validate(spec, false); !st) return st.error();
+  const bool edits = spec.url || spec.event_types || spec.ordering || spec.max_attempts ||
+                     spec.secret || !spec.disabled;
+  if (edits) {
+    auto edited = edit_endpoint(tenant_id, endpoint_id, spec);
+    if (!edited || !spec.disabled) return edited;
+  }
+  return set_endpoint_state(tenant_id, endpoint_id, *spec.disabled, StateReason::kManual);
+}
+
+Result<Endpoint> CatalogService::set_endpoint_state(const std::string& tenant_id,
+                                                    const std::string& endpoint_id, bool disabled,
+                                                    StateReason reason, bool* changed) {
+  if (changed) *changed = false;
+  return write([&](Snapshot& s) -> Result<Endpoint> {
+    auto old = own_endpoint(s, tenant_id, endpoint_id);
+    if (!old) return old.error();
+    if ((*old)->endpoint.state.disabled == disabled) return (*old)->endpoint;
+    EndpointView next = **old;
+    next.endpoint.state = EndpointState{disabled, reason, clock_.now_ms()};
+    if (auto st = store_.set_endpoint_state(tenant_id, endpoint_id, next.endpoint.state); !st)
+      return st.error();
+    if (changed) *changed = true;
+    return install_endpoint(s, *tenant(s, tenant_id), **old, std::move(next));
+  });
+}
+
+Result<Endpoint> CatalogService::edit_endpoint(const std::string& tenant_id,
+                                               const std::string& endpoint_id,
+                                               const EndpointSpec& spec) {
   return write([&](Snapshot& s) -> Result<Endpoint> {
     auto old = own_endpoint(s, tenant_id, endpoint_id);
     if (!old) return old.error();
@@ -97,6 +128,11 @@ Result<Endpoint> CatalogService::update_endpoint(const std::string& tenant_id,
 Result<Endpoint> CatalogService::replace_endpoint(Snapshot& s, const TenantPtr& tenant,
                                                   const EndpointView& old, EndpointView&& next) {
   if (auto st = store_.put_endpoint(next.endpoint); !st) return st.error();
+  return install_endpoint(s, tenant, old, std::move(next));
+}
+
+Result<Endpoint> CatalogService::install_endpoint(Snapshot& s, const TenantPtr& tenant,
+                                                  const EndpointView& old, EndpointView&& next) {
   const std::string& id = old.endpoint.id;
   auto view = std::make_shared<const EndpointView>(std::move(next));
   auto tenant_next = std::make_shared<TenantView>(*tenant);

@@ -12,6 +12,8 @@ std::string_view to_string(DeliveryStatus s) {
       return "dead";
     case DeliveryStatus::kLost:
       return "lost";
+    case DeliveryStatus::kSkipped:
+      return "skipped";
   }
   return "pending";
 }
@@ -21,10 +23,32 @@ std::optional<DeliveryStatus> parse_delivery_status(std::string_view s) {
   if (s == "delivered") return DeliveryStatus::kDelivered;
   if (s == "dead") return DeliveryStatus::kDead;
   if (s == "lost") return DeliveryStatus::kLost;
+  if (s == "skipped") return DeliveryStatus::kSkipped;
   return std::nullopt;
 }
 
 std::string_view to_string(Ordering o) { return o == Ordering::kOrdered ? "ordered" : "unordered"; }
+
+std::string_view to_string(StateReason r) {
+  switch (r) {
+    case StateReason::kNone:
+      return "";
+    case StateReason::kGone:
+      return "gone";
+    case StateReason::kFailing:
+      return "failing";
+    case StateReason::kManual:
+      return "manual";
+  }
+  return "";
+}
+
+std::optional<StateReason> parse_state_reason(std::string_view s) {
+  for (StateReason r :
+       {StateReason::kNone, StateReason::kGone, StateReason::kFailing, StateReason::kManual})
+    if (to_string(r) == s) return r;
+  return std::nullopt;
+}
 
 std::optional<Ordering> parse_ordering(std::string_view s) {
   if (s == "unordered") return Ordering::kUnordered;

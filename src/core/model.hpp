@@ -35,6 +35,19 @@ struct PublicKeyRecord {
 
 enum class Ordering { kUnordered, kOrdered };
 
+// Why an endpoint's state last changed.
+enum class StateReason { kNone, kGone, kFailing, kManual };
+
+// Whether an endpoint is sent to. A disabled endpoint's pending deliveries wait (their attempts
+// unspent) and its new events are recorded as skipped. Changed only by a change of state, never
+// by an edit of the endpoint's other fields (the store writes the two apart).
+struct EndpointState {
+  bool disabled = false;
+  StateReason reason = StateReason::kNone;  // of the last change (kNone: it never changed)
+  int64_t changed_at_ms = 0;                // of the last change, 0 when none
+  bool operator==(const EndpointState&) const = default;
+};
+
 struct Endpoint {
   std::string id;  // ep_...
   std::string tenant_id;
@@ -48,15 +61,19 @@ struct Endpoint {
   // when there is none). Never shown by the API.
   std::string previous_secret;
   int64_t previous_secret_expires_at_ms = 0;
+  EndpointState state = {};
   bool operator==(const Endpoint&) const = default;
 };
 
-// kLost: accepted, then lost with the process of a volatile (memory) queue.
-enum class DeliveryStatus { kPending, kDelivered, kDead, kLost };
+// kLost: accepted, then lost with the process of a volatile (memory) queue. kSkipped: published
+// while its endpoint was disabled: recorded, never queued.
+enum class DeliveryStatus { kPending, kDelivered, kDead, kLost, kSkipped };
 
 std::string_view to_string(DeliveryStatus s);
 std::optional<DeliveryStatus> parse_delivery_status(std::string_view s);
 std::string_view to_string(Ordering o);
+std::string_view to_string(StateReason r);                          // "" for kNone
+std::optional<StateReason> parse_state_reason(std::string_view s);  // "" is kNone
 std::optional<Ordering> parse_ordering(std::string_view s);
 
 // One delivery of one event to one endpoint. Its id is the `webhook-id` on the wire.

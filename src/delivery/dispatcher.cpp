@@ -159,6 +159,10 @@ void Dispatcher::attempt(Lease&& lease) {
     return;
   }
   EndpointPtr endpoint = *found;
+  if (endpoint->endpoint.state.disabled) {
+    defer(std::move(lease), now);
+    return;
+  }
   int max_attempts = endpoint->endpoint.max_attempts;
   if (lease.handouts > max_attempts) {
     // Handed out max_attempts times already, each without an outcome (its worker died or the
@@ -176,6 +180,7 @@ void Dispatcher::attempt(Lease&& lease) {
                                     trace = std::move(trace)](SendResult r) mutable {
     const int64_t at = clock_.now_ms();
     Outcome outcome = classify(r, lease.handouts, max_attempts, policy_, at);
+    if (r.status == 410) gone(*lease.delivery);  // a failed attempt, and no more until enabled
     trace.ended(r, outcome);
     log_attempt(*lease.delivery, lease.attempt(), r, outcome);
     counters_.attempts_by.count(r, outcome.verdict, at - lease.delivery->published_at_ms);
@@ -211,6 +216,25 @@ void Dispatcher::hold(Lease&& lease, int64_t now) {
   auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(wait));
   timer->async_wait([this, timer, lease = std::move(lease)](
                         const boost::system::error_code&) mutable { attempt(std::move(lease)); });
+}
+
+void Dispatcher::defer(Lease&& lease, int64_t now) {
+  counters_.deferred_disabled++;
+  const int64_t at = now + options_.disabled_recheck_ms;
+  settle_then(
+      [this, lease, at](Queue::Settled done) { queue_.defer_async(lease, at, std::move(done)); },
+      lease, [this, at] { wake_at(at); }, [this] { release_slot(); });
+}
+
+void Dispatcher::gone(const QueuedDelivery& d) {
+  if (!options_.disable_endpoint) return;
+  auto snap = registry_.snapshot();  // disabled already (another attempt saw it): nothing to do
+  if (const EndpointPtr* ep = snap->endpoints.find(d.endpoint_id);
+      ep && (*ep)->endpoint.state.disabled)
+    return;
+  if (!options_.disable_endpoint(d.tenant_id, d.endpoint_id, StateReason::kGone)) return;
+  counters_.disabled_gone++;
+  log_endpoint_disabled(d, StateReason::kGone);
 }
 
 bool Dispatcher::settled(const Status& st, const Lease& lease) {

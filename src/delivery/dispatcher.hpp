@@ -37,12 +37,23 @@ struct DispatcherOptions {
   int64_t unknown_endpoint_hold_ms = 100;
   // A CLIENT span per attempt when set; else a delivery's traceparent is only passed on.
   trace::Tracer* tracer = nullptr;
+  // A delivery for a disabled endpoint goes back to the queue for this long, its hand-out given
+  // back (Queue::defer): it waits without spending attempts, and goes once the endpoint is
+  // enabled again (within this long).
+  int64_t disabled_recheck_ms = 30'000;
+  // Disables an endpoint (tenant id, endpoint id, why), stored for every process; answers
+  // whether it changed (false when it was disabled already, or the store refused). Unset: an
+  // answer 410 Gone is only a failed attempt.
+  std::function<bool(const std::string&, const std::string&, StateReason)> disable_endpoint =
+      nullptr;
 };
 
 struct DispatcherCounters {
   std::atomic<uint64_t> attempts{0}, delivered{0}, retried{0}, dead{0}, leases_lost{0};
-  std::atomic<uint64_t> held_unknown{0};  // deliveries held for an endpoint not yet loaded
-  AttemptMetrics attempts_by;             // answer classes and the histograms
+  std::atomic<uint64_t> held_unknown{0};       // deliveries held for an endpoint not yet loaded
+  std::atomic<uint64_t> deferred_disabled{0};  // hand-outs given back: endpoint disabled
+  std::atomic<uint64_t> disabled_gone{0};      // endpoints this process disabled on a 410
+  AttemptMetrics attempts_by;                  // answer classes and the histograms
 };
 
 class Dispatcher {
@@ -71,6 +82,10 @@ class Dispatcher {
   void attempt(Lease&& lease);
   // A delivery for an endpoint the catalog has not loaded yet waits for the catalog feed.
   void hold(Lease&& lease, int64_t now);
+  // A delivery for a disabled endpoint goes back to the queue, its attempt unspent.
+  void defer(Lease&& lease, int64_t now);
+  // The endpoint answered 410 Gone: disabled (once, whoever saw it first), logged and counted.
+  void gone(const QueuedDelivery& d);
   // Records the outcome and settles the lease; `then` runs once the settle is done or dropped
   // (a dead letter: once it is handed to the journal), on whichever thread answered it.
   void finish(Lease&& lease, const Outcome& outcome, const SendResult& result, int64_t at_ms,

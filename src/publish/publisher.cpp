@@ -80,6 +80,27 @@ Result<std::string> Publisher::publish_traced(const PublishRequest& request, Pub
   return body;
 }
 
+namespace {
+
+DeliveryUpdate skipped_record(const std::string& tenant_id, const EndpointView& ep,
+                              const std::string& event_id, const std::string& type, int64_t now) {
+  DeliveryUpdate u;
+  u.create_only = true;
+  u.record.id = new_id("msg_", now);
+  u.record.tenant_id = tenant_id;
+  u.record.endpoint_id = ep.endpoint.id;
+  u.record.event_id = event_id;
+  u.record.event_type = type;
+  u.record.status = DeliveryStatus::kSkipped;
+  u.record.created_at_ms = now;
+  u.record.updated_at_ms = now;
+  u.record.last_error =
+      "endpoint disabled (" + std::string(to_string(ep.endpoint.state.reason)) + "): not sent";
+  return u;
+}
+
+}  // namespace
+
 Result<Publisher::Prepared> Publisher::prepare(const PublishRequest& request, PublishTrace& trace) {
   int64_t now = clock_.now_ms();
   Prepared out;
@@ -115,6 +136,13 @@ Result<Publisher::Prepared> Publisher::prepare(const PublishRequest& request, Pu
     if (!sealed) return sealed.error();
     auto body = std::make_shared<const std::string>(std::move(sealed.value()));
     for (const auto& ep : target.endpoints) {
+      if (ep->endpoint.state.disabled) {  // recorded, never queued
+        out.records.push_back(
+            skipped_record(tenant.tenant.id, *ep, out.result.event_id, request.type, now));
+        out.result.skipped++;
+        out.result.skipped_disabled++;
+        continue;
+      }
       QueuedDelivery d;
       d.id = new_id("msg_", now);
       d.tenant_id = tenant.tenant.id;
@@ -150,7 +178,8 @@ Result<PublishResult> Publisher::committed(const Status& pushed, Prepared&& p) {
   counters_.events++;
   counters_.events_by_class.count(p.type);
   counters_.deliveries += p.result.deliveries;
-  counters_.skipped_no_key += p.result.skipped;
+  counters_.skipped_no_key += p.result.skipped - p.result.skipped_disabled;
+  counters_.skipped_disabled += p.result.skipped_disabled;
   return p.result;
 }
 

@@ -32,14 +32,17 @@ struct PublishRequest {
 struct PublishResult {
   std::string event_id;
   size_t deliveries = 0;
-  // Deliveries not made because the tenant has no public key (nothing is sent unencrypted).
+  // Deliveries not made: the tenant has no public key (nothing is sent unencrypted), or the
+  // endpoint is disabled (`skipped_disabled` of them, each recorded with status skipped).
   size_t skipped = 0;
+  size_t skipped_disabled = 0;
   std::string to_json() const;
 };
 
 struct PublishCounters {
   explicit PublishCounters(size_t max_type_classes) : events_by_class(max_type_classes) {}
-  std::atomic<uint64_t> events{0}, deliveries{0}, rejected_full{0}, skipped_no_key{0};
+  std::atomic<uint64_t> events{0}, deliveries{0}, rejected_full{0}, skipped_no_key{0},
+      skipped_disabled{0};
   TypeClassCounts events_by_class;  // `events`, by the class of their type
 };
 

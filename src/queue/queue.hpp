@@ -163,18 +163,25 @@ class Queue {
   virtual Status ack(const Lease& lease) = 0;
   // Failed: tried again at `at_ms` (an ordered endpoint waits for it).
   virtual Status retry(const Lease& lease, int64_t at_ms) = 0;
+  // Not tried (its endpoint is disabled): back at `at_ms` as retry() puts it, the hand-out
+  // given back, so that the next hand-out makes the same attempt again. Waiting this way never
+  // spends the delivery's attempts, however long it waits.
+  virtual Status defer(const Lease& lease, int64_t at_ms) = 0;
   // Dead-lettered (its dead letter is durable): the queue forgets the delivery.
   virtual Status dead(const Lease& lease) = 0;
   // Keeps the lease until `deadline_ms`.
   virtual Status extend(const Lease& lease, int64_t deadline_ms) = 0;
-  // ack / retry / dead without waiting: `done` gets the same answer the call would give, once
-  // it is known, on some thread (the caller's at once for a local backend; a networked one's
+  // ack / retry / defer / dead without waiting: `done` gets the same answer the call would give,
+  // once it is known, on some thread (the caller's at once for a local backend; a networked one's
   // own thread, where `done` must not wait on the queue). Every call gets exactly one answer,
   // an unreachable backend's (kUnavailable) included: nothing is dropped silently.
   using Settled = std::function<void(Status)>;
   virtual void ack_async(const Lease& lease, Settled done) { done(ack(lease)); }
   virtual void retry_async(const Lease& lease, int64_t at_ms, Settled done) {
     done(retry(lease, at_ms));
+  }
+  virtual void defer_async(const Lease& lease, int64_t at_ms, Settled done) {
+    done(defer(lease, at_ms));
   }
   virtual void dead_async(const Lease& lease, Settled done) { done(dead(lease)); }
   // Switches the endpoint's ordering, at once, for everything the queue holds of it and for

@@ -78,8 +78,11 @@ class Store {
   virtual Status delete_public_key(const std::string& tenant_id, const std::string& kid) = 0;
   virtual Status put_subscriptions(const std::string& tenant_id,
                                    const std::vector<std::string>& patterns) = 0;
-  // Insert or replace by id.
+  // Insert or replace by id. A replace keeps the stored state (set_endpoint_state() writes it).
   virtual Status put_endpoint(const Endpoint& endpoint) = 0;
+  // Only the endpoint's state (not_found when the tenant has no such endpoint).
+  virtual Status set_endpoint_state(const std::string& tenant_id, const std::string& endpoint_id,
+                                    const EndpointState& state) = 0;
   virtual Status delete_endpoint(const std::string& tenant_id, const std::string& endpoint_id) = 0;
 
   // Applied in one transaction.

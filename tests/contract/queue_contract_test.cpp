@@ -223,6 +223,42 @@ TEST_P(QueueContract, RetryWaitsForItsTimeWhileLaterDeliveriesGoOn) {
   expect_scheduled(0);
 }
 
+// A disabled endpoint's deliveries wait this way however long it stays disabled: each deferral
+// gives its hand-out back, so the next hand-out makes the same attempt (none is spent), and an
+// ordered head stays the head.
+TEST_P(QueueContract, DeferredDeliveryComesBackAtItsTimeWithItsHandOutGivenBack) {
+  ASSERT_TRUE(q->push({make("a", "ep"), make("o1", "oep", true), make("o2", "oep", true)}).ok());
+  auto got = lease_n(2);
+  auto v = ids(got);
+  ASSERT_EQ(std::set<std::string>(v.begin(), v.end()), (std::set<std::string>{"a", "o1"}));
+  for (int round = 1; round <= 3; ++round) {
+    for (auto& l : got) {
+      EXPECT_EQ(l.handouts, 1) << l.delivery->id << " round " << round;
+      EXPECT_EQ(l.attempt(), 1) << l.delivery->id << " round " << round;
+      ASSERT_TRUE(q->defer(l, clock.now_ms() + 1000).ok());
+    }
+    EXPECT_TRUE(is_lease_lost(q->defer(got[0], clock.now_ms() + 1000).error()));
+    clock.advance_ms(999);
+    EXPECT_TRUE(lease_quiet().empty()) << "round " << round;  // o2 waits behind its head
+    clock.advance_ms(1);
+    got = lease_n(2);
+    v = ids(got);
+    ASSERT_EQ(std::set<std::string>(v.begin(), v.end()), (std::set<std::string>{"a", "o1"}))
+        << "round " << round;
+  }
+  // A retry after deferrals counts from the same attempt: the deferrals spent none.
+  for (auto& l : got) {
+    if (l.delivery->id == "a")
+      ASSERT_TRUE(q->retry(l, clock.now_ms()).ok());
+    else
+      ASSERT_TRUE(q->ack(l).ok());
+  }
+  auto next = lease_n(2);
+  v = ids(next);
+  ASSERT_EQ(std::set<std::string>(v.begin(), v.end()), (std::set<std::string>{"a", "o2"}));
+  for (auto& l : next) EXPECT_EQ(l.handouts, l.delivery->id == "a" ? 2 : 1) << l.delivery->id;
+}
+
 TEST_P(QueueContract, OrderedHeadBlocksOnlyItsOwnEndpoint) {
   ASSERT_TRUE(q->push({make("o1", "ordered", true), make("o2", "ordered", true),
                        make("u1", "other"), make("u2", "other")})
@@ -443,6 +479,20 @@ TEST_P(DurableQueueContract, ReopeningKeepsEverythingAndScheduledTimes) {
   clock.advance_ms(7000);
   EXPECT_EQ(ids(lease_n(1)), Ids{"later"});
   EXPECT_TRUE(q->holding({"later", "acked", "nope"}).value() == Ids{"later"});
+}
+
+TEST_P(DurableQueueContract, ADeferralKeepsItsTimeAndItsUnspentAttemptAcrossAReopen) {
+  ASSERT_TRUE(q->push({make("a", "e1"), make("o1", "e2", true)}).ok());
+  auto got = lease_n(2);
+  ASSERT_EQ(got.size(), 2u);
+  for (auto& l : got) ASSERT_TRUE(q->defer(l, clock.now_ms() + 3000).ok());
+  reopen();
+  clock.advance_ms(2999);
+  EXPECT_TRUE(lease_quiet().empty());
+  clock.advance_ms(1);
+  auto again = lease_n(2);
+  ASSERT_EQ(again.size(), 2u);
+  for (auto& l : again) EXPECT_EQ(l.handouts, 1) << l.delivery->id;
 }
 
 // Every backend meets every clause; a backend that cannot would say so here, visibly.

@@ -71,6 +71,56 @@ TEST_P(StoreContract, PutReplacesSubscriptionsAndEndpoints) {
   EXPECT_TRUE(catalog().subscriptions.empty());
 }
 
+// The state is written apart from the rest: an edit (put_endpoint, as a PATCH of other fields
+// made by a process that has not seen the change yet) never undoes a change of state.
+TEST_P(StoreContract, EndpointStateIsWrittenApartAndKeptByEdits) {
+  fill_tenant("tn_a");
+  fill_tenant("tn_b");
+  Endpoint created{"ep_new",
+                   "tn_a",
+                   "https://s.example",
+                   "whsec_s",
+                   {},
+                   Ordering::kUnordered,
+                   6,
+                   5,
+                   "",
+                   0,
+                   {true, StateReason::kManual, 5}};
+  ASSERT_TRUE(store->put_endpoint(created).ok());
+  const EndpointState gone{true, StateReason::kGone, 1'700'000'000'123};
+  ASSERT_TRUE(store->set_endpoint_state("tn_a", "ep_tn_a", gone).ok());
+  auto find = [&](const std::string& id) {
+    for (const Endpoint& e : catalog().endpoints)
+      if (e.id == id) return e;
+    return Endpoint{};
+  };
+  EXPECT_EQ(find("ep_new").state, created.state);  // created with its state
+  Endpoint e = find("ep_tn_a");
+  EXPECT_EQ(e.state, gone);
+  Endpoint stale = e;
+  stale.url = "https://edited.example";
+  stale.state = EndpointState{};  // what the editing process still believed
+  ASSERT_TRUE(store->put_endpoint(stale).ok());
+  e = find("ep_tn_a");
+  EXPECT_EQ(e.url, "https://edited.example");
+  EXPECT_EQ(e.state, gone);
+  const EndpointState enabled{false, StateReason::kManual, 1'700'000'000'456};
+  ASSERT_TRUE(store->set_endpoint_state("tn_a", "ep_tn_a", enabled).ok());
+  EXPECT_EQ(find("ep_tn_a").state, enabled);
+  // Another tenant's endpoint, or none: not found, and nothing changes.
+  Status other = store->set_endpoint_state("tn_b", "ep_tn_a", gone);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().kind, ErrorKind::kNotFound);
+  EXPECT_EQ(store->set_endpoint_state("tn_a", "ep_nope", gone).error().kind, ErrorKind::kNotFound);
+  EXPECT_EQ(find("ep_tn_a").state, enabled);
+  // The change of state reaches other processes by the feed, and a reload of the tenant too.
+  auto tenants = store->load_tenants_catalog({"tn_a"}).value();
+  ASSERT_FALSE(tenants.endpoints.empty());
+  for (const Endpoint& x : tenants.endpoints)
+    EXPECT_EQ(x.state, x.id == "ep_new" ? created.state : enabled) << x.id;
+}
+
 TEST_P(StoreContract, DeleteTenantCascades) {
   fill_tenant("tn_a");
   fill_tenant("tn_b");

@@ -57,6 +57,10 @@ TEST_P(StoreContract, EveryCatalogWriteBumpsTheVersionAndNamesItsTenant) {
          e.secret = "whsec_rotated";
          return store->put_endpoint(e);
        }},
+      {"tn_a",
+       [&] {
+         return store->set_endpoint_state("tn_a", "ep_1", {true, StateReason::kGone, 9});
+       }},
       {"tn_a", [&] { return store->delete_endpoint("tn_a", "ep_1"); }},
       {"tn_b", [&] { return store->delete_tenant("tn_b"); }},
   };

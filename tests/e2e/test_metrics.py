@@ -1,6 +1,6 @@
 """/metrics after a scripted run, read with a real Prometheus parser (PyPI prometheus-client):
 a loopback receiver answers each endpoint's deliveries by plan (at once; after 5xx; after a
-redirect; after a timeout; never but 410; a port that refuses), and every counter and
+redirect; after a timeout; never but 400; a port that refuses), and every counter and
 histogram count is exactly what the plan made, cross-checked with what the receiver saw."""
 import collections
 import socket
@@ -18,8 +18,9 @@ from test_redis_queue import redis_url  # noqa: F401 (the fixture)
 HANG = "hang"  # the attempt gets no answer (it times out)
 # Per endpoint path: the answer to a delivery's 1st, 2nd, ... attempt (the last one repeats).
 PLANS = {"/ok": [200], "/flaky": [500, 500, 200], "/moved": [302, 200], "/slow": [HANG, 200],
-         "/gone": [410]}
-MAX_ATTEMPTS = {"/ok": 5, "/flaky": 5, "/moved": 5, "/slow": 5, "/gone": 2, "/refused": 2}
+         "/rejected": [400]}
+MAX_ATTEMPTS = {"/ok": 5, "/flaky": 5, "/moved": 5, "/slow": 5, "/rejected": 2,
+                "/refused": 2}
 TYPES = ["order.created", "invoice.sent", "order.paid", "user.signup", "invoice.void"]
 ATTEMPT_TIMEOUT_S = 2.5  # long enough that no answered attempt on a busy machine times out
 
@@ -146,7 +147,7 @@ def wait_for(predicate, timeout, what):
 def onboard_plan(srv, keygen, plan_receiver, refused_url):
     t = srv.onboard("metrics", keygen("metrics"), plan_receiver.url("/ok"),
                     max_attempts=MAX_ATTEMPTS["/ok"])
-    for path in ("/flaky", "/moved", "/slow", "/gone"):
+    for path in ("/flaky", "/moved", "/slow", "/rejected"):
         srv.ok("POST", "/v1/endpoints", t["api_key"],
                {"url": plan_receiver.url(path), "max_attempts": MAX_ATTEMPTS[path]}, status=201)
     srv.ok("POST", "/v1/endpoints", t["api_key"],
@@ -202,7 +203,7 @@ def assert_counts(samples_list, plan_receiver):
     a = plan_receiver.answers
     assert total("sealhook_attempts_total", **{"class": "2xx"}) == a[200]
     assert total("sealhook_attempts_total", **{"class": "3xx"}) == a[302]
-    assert total("sealhook_attempts_total", **{"class": "4xx"}) == a[410]
+    assert total("sealhook_attempts_total", **{"class": "4xx"}) == a[400]
     assert total("sealhook_attempts_total", **{"class": "5xx"}) == a[500]
     assert total("sealhook_attempts_total", **{"class": "timeout"}) == a[HANG]
     for s in samples_list:
@@ -248,7 +249,7 @@ def test_metrics_after_a_scripted_run_equal_what_it_did(start_server, keygen, pl
     # No label names a tenant or an endpoint.
     for name, labels in samples:
         assert {k for k, _ in labels} <= {"type_class", "class", "outcome", "queue", "le",
-                                          "direction"}, (name, labels)
+                                          "direction", "reason", "state"}, (name, labels)
     # The DLQ gauge is the store's count: the dead deliveries listed by the API.
     dead = srv.ok("GET", "/v1/deliveries?status=dead&limit=100", t["api_key"])["data"]
     assert len(dead) == DEAD

@@ -17,6 +17,16 @@ boost::json::object endpoint_json(const Endpoint& e, bool with_secret, int64_t n
     o["previous_secret_expires_at"] = e.previous_secret_expires_at_ms;
   else
     o["previous_secret_expires_at"] = nullptr;
+  o["state"] = e.state.disabled ? "disabled" : "enabled";
+  o["disabled"] = e.state.disabled;
+  if (e.state.reason == StateReason::kNone)
+    o["state_reason"] = nullptr;
+  else
+    o["state_reason"] = to_string(e.state.reason);
+  if (e.state.changed_at_ms > 0)
+    o["state_changed_at"] = e.state.changed_at_ms;
+  else
+    o["state_changed_at"] = nullptr;
   if (with_secret) o["secret"] = e.secret;
   return o;
 }
@@ -40,7 +50,8 @@ const EndpointView* find_own(const Snapshot& s, const Principal& p, const std::s
 Result<EndpointSpec> parse_endpoint_spec(const net::Request& req) {
   auto body = parse_object(req);
   if (!body) return body.error();
-  if (auto st = only_fields(*body, {"url", "event_types", "ordering", "max_attempts", "secret"});
+  if (auto st = only_fields(
+          *body, {"url", "event_types", "ordering", "max_attempts", "secret", "disabled"});
       !st)
     return st.error();
   EndpointSpec spec;
@@ -64,6 +75,9 @@ Result<EndpointSpec> parse_endpoint_spec(const net::Request& req) {
   auto secret = optional_string(*body, "secret", 128);
   if (!secret) return secret.error();
   spec.secret = *secret;
+  auto disabled = optional_bool(*body, "disabled");
+  if (!disabled) return disabled.error();
+  spec.disabled = *disabled;
   return spec;
 }
 

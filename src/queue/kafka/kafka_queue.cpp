@@ -325,6 +325,14 @@ Status KafkaQueue::dead(const Lease& lease) {
 }
 
 Status KafkaQueue::retry(const Lease& lease, int64_t at_ms) {
+  return put_back(lease, at_ms, false);
+}
+
+Status KafkaQueue::defer(const Lease& lease, int64_t at_ms) { return put_back(lease, at_ms, true); }
+
+Status KafkaQueue::put_back(const Lease& lease, int64_t at_ms, bool give_back) {
+  // The attempt its next hand-out makes: the same again when the hand-out is given back.
+  const int next = lease.attempt() + (give_back ? 0 : 1);
   {
     std::lock_guard parts(parts_mu_);
     failed_at_[lease.delivery->endpoint_id] = clock_.now_ms();
@@ -337,14 +345,16 @@ Status KafkaQueue::retry(const Lease& lease, int64_t at_ms) {
         lease, [](MemoryQueue& q, const Lease& l) { return q.ack(l); },
         [&](const Known& k) { took.emplace(k, epoch_); });
     // Outside the epoch lock: a write refused at once is answered inside produce().
-    if (st && took) start_move(lease, took->first, at_ms, took->second);
+    if (st && took) start_move(lease, took->first, at_ms, next, took->second);
     return st;
   }
   return settle(
-      lease, [at_ms](MemoryQueue& q, const Lease& l) { return q.retry(l, at_ms); },
+      lease,
+      [at_ms, give_back](MemoryQueue& q, const Lease& l) {
+        return give_back ? q.defer(l, at_ms) : q.retry(l, at_ms);
+      },
       [&](const Known& k) {
         // The next attempt is recorded with its time before it can be made.
-        const int next = lease.attempt() + 1;
         {
           std::lock_guard parts(parts_mu_);
           if (auto it = known_.find(lease.delivery->id); it != known_.end()) {

@@ -69,6 +69,7 @@ class KafkaQueue final : public Queue {
   std::vector<Lease> lease(int64_t now_ms, size_t max, int64_t lease_ms) override;
   Status ack(const Lease& lease) override;
   Status retry(const Lease& lease, int64_t at_ms) override;
+  Status defer(const Lease& lease, int64_t at_ms) override;
   Status dead(const Lease& lease) override;
   Status extend(const Lease& lease, int64_t deadline_ms) override;
   Status set_ordering(const EndpointOrdering& ordering) override;
@@ -241,7 +242,10 @@ class KafkaQueue final : public Queue {
   void mark_done(int32_t slot, int64_t offset, bool acked);
   // The retries topic (kafka_queue_retry.cpp): an unordered retry moves there.
   bool moves(const QueuedDelivery& d) const;
-  void start_move(const Lease& lease, const Known& k, int64_t at_ms, uint64_t epoch);
+  // Its copy's state names attempt `next` (the lease's own again for a deferred one).
+  void start_move(const Lease& lease, const Known& k, int64_t at_ms, int next, uint64_t epoch);
+  // retry() and defer() (`give_back`: its hand-out uncounted, in its state too).
+  Status put_back(const Lease& lease, int64_t at_ms, bool give_back);
   void on_copied(const std::shared_ptr<Move>& m, const Status& written, int64_t copy);
   void on_move_recorded(const std::shared_ptr<Move>& m, const Status& written);
   void stay_in_place(const std::shared_ptr<Move>& m);  // the move failed: retried in place

@@ -122,14 +122,15 @@ std::shared_ptr<KafkaQueue::Move> KafkaQueue::spill(int32_t slot, int64_t offset
   return m;
 }
 
-void KafkaQueue::start_move(const Lease& lease, const Known& k, int64_t at_ms, uint64_t epoch) {
+void KafkaQueue::start_move(const Lease& lease, const Known& k, int64_t at_ms, int next,
+                            uint64_t epoch) {
   auto m = std::make_shared<Move>();
   m->epoch = epoch;
   m->delivery = lease.delivery;
   m->from_slot = k.slot;
   m->from = k.offset;
   m->origin = retry_slot(k.slot) ? k.origin : k.offset;
-  m->next = lease.attempt() + 1;
+  m->next = next;
   m->at_ms = at_ms;
   {
     std::shared_lock elock(epoch_mu_);

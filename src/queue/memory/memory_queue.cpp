@@ -241,11 +241,16 @@ Status MemoryQueue::forget(const Lease& lease) {
   return {};
 }
 
-Status MemoryQueue::retry(const Lease& lease, int64_t at_ms) {
+Status MemoryQueue::retry(const Lease& lease, int64_t at_ms) { return put_back(lease, at_ms, 0); }
+
+Status MemoryQueue::defer(const Lease& lease, int64_t at_ms) { return put_back(lease, at_ms, 1); }
+
+Status MemoryQueue::put_back(const Lease& lease, int64_t at_ms, int given_back) {
   Shard& s = shard_for(lease.delivery->tenant_id);
   std::lock_guard lock(s.mu);
   ItemPtr item = take_lease(s, lease);
   if (!item) return lease_lost();
+  item->handouts -= given_back;
   item->d.not_before_ms = at_ms;
   const std::string ep = item->d.endpoint_id;
   Lane& lane = lane_of(s, item->d);

@@ -26,6 +26,7 @@ class MemoryQueue final : public Queue {
   std::vector<Lease> lease(int64_t now_ms, size_t max, int64_t lease_ms) override;
   Status ack(const Lease& lease) override { return forget(lease); }
   Status retry(const Lease& lease, int64_t at_ms) override;
+  Status defer(const Lease& lease, int64_t at_ms) override;
   Status dead(const Lease& lease) override { return forget(lease); }
   Status extend(const Lease& lease, int64_t deadline_ms) override;
   void close() override;
@@ -126,6 +127,8 @@ class MemoryQueue final : public Queue {
   void finish(Shard& s, const std::string& endpoint_id, Lane& lane);
   // Removes the lease from its shard (lock held); null when it is not held.
   ItemPtr take_lease(Shard& s, const Lease& lease);
+  // retry() and defer(): back at `at_ms`, `given_back` hand-outs uncounted.
+  Status put_back(const Lease& lease, int64_t at_ms, int given_back);
   Status forget(const Lease& lease);
 
   QueueOptions options_;

@@ -368,8 +368,22 @@ Status RedisQueue::retry(const Lease& lease, int64_t at_ms) {
   return st;
 }
 
+Status RedisQueue::defer(const Lease& lease, int64_t at_ms) {
+  Status st = settle("defer", lease, at_ms);
+  if (st) due_at(at_ms);
+  return st;
+}
+
 void RedisQueue::retry_async(const Lease& lease, int64_t at_ms, Settled done) {
-  settle_async("retry", lease, at_ms, [this, at_ms, done = std::move(done)](Status st) {
+  put_back_async("retry", lease, at_ms, std::move(done));
+}
+
+void RedisQueue::defer_async(const Lease& lease, int64_t at_ms, Settled done) {
+  put_back_async("defer", lease, at_ms, std::move(done));
+}
+
+void RedisQueue::put_back_async(const char* kind, const Lease& lease, int64_t at_ms, Settled done) {
+  settle_async(kind, lease, at_ms, [this, at_ms, done = std::move(done)](Status st) {
     if (st) due_at(at_ms);
     done(std::move(st));
   });

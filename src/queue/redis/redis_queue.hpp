@@ -59,11 +59,13 @@ class RedisQueue final : public Queue {
   void lease_async(int64_t now_ms, size_t max, int64_t lease_ms, Leased done) override;
   Status ack(const Lease& lease) override { return settle("ack", lease, 0); }
   Status retry(const Lease& lease, int64_t at_ms) override;
+  Status defer(const Lease& lease, int64_t at_ms) override;
   Status dead(const Lease& lease) override { return settle("dead", lease, 0); }
   void ack_async(const Lease& lease, Settled done) override {
     settle_async("ack", lease, 0, std::move(done));
   }
   void retry_async(const Lease& lease, int64_t at_ms, Settled done) override;
+  void defer_async(const Lease& lease, int64_t at_ms, Settled done) override;
   void dead_async(const Lease& lease, Settled done) override {
     settle_async("dead", lease, 0, std::move(done));
   }
@@ -98,6 +100,8 @@ class RedisQueue final : public Queue {
   // Settles without waiting: queued, and sent with every other settle queued meanwhile as one
   // settle script (one EVALSHA for the lot), one such script in flight at a time.
   void settle_async(const char* kind, const Lease& lease, int64_t at_ms, Settled done);
+  // retry_async / defer_async: settled, then due at `at_ms`.
+  void put_back_async(const char* kind, const Lease& lease, int64_t at_ms, Settled done);
   void flush_settles();  // sends what is queued, or marks the sender idle
   void nudge();
   // The handshake's last step, on the connection thread: the generation check (and, the first

@@ -240,12 +240,22 @@ Status SqliteQueue::forget(const Lease& lease) {
 }
 
 Status SqliteQueue::retry(const Lease& lease, int64_t at_ms) {
+  return put_back(lease, at_ms, false);
+}
+
+Status SqliteQueue::defer(const Lease& lease, int64_t at_ms) {
+  return put_back(lease, at_ms, true);
+}
+
+Status SqliteQueue::put_back(const Lease& lease, int64_t at_ms, bool give_back) {
   std::lock_guard lock(mu_);
   Slot* s = find_lease(lease);
   if (s == nullptr) return lease_lost();
   unreserve(s->lane);
   s->due_ms = at_ms;
-  ops_.push_back(Op{Op::kDue, s->seq, at_ms});
+  if (give_back) s->handouts--;
+  ops_.push_back(give_back ? Op{Op::kDefer, s->seq, at_ms, s->handouts}
+                           : Op{Op::kDue, s->seq, at_ms});
   ops_added_++;
   uncache(*s);  // read again when it is due
   make_waiting(*s, clock_.now_ms());

@@ -57,6 +57,7 @@ class SqliteQueue final : public Queue {
   std::vector<Lease> lease(int64_t now_ms, size_t max, int64_t lease_ms) override;
   Status ack(const Lease& lease) override { return forget(lease); }
   Status retry(const Lease& lease, int64_t at_ms) override;
+  Status defer(const Lease& lease, int64_t at_ms) override;
   Status dead(const Lease& lease) override { return forget(lease); }
   Status extend(const Lease& lease, int64_t deadline_ms) override;
   void close() override;
@@ -107,9 +108,11 @@ class SqliteQueue final : public Queue {
     std::vector<uint32_t> parked;  // lanes waiting for the tenant to drop below its cap
   };
   struct Op {
-    enum Kind : uint8_t { kDelete, kDue } kind;
+    // kDefer: kDue with the hand-out count given back (`handouts`, the count to keep).
+    enum Kind : uint8_t { kDelete, kDue, kDefer } kind;
     int64_t seq;
-    int64_t value;  // kDue: the due time; kDelete: the body id when it goes too, else 0
+    int64_t value;  // kDue, kDefer: the due time; kDelete: the body id when it goes too, else 0
+    int handouts = 0;
   };
   struct PushJob {
     std::vector<Slot> slots;
@@ -178,6 +181,8 @@ class SqliteQueue final : public Queue {
     if (!in_round_ && !pacing_) work_cv_.notify_all();
   }
   Slot* find_lease(const Lease& lease);
+  // retry() and defer() (`give_back`: its hand-out uncounted, on disk too).
+  Status put_back(const Lease& lease, int64_t at_ms, bool give_back);
   Status forget(const Lease& lease);
   // Checks and queues a push (lock held); an error when it is refused at once.
   Status enqueue(std::vector<QueuedDelivery>&& batch, const std::shared_ptr<PushJob>& job);

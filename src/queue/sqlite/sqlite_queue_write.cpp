@@ -49,6 +49,13 @@ Status SqliteQueue::write(Round& r) {
         return st;
       continue;
     }
+    if (op.kind == Op::kDefer) {
+      if (Status st = conn_->run("UPDATE deliveries SET due_ms = ?2, handouts = ?3 WHERE seq = ?1",
+                                 "defer", op.seq, op.value, op.handouts);
+          !st)
+        return st;
+      continue;
+    }
     settled += (settled.size() > 1 ? "," : "") + std::to_string(op.seq);
     if (op.value != 0) dropped += (dropped.size() > 1 ? "," : "") + std::to_string(op.value);
   }

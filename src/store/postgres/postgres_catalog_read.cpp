@@ -86,7 +86,8 @@ Status load_subscription_rows(Connection& c, const TenantScope& scope, Catalog& 
 Status load_endpoint_rows(Connection& c, const TenantScope& scope, Catalog& out) {
   auto r = scope.query(c,
                        "SELECT id, tenant_id, url, secret, ordering, max_attempts, created_at_ms,"
-                       " previous_secret, previous_secret_expires_at_ms FROM endpoints" +
+                       " previous_secret, previous_secret_expires_at_ms, disabled, state_reason,"
+                       " state_changed_at_ms FROM endpoints" +
                            scope.where("tenant_id") + " ORDER BY " + scope.order("tenant_id") +
                            "created_at_ms, id",
                        "load endpoints");
@@ -96,6 +97,9 @@ Status load_endpoint_rows(Connection& c, const TenantScope& scope, Catalog& out)
     Endpoint e{r->text(i, 0),        r->text(i, 1),  r->text(i, 2),  r->text(i, 3), {},
                Ordering::kUnordered, r->int32(i, 5), r->int64(i, 6), r->text(i, 7), r->int64(i, 8)};
     e.ordering = parse_ordering(r->text(i, 4)).value_or(Ordering::kUnordered);
+    e.state.disabled = r->text(i, 9) == "t";
+    e.state.reason = parse_state_reason(r->text(i, 10)).value_or(StateReason::kNone);
+    e.state.changed_at_ms = r->int64(i, 11);
     out.endpoints.push_back(std::move(e));
   }
   std::unordered_map<std::string, Endpoint*> by_id;

@@ -55,6 +55,8 @@ class PostgresStore final : public Store {
   Status put_subscriptions(const std::string& tenant_id,
                            const std::vector<std::string>& patterns) override;
   Status put_endpoint(const Endpoint& endpoint) override;
+  Status set_endpoint_state(const std::string& tenant_id, const std::string& endpoint_id,
+                            const EndpointState& state) override;
   Status delete_endpoint(const std::string& tenant_id, const std::string& endpoint_id) override;
 
   Status write_deliveries(const std::vector<DeliveryUpdate>& batch) override;

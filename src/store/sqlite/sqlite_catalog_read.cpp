@@ -65,7 +65,8 @@ Status load_one_tenant(Connection& conn, const std::string& id, Catalog& out) {
   size_t first = out.endpoints.size();
   auto e = conn.query(
       "SELECT id, tenant_id, url, secret, ordering, max_attempts, created_at_ms, previous_secret,"
-      " previous_secret_expires_at_ms FROM endpoints WHERE tenant_id = ?1"
+      " previous_secret_expires_at_ms, disabled, state_reason, state_changed_at_ms FROM endpoints "
+      "WHERE tenant_id = ?1"
       " ORDER BY created_at_ms, id",
       id);
   if (Status s = feed_rows(
@@ -74,6 +75,7 @@ Status load_one_tenant(Connection& conn, const std::string& id, Catalog& out) {
             Endpoint ep{r.text(0),  r.text(1),  r.text(2), r.text(3), {}, Ordering::kUnordered,
                         r.int32(5), r.int64(6), r.text(7), r.int64(8)};
             ep.ordering = parse_ordering(r.text(4)).value_or(Ordering::kUnordered);
+            ep.state = read_endpoint_state(r, 9);
             out.endpoints.push_back(std::move(ep));
           });
       !s)

@@ -11,6 +11,11 @@
 
 namespace sealhook::sqlite {
 
+class Statement;
+
+// An endpoint row's state: the columns disabled, state_reason, state_changed_at_ms from `col`.
+EndpointState read_endpoint_state(const Statement& row, int col);
+
 class SqliteStore final : public Store {
  public:
   // `path` is a database file or ":memory:"; the schema is migrated before this returns.
@@ -30,6 +35,8 @@ class SqliteStore final : public Store {
   Status put_subscriptions(const std::string& tenant_id,
                            const std::vector<std::string>& patterns) override;
   Status put_endpoint(const Endpoint& endpoint) override;
+  Status set_endpoint_state(const std::string& tenant_id, const std::string& endpoint_id,
+                            const EndpointState& state) override;
   Status delete_endpoint(const std::string& tenant_id, const std::string& endpoint_id) override;
 
   Status write_deliveries(const std::vector<DeliveryUpdate>& batch) override;

@@ -93,6 +93,8 @@ const std::map<std::string, ServeCase>& serve_cases() {
        {"retry-max-delay-ms = 400", [](auto& c) { return c.retry_max_delay_ms == 400; }}},
       {"retry-jitter", {"retry_jitter = 0.05", [](auto& c) { return c.retry_jitter == 0.05; }}},
       {"max-attempts", {"max-attempts = 3", [](auto& c) { return c.max_attempts == 3; }}},
+      {"disabled-recheck-ms",
+       {"disabled-recheck-ms = 500", [](auto& c) { return c.disabled_recheck_ms == 500; }}},
       {"drain-timeout-ms",
        {"drain_timeout_ms = 0", [](auto& c) { return c.drain_timeout_ms == 0; }}},
       {"reconcile-after-ms",

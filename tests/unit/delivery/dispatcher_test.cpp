@@ -44,8 +44,30 @@ class DispatcherTest : public ::testing::Test {
                           .attempt_timeout = std::chrono::milliseconds(1000),
                           .lease_grace = std::chrono::milliseconds(500),
                           .default_max_attempts = 3,
-                          .unknown_endpoint_hold_ms = 10});
+                          .unknown_endpoint_hold_ms = 10,
+                          .disabled_recheck_ms = 5000,
+                          .disable_endpoint = [this](const std::string&, const std::string& ep,
+                                                     StateReason reason) {
+                            disables.push_back(ep + ":" + std::string(to_string(reason)));
+                            return set_disabled(ep, true);
+                          }});
     dispatcher->start();
+  }
+
+  // What the catalog does (CatalogService::set_endpoint_state): the endpoint in the snapshot
+  // with its new state. Answers whether it changed.
+  bool set_disabled(const std::string& id, bool disabled) {
+    bool changed = false;
+    EXPECT_TRUE(registry
+                    .update([&](Snapshot& s) {
+                      EndpointView next = **s.endpoints.find(id);
+                      changed = next.endpoint.state.disabled != disabled;
+                      next.endpoint.state.disabled = disabled;
+                      s.endpoints.set(id, std::make_shared<const EndpointView>(std::move(next)));
+                      return Status{};
+                    })
+                    .ok());
+    return changed;
   }
 
   void add_endpoint(const std::string& id, Ordering ordering, int max_attempts) {
@@ -122,6 +144,7 @@ class DispatcherTest : public ::testing::Test {
   RetryPolicy policy{{.base_ms = 1000, .max_delay_ms = 60'000, .jitter = 0.2}, [] { return 0.0; }};
   boost::asio::io_context io;  // polled by hand: the tests drive the clock and the pumps
   std::unique_ptr<Dispatcher> dispatcher;
+  std::vector<std::string> disables;  // the disable hook's calls, "endpoint:reason"
 };
 
 TEST_F(DispatcherTest, RetriesAtTheExactBackoffThenDelivers) {
@@ -145,6 +168,41 @@ TEST_F(DispatcherTest, RetriesAtTheExactBackoffThenDelivers) {
   EXPECT_EQ(attempts[0].status_code, 500);
   EXPECT_EQ(attempts[1].status_code, 200);
   EXPECT_EQ(dispatcher->inflight(), 0u);
+  EXPECT_EQ(queue.stats().depth, 0u);
+}
+
+TEST_F(DispatcherTest, GoneDisablesTheEndpointAndItsDeliveriesWaitWithoutSpendingAttempts) {
+  publish("msg_a", "ep_1");  // max_attempts 3
+  publish("msg_x", "ep_1");
+  ASSERT_EQ(sender.sent.size(), 2u);
+  sender.answer(410);
+  sender.answer(410);  // both in flight saw it: disabled once
+  EXPECT_EQ(disables, std::vector<std::string>{"ep_1:gone"});
+  EXPECT_EQ(dispatcher->counters().disabled_gone.load(), 1u);
+  EXPECT_EQ(record("msg_a").status, DeliveryStatus::kPending);
+  EXPECT_EQ(record("msg_a").attempts, 1);
+  publish("msg_b", "ep_1");  // queued before the disable reached its publisher
+  // Ten minutes disabled, far past three attempts' backoff: nothing is sent, nothing spent.
+  for (int i = 0; i < 120; ++i) {
+    clock.advance_ms(5000);
+    dispatcher->pump();
+    run_posted();
+  }
+  EXPECT_EQ(sender.sent.size(), 2u);
+  EXPECT_GE(dispatcher->counters().deferred_disabled.load(), 3u * 100);
+  EXPECT_EQ(record("msg_a").status, DeliveryStatus::kPending);
+  EXPECT_EQ(queue.stats().depth, 3u);
+  // Enabled again: within the recheck time each goes, making the attempt it would have made.
+  set_disabled("ep_1", false);
+  clock.advance_ms(5000);
+  dispatcher->pump();
+  run_posted();
+  ASSERT_EQ(sender.sent.size(), 5u);
+  for (int i = 0; i < 3; ++i) sender.answer(200);
+  EXPECT_EQ(record("msg_a").status, DeliveryStatus::kDelivered);
+  EXPECT_EQ(record("msg_a").attempts, 2);
+  EXPECT_EQ(record("msg_x").attempts, 2);
+  EXPECT_EQ(record("msg_b").attempts, 1);
   EXPECT_EQ(queue.stats().depth, 0u);
 }
 
@@ -302,6 +360,7 @@ class DeferredQueue final : public Queue {
   }
   Status ack(const Lease& l) override { return q.ack(l); }
   Status retry(const Lease& l, int64_t at) override { return q.retry(l, at); }
+  Status defer(const Lease& l, int64_t at) override { return q.defer(l, at); }
   Status dead(const Lease& l) override { return q.dead(l); }
   Status extend(const Lease& l, int64_t at) override { return q.extend(l, at); }
   void ack_async(const Lease& l, Settled done) override {

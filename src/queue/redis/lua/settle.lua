@@ -1,5 +1,6 @@
--- settle: ARGV P, tenant cap, then 4 per settle: kind (ack | dead | retry | extend), id, token,
--- time (retry: due; extend: the new deadline). Settles them in order, each as on its own.
+-- settle: ARGV P, tenant cap, then 4 per settle: kind (ack | dead | retry | defer | extend), id,
+-- token, time (retry, defer: due; extend: the new deadline). Settles them in order, each as on
+-- its own. A defer is a retry that gives its hand-out back (the next makes the same attempt).
 -- Answers one integer per settle: 1 when done, 0 when the lease is not held any more.
 local tenant_cap = num(ARGV[2])
 -- The queue's counts ('m'), summed over the batch and written once at the end; so are the
@@ -40,7 +41,10 @@ local function settle_one(kind, id, token, at)
     lane_order[#lane_order + 1] = ep
   end
   lane.n = lane.n + 1
-  if kind == 'retry' then
+  if kind == 'retry' or kind == 'defer' then
+    if kind == 'defer' then
+      redis.call('HINCRBY', dk, 'h', -1)
+    end
     redis.call('HDEL', dk, 'k', 'dl', 'w')
     redis.call('HSET', dk, 'nb', str(at))
     if d[6] == '1' then

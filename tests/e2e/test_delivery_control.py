@@ -1,0 +1,162 @@
+"""Delivery control (issue 16) against the real binary: an endpoint that answers 410 Gone is
+disabled after that one attempt; what was pending for it waits without spending its attempts
+(far past the retry schedule that would have dead-lettered it); events published meanwhile are
+recorded as skipped and never sent; enabling it again delivers what waited. On the sqlite queue
+and on the shared redis queue."""
+import collections
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from test_redis_queue import redis_url  # noqa: F401 (the fixture)
+
+
+class SwitchReceiver:
+    """Answers every delivery with `status` (410 until switched), counting them by webhook-id."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.status = 410
+        self.seen = collections.Counter()  # webhook-id -> requests
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.seen[self.headers["webhook-id"]] += 1
+                    status = receiver.status
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def requests(self):
+        with self.lock:
+            return sum(self.seen.values())
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def switch_receiver():
+    rx = SwitchReceiver()
+    yield rx
+    rx.close()
+
+
+def wait_until(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("queue", ["sqlite", "redis"])
+def test_gone_disables_the_endpoint_and_what_waited_goes_once_it_is_enabled(
+        queue, request, start_server, keygen, switch_receiver):
+    args = ["--disabled-recheck-ms", "200", "--max-attempts", "3"]
+    if queue == "redis":
+        args += ["--queue", "redis", "--redis", request.getfixturevalue("redis_url")]
+    srv = start_server(*args)
+    rx = switch_receiver
+    t = srv.onboard("gone", keygen("gone"), rx.url)
+    key, ep = t["api_key"], t["endpoint"]
+    assert ep["state"] == "enabled" and ep["disabled"] is False
+    assert ep["state_reason"] is None and ep["state_changed_at"] is None
+    before = int(time.time() * 1000)
+    first = srv.ok("POST", "/v1/events", key, {"type": "t", "payload": {"n": 1}}, status=202)
+    assert first["deliveries"] == 1
+
+    def endpoint():
+        return srv.ok("GET", f"/v1/endpoints/{ep['id']}", key)
+
+    wait_until(lambda: endpoint()["state"] == "disabled", 30, "the endpoint never got disabled")
+    got = endpoint()
+    assert got["disabled"] is True and got["state_reason"] == "gone"
+    assert before <= got["state_changed_at"] <= int(time.time() * 1000)
+    assert rx.requests() == 1  # that one attempt
+    pending = srv.wait_list(key, "status=pending", 1)["data"]
+    assert len(pending) == 1
+    waiting = pending[0]["id"]
+
+    # It comes back every --disabled-recheck-ms and is put back unsent: five times is over a
+    # second, where three attempts at a 50 ms base would have dead-lettered it long since.
+    def delayed():
+        return srv.metrics().get('sealhook_deliveries_delayed_total{reason="endpoint_disabled"}', 0)
+    wait_until(lambda: delayed() >= 5, 30, "the waiting delivery was never looked at again")
+    d = srv.ok("GET", f"/v1/deliveries/{waiting}", key)
+    assert d["status"] == "pending" and d["attempt_count"] == 1, d
+    assert [a["status_code"] for a in d["attempts"]] == [410]
+    assert rx.requests() == 1
+
+    # Published while disabled: recorded as skipped, never queued nor sent.
+    second = srv.ok("POST", "/v1/events", key, {"type": "t", "payload": {"n": 2}}, status=202)
+    assert second["deliveries"] == 0 and second["skipped"] == 1
+    skipped = srv.wait_list(key, "status=skipped", 1)["data"]
+    assert len(skipped) == 1 and skipped[0]["endpoint_id"] == ep["id"]
+    assert skipped[0]["event_id"] == second["event_id"] and skipped[0]["attempt_count"] == 0
+
+    # Enabled again: what waited goes, making its second attempt (none was spent meanwhile).
+    with rx.lock:
+        rx.status = 200
+    enabled = srv.ok("PATCH", f"/v1/endpoints/{ep['id']}", key, {"disabled": False})
+    assert enabled["state"] == "enabled" and enabled["state_reason"] == "manual"
+    done = srv.wait_status(key, waiting, "delivered", timeout=30)
+    assert [a["status_code"] for a in done["attempts"]] == [410, 200]
+    assert rx.seen[waiting] == 2 and rx.seen[skipped[0]["id"]] == 0
+    third = srv.ok("POST", "/v1/events", key, {"type": "t", "payload": {"n": 3}}, status=202)
+    assert third["deliveries"] == 1
+    wait_until(lambda: rx.requests() == 3, 30, "a new event after enabling was not delivered")
+    m = srv.metrics()
+    assert m['sealhook_endpoint_disables_total{reason="gone"}'] == 1
+    assert m["sealhook_deliveries_skipped_disabled_total"] == 1
+    assert m['sealhook_endpoints{state="enabled"}'] == 1
+    assert m['sealhook_endpoints{state="disabled"}'] == 0
+    assert srv.ok("GET", f"/v1/deliveries/{skipped[0]['id']}", key)["status"] == "skipped"
+
+
+def test_an_endpoint_disabled_by_hand_waits_and_bad_input_changes_nothing(
+        start_server, keygen, switch_receiver):
+    srv = start_server("--disabled-recheck-ms", "200")
+    rx = switch_receiver
+    rx.status = 200
+    t = srv.onboard("manual", keygen("manual"), rx.url, ordering="ordered")
+    key, ep = t["api_key"], t["endpoint"]
+    for bad in ({"disabled": "yes"}, {"disabled": 1}):
+        r = srv.call("PATCH", f"/v1/endpoints/{ep['id']}", key, bad)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_field", r.text
+    assert srv.ok("GET", f"/v1/endpoints/{ep['id']}", key)["state"] == "enabled"
+    off = srv.ok("PATCH", f"/v1/endpoints/{ep['id']}", key, {"disabled": True})
+    assert off["state"] == "disabled" and off["state_reason"] == "manual"
+    # Disabling again changes nothing (not even the time of the change).
+    again = srv.ok("PATCH", f"/v1/endpoints/{ep['id']}", key, {"disabled": True})
+    assert again["state_changed_at"] == off["state_changed_at"]
+    r = srv.ok("POST", "/v1/events", key, {"type": "t", "payload": 1}, status=202)
+    assert r["deliveries"] == 0 and r["skipped"] == 1
+    # Another tenant cannot touch it.
+    other = srv.onboard("other", keygen("other"), rx.url)
+    r = srv.call("PATCH", f"/v1/endpoints/{ep['id']}", other["api_key"], {"disabled": False})
+    assert r.status_code == 404
+    # A PATCH of other fields keeps the state.
+    kept = srv.ok("PATCH", f"/v1/endpoints/{ep['id']}", key, {"max_attempts": 4})
+    assert kept["state"] == "disabled" and kept["max_attempts"] == 4
+    on = srv.ok("PATCH", f"/v1/endpoints/{ep['id']}", key, {"disabled": False, "max_attempts": 5})
+    assert on["state"] == "enabled" and on["max_attempts"] == 5
+    r = srv.ok("POST", "/v1/events", key, {"type": "t", "payload": 2}, status=202)
+    assert r["deliveries"] == 1
+    wait_until(lambda: rx.requests() == 1, 30, "the event after enabling was not delivered")
+    assert srv.metrics()['sealhook_endpoint_disables_total{reason="gone"}'] == 0
