@@ -148,6 +148,21 @@ Result<std::optional<int>> optional_int(const boost::json::object& o, std::strin
   return bad("invalid_field", "'" + std::string(key) + "' must be an integer");
 }
 
+Result<std::optional<int64_t>> optional_int64(const boost::json::object& o, std::string_view key) {
+  constexpr int64_t kMax = int64_t{1} << 53;
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return std::optional<int64_t>{};
+  const auto& v = it->value();
+  if (v.is_int64() && v.as_int64() >= -kMax && v.as_int64() <= kMax)
+    return std::optional<int64_t>(v.as_int64());
+  if (v.is_uint64() && v.as_uint64() <= static_cast<uint64_t>(kMax))
+    return std::optional<int64_t>(static_cast<int64_t>(v.as_uint64()));
+  if (v.is_double() && std::abs(v.as_double()) <= static_cast<double>(kMax) &&
+      std::trunc(v.as_double()) == v.as_double())
+    return std::optional<int64_t>(static_cast<int64_t>(v.as_double()));
+  return bad("invalid_field", "'" + std::string(key) + "' must be an integer");
+}
+
 Result<std::optional<bool>> optional_bool(const boost::json::object& o, std::string_view key) {
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return std::optional<bool>{};

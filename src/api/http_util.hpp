@@ -29,6 +29,8 @@ Result<std::optional<std::string>> optional_string(const boost::json::object& o,
 Result<std::optional<std::vector<std::string>>> optional_string_list(const boost::json::object& o,
                                                                      std::string_view key);
 Result<std::optional<int>> optional_int(const boost::json::object& o, std::string_view key);
+// An integer of up to 2^53 (exact in a JSON double), else 400.
+Result<std::optional<int64_t>> optional_int64(const boost::json::object& o, std::string_view key);
 Result<std::optional<bool>> optional_bool(const boost::json::object& o, std::string_view key);
 // Rejects members not in `allowed` (400 unknown_field), catching typos like "event_type".
 Status only_fields(const boost::json::object& o, std::initializer_list<std::string_view> allowed);

@@ -131,6 +131,17 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       "a due delivery for a disabled endpoint goes back to the queue for this long, its attempts "
       "unspent (how soon an endpoint enabled again gets what waited)")
       ->check(CLI::Range(int64_t{10}, int64_t{3'600'000}));
+  opt(cmd, "disable-after", c.disable_after,
+      "an endpoint whose every attempt failed this long (and at least --disable-min-attempts "
+      "of them) is disabled: a number and its unit, ms, s, m, h or d (\"5d\", \"90m\")");
+  opt(cmd, "disable-min-attempts", c.disable_min_attempts,
+      "failed attempts in a row, at least, before an endpoint failing for --disable-after is "
+      "disabled")
+      ->check(CLI::Range(1, 1'000'000));
+  opt(cmd, "system-tenant", c.system_tenant,
+      "the provider's own tenant: receives a sealhook.endpoint.disabled event (encrypted and "
+      "signed like any) each time an endpoint is disabled, to the endpoints it subscribes with "
+      "(\"\": none)");
   opt(cmd, "secret-rotation-grace-s", c.secret_rotation_grace_s,
       "after POST /v1/endpoints/{id}/secret/rotate, how long the old signing secret keeps "
       "signing beside the new one (a rotation may ask for 0 up to 7 days)")
@@ -256,6 +267,25 @@ Status validate_worker(const ServeConfig& c) {
   return validate(c);
 }
 
+std::optional<int64_t> parse_duration_ms(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() && digits < 12 && text[digits] >= '0' && text[digits] <= '9')
+    digits++;
+  if (digits == 0 || digits == text.size()) return std::nullopt;
+  const int64_t n = std::stoll(std::string(text.substr(0, digits)));
+  const std::string_view unit = text.substr(digits);
+  int64_t scale = 0;
+  if (unit == "ms") scale = 1;
+  if (unit == "s") scale = 1000;
+  if (unit == "m") scale = 60'000;
+  if (unit == "h") scale = 3'600'000;
+  if (unit == "d") scale = 86'400'000;
+  if (scale == 0 || n > 365LL * 86'400'000 / scale) return std::nullopt;
+  const int64_t ms = n * scale;
+  if (ms < 1000) return std::nullopt;
+  return ms;
+}
+
 Status validate(const ServeConfig& c) {
   if (c.store.rfind("sqlite:", 0) != 0 && c.store.rfind("postgres://", 0) != 0 &&
       c.store.rfind("postgresql://", 0) != 0)
@@ -285,6 +315,10 @@ Status validate(const ServeConfig& c) {
   if (auto nets = delivery::parse_cidr_list(c.allow_networks); !nets)
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--allow-networks: " + nets.error().message);
+  if (!parse_duration_ms(c.disable_after))
+    return make_error(ErrorKind::kBadRequest, "invalid_config",
+                      "--disable-after must be a whole number and its unit, ms, s, m, h or d, "
+                      "from 1 s to 365 d (\"5d\", \"90m\")");
   if (!c.admin_token.empty() && c.admin_token.size() < 16)
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--admin-token must be at least 16 characters (128 bits of randomness)");

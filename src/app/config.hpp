@@ -3,7 +3,9 @@
 // file given by --config (or SEALHOOK_CONFIG; see config_file.hpp), then these defaults.
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "app/config_file.hpp"  // apply_config_file(), apply_config_option()
 #include "core/result.hpp"
@@ -52,6 +54,11 @@ struct ServeConfig {
   double retry_jitter = 0.2;
   int max_attempts = 6;
   int64_t disabled_recheck_ms = 30'000;  // a disabled endpoint's due deliveries: back this long
+  // An endpoint whose every attempt failed this long ("5d": ms, s, m, h or d), with at least
+  // disable_min_attempts failed attempts, is disabled (the endpoint may override both).
+  std::string disable_after = "5d";
+  int disable_min_attempts = 10;
+  std::string system_tenant;  // receives sealhook.endpoint.disabled events; "" for none
   int64_t secret_rotation_grace_s = 24 * 3600;
   int64_t drain_timeout_ms = 10'000;
   int64_t reconcile_after_ms = 60'000;  // shared queue: pending records unchanged this long
@@ -120,6 +127,8 @@ void add_serve_options(CLI::App& cmd, ServeConfig& cfg);
 void add_worker_options(CLI::App& cmd, ServeConfig& cfg);
 // Cross-field checks after parsing.
 Status validate(const ServeConfig& cfg);
+// "5d", "90m", "30s", "1500ms" in milliseconds: a whole number and one unit, 1 s to 365 d.
+std::optional<int64_t> parse_duration_ms(std::string_view text);
 // validate(), and what a worker cannot run with: a queue other processes cannot share
 // (memory, sqlite), a store in this process's memory.
 Status validate_worker(const ServeConfig& cfg);

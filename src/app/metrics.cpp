@@ -55,12 +55,17 @@ void delivery_metrics(Exposition& out, const delivery::Dispatcher& d) {
              "looked at again after --disabled-recheck-ms, its attempts unspent).");
   out.sample("sealhook_deliveries_delayed_total", label("reason", "endpoint_disabled"),
              c.deferred_disabled.load());
-  out.family("sealhook_endpoint_disables_total", "counter",
-             "Endpoints this process disabled, by reason (gone: it answered 410 Gone).");
-  out.sample("sealhook_endpoint_disables_total", label("reason", "gone"), c.disabled_gone.load());
 }
 
-void catalog_metrics(Exposition& out, const Snapshot& snap) {
+void catalog_metrics(Exposition& out, const CatalogService& catalog) {
+  out.family("sealhook_endpoint_disables_total", "counter",
+             "Endpoints this process disabled, by reason (gone: it answered 410 Gone; failing: "
+             "every attempt failed for --disable-after; manual: a PATCH).");
+  for (StateReason r : {StateReason::kGone, StateReason::kFailing, StateReason::kManual})
+    out.sample("sealhook_endpoint_disables_total", label("reason", to_string(r)),
+               catalog.disables(r));
+  const auto snapshot = catalog.snapshot();
+  const Snapshot& snap = *snapshot;
   size_t disabled = 0;
   for (const auto& [id, ep] : snap.endpoints) disabled += ep->endpoint.state.disabled ? 1 : 0;
   out.family("sealhook_endpoints", "gauge", "Endpoints in the catalog, by state.");
@@ -164,7 +169,7 @@ std::string render_metrics(const MetricsSources& s) {
                 "Tenants' delivery reads answered 429 (over --tenant-read-rate).",
                 *s.reads_limited);
   if (s.traces != nullptr) trace_metrics(out, *s.traces);
-  if (s.registry != nullptr) catalog_metrics(out, *s.registry->snapshot());
+  if (s.catalog != nullptr) catalog_metrics(out, *s.catalog);
   out.counter("sealhook_log_lines_dropped_total",
               "Log lines dropped because the log's queue was full (--log-queue-size).",
               log_lines_dropped());

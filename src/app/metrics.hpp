@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "app/slow_gauges.hpp"
+#include "catalog/catalog.hpp"
 #include "catalog/feed/catalog_feed.hpp"
 #include "delivery/dispatcher.hpp"
 #include "publish/publisher.hpp"
@@ -27,7 +28,7 @@ struct MetricsSources {
   // The tenants' delivery reads answered 429 (over --tenant-read-rate); unset without the API.
   std::optional<uint64_t> reads_limited = std::nullopt;
   const trace::ExporterCounters* traces = nullptr;  // null: tracing off
-  const Registry* registry = nullptr;               // the catalog (endpoints by state)
+  const CatalogService* catalog = nullptr;          // endpoints by state, disables
 };
 
 std::string render_metrics(const MetricsSources& s);

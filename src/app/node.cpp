@@ -1,5 +1,7 @@
 #include "app/node.hpp"
 
+#include "app/endpoint_control.hpp"
+
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 #include <boost/asio/post.hpp>
@@ -419,6 +421,8 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
   n.policy = std::make_unique<delivery::RetryPolicy>(
       delivery::RetryOptions{c.retry_base_ms, c.retry_max_delay_ms, c.retry_jitter},
       delivery::system_uniform01());
+  watch_endpoint_states(n);
+  n.health = make_health_tracker(n);
   n.dispatcher = std::make_unique<delivery::Dispatcher>(
       *n.queue, *n.sender, n.registry, *n.journal, *n.policy, n.clock, n.io,
       delivery::DispatcherOptions{
@@ -427,14 +431,8 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
           .default_max_attempts = c.max_attempts,
           .tracer = n.tracer.get(),
           .disabled_recheck_ms = c.disabled_recheck_ms,
-          .disable_endpoint = [&n](const std::string& tenant, const std::string& endpoint,
-                                   StateReason reason) {
-            bool changed = false;
-            auto r = n.catalog->set_endpoint_state(tenant, endpoint, true, reason, &changed);
-            if (!r && r.error().kind != ErrorKind::kNotFound)
-              spdlog::error("endpoint {}: disabling it failed: {}", endpoint, r.error().message);
-            return changed;
-          }});
+          .disable_endpoint = endpoint_disabler(n),
+          .health = n.health.get()});
   n.feed = std::make_unique<CatalogFeed>(
       *n.catalog, n.registry, n.clock,
       CatalogFeedOptions{std::chrono::milliseconds(c.catalog_check_ms),

@@ -14,6 +14,7 @@
 #include "catalog/feed/catalog_feed.hpp"
 #include "core/clock.hpp"
 #include "delivery/dispatcher.hpp"
+#include "delivery/endpoint_health.hpp"
 #include "delivery/retry_policy.hpp"
 #include "delivery/sender.hpp"
 #include "publish/publisher.hpp"
@@ -45,6 +46,8 @@ struct Node {
   std::unique_ptr<ReadPool> reads;
   std::unique_ptr<delivery::Sender> sender;
   std::unique_ptr<delivery::RetryPolicy> policy;
+  // Failure streaks toward the automatic disable (--disable-after): the dispatcher tells it.
+  std::unique_ptr<delivery::EndpointHealthTracker> health;
   std::unique_ptr<delivery::Dispatcher> dispatcher;
   SlowGauges slow_gauges;  // refreshed by NodeRuntime, read by /metrics
   std::string admin_token_hash;

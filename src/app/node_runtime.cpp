@@ -60,6 +60,7 @@ void NodeRuntime::arm_gauges(std::chrono::milliseconds after) {
     if (n_.slow_gauges.try_begin())
       boost::asio::post(*n_.blocking, [this] {
         n_.slow_gauges.refresh(*n_.store, *n_.queue, n_.clock.now_ms());
+        if (n_.health) n_.health->refresh();  // others' failure streaks, for a success to end
         n_.slow_gauges.end();
       });
     arm_gauges(std::chrono::milliseconds(n_.config.metrics_refresh_ms));

@@ -97,7 +97,7 @@ int run(ServeConfig& parsed, CLI::App& cmd) {
     return render_metrics({n.publisher->counters(), *n.dispatcher, *n.queue, n.config.queue,
                            *n.journal, n.slow_gauges, n.feed ? &n.feed->counters() : nullptr,
                            read_limit ? read_limit->limited() : 0,
-                           n.tracer ? &n.tracer->counters() : nullptr, &n.registry});
+                           n.tracer ? &n.tracer->counters() : nullptr, n.catalog.get()});
   };
   net::ServerOptions server_options = http_options(c);
   // Handlers may touch the store, wait for a durable push or flush the journal: off the io

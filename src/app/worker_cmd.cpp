@@ -54,7 +54,7 @@ int run_worker(ServeConfig& parsed, CLI::App& cmd) {
         return render_metrics({n.publisher->counters(), *n.dispatcher, *n.queue, n.config.queue,
                                *n.journal, n.slow_gauges, n.feed ? &n.feed->counters() : nullptr,
                                std::nullopt, n.tracer ? &n.tracer->counters() : nullptr,
-                               &n.registry});
+                               n.catalog.get()});
       }};
   net::HttpServer server(n.io, ops_http_options(n, ops),
                          [&ops](net::Request& r) { return api::handle_ops_request(ops, r); });

@@ -1,6 +1,7 @@
 #pragma once
 // The catalog service: every change goes to the store first, then into the in-memory
 // snapshot (Registry) that publish and delivery read. Bounds on counts live here.
+#include <array>
 #include <atomic>
 #include <boost/json/value.hpp>
 #include <functional>
@@ -37,6 +38,9 @@ struct EndpointSpec {  // POST /v1/endpoints and PATCH (unset fields stay as the
   std::optional<int> max_attempts;
   std::optional<std::string> secret;  // whsec_...; generated when absent on create
   std::optional<bool> disabled;       // a change of state (reason kManual)
+  // The automatic disable's bounds for this endpoint; 0: the server's.
+  std::optional<int64_t> disable_after_ms;
+  std::optional<int> disable_min_attempts;
 };
 
 // The endpoints of subscribed tenants for one event, with the key to encrypt for each tenant.
@@ -101,6 +105,15 @@ class CatalogService {
   // told whether this call changed it.
   Result<Endpoint> set_endpoint_state(const std::string& tenant_id, const std::string& endpoint_id,
                                       bool disabled, StateReason reason, bool* changed = nullptr);
+  // Told of every change of state made through this service, once stored, under the catalog's
+  // write lock (keep it short: post what takes time). app/node.cpp logs it and publishes the
+  // system event.
+  using StateHook = std::function<void(const Endpoint&)>;
+  void set_state_hook(StateHook hook) { state_hook_ = std::move(hook); }
+  // Endpoints this service disabled, by the reason.
+  uint64_t disables(StateReason reason) const {
+    return disables_[static_cast<size_t>(reason)].load();
+  }
   // A new generated signing secret; the current one becomes the previous secret and signs too
   // for `grace_ms` (unset: the server's default; 0: not at all). A previous secret still in
   // its grace is dropped: one previous secret at most. Stored, so every process signs alike.
@@ -153,6 +166,8 @@ class CatalogService {
   OrderingHook ordering_hook_;
   OrderingHook remote_ordering_hook_;
   std::function<void()> change_hook_;
+  StateHook state_hook_;
+  std::array<std::atomic<uint64_t>, 4> disables_{};  // by StateReason
   std::atomic<int64_t> version_{0};
 };
 

@@ -24,6 +24,16 @@ Status CatalogService::validate(EndpointSpec& spec, bool creating) const {
   if (spec.secret) {
     if (auto parsed = crypto::SigningSecret::parse(*spec.secret); !parsed) return parsed.error();
   }
+  constexpr int64_t kYearMs = 365LL * 86'400'000;
+  if (spec.disable_after_ms && *spec.disable_after_ms != 0 &&
+      (*spec.disable_after_ms < 1000 || *spec.disable_after_ms > kYearMs))
+    return make_error(ErrorKind::kUnprocessable, "invalid_disable_after",
+                      "disable_after_ms must be 0 (the server's) or from 1000 (1 s) to " +
+                          std::to_string(kYearMs) + " (365 days)");
+  if (spec.disable_min_attempts &&
+      (*spec.disable_min_attempts < 0 || *spec.disable_min_attempts > 1'000'000))
+    return make_error(ErrorKind::kUnprocessable, "invalid_disable_min_attempts",
+                      "disable_min_attempts must be 0 (the server's) to 1000000");
   return {};
 }
 
@@ -52,7 +62,9 @@ Result<Endpoint> CatalogService::create_endpoint(const std::string& tenant_id,
                "",
                0,
                spec.disabled.value_or(false) ? EndpointState{true, StateReason::kManual, now}
-                                             : EndpointState{}};
+                                             : EndpointState{},
+               spec.disable_after_ms.value_or(0),
+               spec.disable_min_attempts.value_or(0)};
     if (auto st = store_.put_endpoint(e); !st) return st.error();
     auto view = std::make_shared<const EndpointView>(EndpointView{e, secret, std::nullopt});
     auto next = std::make_shared<TenantView>(**t);
@@ -70,7 +82,8 @@ Result<Endpoint> CatalogService::update_endpoint(const std::string& tenant_id,
   EndpointSpec spec = given;
   if (auto st = validate(spec, false); !st) return st.error();
   const bool edits = spec.url || spec.event_types || spec.ordering || spec.max_attempts ||
-                     spec.secret || !spec.disabled;
+                     spec.secret || spec.disable_after_ms || spec.disable_min_attempts ||
+                     !spec.disabled;
   if (edits) {
     auto edited = edit_endpoint(tenant_id, endpoint_id, spec);
     if (!edited || !spec.disabled) return edited;
@@ -88,10 +101,15 @@ Result<Endpoint> CatalogService::set_endpoint_state(const std::string& tenant_id
     if ((*old)->endpoint.state.disabled == disabled) return (*old)->endpoint;
     EndpointView next = **old;
     next.endpoint.state = EndpointState{disabled, reason, clock_.now_ms()};
-    if (auto st = store_.set_endpoint_state(tenant_id, endpoint_id, next.endpoint.state); !st)
-      return st.error();
+    auto stored = store_.set_endpoint_state(tenant_id, endpoint_id, next.endpoint.state);
+    if (!stored) return stored.error();
+    // Put in that state by another process already: this one learns it from the feed.
+    if (!*stored) return (*old)->endpoint;
     if (changed) *changed = true;
-    return install_endpoint(s, *tenant(s, tenant_id), **old, std::move(next));
+    if (disabled) disables_[static_cast<size_t>(reason)]++;
+    auto installed = install_endpoint(s, *tenant(s, tenant_id), **old, std::move(next));
+    if (installed && state_hook_) state_hook_(*installed);
+    return installed;
   });
 }
 
@@ -107,6 +125,8 @@ Result<Endpoint> CatalogService::edit_endpoint(const std::string& tenant_id,
     if (spec.event_types) e.event_types = *spec.event_types;
     if (spec.ordering) e.ordering = *spec.ordering;
     if (spec.max_attempts) e.max_attempts = *spec.max_attempts;
+    if (spec.disable_after_ms) e.disable_after_ms = *spec.disable_after_ms;
+    if (spec.disable_min_attempts) e.disable_min_attempts = *spec.disable_min_attempts;
     if (spec.secret) {  // exactly this secret from now on: no overlap (that is what rotate is for)
       next.secret = crypto::SigningSecret::parse(*spec.secret).value();
       e.secret = next.secret.to_string();

@@ -62,7 +62,19 @@ struct Endpoint {
   std::string previous_secret;
   int64_t previous_secret_expires_at_ms = 0;
   EndpointState state = {};
+  // Disabled automatically once every attempt failed for this long with at least this many
+  // failed attempts; 0: the server's (--disable-after-ms, --disable-min-attempts).
+  int64_t disable_after_ms = 0;
+  int disable_min_attempts = 0;
   bool operator==(const Endpoint&) const = default;
+};
+
+// An endpoint whose every attempt failed since failing_since_ms (its failure streak).
+struct EndpointHealth {
+  int64_t failing_since_ms = 0;
+  int failed_attempts = 0;
+  int64_t last_failure_ms = 0;
+  bool operator==(const EndpointHealth&) const = default;
 };
 
 // kLost: accepted, then lost with the process of a volatile (memory) queue. kSkipped: published

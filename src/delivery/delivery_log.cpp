@@ -68,8 +68,4 @@ void log_dead_lettered(const QueuedDelivery& d, int attempt, const std::string& 
 
 void log_lease_lost(const QueuedDelivery& d) { spdlog::warn("{}", head("lease_lost", d, 0)); }
 
-void log_endpoint_disabled(const QueuedDelivery& d, StateReason reason) {
-  spdlog::warn("{},\"reason\":\"{}\"", head("endpoint_disabled", d, 0), to_string(reason));
-}
-
 }  // namespace sealhook::delivery

@@ -19,7 +19,5 @@ void log_retry_scheduled(const QueuedDelivery& d, int attempt, int64_t at_ms);
 void log_dead_lettered(const QueuedDelivery& d, int attempt, const std::string& error);
 // The lease expired before the outcome was recorded: the outcome is dropped (warn).
 void log_lease_lost(const QueuedDelivery& d);
-// The delivery's endpoint was disabled by its attempt's answer (warn).
-void log_endpoint_disabled(const QueuedDelivery& d, StateReason reason);
 
 }  // namespace sealhook::delivery

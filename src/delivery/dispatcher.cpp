@@ -177,10 +177,17 @@ void Dispatcher::attempt(Lease&& lease) {
   AttemptTrace trace(options_.tracer, d, lease.attempt(), request);
   counters_.attempts++;
   sender_.send(std::move(request), [this, lease = std::move(lease), max_attempts, now,
-                                    trace = std::move(trace)](SendResult r) mutable {
+                                    trace = std::move(trace),
+                                    endpoint = std::move(endpoint)](SendResult r) mutable {
     const int64_t at = clock_.now_ms();
     Outcome outcome = classify(r, lease.handouts, max_attempts, policy_, at);
     if (r.status == 410) gone(*lease.delivery);  // a failed attempt, and no more until enabled
+    if (options_.health != nullptr) {
+      if (outcome.verdict == Verdict::kDelivered)
+        options_.health->succeeded(endpoint->endpoint);
+      else
+        options_.health->failed(endpoint->endpoint, at);
+    }
     trace.ended(r, outcome);
     log_attempt(*lease.delivery, lease.attempt(), r, outcome);
     counters_.attempts_by.count(r, outcome.verdict, at - lease.delivery->published_at_ms);
@@ -232,9 +239,7 @@ void Dispatcher::gone(const QueuedDelivery& d) {
   if (const EndpointPtr* ep = snap->endpoints.find(d.endpoint_id);
       ep && (*ep)->endpoint.state.disabled)
     return;
-  if (!options_.disable_endpoint(d.tenant_id, d.endpoint_id, StateReason::kGone)) return;
-  counters_.disabled_gone++;
-  log_endpoint_disabled(d, StateReason::kGone);
+  options_.disable_endpoint(d.tenant_id, d.endpoint_id, StateReason::kGone);
 }
 
 bool Dispatcher::settled(const Status& st, const Lease& lease) {

@@ -18,6 +18,7 @@
 #include "core/clock.hpp"
 #include "delivery/attempt.hpp"
 #include "delivery/delivery_metrics.hpp"
+#include "delivery/endpoint_health.hpp"
 #include "delivery/sender.hpp"
 #include "queue/queue.hpp"
 #include "store/journal.hpp"
@@ -46,13 +47,14 @@ struct DispatcherOptions {
   // answer 410 Gone is only a failed attempt.
   std::function<bool(const std::string&, const std::string&, StateReason)> disable_endpoint =
       nullptr;
+  // Told of every attempt's answer, to disable an endpoint that keeps failing; unset: none is.
+  EndpointHealthTracker* health = nullptr;
 };
 
 struct DispatcherCounters {
   std::atomic<uint64_t> attempts{0}, delivered{0}, retried{0}, dead{0}, leases_lost{0};
   std::atomic<uint64_t> held_unknown{0};       // deliveries held for an endpoint not yet loaded
   std::atomic<uint64_t> deferred_disabled{0};  // hand-outs given back: endpoint disabled
-  std::atomic<uint64_t> disabled_gone{0};      // endpoints this process disabled on a 410
   AttemptMetrics attempts_by;                  // answer classes and the histograms
 };
 
@@ -84,7 +86,7 @@ class Dispatcher {
   void hold(Lease&& lease, int64_t now);
   // A delivery for a disabled endpoint goes back to the queue, its attempt unspent.
   void defer(Lease&& lease, int64_t now);
-  // The endpoint answered 410 Gone: disabled (once, whoever saw it first), logged and counted.
+  // The endpoint answered 410 Gone: disabled (once, whoever saw it first).
   void gone(const QueuedDelivery& d);
   // Records the outcome and settles the lease; `then` runs once the settle is done or dropped
   // (a dead letter: once it is handed to the journal), on whichever thread answered it.

@@ -80,9 +80,21 @@ class Store {
                                    const std::vector<std::string>& patterns) = 0;
   // Insert or replace by id. A replace keeps the stored state (set_endpoint_state() writes it).
   virtual Status put_endpoint(const Endpoint& endpoint) = 0;
-  // Only the endpoint's state (not_found when the tenant has no such endpoint).
-  virtual Status set_endpoint_state(const std::string& tenant_id, const std::string& endpoint_id,
-                                    const EndpointState& state) = 0;
+  // Only the endpoint's state, if it is not in that state already (whoever put it there):
+  // answers whether this call changed it; not_found when the tenant has no such endpoint.
+  virtual Result<bool> set_endpoint_state(const std::string& tenant_id,
+                                          const std::string& endpoint_id,
+                                          const EndpointState& state) = 0;
+  // Endpoint health, apart from the catalog (no catalog version moves). Adds `failures` failed
+  // attempts, the first made at `first_at_ms`, the last at `last_at_ms`, to the endpoint's
+  // streak (one starts at first_at_ms when it has none), and answers the streak as it is now,
+  // every process's failures in it. not_found when the endpoint is gone.
+  virtual Result<EndpointHealth> add_endpoint_failures(const std::string& endpoint_id, int failures,
+                                                       int64_t first_at_ms, int64_t last_at_ms) = 0;
+  // An attempt succeeded: the endpoint's streak ends (if it had one).
+  virtual Status clear_endpoint_failures(const std::string& endpoint_id) = 0;
+  // The endpoints that have a streak now.
+  virtual Result<std::vector<std::string>> failing_endpoints() = 0;
   virtual Status delete_endpoint(const std::string& tenant_id, const std::string& endpoint_id) = 0;
 
   // Applied in one transaction.

@@ -89,7 +89,10 @@ TEST_P(StoreContract, EndpointStateIsWrittenApartAndKeptByEdits) {
                    {true, StateReason::kManual, 5}};
   ASSERT_TRUE(store->put_endpoint(created).ok());
   const EndpointState gone{true, StateReason::kGone, 1'700'000'000'123};
-  ASSERT_TRUE(store->set_endpoint_state("tn_a", "ep_tn_a", gone).ok());
+  ASSERT_TRUE(store->set_endpoint_state("tn_a", "ep_tn_a", gone).value());
+  // In that state already (another process put it there): no change, the first one's kept.
+  EXPECT_FALSE(
+      store->set_endpoint_state("tn_a", "ep_tn_a", {true, StateReason::kFailing, 7}).value());
   auto find = [&](const std::string& id) {
     for (const Endpoint& e : catalog().endpoints)
       if (e.id == id) return e;
@@ -106,10 +109,10 @@ TEST_P(StoreContract, EndpointStateIsWrittenApartAndKeptByEdits) {
   EXPECT_EQ(e.url, "https://edited.example");
   EXPECT_EQ(e.state, gone);
   const EndpointState enabled{false, StateReason::kManual, 1'700'000'000'456};
-  ASSERT_TRUE(store->set_endpoint_state("tn_a", "ep_tn_a", enabled).ok());
+  ASSERT_TRUE(store->set_endpoint_state("tn_a", "ep_tn_a", enabled).value());
   EXPECT_EQ(find("ep_tn_a").state, enabled);
   // Another tenant's endpoint, or none: not found, and nothing changes.
-  Status other = store->set_endpoint_state("tn_b", "ep_tn_a", gone);
+  auto other = store->set_endpoint_state("tn_b", "ep_tn_a", gone);
   ASSERT_FALSE(other.ok());
   EXPECT_EQ(other.error().kind, ErrorKind::kNotFound);
   EXPECT_EQ(store->set_endpoint_state("tn_a", "ep_nope", gone).error().kind, ErrorKind::kNotFound);

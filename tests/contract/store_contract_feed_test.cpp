@@ -59,7 +59,8 @@ TEST_P(StoreContract, EveryCatalogWriteBumpsTheVersionAndNamesItsTenant) {
        }},
       {"tn_a",
        [&] {
-         return store->set_endpoint_state("tn_a", "ep_1", {true, StateReason::kGone, 9});
+         auto r = store->set_endpoint_state("tn_a", "ep_1", {true, StateReason::kGone, 9});
+         return r ? Status{} : Status(r.error());
        }},
       {"tn_a", [&] { return store->delete_endpoint("tn_a", "ep_1"); }},
       {"tn_b", [&] { return store->delete_tenant("tn_b"); }},

@@ -160,3 +160,66 @@ def test_an_endpoint_disabled_by_hand_waits_and_bad_input_changes_nothing(
     assert r["deliveries"] == 1
     wait_until(lambda: rx.requests() == 1, 30, "the event after enabling was not delivered")
     assert srv.metrics()['sealhook_endpoint_disables_total{reason="gone"}'] == 0
+
+
+def test_an_endpoint_failing_for_the_window_is_disabled_and_the_provider_is_told(
+        start_server, keygen, switch_receiver, tmp_path):
+    """--disable-after 3s and 4 failed attempts at least: the endpoint that fails every attempt
+    is disabled with reason failing, and the provider's system tenant receives
+    sealhook.endpoint.disabled, verified and decrypted by third-party libraries (PyPI jwcrypto
+    and standardwebhooks)."""
+    import sys
+    from test_interop import PY_RX, ThirdPartyReceiver
+    store = f"sqlite:{tmp_path}/control"
+    first = start_server(store=store)
+    keys = keygen("provider")
+    provider = ThirdPartyReceiver([sys.executable, PY_RX], keys, str(tmp_path / "py-secret"))
+    try:
+        system = first.onboard("provider", keys, provider.url, event_types=["sealhook.*"])
+        provider.set_secret(system["endpoint"]["secret"])
+        first.proc.stop()
+        # The provider's tenant named, the server started again on the same store.
+        srv = start_server("--system-tenant", system["tenant"]["id"], "--disable-after", "3s",
+                           "--disable-min-attempts", "4", "--retry-base-ms", "200",
+                           "--retry-max-delay-ms", "500", "--max-attempts", "50", store=store)
+        rx = switch_receiver
+        rx.status = 500
+        t = srv.onboard("failing", keygen("failing"), rx.url)
+        key, ep = t["api_key"], t["endpoint"]
+        # A healthy endpoint of the same tenant with a bound of its own far away: never disabled.
+        healthy = srv.ok("POST", "/v1/endpoints", key, {"url": provider.url,
+                                                        "disable_after_ms": 86_400_000,
+                                                        "event_types": ["never.*"]}, status=201)
+        assert healthy["disable_after_ms"] == 86_400_000
+        start = time.monotonic()
+        srv.ok("POST", "/v1/events", key, {"type": "t", "payload": {"n": 1}}, status=202)
+
+        def endpoint():
+            return srv.ok("GET", f"/v1/endpoints/{ep['id']}", key)
+        wait_until(lambda: endpoint()["state"] == "disabled", 60, "never disabled")
+        assert time.monotonic() - start >= 3  # not before the window
+        got = endpoint()
+        assert got["state_reason"] == "failing"
+        assert rx.requests() >= 4
+        events = provider.events(1)
+        assert len(events) == 1
+        e = events[0]["event"]
+        assert e["type"] == "sealhook.endpoint.disabled"
+        assert e["tenant"] == system["tenant"]["id"]
+        assert e["data"] == {"endpoint_id": ep["id"], "tenant_id": t["tenant"]["id"],
+                             "url": rx.url, "reason": "failing",
+                             "disabled_at": got["state_changed_at"]}
+        assert events[0]["kid"] == system["kid"]
+        m = srv.metrics()
+        assert m['sealhook_endpoint_disables_total{reason="failing"}'] == 1
+        assert m['sealhook_endpoints{state="disabled"}'] == 1
+        assert srv.ok("GET", f"/v1/endpoints/{healthy['id']}", key)["state"] == "enabled"
+        # Bad bounds are refused and change nothing.
+        for bad, code in (({"disable_after_ms": 999}, "invalid_disable_after"),
+                          ({"disable_min_attempts": -1}, "invalid_disable_min_attempts"),
+                          ({"disable_after_ms": "5d"}, "invalid_field")):
+            r = srv.call("PATCH", f"/v1/endpoints/{healthy['id']}", key, bad)
+            assert r.status_code in (400, 422) and r.json()["error"]["code"] == code, r.text
+        assert srv.ok("GET", f"/v1/endpoints/{healthy['id']}", key)["disable_after_ms"] == 86_400_000
+    finally:
+        provider.proc.stop()

@@ -27,6 +27,8 @@ boost::json::object endpoint_json(const Endpoint& e, bool with_secret, int64_t n
     o["state_changed_at"] = e.state.changed_at_ms;
   else
     o["state_changed_at"] = nullptr;
+  o["disable_after_ms"] = e.disable_after_ms;
+  o["disable_min_attempts"] = e.disable_min_attempts;
   if (with_secret) o["secret"] = e.secret;
   return o;
 }
@@ -50,8 +52,8 @@ const EndpointView* find_own(const Snapshot& s, const Principal& p, const std::s
 Result<EndpointSpec> parse_endpoint_spec(const net::Request& req) {
   auto body = parse_object(req);
   if (!body) return body.error();
-  if (auto st = only_fields(
-          *body, {"url", "event_types", "ordering", "max_attempts", "secret", "disabled"});
+  if (auto st = only_fields(*body, {"url", "event_types", "ordering", "max_attempts", "secret",
+                                    "disabled", "disable_after_ms", "disable_min_attempts"});
       !st)
     return st.error();
   EndpointSpec spec;
@@ -78,6 +80,12 @@ Result<EndpointSpec> parse_endpoint_spec(const net::Request& req) {
   auto disabled = optional_bool(*body, "disabled");
   if (!disabled) return disabled.error();
   spec.disabled = *disabled;
+  auto after = optional_int64(*body, "disable_after_ms");
+  if (!after) return after.error();
+  spec.disable_after_ms = *after;
+  auto min_attempts = optional_int(*body, "disable_min_attempts");
+  if (!min_attempts) return min_attempts.error();
+  spec.disable_min_attempts = *min_attempts;
   return spec;
 }
 

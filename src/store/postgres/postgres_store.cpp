@@ -217,16 +217,19 @@ Status PostgresStore::put_endpoint(const Endpoint& e) {
         "INSERT INTO endpoints"
         " (id, tenant_id, url, secret, ordering, max_attempts, created_at_ms,"
         " previous_secret, previous_secret_expires_at_ms, disabled, state_reason,"
-        " state_changed_at_ms)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        " state_changed_at_ms, disable_after_ms, disable_min_attempts)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         " ON CONFLICT (id) DO UPDATE SET url = excluded.url, secret = excluded.secret,"
         " ordering = excluded.ordering, max_attempts = excluded.max_attempts,"
         " previous_secret = excluded.previous_secret,"
-        " previous_secret_expires_at_ms = excluded.previous_secret_expires_at_ms"
+        " previous_secret_expires_at_ms = excluded.previous_secret_expires_at_ms,"
+        " disable_after_ms = excluded.disable_after_ms,"
+        " disable_min_attempts = excluded.disable_min_attempts"
         " WHERE endpoints.tenant_id = excluded.tenant_id",
         "write the endpoint", e.id, e.tenant_id, e.url, e.secret, to_string(e.ordering),
         e.max_attempts, e.created_at_ms, e.previous_secret, e.previous_secret_expires_at_ms,
-        e.state.disabled, to_string(e.state.reason), e.state.changed_at_ms);
+        e.state.disabled, to_string(e.state.reason), e.state.changed_at_ms, e.disable_after_ms,
+        e.disable_min_attempts);
     if (!r) return r.error();
     if (r->changed() == 0) {
       return make_error(ErrorKind::kConflict, "already_exists",
@@ -247,18 +250,22 @@ Status PostgresStore::put_endpoint(const Endpoint& e) {
   });
 }
 
-Status PostgresStore::set_endpoint_state(const std::string& tenant_id,
-                                         const std::string& endpoint_id,
-                                         const EndpointState& state) {
-  return with("write the endpoint's state", [&](Connection& c) -> Status {
+Result<bool> PostgresStore::set_endpoint_state(const std::string& tenant_id,
+                                               const std::string& endpoint_id,
+                                               const EndpointState& state) {
+  return with("write the endpoint's state", [&](Connection& c) -> Result<bool> {
     auto r = c.query(
         "UPDATE endpoints SET disabled = $3, state_reason = $4, state_changed_at_ms = $5"
-        " WHERE id = $1 AND tenant_id = $2",
+        " WHERE id = $1 AND tenant_id = $2 AND disabled <> $3",
         "write the endpoint's state", endpoint_id, tenant_id, state.disabled,
         to_string(state.reason), state.changed_at_ms);
     if (!r) return r.error();
-    if (r->changed() == 0) return not_found("the endpoint");
-    return {};
+    if (r->changed() > 0) return true;
+    auto exists = c.query("SELECT 1 FROM endpoints WHERE id = $1 AND tenant_id = $2",
+                          "read the endpoint's state", endpoint_id, tenant_id);
+    if (!exists) return exists.error();
+    if (exists->size() > 0) return false;  // in that state already
+    return not_found("the endpoint");
   });
 }
 

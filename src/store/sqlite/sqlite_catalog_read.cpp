@@ -65,7 +65,8 @@ Status load_one_tenant(Connection& conn, const std::string& id, Catalog& out) {
   size_t first = out.endpoints.size();
   auto e = conn.query(
       "SELECT id, tenant_id, url, secret, ordering, max_attempts, created_at_ms, previous_secret,"
-      " previous_secret_expires_at_ms, disabled, state_reason, state_changed_at_ms FROM endpoints "
+      " previous_secret_expires_at_ms, disabled, state_reason, state_changed_at_ms,"
+      " disable_after_ms, disable_min_attempts FROM endpoints "
       "WHERE tenant_id = ?1"
       " ORDER BY created_at_ms, id",
       id);
@@ -76,6 +77,8 @@ Status load_one_tenant(Connection& conn, const std::string& id, Catalog& out) {
                         r.int32(5), r.int64(6), r.text(7), r.int64(8)};
             ep.ordering = parse_ordering(r.text(4)).value_or(Ordering::kUnordered);
             ep.state = read_endpoint_state(r, 9);
+            ep.disable_after_ms = r.int64(12);
+            ep.disable_min_attempts = r.int32(13);
             out.endpoints.push_back(std::move(ep));
           });
       !s)

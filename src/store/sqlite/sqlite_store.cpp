@@ -63,13 +63,16 @@ Status load_subscriptions(Connection& conn, Catalog& out) {
 Status load_endpoints(Connection& conn, Catalog& out) {
   auto st = conn.query(
       "SELECT id, tenant_id, url, secret, ordering, max_attempts, created_at_ms, previous_secret,"
-      " previous_secret_expires_at_ms, disabled, state_reason, state_changed_at_ms FROM endpoints "
+      " previous_secret_expires_at_ms, disabled, state_reason, state_changed_at_ms,"
+      " disable_after_ms, disable_min_attempts FROM endpoints "
       "ORDER BY created_at_ms, id");
   Status s = each_row(conn, st, "load endpoints", [&](Statement& r) {
     Endpoint e{r.text(0),  r.text(1),  r.text(2), r.text(3), {}, Ordering::kUnordered,
                r.int32(5), r.int64(6), r.text(7), r.int64(8)};
     e.ordering = parse_ordering(r.text(4)).value_or(Ordering::kUnordered);
     e.state = read_endpoint_state(r, 9);
+    e.disable_after_ms = r.int64(12);
+    e.disable_min_attempts = r.int32(13);
     out.endpoints.push_back(std::move(e));
   });
   if (!s) return s;
@@ -240,16 +243,19 @@ Status SqliteStore::put_endpoint(const Endpoint& e) {
           "INSERT INTO endpoints"
           " (id, tenant_id, url, secret, ordering, max_attempts, created_at_ms,"
           " previous_secret, previous_secret_expires_at_ms, disabled, state_reason,"
-          " state_changed_at_ms)"
-          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+          " state_changed_at_ms, disable_after_ms, disable_min_attempts)"
+          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
           " ON CONFLICT (id) DO UPDATE SET url = excluded.url, secret = excluded.secret,"
           " ordering = excluded.ordering, max_attempts = excluded.max_attempts,"
           " previous_secret = excluded.previous_secret,"
-          " previous_secret_expires_at_ms = excluded.previous_secret_expires_at_ms"
+          " previous_secret_expires_at_ms = excluded.previous_secret_expires_at_ms,"
+          " disable_after_ms = excluded.disable_after_ms,"
+          " disable_min_attempts = excluded.disable_min_attempts"
           " WHERE endpoints.tenant_id = excluded.tenant_id",
           "write the endpoint", e.id, e.tenant_id, e.url, e.secret, to_string(e.ordering),
           e.max_attempts, e.created_at_ms, e.previous_secret, e.previous_secret_expires_at_ms,
-          int64_t{e.state.disabled ? 1 : 0}, to_string(e.state.reason), e.state.changed_at_ms);
+          int64_t{e.state.disabled ? 1 : 0}, to_string(e.state.reason), e.state.changed_at_ms,
+          e.disable_after_ms, e.disable_min_attempts);
       !s) {
     return s;
   }
@@ -274,18 +280,25 @@ Status SqliteStore::put_endpoint(const Endpoint& e) {
   return tx->commit();
 }
 
-Status SqliteStore::set_endpoint_state(const std::string& tenant_id, const std::string& endpoint_id,
-                                       const EndpointState& state) {
+Result<bool> SqliteStore::set_endpoint_state(const std::string& tenant_id,
+                                             const std::string& endpoint_id,
+                                             const EndpointState& state) {
   std::lock_guard lock(mu_);
   if (Status s = conn_->run(
           "UPDATE endpoints SET disabled = ?3, state_reason = ?4, state_changed_at_ms = ?5"
-          " WHERE id = ?1 AND tenant_id = ?2",
+          " WHERE id = ?1 AND tenant_id = ?2 AND disabled <> ?3",
           "write the endpoint's state", endpoint_id, tenant_id, int64_t{state.disabled ? 1 : 0},
           to_string(state.reason), state.changed_at_ms);
       !s)
-    return s;
-  if (conn_->changes() == 0) return not_found("the endpoint");
-  return {};
+    return s.error();
+  if (conn_->changes() > 0) return true;
+  auto st = conn_->query("SELECT 1 FROM endpoints WHERE id = ?1 AND tenant_id = ?2", endpoint_id,
+                         tenant_id);
+  if (!st) return st.error();
+  int rc = (*st)->step();
+  if (rc == SQLITE_ROW) return false;  // in that state already
+  if (rc != SQLITE_DONE) return conn_->error(rc, "read the endpoint's state");
+  return not_found("the endpoint");
 }
 
 Status SqliteStore::delete_endpoint(const std::string& tenant_id, const std::string& endpoint_id) {

@@ -35,8 +35,12 @@ class SqliteStore final : public Store {
   Status put_subscriptions(const std::string& tenant_id,
                            const std::vector<std::string>& patterns) override;
   Status put_endpoint(const Endpoint& endpoint) override;
-  Status set_endpoint_state(const std::string& tenant_id, const std::string& endpoint_id,
-                            const EndpointState& state) override;
+  Result<bool> set_endpoint_state(const std::string& tenant_id, const std::string& endpoint_id,
+                                  const EndpointState& state) override;
+  Result<EndpointHealth> add_endpoint_failures(const std::string& endpoint_id, int failures,
+                                               int64_t first_at_ms, int64_t last_at_ms) override;
+  Status clear_endpoint_failures(const std::string& endpoint_id) override;
+  Result<std::vector<std::string>> failing_endpoints() override;
   Status delete_endpoint(const std::string& tenant_id, const std::string& endpoint_id) override;
 
   Status write_deliveries(const std::vector<DeliveryUpdate>& batch) override;

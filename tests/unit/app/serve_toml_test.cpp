@@ -93,6 +93,12 @@ const std::map<std::string, ServeCase>& serve_cases() {
        {"retry-max-delay-ms = 400", [](auto& c) { return c.retry_max_delay_ms == 400; }}},
       {"retry-jitter", {"retry_jitter = 0.05", [](auto& c) { return c.retry_jitter == 0.05; }}},
       {"max-attempts", {"max-attempts = 3", [](auto& c) { return c.max_attempts == 3; }}},
+      {"disable-after",
+       {"disable-after = \"90m\"", [](auto& c) { return c.disable_after == "90m"; }}},
+      {"disable-min-attempts",
+       {"disable-min-attempts = 3", [](auto& c) { return c.disable_min_attempts == 3; }}},
+      {"system-tenant",
+       {"system-tenant = \"tn_sys\"", [](auto& c) { return c.system_tenant == "tn_sys"; }}},
       {"disabled-recheck-ms",
        {"disabled-recheck-ms = 500", [](auto& c) { return c.disabled_recheck_ms == 500; }}},
       {"drain-timeout-ms",
@@ -185,6 +191,18 @@ TEST(ServeToml, AllCasesInOneFileLoadTogether) {
   auto st = apply_config_file(cmd, dir.write("all.toml", all));
   ASSERT_TRUE(st.ok()) << st.error().message;
   for (const auto& [name, c] : serve_cases()) EXPECT_TRUE(c.took(cfg)) << c.toml;
+}
+
+TEST(DurationOption, TakesAWholeNumberAndOneUnitWithinItsBounds) {
+  EXPECT_EQ(parse_duration_ms("5d"), 5LL * 86'400'000);
+  EXPECT_EQ(parse_duration_ms("90m"), 90LL * 60'000);
+  EXPECT_EQ(parse_duration_ms("2h"), 2LL * 3'600'000);
+  EXPECT_EQ(parse_duration_ms("30s"), 30'000);
+  EXPECT_EQ(parse_duration_ms("1500ms"), 1500);
+  EXPECT_EQ(parse_duration_ms("365d"), 365LL * 86'400'000);
+  for (const char* bad :
+       {"", "5", "d", "5 d", "5days", "-5d", "1.5h", "999ms", "366d", "99999999999999d", "5D"})
+    EXPECT_FALSE(parse_duration_ms(bad).has_value()) << bad;
 }
 
 }  // namespace

@@ -3,11 +3,25 @@
 --    state ('gone', 'failing', 'manual'; '' when it never changed) and its time (Unix ms, 0 when
 --    none). Written only by a change of state, never by an edit of the endpoint's other fields,
 --    so that neither overwrites the other when two processes make them at once.
+--  - endpoints may override the server's automatic disable (--disable-after, --disable-min-
+--    attempts): 0 takes the server's.
+--  - endpoint_health: an endpoint whose every attempt failed since failing_since_ms, with the
+--    count of those failed attempts. No row: its last attempt succeeded (or it never failed).
+--    Apart from endpoints, so that counting failures never bumps the catalog version.
 --  - deliveries may be 'skipped': published while their endpoint was disabled, recorded and
 --    never queued.
 ALTER TABLE endpoints ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE endpoints ADD COLUMN state_reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE endpoints ADD COLUMN state_changed_at_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE endpoints ADD COLUMN disable_after_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE endpoints ADD COLUMN disable_min_attempts INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE endpoint_health (
+  endpoint_id      TEXT PRIMARY KEY REFERENCES endpoints (id) ON DELETE CASCADE,
+  failing_since_ms INTEGER NOT NULL,
+  failed_attempts  INTEGER NOT NULL,
+  last_failure_ms  INTEGER NOT NULL
+);
 
 CREATE TABLE deliveries_v7 (
   tenant_id          TEXT NOT NULL,
