@@ -52,8 +52,8 @@ void watch_endpoint_states(Node& n) {
     req.payload_json = endpoint_disabled_payload(e);
     req.tenant_id = n.config.system_tenant;
     // One event per change: a publish tried again (or raced) never makes two.
-    req.idempotency_key = "sealhook.endpoint.disabled:" + e.id + ":" +
-                          std::to_string(e.state.changed_at_ms);
+    req.idempotency_key =
+        "sealhook.endpoint.disabled:" + e.id + ":" + std::to_string(e.state.changed_at_ms);
     req.scope = "admin";
     boost::asio::post(*n.blocking, [&n, req = std::move(req)] {
       if (auto r = n.publisher->publish(req); !r)

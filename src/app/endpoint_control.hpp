@@ -15,8 +15,7 @@ inline constexpr const char* kEndpointDisabledType = "sealhook.endpoint.disabled
 
 // Disables (tenant id, endpoint id) for `reason` through the catalog; answers whether this call
 // changed it (not when another process or attempt did first).
-std::function<bool(const std::string&, const std::string&, StateReason)> endpoint_disabler(
-    Node& n);
+std::function<bool(const std::string&, const std::string&, StateReason)> endpoint_disabler(Node& n);
 // The failure streaks (--disable-after, --disable-min-attempts), its store calls on n.blocking.
 std::unique_ptr<delivery::EndpointHealthTracker> make_health_tracker(Node& n);
 // Sets the catalog's state hook: each change is logged, and each disable published to the

@@ -51,10 +51,13 @@ void delivery_metrics(Exposition& out, const delivery::Dispatcher& d) {
   out.counter("sealhook_deliveries_held_unknown_endpoint_total",
               "Times a delivery waited for the catalog feed to load its endpoint.", c.held_unknown);
   out.family("sealhook_deliveries_delayed_total", "counter",
-             "Times a due delivery was put back without an attempt, by reason (endpoint_disabled: "
-             "looked at again after --disabled-recheck-ms, its attempts unspent).");
+             "Times a due delivery was put back without an attempt, its attempts unspent, by "
+             "reason (endpoint_disabled: looked at again after --disabled-recheck-ms; rate_limit: "
+             "until its turn under its endpoint's rate limit).");
   out.sample("sealhook_deliveries_delayed_total", label("reason", "endpoint_disabled"),
              c.deferred_disabled.load());
+  out.sample("sealhook_deliveries_delayed_total", label("reason", "rate_limit"),
+             c.deferred_rate.load());
 }
 
 void catalog_metrics(Exposition& out, const CatalogService& catalog) {

@@ -41,6 +41,8 @@ struct EndpointSpec {  // POST /v1/endpoints and PATCH (unset fields stay as the
   // The automatic disable's bounds for this endpoint; 0: the server's.
   std::optional<int64_t> disable_after_ms;
   std::optional<int> disable_min_attempts;
+  // A rate limit: (deliveries per second in thousandths, burst); (0, 0) removes it.
+  std::optional<std::pair<int64_t, int>> rate_limit;
 };
 
 // The endpoints of subscribed tenants for one event, with the key to encrypt for each tenant.

@@ -64,7 +64,9 @@ Result<Endpoint> CatalogService::create_endpoint(const std::string& tenant_id,
                spec.disabled.value_or(false) ? EndpointState{true, StateReason::kManual, now}
                                              : EndpointState{},
                spec.disable_after_ms.value_or(0),
-               spec.disable_min_attempts.value_or(0)};
+               spec.disable_min_attempts.value_or(0),
+               spec.rate_limit ? spec.rate_limit->first : 0,
+               spec.rate_limit ? spec.rate_limit->second : 0};
     if (auto st = store_.put_endpoint(e); !st) return st.error();
     auto view = std::make_shared<const EndpointView>(EndpointView{e, secret, std::nullopt});
     auto next = std::make_shared<TenantView>(**t);
@@ -83,7 +85,7 @@ Result<Endpoint> CatalogService::update_endpoint(const std::string& tenant_id,
   if (auto st = validate(spec, false); !st) return st.error();
   const bool edits = spec.url || spec.event_types || spec.ordering || spec.max_attempts ||
                      spec.secret || spec.disable_after_ms || spec.disable_min_attempts ||
-                     !spec.disabled;
+                     spec.rate_limit || !spec.disabled;
   if (edits) {
     auto edited = edit_endpoint(tenant_id, endpoint_id, spec);
     if (!edited || !spec.disabled) return edited;
@@ -127,6 +129,7 @@ Result<Endpoint> CatalogService::edit_endpoint(const std::string& tenant_id,
     if (spec.max_attempts) e.max_attempts = *spec.max_attempts;
     if (spec.disable_after_ms) e.disable_after_ms = *spec.disable_after_ms;
     if (spec.disable_min_attempts) e.disable_min_attempts = *spec.disable_min_attempts;
+    if (spec.rate_limit) std::tie(e.rate_milli_per_s, e.rate_burst) = *spec.rate_limit;
     if (spec.secret) {  // exactly this secret from now on: no overlap (that is what rotate is for)
       next.secret = crypto::SigningSecret::parse(*spec.secret).value();
       e.secret = next.secret.to_string();

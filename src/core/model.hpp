@@ -66,6 +66,10 @@ struct Endpoint {
   // failed attempts; 0: the server's (--disable-after-ms, --disable-min-attempts).
   int64_t disable_after_ms = 0;
   int disable_min_attempts = 0;
+  // Deliveries per second at most (in thousandths: 50'000 is 50/s), `rate_burst` of them at
+  // once after a pause; 0: no limit.
+  int64_t rate_milli_per_s = 0;
+  int rate_burst = 0;
   bool operator==(const Endpoint&) const = default;
 };
 

@@ -160,7 +160,8 @@ void Dispatcher::attempt(Lease&& lease) {
   }
   EndpointPtr endpoint = *found;
   if (endpoint->endpoint.state.disabled) {
-    defer(std::move(lease), now);
+    counters_.deferred_disabled++;
+    defer(std::move(lease), now + options_.disabled_recheck_ms);
     return;
   }
   int max_attempts = endpoint->endpoint.max_attempts;
@@ -172,6 +173,15 @@ void Dispatcher::attempt(Lease&& lease) {
                        " times without an outcome (worker lost or lease expired)"};
     finish(std::move(lease), poison, SendResult{}, now, [this] { inflight_--; });
     return;
+  }
+  if (const Endpoint& e = endpoint->endpoint; e.rate_milli_per_s > 0) {
+    const int64_t turn = limiter_.admit(e.id, d.id, static_cast<double>(e.rate_milli_per_s) / 1000,
+                                        e.rate_burst, now);
+    if (turn > 0) {  // waits in the queue for its turn
+      counters_.deferred_rate++;
+      defer(std::move(lease), turn);
+      return;
+    }
   }
   SendRequest request = build_request(d, *endpoint, now, options_.attempt_timeout);
   AttemptTrace trace(options_.tracer, d, lease.attempt(), request);
@@ -225,9 +235,7 @@ void Dispatcher::hold(Lease&& lease, int64_t now) {
                         const boost::system::error_code&) mutable { attempt(std::move(lease)); });
 }
 
-void Dispatcher::defer(Lease&& lease, int64_t now) {
-  counters_.deferred_disabled++;
-  const int64_t at = now + options_.disabled_recheck_ms;
+void Dispatcher::defer(Lease&& lease, int64_t at) {
   settle_then(
       [this, lease, at](Queue::Settled done) { queue_.defer_async(lease, at, std::move(done)); },
       lease, [this, at] { wake_at(at); }, [this] { release_slot(); });

@@ -19,6 +19,7 @@
 #include "delivery/attempt.hpp"
 #include "delivery/delivery_metrics.hpp"
 #include "delivery/endpoint_health.hpp"
+#include "delivery/rate_limiter.hpp"
 #include "delivery/sender.hpp"
 #include "queue/queue.hpp"
 #include "store/journal.hpp"
@@ -55,6 +56,7 @@ struct DispatcherCounters {
   std::atomic<uint64_t> attempts{0}, delivered{0}, retried{0}, dead{0}, leases_lost{0};
   std::atomic<uint64_t> held_unknown{0};       // deliveries held for an endpoint not yet loaded
   std::atomic<uint64_t> deferred_disabled{0};  // hand-outs given back: endpoint disabled
+  std::atomic<uint64_t> deferred_rate{0};      // hand-outs given back: over the rate limit
   AttemptMetrics attempts_by;                  // answer classes and the histograms
 };
 
@@ -84,8 +86,9 @@ class Dispatcher {
   void attempt(Lease&& lease);
   // A delivery for an endpoint the catalog has not loaded yet waits for the catalog feed.
   void hold(Lease&& lease, int64_t now);
-  // A delivery for a disabled endpoint goes back to the queue, its attempt unspent.
-  void defer(Lease&& lease, int64_t now);
+  // A delivery for a disabled endpoint, or over its endpoint's rate limit, goes back to the
+  // queue until `at_ms`, its attempt unspent.
+  void defer(Lease&& lease, int64_t at_ms);
   // The endpoint answered 410 Gone: disabled (once, whoever saw it first).
   void gone(const QueuedDelivery& d);
   // Records the outcome and settles the lease; `then` runs once the settle is done or dropped
@@ -129,6 +132,7 @@ class Dispatcher {
   boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer timer_;
+  RateLimiter limiter_;
 };
 
 }  // namespace sealhook::delivery

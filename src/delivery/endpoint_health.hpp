@@ -43,7 +43,7 @@ class EndpointHealthTracker {
 
  private:
   struct Local {
-    int unwritten = 0;  // failures not yet written
+    int unwritten = 0;                        // failures not yet written
     int64_t first_at_ms = 0, last_at_ms = 0;  // of the unwritten ones
     int64_t written_at_ms = 0;                // the last write's start
     bool writing = false;
@@ -57,8 +57,8 @@ class EndpointHealthTracker {
   Disable disable_;
   std::mutex mu_;
   std::unordered_map<std::string, Local> streaks_;  // endpoints this process saw failing
-  std::unordered_set<std::string> remote_;           // endpoints with a streak in the store
-  std::atomic<size_t> known_{0};                     // streaks_ + remote_: 0 skips the lock
+  std::unordered_set<std::string> remote_;          // endpoints with a streak in the store
+  std::atomic<size_t> known_{0};                    // streaks_ + remote_: 0 skips the lock
 };
 
 }  // namespace sealhook::delivery

@@ -223,3 +223,78 @@ def test_an_endpoint_failing_for_the_window_is_disabled_and_the_provider_is_told
         assert srv.ok("GET", f"/v1/endpoints/{healthy['id']}", key)["disable_after_ms"] == 86_400_000
     finally:
         provider.proc.stop()
+
+
+class ClockedReceiver:
+    """Answers 200 at once and notes when each delivery came, by path."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.times = collections.defaultdict(list)  # path -> monotonic arrival times
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.times[self.path].append(time.monotonic())
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def count(self, path):
+        with self.lock:
+            return len(self.times[path])
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_rate_limited_endpoint_gets_at_most_its_rate_and_another_is_not_held(
+        start_server, keygen):
+    rx = ClockedReceiver()
+    try:
+        srv = start_server()
+        t = srv.onboard("limited", keygen("limited"), rx.base + "/limited",
+                        rate_limit={"per_second": 50, "burst": 10})
+        key = t["api_key"]
+        assert t["endpoint"]["rate_limit"] == {"per_second": 50, "burst": 10}
+        free = srv.ok("POST", "/v1/endpoints", key, {"url": rx.base + "/free"}, status=201)
+        assert free["rate_limit"] is None
+        n = 200
+        for i in range(n):  # each event to both endpoints
+            srv.ok("POST", "/v1/events", key, {"type": "t", "payload": {"i": i}}, status=202)
+        wait_until(lambda: rx.count("/free") == n, 60, "the free endpoint's deliveries")
+        # The free endpoint was not held behind the limited one's backlog.
+        assert rx.count("/limited") < n
+        wait_until(lambda: rx.count("/limited") == n, 60, "the limited endpoint's deliveries")
+        times = sorted(rx.times["/limited"])
+        # In any one-second window at most the rate plus the burst (and a little for timing).
+        for i, start in enumerate(times):
+            in_window = sum(1 for x in times[i:] if x < start + 1.0)
+            assert in_window <= 50 + 10 + 2, (i, in_window)
+        assert times[-1] - times[0] >= (n - 10) / 50 * 0.9
+        m = srv.metrics()
+        assert m['sealhook_deliveries_delayed_total{reason="rate_limit"}'] >= n / 2
+        assert m['sealhook_deliveries_total{outcome="dead"}'] == 0
+        # Removed: nothing waits any more.
+        cleared = srv.ok("PATCH", f"/v1/endpoints/{t['endpoint']['id']}", key, {"rate_limit": None})
+        assert cleared["rate_limit"] is None
+        for bad in ({"per_second": 0}, {"per_second": 10, "burst": 0}, {"burst": 3}, "fast",
+                    {"per_second": 10, "extra": 1}):
+            r = srv.call("PATCH", f"/v1/endpoints/{free['id']}", key, {"rate_limit": bad})
+            assert r.status_code == 400, (bad, r.text)
+        assert srv.ok("GET", f"/v1/endpoints/{free['id']}", key)["rate_limit"] is None
+    finally:
+        rx.close()

@@ -1,4 +1,7 @@
 // Tenant routes: /v1/endpoints
+#include <algorithm>
+#include <cmath>
+
 #include "api/handlers/handlers.hpp"
 
 namespace sealhook::api {
@@ -29,6 +32,11 @@ boost::json::object endpoint_json(const Endpoint& e, bool with_secret, int64_t n
     o["state_changed_at"] = nullptr;
   o["disable_after_ms"] = e.disable_after_ms;
   o["disable_min_attempts"] = e.disable_min_attempts;
+  if (e.rate_milli_per_s > 0)
+    o["rate_limit"] = boost::json::object{
+        {"per_second", static_cast<double>(e.rate_milli_per_s) / 1000.0}, {"burst", e.rate_burst}};
+  else
+    o["rate_limit"] = nullptr;
   if (with_secret) o["secret"] = e.secret;
   return o;
 }
@@ -49,11 +57,43 @@ const EndpointView* find_own(const Snapshot& s, const Principal& p, const std::s
 
 }  // namespace
 
+namespace {
+
+// "rate_limit": {"per_second": 0.001 to 100000, "burst": 1 to 100000 (the rate, rounded up,
+// when absent)}, or null to remove it; absent: unchanged.
+Result<std::optional<std::pair<int64_t, int>>> parse_rate_limit(const boost::json::object& body) {
+  using Limit = std::optional<std::pair<int64_t, int>>;
+  auto it = body.find("rate_limit");
+  if (it == body.end()) return Limit{};
+  if (it->value().is_null()) return Limit(std::pair<int64_t, int>{0, 0});
+  auto invalid = [](const std::string& why) {
+    return make_error(ErrorKind::kBadRequest, "invalid_field", "'rate_limit' " + why);
+  };
+  if (!it->value().is_object()) return invalid("must be {\"per_second\": N, \"burst\": M} or null");
+  const auto& o = it->value().as_object();
+  if (auto st = only_fields(o, {"per_second", "burst"}); !st) return st.error();
+  auto rate = o.find("per_second");
+  if (rate == o.end() || !rate->value().is_number())
+    return invalid("needs \"per_second\", a number");
+  const double per_second = rate->value().to_number<double>();
+  const auto milli = static_cast<int64_t>(std::llround(per_second * 1000));
+  if (!(per_second > 0) || per_second > 100'000 || milli < 1)
+    return invalid("per_second must be from 0.001 to 100000");
+  auto burst = optional_int(o, "burst");
+  if (!burst) return burst.error();
+  const int b = burst->value_or(std::max(1, static_cast<int>(std::ceil(per_second))));
+  if (b < 1 || b > 100'000) return invalid("burst must be from 1 to 100000");
+  return Limit(std::pair<int64_t, int>{milli, b});
+}
+
+}  // namespace
+
 Result<EndpointSpec> parse_endpoint_spec(const net::Request& req) {
   auto body = parse_object(req);
   if (!body) return body.error();
-  if (auto st = only_fields(*body, {"url", "event_types", "ordering", "max_attempts", "secret",
-                                    "disabled", "disable_after_ms", "disable_min_attempts"});
+  if (auto st = only_fields(*body,
+                            {"url", "event_types", "ordering", "max_attempts", "secret", "disabled",
+                             "disable_after_ms", "disable_min_attempts", "rate_limit"});
       !st)
     return st.error();
   EndpointSpec spec;
@@ -86,6 +126,9 @@ Result<EndpointSpec> parse_endpoint_spec(const net::Request& req) {
   auto min_attempts = optional_int(*body, "disable_min_attempts");
   if (!min_attempts) return min_attempts.error();
   spec.disable_min_attempts = *min_attempts;
+  auto rate = parse_rate_limit(*body);
+  if (!rate) return rate.error();
+  spec.rate_limit = *rate;
   return spec;
 }
 

@@ -84,13 +84,14 @@ Status load_subscription_rows(Connection& c, const TenantScope& scope, Catalog& 
 }
 
 Status load_endpoint_rows(Connection& c, const TenantScope& scope, Catalog& out) {
-  auto r = scope.query(
-      c,
-      "SELECT id, tenant_id, url, secret, ordering, max_attempts, created_at_ms,"
-      " previous_secret, previous_secret_expires_at_ms, disabled, state_reason,"
-      " state_changed_at_ms, disable_after_ms, disable_min_attempts FROM endpoints" +
-          scope.where("tenant_id") + " ORDER BY " + scope.order("tenant_id") + "created_at_ms, id",
-      "load endpoints");
+  auto r = scope.query(c,
+                       "SELECT id, tenant_id, url, secret, ordering, max_attempts, created_at_ms,"
+                       " previous_secret, previous_secret_expires_at_ms, disabled, state_reason,"
+                       " state_changed_at_ms, disable_after_ms, disable_min_attempts, "
+                       "rate_milli_per_s, rate_burst FROM endpoints" +
+                           scope.where("tenant_id") + " ORDER BY " + scope.order("tenant_id") +
+                           "created_at_ms, id",
+                       "load endpoints");
   if (!r) return r.error();
   size_t first = out.endpoints.size();
   for (int i = 0; i < r->size(); ++i) {
@@ -102,6 +103,8 @@ Status load_endpoint_rows(Connection& c, const TenantScope& scope, Catalog& out)
     e.state.changed_at_ms = r->int64(i, 11);
     e.disable_after_ms = r->int64(i, 12);
     e.disable_min_attempts = r->int32(i, 13);
+    e.rate_milli_per_s = r->int64(i, 14);
+    e.rate_burst = r->int32(i, 15);
     out.endpoints.push_back(std::move(e));
   }
   std::unordered_map<std::string, Endpoint*> by_id;

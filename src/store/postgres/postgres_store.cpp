@@ -217,19 +217,21 @@ Status PostgresStore::put_endpoint(const Endpoint& e) {
         "INSERT INTO endpoints"
         " (id, tenant_id, url, secret, ordering, max_attempts, created_at_ms,"
         " previous_secret, previous_secret_expires_at_ms, disabled, state_reason,"
-        " state_changed_at_ms, disable_after_ms, disable_min_attempts)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        " state_changed_at_ms, disable_after_ms, disable_min_attempts, rate_milli_per_s,"
+        " rate_burst)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
         " ON CONFLICT (id) DO UPDATE SET url = excluded.url, secret = excluded.secret,"
         " ordering = excluded.ordering, max_attempts = excluded.max_attempts,"
         " previous_secret = excluded.previous_secret,"
         " previous_secret_expires_at_ms = excluded.previous_secret_expires_at_ms,"
         " disable_after_ms = excluded.disable_after_ms,"
-        " disable_min_attempts = excluded.disable_min_attempts"
+        " disable_min_attempts = excluded.disable_min_attempts,"
+        " rate_milli_per_s = excluded.rate_milli_per_s, rate_burst = excluded.rate_burst"
         " WHERE endpoints.tenant_id = excluded.tenant_id",
         "write the endpoint", e.id, e.tenant_id, e.url, e.secret, to_string(e.ordering),
         e.max_attempts, e.created_at_ms, e.previous_secret, e.previous_secret_expires_at_ms,
         e.state.disabled, to_string(e.state.reason), e.state.changed_at_ms, e.disable_after_ms,
-        e.disable_min_attempts);
+        e.disable_min_attempts, e.rate_milli_per_s, e.rate_burst);
     if (!r) return r.error();
     if (r->changed() == 0) {
       return make_error(ErrorKind::kConflict, "already_exists",

@@ -66,7 +66,7 @@ Status load_one_tenant(Connection& conn, const std::string& id, Catalog& out) {
   auto e = conn.query(
       "SELECT id, tenant_id, url, secret, ordering, max_attempts, created_at_ms, previous_secret,"
       " previous_secret_expires_at_ms, disabled, state_reason, state_changed_at_ms,"
-      " disable_after_ms, disable_min_attempts FROM endpoints "
+      " disable_after_ms, disable_min_attempts, rate_milli_per_s, rate_burst FROM endpoints "
       "WHERE tenant_id = ?1"
       " ORDER BY created_at_ms, id",
       id);
@@ -79,6 +79,8 @@ Status load_one_tenant(Connection& conn, const std::string& id, Catalog& out) {
             ep.state = read_endpoint_state(r, 9);
             ep.disable_after_ms = r.int64(12);
             ep.disable_min_attempts = r.int32(13);
+            ep.rate_milli_per_s = r.int64(14);
+            ep.rate_burst = r.int32(15);
             out.endpoints.push_back(std::move(ep));
           });
       !s)

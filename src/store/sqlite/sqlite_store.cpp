@@ -64,7 +64,7 @@ Status load_endpoints(Connection& conn, Catalog& out) {
   auto st = conn.query(
       "SELECT id, tenant_id, url, secret, ordering, max_attempts, created_at_ms, previous_secret,"
       " previous_secret_expires_at_ms, disabled, state_reason, state_changed_at_ms,"
-      " disable_after_ms, disable_min_attempts FROM endpoints "
+      " disable_after_ms, disable_min_attempts, rate_milli_per_s, rate_burst FROM endpoints "
       "ORDER BY created_at_ms, id");
   Status s = each_row(conn, st, "load endpoints", [&](Statement& r) {
     Endpoint e{r.text(0),  r.text(1),  r.text(2), r.text(3), {}, Ordering::kUnordered,
@@ -73,6 +73,8 @@ Status load_endpoints(Connection& conn, Catalog& out) {
     e.state = read_endpoint_state(r, 9);
     e.disable_after_ms = r.int64(12);
     e.disable_min_attempts = r.int32(13);
+    e.rate_milli_per_s = r.int64(14);
+    e.rate_burst = r.int32(15);
     out.endpoints.push_back(std::move(e));
   });
   if (!s) return s;
@@ -243,19 +245,21 @@ Status SqliteStore::put_endpoint(const Endpoint& e) {
           "INSERT INTO endpoints"
           " (id, tenant_id, url, secret, ordering, max_attempts, created_at_ms,"
           " previous_secret, previous_secret_expires_at_ms, disabled, state_reason,"
-          " state_changed_at_ms, disable_after_ms, disable_min_attempts)"
-          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+          " state_changed_at_ms, disable_after_ms, disable_min_attempts, rate_milli_per_s,"
+          " rate_burst)"
+          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
           " ON CONFLICT (id) DO UPDATE SET url = excluded.url, secret = excluded.secret,"
           " ordering = excluded.ordering, max_attempts = excluded.max_attempts,"
           " previous_secret = excluded.previous_secret,"
           " previous_secret_expires_at_ms = excluded.previous_secret_expires_at_ms,"
           " disable_after_ms = excluded.disable_after_ms,"
-          " disable_min_attempts = excluded.disable_min_attempts"
+          " disable_min_attempts = excluded.disable_min_attempts,"
+          " rate_milli_per_s = excluded.rate_milli_per_s, rate_burst = excluded.rate_burst"
           " WHERE endpoints.tenant_id = excluded.tenant_id",
           "write the endpoint", e.id, e.tenant_id, e.url, e.secret, to_string(e.ordering),
           e.max_attempts, e.created_at_ms, e.previous_secret, e.previous_secret_expires_at_ms,
           int64_t{e.state.disabled ? 1 : 0}, to_string(e.state.reason), e.state.changed_at_ms,
-          e.disable_after_ms, e.disable_min_attempts);
+          e.disable_after_ms, e.disable_min_attempts, e.rate_milli_per_s, e.rate_burst);
       !s) {
     return s;
   }

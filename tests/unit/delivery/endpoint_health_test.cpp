@@ -109,8 +109,7 @@ TEST_F(EndpointHealthTest, FailuresCloseTogetherAreWrittenTogether) {
   auto t = tracker(*store);
   fail(*t, "ep_1", 1, 0);    // the streak's start: written at once
   fail(*t, "ep_1", 9, 100);  // within flush_ms of it: held
-  EXPECT_EQ(store->add_endpoint_failures("ep_1", 0, clock.now_ms(), 0).value().failed_attempts,
-            1);
+  EXPECT_EQ(store->add_endpoint_failures("ep_1", 0, clock.now_ms(), 0).value().failed_attempts, 1);
   clock.advance_ms(1000);
   fail(*t, "ep_1", 1, 0);  // flush_ms later: the ten held and this one
   auto streak = store->add_endpoint_failures("ep_1", 0, clock.now_ms(), 0).value();

@@ -15,6 +15,9 @@ ALTER TABLE endpoints ADD COLUMN state_reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE endpoints ADD COLUMN state_changed_at_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE endpoints ADD COLUMN disable_after_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE endpoints ADD COLUMN disable_min_attempts INTEGER NOT NULL DEFAULT 0;
+-- A rate limit: deliveries per second in thousandths, and the burst; 0: none.
+ALTER TABLE endpoints ADD COLUMN rate_milli_per_s INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE endpoints ADD COLUMN rate_burst INTEGER NOT NULL DEFAULT 0;
 
 CREATE TABLE endpoint_health (
   endpoint_id      TEXT PRIMARY KEY REFERENCES endpoints (id) ON DELETE CASCADE,
