@@ -175,14 +175,29 @@ void Dispatcher::attempt(Lease&& lease) {
     return;
   }
   if (const Endpoint& e = endpoint->endpoint; e.rate_milli_per_s > 0) {
-    const int64_t turn = limiter_.admit(e.id, d.id, static_cast<double>(e.rate_milli_per_s) / 1000,
-                                        e.rate_burst, now);
-    if (turn > 0) {  // waits in the queue for its turn
-      counters_.deferred_rate++;
-      defer(std::move(lease), turn);
-      return;
-    }
+    const double per_second = static_cast<double>(e.rate_milli_per_s) / 1000;
+    auto shared = std::make_shared<Lease>(std::move(lease));
+    Queue::Admitted admitted = [this, shared, endpoint, now](int64_t turn) {
+      if (turn > 0) {  // waits in the queue for its turn
+        counters_.deferred_rate++;
+        return defer(std::move(*shared), turn);
+      }
+      send(std::move(*shared), endpoint, now);
+    };
+    // A shared limit answers on the queue's thread: the attempt goes on on an io thread.
+    Queue::Admitted on_io = [this, admitted](int64_t turn) {
+      asio::post(io_, [admitted, turn] { admitted(turn); });
+    };
+    if (queue_.admit_async(e.id, d.id, per_second, e.rate_burst, now, on_io)) return;
+    admitted(limiter_.admit(e.id, d.id, per_second, e.rate_burst, now));
+    return;
   }
+  send(std::move(lease), std::move(endpoint), now);
+}
+
+void Dispatcher::send(Lease&& lease, EndpointPtr endpoint, int64_t now) {
+  const QueuedDelivery& d = *lease.delivery;
+  int max_attempts = endpoint->endpoint.max_attempts;
   SendRequest request = build_request(d, *endpoint, now, options_.attempt_timeout);
   AttemptTrace trace(options_.tracer, d, lease.attempt(), request);
   counters_.attempts++;

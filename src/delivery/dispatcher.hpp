@@ -84,6 +84,8 @@ class Dispatcher {
 
  private:
   void attempt(Lease&& lease);
+  // The attempt itself, once its endpoint may be sent to (on an io thread).
+  void send(Lease&& lease, EndpointPtr endpoint, int64_t now);
   // A delivery for an endpoint the catalog has not loaded yet waits for the catalog feed.
   void hold(Lease&& lease, int64_t now);
   // A delivery for a disabled endpoint, or over its endpoint's rate limit, goes back to the

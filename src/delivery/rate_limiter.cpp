@@ -28,14 +28,16 @@ int64_t RateLimiter::admit(const std::string& endpoint_id, const std::string& de
     }
   }
   Bucket& b = buckets_[endpoint_id];
-  if (auto r = b.reserved.find(delivery_id); r != b.reserved.end()) {
-    if (now_ms >= r->second) {
-      b.reserved.erase(r);
-      return 0;
-    }
-    return r->second;  // back early: its turn stays
-  }
   const double interval = 1000.0 / per_second;
+  if (auto r = b.reserved.find(delivery_id); r != b.reserved.end()) {
+    const int64_t turn = r->second;
+    if (now_ms < turn) return turn;  // back early: its turn stays
+    b.reserved.erase(r);
+    // On time (within one interval of its turn): it goes. Later (its process was slow to come
+    // back for it), the turn is gone: it asks again like any, so that deliveries whose turns
+    // all passed meanwhile do not go at once.
+    if (static_cast<double>(now_ms - turn) <= interval) return 0;
+  }
   const double tolerance = (std::max(burst, 1) - 1) * interval;
   const double now = static_cast<double>(now_ms);
   b.tat_ms = std::max(b.tat_ms, now);

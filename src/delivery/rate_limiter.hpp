@@ -16,7 +16,8 @@ namespace sealhook::delivery {
 class RateLimiter {
  public:
   // 0: the delivery may go now (its slot is taken). Otherwise the time (Unix ms) it may go: its
-  // slot is reserved until then, and admit() at or after that time lets it go without another.
+  // slot is reserved until then, and admit() at that time (up to one interval after) lets it
+  // go without another; later than that, it asks again like a new one.
   int64_t admit(const std::string& endpoint_id, const std::string& delivery_id, double per_second,
                 int burst, int64_t now_ms);
   size_t reserved() const;

@@ -221,6 +221,17 @@ class Queue {
   // pending records are checked without a million strings in memory). Null for a backend that
   // answers holding() cheaply for a chunk of ids (recovery then asks it chunk by chunk).
   virtual Result<std::shared_ptr<const IdSet>> held_ids() { return std::shared_ptr<const IdSet>(); }
+  // A rate limit every process on the queue shares (the redis queue's, kept in Redis): `done`
+  // gets 0 (the delivery may go now) or the time (Unix ms) of its turn, kept for it, as
+  // delivery::RateLimiter answers; on some thread (the queue's own for a networked one, where
+  // it must not wait on the queue). False: the queue has none, and the caller keeps the limit
+  // itself (one process owns an endpoint's deliveries).
+  using Admitted = std::function<void(int64_t)>;
+  virtual bool admit_async(const std::string& /*endpoint_id*/, const std::string& /*delivery_id*/,
+                           double /*per_second*/, int /*burst*/, int64_t /*now_ms*/,
+                           Admitted& /*done*/) {
+    return false;
+  }
   // Whether the queue keeps what it holds across a crash of this process.
   virtual bool durable() const = 0;
   // Whether a delivery's record must be durable before its ack: true for a queue whose

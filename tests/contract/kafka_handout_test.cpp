@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 
 const std::vector<std::string> kIds{"dlv_a", "dlv_b", "dlv_c"};
 
-std::unique_ptr<KafkaQueue> open_on(const std::string& prefix, const Clock& clock) {
+std::unique_ptr<KafkaQueue> open_handout_queue(const std::string& prefix, const Clock& clock) {
   KafkaQueueOptions o;
   o.brokers = testing::test_kafka_brokers();
   o.prefix = prefix;
@@ -57,7 +57,7 @@ int push_and_lease_one(KafkaQueue& q, const Clock& clock) {
 
 // The three as the next owner hands them out: hand-outs by id.
 std::map<std::string, int> next_owner_handouts(const std::string& prefix, const Clock& clock) {
-  auto q = open_on(prefix, clock);
+  auto q = open_handout_queue(prefix, clock);
   EXPECT_NE(q, nullptr);
   std::map<std::string, int> out;
   if (q == nullptr || !q->quiesce(60s)) return out;
@@ -85,7 +85,7 @@ TEST_F(KafkaHandouts, AProcessKilledWithALeaseLeavesItCounted) {
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    auto q = open_on(prefix, clock);
+    auto q = open_handout_queue(prefix, clock);
     const int leased = q ? push_and_lease_one(*q, clock) : -1;
     _exit(leased < 0 ? 100 : leased);  // killed with it in flight: no revoke, no destructor
   }
@@ -106,7 +106,7 @@ TEST_F(KafkaHandouts, ACleanHandoverCountsOnlyWhatWasHandedOut) {
   const std::string prefix = fresh_prefix("clean", clock);
   int leased = -1;
   {
-    auto q = open_on(prefix, clock);
+    auto q = open_handout_queue(prefix, clock);
     ASSERT_NE(q, nullptr);
     leased = push_and_lease_one(*q, clock);
     ASSERT_GE(leased, 0);

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from test_redis_queue import redis_url  # noqa: F401 (the fixture)
+from test_worker import start_worker  # noqa: F401 (the fixture)
 
 
 class SwitchReceiver:
@@ -56,6 +57,19 @@ def switch_receiver():
     rx = SwitchReceiver()
     yield rx
     rx.close()
+
+
+def publish_until_accepted(srv, key, body, ident, timeout=30):
+    """A publish answered 503 (the queue out of reach for a moment) is made again, as a client
+    should; the same id (`ident`) makes it idempotent."""
+    body = dict(body, id=ident)
+    deadline = time.monotonic() + timeout
+    while True:
+        r = srv.call("POST", "/v1/events", key, body)
+        if r.status_code == 202:
+            return r.json()
+        assert r.status_code == 503 and time.monotonic() < deadline, r.text
+        time.sleep(0.1)
 
 
 def wait_until(predicate, timeout, what):
@@ -261,33 +275,61 @@ class ClockedReceiver:
         self.server.server_close()
 
 
+@pytest.mark.parametrize("queue", ["sqlite", "redis"])
 def test_a_rate_limited_endpoint_gets_at_most_its_rate_and_another_is_not_held(
-        start_server, keygen):
+        queue, request, start_server, keygen, tmp_path):
+    """On the redis queue, serve and two workers deliver: the limit holds in total."""
     rx = ClockedReceiver()
     try:
-        srv = start_server()
+        if queue == "redis":
+            url = request.getfixturevalue("redis_url")
+            start_worker = request.getfixturevalue("start_worker")
+            store = f"sqlite:{tmp_path}/shared.db"
+            # Redis calls given 2 s: the test publishes while three processes deliver.
+            srv = start_server("--queue", "redis", "--redis", url, "--redis-timeout-ms", "2000",
+                               store=store)
+        else:
+            srv = start_server()
         t = srv.onboard("limited", keygen("limited"), rx.base + "/limited",
                         rate_limit={"per_second": 50, "burst": 10})
         key = t["api_key"]
         assert t["endpoint"]["rate_limit"] == {"per_second": 50, "burst": 10}
         free = srv.ok("POST", "/v1/endpoints", key, {"url": rx.base + "/free"}, status=201)
         assert free["rate_limit"] is None
+        if queue == "redis":  # started once the catalog is complete: each loads it whole
+            for _ in range(2):
+                start_worker(url, store, "--redis-timeout-ms", "2000")
         n = 200
         for i in range(n):  # each event to both endpoints
-            srv.ok("POST", "/v1/events", key, {"type": "t", "payload": {"i": i}}, status=202)
-        wait_until(lambda: rx.count("/free") == n, 60, "the free endpoint's deliveries")
+            publish_until_accepted(srv, key, {"type": "t", "payload": {"i": i}}, f"rate-{i}")
+        # At least n: a publish answered 503 may have been queued all the same (its answer lost),
+        # and its retry queues it again (at-least-once).
+        wait_until(lambda: rx.count("/free") >= n, 60, "the free endpoint's deliveries")
         # The free endpoint was not held behind the limited one's backlog.
         assert rx.count("/limited") < n
-        wait_until(lambda: rx.count("/limited") == n, 60, "the limited endpoint's deliveries")
-        times = sorted(rx.times["/limited"])
-        # In any one-second window at most the rate plus the burst (and a little for timing).
+        wait_until(lambda: rx.count("/limited") >= n, 60, "the limited endpoint's deliveries")
+        # When sealhook made each attempt (its own record, in ms), not when a busy receiver got
+        # round to it: in any one-second window at most the rate plus the burst.
+        def delivered_ids():
+            ids, cursor = [], ""
+            while True:
+                page = srv.ok("GET", f"/v1/deliveries?status=delivered&limit=100{cursor}", key)
+                ids += [d["id"] for d in page["data"] if d["endpoint_id"] == t["endpoint"]["id"]]
+                if not page["next"]:
+                    return ids
+                cursor = f"&cursor={page['next']}"
+        wait_until(lambda: len(delivered_ids()) >= rx.count("/limited"), 30, "every record written")
+        ids = delivered_ids()
+        times = sorted(a["at"] for i in ids
+                       for a in srv.ok("GET", f"/v1/deliveries/{i}", key)["attempts"])
         for i, start in enumerate(times):
-            in_window = sum(1 for x in times[i:] if x < start + 1.0)
-            assert in_window <= 50 + 10 + 2, (i, in_window)
-        assert times[-1] - times[0] >= (n - 10) / 50 * 0.9
-        m = srv.metrics()
-        assert m['sealhook_deliveries_delayed_total{reason="rate_limit"}'] >= n / 2
-        assert m['sealhook_deliveries_total{outcome="dead"}'] == 0
+            in_window = sum(1 for x in times[i:] if x < start + 1000)
+            assert in_window <= 50 + 10 + 1, (i, in_window)  # + 1: a turn claimed on time
+        assert times[-1] - times[0] >= (n - 10) / 50 * 1000 * 0.95
+        if queue == "sqlite":  # one process delivers all
+            m = srv.metrics()
+            assert m['sealhook_deliveries_delayed_total{reason="rate_limit"}'] >= n / 2
+            assert m['sealhook_deliveries_total{outcome="dead"}'] == 0
         # Removed: nothing waits any more.
         cleared = srv.ok("PATCH", f"/v1/endpoints/{t['endpoint']['id']}", key, {"rate_limit": None})
         assert cleared["rate_limit"] is None

@@ -382,6 +382,35 @@ void RedisQueue::defer_async(const Lease& lease, int64_t at_ms, Settled done) {
   put_back_async("defer", lease, at_ms, std::move(done));
 }
 
+// A Redis that cannot answer (down, or slow past --redis-timeout-ms) keeps the limit: the
+// delivery is looked at again a second later, as if its turn were then.
+bool RedisQueue::admit_async(const std::string& endpoint_id, const std::string& delivery_id,
+                             double per_second, int burst, int64_t now_ms, Admitted& done) {
+  constexpr int64_t kHorizonMs = 60'000;  // as delivery::RateLimiter
+  const double interval = 1000.0 / per_second;
+  const double tolerance = (std::max(burst, 1) - 1) * interval;
+  auto decimal = [](double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3f", v);
+    return std::string(buf);
+  };
+  conn_->eval(scripts_.rate,
+              {options_.prefix, endpoint_id, delivery_id, std::to_string(now_ms), decimal(interval),
+               decimal(tolerance), std::to_string(kHorizonMs)},
+              [this, now_ms, done = std::move(done)](Result<RedisReply> raw) {
+                auto reply = checked(std::move(raw), scripts_.rate);
+                if (!reply || reply->type != RedisReply::Type::kInteger) {
+                  if (!rate_failing_.exchange(true))
+                    spdlog::warn("redis queue: rate limit: {}",
+                                 reply ? "an answer not a number" : reply.error().message);
+                  return done(now_ms + 1000);
+                }
+                rate_failing_ = false;
+                done(reply->integer);
+              });
+  return true;
+}
+
 void RedisQueue::put_back_async(const char* kind, const Lease& lease, int64_t at_ms, Settled done) {
   settle_async(kind, lease, at_ms, [this, at_ms, done = std::move(done)](Status st) {
     if (st) due_at(at_ms);

@@ -66,6 +66,8 @@ class RedisQueue final : public Queue {
   }
   void retry_async(const Lease& lease, int64_t at_ms, Settled done) override;
   void defer_async(const Lease& lease, int64_t at_ms, Settled done) override;
+  bool admit_async(const std::string& endpoint_id, const std::string& delivery_id,
+                   double per_second, int burst, int64_t now_ms, Admitted& done) override;
   void dead_async(const Lease& lease, Settled done) override {
     settle_async("dead", lease, 0, std::move(done));
   }
@@ -145,6 +147,7 @@ class RedisQueue final : public Queue {
   mutable QueueStats last_stats_;  // answered while Redis is down
   std::atomic<bool> closed_{false};
   std::atomic<bool> lease_failing_{false};
+  std::atomic<bool> rate_failing_{false};  // logged once per outage
   std::string generation_;  // the connection thread's: the one seen by the last handshake
   mutable std::mutex generation_mu_;
   std::string shared_generation_;  // generation_, for generation() on other threads

@@ -35,12 +35,13 @@ const RedisQueueScripts& RedisQueueScripts::get() {
       with_common("settle", redis_lua::kSettle),   with_common("reclaim", redis_lua::kReclaim),
       with_common("holding", redis_lua::kHolding), with_common("ordering", redis_lua::kOrdering),
       with_common("gen", redis_lua::kGen),         with_common("stats", redis_lua::kStats),
+      with_common("rate", redis_lua::kRate),
   };
   return scripts;
 }
 
 std::vector<const RedisScript*> RedisQueueScripts::all() const {
-  return {&push, &lease, &settle, &reclaim, &holding, &ordering, &gen, &stats};
+  return {&push, &lease, &settle, &reclaim, &holding, &ordering, &gen, &stats, &rate};
 }
 
 }  // namespace sealhook

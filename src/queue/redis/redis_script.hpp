@@ -16,7 +16,7 @@ struct RedisScript {
 
 // The queue's scripts: each is common.lua followed by its own file (src/queue/redis/lua/).
 struct RedisQueueScripts {
-  RedisScript push, lease, settle, reclaim, holding, ordering, gen, stats;
+  RedisScript push, lease, settle, reclaim, holding, ordering, gen, stats, rate;
   std::vector<const RedisScript*> all() const;
   static const RedisQueueScripts& get();
 };

@@ -18,6 +18,17 @@ TEST(RateLimiter, TheBurstGoesAtOnceAndTheRestEachAtItsTurn) {
   EXPECT_EQ(r.admit("ep", "d5", 50, 5, kT0 + 20), 0);         // its turn: it goes
   EXPECT_EQ(r.admit("ep", "d7", 50, 5, kT0 + 20), kT0 + 60);  // d6's turn is taken
   EXPECT_EQ(r.reserved(), 2u);
+  // d6 claims its turn (kT0 + 40) too late, a second after: it asks again, and waits its turn
+  // behind d7's instead of going at once beside every other late one.
+  EXPECT_EQ(r.admit("ep", "d6", 50, 5, kT0 + 1040), 0);  // the bucket has refilled meanwhile
+  EXPECT_EQ(r.reserved(), 1u);
+  // Late claims of a whole backlog do not go at once.
+  RateLimiter late;
+  for (int i = 0; i < 20; ++i) late.admit("ep", "l" + std::to_string(i), 50, 5, kT0);
+  int went = 0;
+  for (int i = 5; i < 20; ++i)
+    went += late.admit("ep", "l" + std::to_string(i), 50, 5, kT0 + 5000) == 0;
+  EXPECT_LE(went, 5);  // the burst, not the fifteen whose turns passed
   // Another endpoint has a bucket of its own.
   EXPECT_EQ(r.admit("other", "x", 50, 5, kT0 + 20), 0);
 }
