@@ -113,14 +113,14 @@ void Exporter::run() {
 
 // One POST on the kept connection (a new one when there is none), the whole exchange bounded
 // by the timeout: the io_context runs for that long at most, then what is left is cancelled.
-bool Exporter::post(const std::string& body) {
+bool Exporter::post(std::string body) {
   Connection& c = *conn_;
   http::request<http::string_body> req{http::verb::post, target_, 11};
   req.set(http::field::host, host_ + ":" + port_);
   req.set(http::field::content_type, "application/json");
   req.set(http::field::user_agent, "sealhook");
   for (const auto& [name, value] : options_.headers) req.set(name, value);
-  req.body() = body;
+  req.body() = std::move(body);
   req.prepare_payload();
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;

@@ -51,7 +51,7 @@ class Exporter {
   struct Connection;
   explicit Exporter(ExporterOptions options);
   void run();
-  bool post(const std::string& body);
+  bool post(std::string body);
 
   ExporterOptions options_;
   std::string host_, port_, target_;
