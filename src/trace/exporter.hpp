@@ -6,7 +6,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,7 +57,7 @@ class Exporter {
   ExporterCounters counters_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Span> queue_;
+  std::vector<Span> queue_;  // oldest first
   bool stopping_ = false;
   std::unique_ptr<Connection> conn_;  // the exporter thread's
   std::thread thread_;
