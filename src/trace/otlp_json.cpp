@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/json/serializer.hpp>
 #include <chrono>
@@ -26,6 +27,15 @@ class Writer {
 
   void raw(std::string_view s) { out_.append(s); }
   void quoted(std::string_view s) {
+    // Most are ids, names and URLs with nothing to escape: copied as they are.
+    if (std::none_of(s.begin(), s.end(), [](char c) {
+          return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+        })) {
+      out_.push_back('"');
+      out_.append(s);
+      out_.push_back('"');
+      return;
+    }
     sr_.reset(s);
     std::array<char, 512> buf;
     while (!sr_.done()) out_.append(sr_.read(buf.data(), buf.size()));
