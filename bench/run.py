@@ -275,13 +275,14 @@ class DecryptingSink:
 
 
 class Serve:
-    def __init__(self, binary, tmp, extra, store=None):
+    def __init__(self, binary, tmp, extra, store=None, env=None):
         self.out = f"{tmp}/serve.out"
         self.err = f"{tmp}/serve.err"
         args = [binary, "serve", "--listen", "127.0.0.1:0", "--store", store or f"sqlite:{tmp}/store",
                 "--admin-token", ADMIN, "--allow-private-networks", "--queue-capacity", "10000000",
                 "--queue-max-bytes", str(64 << 30), "--log-level", "warn", "--drain-timeout-ms", "0"] + extra
-        self.proc = subprocess.Popen(args, stdout=open(self.out, "w"), stderr=open(self.err, "w"))
+        self.proc = subprocess.Popen(args, stdout=open(self.out, "w"), stderr=open(self.err, "w"),
+                                     env=env)
         m = wait_for_line(self.out, r"listening on [\d.]+:(\d+)", self.proc)
         self.port = int(m.group(1))
         self.base = f"http://127.0.0.1:{self.port}"
@@ -391,13 +392,13 @@ class Postgres:
 class Worker:
     """`sealhook worker` on the serve's store and Redis queue; ready once its /readyz says so."""
 
-    def __init__(self, binary, tmp, i, extra, store=None):
+    def __init__(self, binary, tmp, i, extra, store=None, env=None):
         self.port = free_port()
         args = [binary, "worker", "--store", store or f"sqlite:{tmp}/store", "--allow-private-networks",
                 "--metrics-listen", f"127.0.0.1:{self.port}", "--log-level", "warn",
                 "--drain-timeout-ms", "0"] + extra
         self.proc = subprocess.Popen(args, stdout=open(f"{tmp}/worker{i}.out", "w"),
-                                     stderr=open(f"{tmp}/worker{i}.err", "w"))
+                                     stderr=open(f"{tmp}/worker{i}.err", "w"), env=env)
         deadline = time.monotonic() + 30
         while True:
             if self.proc.poll() is not None:
@@ -410,6 +411,56 @@ class Worker:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"worker {i} not ready in 30 s")
             time.sleep(0.05)
+
+
+class OtlpSink:
+    """--otlp-collector: bench/otlp_sink.py on a loopback port for the session (answers 200 to
+    POST /v1/traces, counts requests and spans); serve and its workers export to it."""
+
+    def __init__(self, tmp):
+        self.out = f"{tmp}/otlp-sink.out"
+        self.proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "bench", "otlp_sink.py"),
+                                      "--listen", "127.0.0.1:0"],
+                                     stdout=open(self.out, "w"), stderr=subprocess.STDOUT)
+        self.port = int(wait_for_line(self.out, r"otlp sink listening on port (\d+)", self.proc).group(1))
+        self.http = requests.Session()
+
+    def env(self):
+        """serve's environment: every span sampled, exported to this sink."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+        env.update({"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{self.port}",
+                    "OTEL_TRACES_SAMPLER": "always_on", "OTEL_SERVICE_NAME": "sealhook-bench"})
+        return env
+
+    def stats(self):
+        return self.http.get(f"http://127.0.0.1:{self.port}/stats").json()
+
+    def reset(self):
+        self.http.delete(f"http://127.0.0.1:{self.port}/stats").raise_for_status()
+
+    def settle(self, quiet_s=6.0, limit_s=30.0):
+        """Waits until no span arrived for quiet_s (longer than the exporter's 5 s batch delay):
+        the spans of the window's last batch."""
+        last, since, deadline = self.stats()["spans"], time.monotonic(), time.monotonic() + limit_s
+        while time.monotonic() - since < quiet_s and time.monotonic() < deadline:
+            time.sleep(0.25)
+            n = self.stats()["spans"]
+            if n != last:
+                last, since = n, time.monotonic()
+        return self.stats()
+
+    def stop(self):
+        stop(self.proc)
+
+
+def trace_metrics(base):
+    """serve's exporter counters (sealhook_trace_spans_*)."""
+    out = {}
+    for line in requests.get(base + "/metrics").text.splitlines():
+        m = re.match(r'sealhook_trace_spans_(exported|dropped)_total(?:\{reason="(\w+)"\})? ([\d.e+]+)$', line)
+        if m:
+            out[m.group(1) + ("_" + m.group(2) if m.group(2) else "")] = int(float(m.group(3)))
+    return out
 
 
 def queue_args(queue, redis, kafka=None):
@@ -640,11 +691,12 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
     # The queue's server, whose CPU is counted beside sealhook's (redis-server, the broker's JVM).
     server_pid = redis.pid if redis else a.kafka.pid if a.cur_queue == "kafka" else None
     store = a.postgres.spec() if a.cur_store == "postgres" else None
-    serve = Serve(a.binary, run_dir, extra + qargs, store)
+    env = a.otlp.env() if a.otlp else None
+    serve = Serve(a.binary, run_dir, extra + qargs, store, env)
     workers = []
     dec = None
     try:
-        workers = [Worker(a.binary, run_dir, i, qargs + list(a.worker_arg), store)
+        workers = [Worker(a.binary, run_dir, i, qargs + list(a.worker_arg), store, env)
                    for i in range(a.cur_workers)]
         others = [w.proc.pid for w in workers]  # CPU counted beside serve's
         public_jwk = json.load(open(f"{key_dir}/public.jwk"))
@@ -676,6 +728,11 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
         sink = dec or fast_sink
         if not a.decrypting_sink:
             fast_sink.reset()
+        otlp_cpu0 = 0
+        if a.otlp:
+            a.otlp.settle(quiet_s=1.0)  # the warm-up's spans, as far as they are sent by now
+            a.otlp.reset()
+            otlp_cpu0 = proc_cpu_s(a.otlp.proc.pid)
 
         if a.wait_quiet:
             wait_quiet(a.wait_quiet)
@@ -715,6 +772,17 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
             perf.send_signal(signal.SIGINT)
             perf.wait()
         metrics = serve.metrics()
+        otlp = None
+        if a.otlp:
+            # the spans that came during the window, then all of them once the exporter's last
+            # batch (sent up to 5 s after its first span) is in
+            otlp_cpu = proc_cpu_s(a.otlp.proc.pid) - otlp_cpu0
+            in_window = a.otlp.stats()["spans"]
+            final = a.otlp.settle()
+            otlp = {"spans_received": final["spans"], "spans_received_in_window": in_window,
+                    "export_requests": final["requests"], "export_bytes": final["bytes"],
+                    "collector_cpu_s_in_window": round(otlp_cpu, 2),
+                    **{f"serve_spans_{k}": v for k, v in trace_metrics(serve.base).items()}}
 
         body_bytes = None
         if dec:
@@ -801,6 +869,7 @@ def measure(a, case, tmp, key_dir, with_dead, tool, fast_sink):
             "serve_metrics": {k: metrics.get(k) for k in ("attempts_started_total", "deliveries_total_delivered",
                                                           "deliveries_total_retried",
                                                           "deliveries_total_dead", "queue_depth")},
+            **({"otlp_collector": otlp} if otlp else {}),
             **({"publish_from_due_ms": load["publish_from_due_ms"]} if "publish_from_due_ms" in load else {}),
             **({"load_first_error": load["first_error"]} if "first_error" in load else {}),
         }
@@ -841,7 +910,7 @@ def measure_backlog(a, case, tmp, key_dir, tool, fast_sink):
     extra = ["--queue-capacity", str(max(10_000_000, backlog + 10_000)),
              "--attempt-timeout-ms", str(a.attempt_timeout_ms or 600_000)] + list(a.serve_arg)
     extra += queue_args(a.cur_queue, None)  # memory or sqlite (main() refuses redis here)
-    serve = Serve(a.binary, run_dir, extra)
+    serve = Serve(a.binary, run_dir, extra, env=a.otlp.env() if a.otlp else None)
     pid = serve.proc.pid
     try:
         public_jwk = json.load(open(f"{key_dir}/public.jwk"))
@@ -882,7 +951,7 @@ def measure_backlog(a, case, tmp, key_dir, tool, fast_sink):
             serve.proc.send_signal(signal.SIGKILL)
             serve.proc.wait()
             t_restart = time.monotonic()
-            serve = Serve(a.binary, run_dir, extra)
+            serve = Serve(a.binary, run_dir, extra, env=a.otlp.env() if a.otlp else None)
             pid = serve.proc.pid
             restart["restart_s"] = round(time.monotonic() - t_restart, 2)
             restart["queue_depth_after_restart"] = int(serve.metrics().get("queue_depth", 0))
@@ -1087,6 +1156,10 @@ def main():
                         "its store and queue; comma-separated counts (e.g. 0,1,2), one run each")
     p.add_argument("--worker-arg", action="append", default=[],
                    help="extra flag for each worker (repeatable)")
+    p.add_argument("--otlp-collector", action="store_true",
+                   help="trace every delivery: serve (and workers) export OTLP/HTTP to a loopback "
+                        "sink (bench/otlp_sink.py) with OTEL_TRACES_SAMPLER=always_on; the summary "
+                        "reports the spans it received")
     p.add_argument("--binary", default=os.path.join(ROOT, "build", "sealhook"))
     p.add_argument("--tool", default=os.path.join(ROOT, "build", "sealhook-bench"))
     a = p.parse_args()
@@ -1134,7 +1207,7 @@ def main():
         p.error("wrk is not installed (apt-get install wrk), or pass --ceiling-s 0")
 
     tmp = tempfile.mkdtemp(prefix="sealhook-bench-")
-    a.kafka = a.postgres = None  # started below when a kafka or postgres run is asked for
+    a.kafka = a.postgres = a.otlp = None  # started below when a kafka or postgres run is asked for
     out_file = open(a.json_out, "a") if a.json_out else None
 
     def emit(obj):
@@ -1157,6 +1230,7 @@ def main():
                     if w == 0 or q in ("redis", "kafka")]
         a.kafka = Kafka(tmp) if "kafka" in queues else None
         a.postgres = Postgres(tmp) if "postgres" in stores else None
+        a.otlp = OtlpSink(tmp) if a.otlp_collector else None
         for case in cases:
             # The backends of one case run one after the other, so that their figures come from
             # the same minutes of the machine (each run first, then the next repeat).
@@ -1179,6 +1253,8 @@ def main():
             a.kafka.stop()
         if a.postgres:
             a.postgres.stop()
+        if a.otlp:
+            a.otlp.stop()
         if not a.keep_tmp:
             shutil.rmtree(tmp, ignore_errors=True)
         else:

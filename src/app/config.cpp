@@ -229,8 +229,8 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
   opt(cmd, "log-format", c.log_format, "text|json (json: one JSON object a line)")
       ->check(CLI::IsMember({"text", "json"}));
   opt(cmd, "log-queue-size", c.log_queue_size,
-      "log lines waiting for the writer thread at most; when full the oldest is dropped and "
-      "counted in sealhook_log_lines_dropped_total")
+      "log lines waiting for the writer thread at most; a line that finds them full is dropped "
+      "and counted in sealhook_log_lines_dropped_total")
       ->check(CLI::Range(size_t{16}, size_t{1'000'000}));
 }
 

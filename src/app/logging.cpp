@@ -1,15 +1,19 @@
 #include "app/logging.hpp"
 
-#include <spdlog/async.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <atomic>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <string_view>
+#include <thread>
 
 namespace sealhook::app {
 
@@ -36,18 +40,77 @@ class JsonMessage final : public spdlog::custom_flag_formatter {
   }
 };
 
-// stdout without a flush per line (spdlog's stdout sinks flush each one: a write(2) per
-// attempt at info): flushed every second, at each warning and at exit. The same FILE as
-// std::cout, so the two keep their order.
-class BufferedStdout final : public spdlog::sinks::base_sink<std::mutex> {
+// Standard output in batches, off the caller's thread. A line is formatted into the waiting
+// batch (memory only: no system call and no thread woken per line); the writer thread writes
+// the batch with one fwrite and fflush when kWakeLines lines wait, at each flush (every second,
+// at each warning) and at exit. At most `max_lines` lines wait: a line that finds the batch
+// full is dropped and counted. The same FILE as std::cout.
+class BatchedStdout final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit BatchedStdout(size_t max_lines)
+      : max_lines_(std::max<size_t>(max_lines, 1)),
+        wake_lines_(std::clamp<size_t>(max_lines_ / 2, 1, kWakeLines)),
+        writer_([this] { run(); }) {}
+  ~BatchedStdout() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    writer_.join();
+  }
+  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    spdlog::memory_buf_t line;
-    formatter_->format(msg, line);
-    std::fwrite(line.data(), 1, line.size(), stdout);
+    if (lines_ >= max_lines_) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    formatter_->format(msg, waiting_);
+    if (++lines_ == wake_lines_) cv_.notify_one();
   }
-  void flush_() override { std::fflush(stdout); }
+  // Asks the writer: the caller (an io thread at a warning) never waits for the terminal.
+  void flush_() override {
+    flush_wanted_ = true;
+    cv_.notify_one();
+  }
+
+ private:
+  static constexpr size_t kWakeLines = 256;
+
+  void run() {
+    spdlog::memory_buf_t batch;
+    std::unique_lock lock(mutex_);
+    while (true) {
+      cv_.wait(lock, [&] { return stopping_ || flush_wanted_ || lines_ >= wake_lines_; });
+      const bool stop = stopping_;
+      batch.append(waiting_.data(), waiting_.data() + waiting_.size());  // both keep capacity
+      waiting_.clear();
+      lines_ = 0;
+      flush_wanted_ = false;
+      lock.unlock();
+      if (batch.size() > 0) std::fwrite(batch.data(), 1, batch.size(), stdout);
+      std::fflush(stdout);
+      batch.clear();
+      lock.lock();
+      if (stop && lines_ == 0) return;
+    }
+  }
+
+  const size_t max_lines_;
+  const size_t wake_lines_;
+  // Under mutex_ (base_sink's, held around sink_it_ and flush_).
+  spdlog::memory_buf_t waiting_;
+  size_t lines_ = 0;
+  bool flush_wanted_ = false;
+  bool stopping_ = false;
+  std::condition_variable cv_;
+  std::atomic<uint64_t> dropped_{0};
+  std::thread writer_;  // last: it starts once the rest is made
 };
+
+std::atomic<BatchedStdout*> g_sink{nullptr};
 
 }  // namespace
 
@@ -55,11 +118,9 @@ Status setup_logging(const LogOptions& o) {
   if (o.format != "text" && o.format != "json")
     return make_error(ErrorKind::kBadRequest, "invalid_config",
                       "--log-format must be text or json, not '" + o.format + "'");
-  spdlog::init_thread_pool(o.queue_size, 1);
-  spdlog::sink_ptr sink = std::make_shared<BufferedStdout>();
-  auto logger =
-      std::make_shared<spdlog::async_logger>("sealhook", std::move(sink), spdlog::thread_pool(),
-                                             spdlog::async_overflow_policy::overrun_oldest);
+  auto sink = std::make_shared<BatchedStdout>(o.queue_size);
+  g_sink = sink.get();
+  auto logger = std::make_shared<spdlog::logger>("sealhook", std::move(sink));
   if (o.format == "json") {
     logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(
         R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l",%*})", spdlog::pattern_time_type::utc,
@@ -77,8 +138,8 @@ Status setup_logging(const LogOptions& o) {
 }
 
 uint64_t log_lines_dropped() {
-  auto pool = spdlog::thread_pool();
-  return pool ? pool->overrun_counter() : 0;
+  const BatchedStdout* sink = g_sink.load();
+  return sink ? sink->dropped() : 0;
 }
 
 }  // namespace sealhook::app

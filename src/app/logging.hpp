@@ -1,7 +1,8 @@
 #pragma once
-// The process's log: asynchronous (a bounded queue and one writer thread, so no io thread
-// waits on stdout), dropping the oldest line when the queue is full (counted), as text or as
-// one JSON object a line. Structured lines (delivery/delivery_log.hpp) carry their own fields.
+// The process's log: asynchronous (lines wait in a bounded batch that one writer thread writes
+// out, so no io thread waits on stdout), dropping a line that finds the batch full (counted), as
+// text or as one JSON object a line. Structured lines (delivery/delivery_log.hpp) carry their own
+// fields.
 #include <cstdint>
 #include <string>
 

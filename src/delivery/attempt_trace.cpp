@@ -38,6 +38,7 @@ AttemptTrace::AttemptTrace(trace::Tracer* tracer, const QueuedDelivery& d, int a
   span_.kind = trace::SpanKind::kClient;
   span_.start_ns = trace::now_ns();
   auto& a = span_.attributes;
+  a.reserve(16);  // those below and ended()'s: one allocation
   a.emplace_back("http.request.method", std::string("POST"));
   add_url(a, request.url);
   if (attempt > 1) a.emplace_back("http.request.resend_count", int64_t{attempt - 1});

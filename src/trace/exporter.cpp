@@ -74,6 +74,7 @@ void Exporter::stop() {
 }
 
 void Exporter::run() {
+  std::vector<Span> batch;  // swapped with queue_: both keep the capacity they grew to
   std::unique_lock lock(mu_);
   while (true) {
     // A batch goes when it is full, when its first span has waited the delay, or at the stop.
@@ -85,15 +86,19 @@ void Exporter::run() {
       if (stopping_) return;
       continue;
     }
-    std::vector<Span> batch;
+    // The batch leaves the lock at once: the whole queue swapped out (the usual case, so that
+    // callers adding spans never wait for hundreds of moves), else its oldest max_batch.
     const size_t n = std::min(queue_.size(), options_.max_batch);
-    batch.reserve(n);
-    for (size_t i = 0; i < n; ++i) {
-      batch.push_back(std::move(queue_.front()));
-      queue_.pop_front();
+    if (n == queue_.size()) {
+      batch.swap(queue_);
+    } else {
+      batch.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     }
     lock.unlock();
     const bool ok = post(encode_otlp_json(options_.resource, batch));
+    batch.clear();  // the spans freed outside the lock; the capacity kept for the next swap
     if (ok) {
       counters_.exported += n;
     } else {
@@ -113,14 +118,14 @@ void Exporter::run() {
 
 // One POST on the kept connection (a new one when there is none), the whole exchange bounded
 // by the timeout: the io_context runs for that long at most, then what is left is cancelled.
-bool Exporter::post(const std::string& body) {
+bool Exporter::post(std::string body) {
   Connection& c = *conn_;
   http::request<http::string_body> req{http::verb::post, target_, 11};
   req.set(http::field::host, host_ + ":" + port_);
   req.set(http::field::content_type, "application/json");
   req.set(http::field::user_agent, "sealhook");
   for (const auto& [name, value] : options_.headers) req.set(name, value);
-  req.body() = body;
+  req.body() = std::move(body);
   req.prepare_payload();
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;

@@ -6,7 +6,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,14 +50,14 @@ class Exporter {
   struct Connection;
   explicit Exporter(ExporterOptions options);
   void run();
-  bool post(const std::string& body);
+  bool post(std::string body);
 
   ExporterOptions options_;
   std::string host_, port_, target_;
   ExporterCounters counters_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Span> queue_;
+  std::vector<Span> queue_;  // oldest first
   bool stopping_ = false;
   std::unique_ptr<Connection> conn_;  // the exporter thread's
   std::thread thread_;

@@ -99,5 +99,30 @@ TEST(OtlpJson, IdsAreHexAndTimesAndIntegersAreDecimalStrings) {
   EXPECT_EQ(span.at("status").at("code"), 2);
 }
 
+TEST(OtlpJson, EscapesTextAndLeavesOutWhatASpanLacks) {
+  Span root, other;
+  root.context = *parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  root.name = "say \"hi\"\n\x01";
+  root.attributes = {{"k\\", std::string("v\t\u00e9")}};
+  root.status_message = "only a message";
+  other.context = root.context;
+  other.status = StatusCode::kOk;
+  const std::string text = encode_otlp_json({}, {root, other});
+  auto doc = boost::json::parse(text);
+  const auto& rs = doc.at("resourceSpans").at(0);
+  EXPECT_TRUE(rs.at("resource").at("attributes").as_array().empty());
+  EXPECT_EQ(rs.at("scopeSpans").at(0).at("scope").at("name"), "sealhook");
+  const auto& spans = rs.at("scopeSpans").at(0).at("spans").as_array();
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[0].at("name"), "say \"hi\"\n\x01");
+  EXPECT_FALSE(spans[0].as_object().contains("parentSpanId"));
+  EXPECT_EQ(spans[0].at("flags"), 1);
+  EXPECT_EQ(spans[0].at("attributes").at(0).at("key"), "k\\");
+  EXPECT_EQ(spans[0].at("attributes").at(0).at("value").at("stringValue"), "v\t\u00e9");
+  EXPECT_EQ(spans[0].at("status"), (boost::json::object{{"message", "only a message"}}));
+  EXPECT_EQ(spans[1].at("status"), (boost::json::object{{"code", 1}}));
+  EXPECT_EQ(spans[1].at("startTimeUnixNano"), "0");
+}
+
 }  // namespace
 }  // namespace sealhook::trace
