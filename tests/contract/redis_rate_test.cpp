@@ -40,7 +40,7 @@ TEST(RedisRateLimit, TwoProcessesShareOneBucketAndItsReservedTurns) {
   EXPECT_EQ(admit(qa, "d1", t0), 0);  // the burst of 2 ...
   EXPECT_EQ(admit(qb, "d2", t0), 0);  // ... taken by both together
   EXPECT_EQ(admit(qa, "d3", t0), t0 + 100);
-  EXPECT_EQ(admit(qb, "d4", t0), t0 + 200);  // after a's reservation, not beside it
+  EXPECT_EQ(admit(qb, "d4", t0), t0 + 200);       // after a's reservation, not beside it
   EXPECT_EQ(admit(qb, "d3", t0 + 50), t0 + 100);  // early, elsewhere: its turn is kept
   EXPECT_EQ(admit(qb, "d3", t0 + 100), 0);        // its turn, in the other process: it goes
   EXPECT_EQ(admit(qa, "d5", t0 + 100), t0 + 300);
