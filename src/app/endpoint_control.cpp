@@ -46,7 +46,11 @@ void watch_endpoint_states(Node& n) {
     spdlog::warn(R"("msg":"{}","endpoint_id":"{}","tenant_id":"{}","reason":"{}")",
                  e.state.disabled ? "endpoint_disabled" : "endpoint_enabled", e.id, e.tenant_id,
                  to_string(e.state.reason));
-    if (!e.state.disabled || n.config.system_tenant.empty() || !n.publisher) return;
+    if (!e.state.disabled) {  // enabled again: the failures that disabled it are forgotten
+      if (n.health) boost::asio::post(*n.blocking, [&n, id = e.id] { n.health->enabled(id); });
+      return;
+    }
+    if (n.config.system_tenant.empty() || !n.publisher) return;
     PublishRequest req;
     req.type = kEndpointDisabledType;
     req.payload_json = endpoint_disabled_payload(e);

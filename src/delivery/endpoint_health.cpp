@@ -83,6 +83,18 @@ void EndpointHealthTracker::succeeded(const Endpoint& endpoint) {
   });
 }
 
+void EndpointHealthTracker::enabled(const std::string& endpoint_id) {
+  {
+    std::lock_guard lock(mu_);
+    streaks_.erase(endpoint_id);
+    remote_.erase(endpoint_id);
+    known_ = streaks_.size() + remote_.size();
+  }
+  if (Status st = store_.clear_endpoint_failures(endpoint_id); !st)
+    spdlog::warn("endpoint {}: the end of its failures was not recorded: {}", endpoint_id,
+                 st.error().message);
+}
+
 void EndpointHealthTracker::refresh() {
   auto ids = store_.failing_endpoints();
   if (!ids) return;  // the next refresh tries again

@@ -35,6 +35,9 @@ class EndpointHealthTracker {
   // After each attempt that got an answer or an error (any thread).
   void failed(const Endpoint& endpoint, int64_t at_ms);
   void succeeded(const Endpoint& endpoint);
+  // The endpoint was enabled again: its streak ends (blocking: the store is asked), so that
+  // the failures that disabled it do not disable it again at its next failure.
+  void enabled(const std::string& endpoint_id);
   // Reads which endpoints have a streak (any process's), so that a success here ends those
   // too. Blocking: the store is asked.
   void refresh();

@@ -97,6 +97,17 @@ TEST_F(EndpointHealthTest, FailuresOfEveryProcessCountAndASuccessAnywhereEndsThe
   EXPECT_TRUE(disabled.empty());
 }
 
+TEST_F(EndpointHealthTest, EnablingAgainForgetsTheStreakThatDisabledIt) {
+  auto t = tracker(*store);
+  fail(*t, "ep_1", 5, 8 * kHour);
+  EXPECT_EQ(disabled, std::vector<std::string>{"ep_1"});
+  disabled.clear();
+  t->enabled("ep_1");
+  EXPECT_TRUE(store->failing_endpoints().value().empty());
+  fail(*t, "ep_1", 4, kHour);  // a new streak: neither long enough nor enough
+  EXPECT_TRUE(disabled.empty());
+}
+
 TEST_F(EndpointHealthTest, AnEndpointsOwnBoundsWin) {
   endpoints["ep_1"].disable_after_ms = kHour;
   endpoints["ep_1"].disable_min_attempts = 2;
