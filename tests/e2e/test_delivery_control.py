@@ -285,8 +285,8 @@ def test_a_rate_limited_endpoint_gets_at_most_its_rate_and_another_is_not_held(
             url = request.getfixturevalue("redis_url")
             start_worker = request.getfixturevalue("start_worker")
             store = f"sqlite:{tmp_path}/shared.db"
-            # Redis calls given 2 s: the test publishes while three processes deliver.
-            srv = start_server("--queue", "redis", "--redis", url, "--redis-timeout-ms", "2000",
+            # Redis calls given 5 s: the test publishes while three processes deliver.
+            srv = start_server("--queue", "redis", "--redis", url, "--redis-timeout-ms", "5000",
                                store=store)
         else:
             srv = start_server()
@@ -298,7 +298,7 @@ def test_a_rate_limited_endpoint_gets_at_most_its_rate_and_another_is_not_held(
         assert free["rate_limit"] is None
         if queue == "redis":  # started once the catalog is complete: each loads it whole
             for _ in range(2):
-                start_worker(url, store, "--redis-timeout-ms", "2000")
+                start_worker(url, store, "--redis-timeout-ms", "5000")
         n = 200
         for i in range(n):  # each event to both endpoints
             publish_until_accepted(srv, key, {"type": "t", "payload": {"i": i}}, f"rate-{i}")
