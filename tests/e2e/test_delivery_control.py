@@ -14,13 +14,15 @@ from test_redis_queue import redis_url  # noqa: F401 (the fixture)
 from test_worker import start_worker  # noqa: F401 (the fixture)
 
 
-class SwitchReceiver:
-    """Answers every delivery with `status` (410 until switched), counting them by webhook-id."""
+class LoopbackReceiver:
+    """Answers every delivery with `status` (switched by the test, under `lock`), counting them
+    by webhook-id and noting when each came, by path."""
 
-    def __init__(self):
+    def __init__(self, status):
         self.lock = threading.Lock()
-        self.status = 410
+        self.status = status
         self.seen = collections.Counter()  # webhook-id -> requests
+        self.times = collections.defaultdict(list)  # path -> monotonic arrival times
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -33,6 +35,7 @@ class SwitchReceiver:
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
                     receiver.seen[self.headers["webhook-id"]] += 1
+                    receiver.times[self.path].append(time.monotonic())
                     status = receiver.status
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -40,12 +43,17 @@ class SwitchReceiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = self.base + "/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def requests(self):
         with self.lock:
             return sum(self.seen.values())
+
+    def count(self, path):
+        with self.lock:
+            return len(self.times[path])
 
     def close(self):
         self.server.shutdown()
@@ -54,7 +62,7 @@ class SwitchReceiver:
 
 @pytest.fixture
 def switch_receiver():
-    rx = SwitchReceiver()
+    rx = LoopbackReceiver(410)  # 410 until the test switches it
     yield rx
     rx.close()
 
@@ -239,47 +247,11 @@ def test_an_endpoint_failing_for_the_window_is_disabled_and_the_provider_is_told
         provider.proc.stop()
 
 
-class ClockedReceiver:
-    """Answers 200 at once and notes when each delivery came, by path."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.times = collections.defaultdict(list)  # path -> monotonic arrival times
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver.lock:
-                    receiver.times[self.path].append(time.monotonic())
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def count(self, path):
-        with self.lock:
-            return len(self.times[path])
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.mark.parametrize("queue", ["sqlite", "redis"])
 def test_a_rate_limited_endpoint_gets_at_most_its_rate_and_another_is_not_held(
         queue, request, start_server, keygen, tmp_path):
     """On the redis queue, serve and two workers deliver: the limit holds in total."""
-    rx = ClockedReceiver()
+    rx = LoopbackReceiver(200)
     try:
         if queue == "redis":
             url = request.getfixturevalue("redis_url")
