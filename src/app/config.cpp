@@ -117,6 +117,19 @@ void add_serve_options(CLI::App& cmd, ServeConfig& c) {
       "hold every slot (0: a quarter of --max-inflight; with a shared queue, of its default, "
       "so that every process applies the same cap)")
       ->check(CLI::Range(0, 100'000));
+  env_flag(cmd, "SEALHOOK_", "adaptive-concurrency", c.adaptive_concurrency,
+           "adapt each unordered endpoint's attempts in flight between 1 and "
+           "--max-inflight-per-endpoint: halved on 429, 502, 503, 504 or a timeout (and held "
+           "for a Retry-After), one more a round while it answers 2xx within "
+           "--concurrency-fast-ms (on; --adaptive-concurrency=false turns it off)");
+  opt(cmd, "concurrency-fast-ms", c.concurrency_fast_ms,
+      "a 2xx answered within this grows its endpoint's concurrency limit; a slower one leaves it")
+      ->check(CLI::Range(int64_t{1}, int64_t{600'000}));
+  opt(cmd, "concurrency-max-wait-ms", c.concurrency_max_wait_ms,
+      "a due delivery whose endpoint has its concurrency limit in flight goes back to the queue, "
+      "its attempts unspent, until a slot is expected to be free (the endpoint's answer time "
+      "over its limit, one after another): this long at most")
+      ->check(CLI::Range(int64_t{1}, int64_t{60'000}));
   opt(cmd, "attempt-timeout-ms", c.attempt_timeout_ms, "deadline of one delivery attempt")
       ->check(CLI::Range(int64_t{1}, int64_t{600'000}));
   opt(cmd, "retry-base-ms", c.retry_base_ms, "backoff base: attempt n waits base*2^(n-1)")

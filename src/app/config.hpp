@@ -48,6 +48,11 @@ struct ServeConfig {
   size_t max_inflight = 1024;
   int max_inflight_per_endpoint = 64;
   int max_inflight_per_tenant = 0;  // 0: a quarter of max_inflight
+  // Adaptive concurrency per unordered endpoint, between 1 and max_inflight_per_endpoint.
+  bool adaptive_concurrency = true;
+  int64_t concurrency_fast_ms = 1'000;  // a 2xx within this grows an endpoint's limit
+  int64_t concurrency_max_wait_ms =
+      1'000;  // a delivery over its endpoint's limit waits at most this
   int64_t attempt_timeout_ms = 30'000;
   int64_t retry_base_ms = 1'000;
   int64_t retry_max_delay_ms = 3'600'000;

@@ -53,11 +53,29 @@ void delivery_metrics(Exposition& out, const delivery::Dispatcher& d) {
   out.family("sealhook_deliveries_delayed_total", "counter",
              "Times a due delivery was put back without an attempt, its attempts unspent, by "
              "reason (endpoint_disabled: looked at again after --disabled-recheck-ms; rate_limit: "
-             "until its turn under its endpoint's rate limit).");
+             "until its turn under its endpoint's rate limit; concurrency: its endpoint's "
+             "concurrency limit in flight, back after --concurrency-recheck-ms; retry_after: its "
+             "endpoint asked for a pause).");
   out.sample("sealhook_deliveries_delayed_total", label("reason", "endpoint_disabled"),
              c.deferred_disabled.load());
   out.sample("sealhook_deliveries_delayed_total", label("reason", "rate_limit"),
              c.deferred_rate.load());
+  out.sample("sealhook_deliveries_delayed_total", label("reason", "concurrency"),
+             c.deferred_concurrency.load());
+  out.sample("sealhook_deliveries_delayed_total", label("reason", "retry_after"),
+             c.deferred_retry_after.load());
+  out.histogram("sealhook_endpoint_concurrency_limit",
+                "The adaptive concurrency limit of the endpoint each attempt went to, at the "
+                "attempt's start (unordered endpoints; between 1 and --max-inflight-per-endpoint).",
+                "", c.concurrency_limit.snapshot());
+  out.gauge("sealhook_endpoints_concurrency_reduced",
+            "Endpoints whose adaptive concurrency limit in this process is below "
+            "--max-inflight-per-endpoint now.",
+            static_cast<double>(d.concurrency().reduced()));
+  out.counter("sealhook_concurrency_cuts_total",
+              "Times an endpoint's concurrency limit was halved (an answer 429, 502, 503, 504 or "
+              "a timeout, once a round).",
+              d.concurrency().cuts());
 }
 
 void catalog_metrics(Exposition& out, const CatalogService& catalog) {

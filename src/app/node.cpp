@@ -432,7 +432,12 @@ Result<std::unique_ptr<Node>> assemble(const ServeConfig& c) {
           .tracer = n.tracer.get(),
           .disabled_recheck_ms = c.disabled_recheck_ms,
           .disable_endpoint = endpoint_disabler(n),
-          .health = n.health.get()});
+          .health = n.health.get(),
+          .concurrency = {.enabled = c.adaptive_concurrency,
+                          .max = c.max_inflight_per_endpoint,
+                          .fast_ms = c.concurrency_fast_ms,
+                          .max_wait_ms = c.concurrency_max_wait_ms,
+                          .max_hold_ms = c.retry_max_delay_ms}});
   n.feed = std::make_unique<CatalogFeed>(
       *n.catalog, n.registry, n.clock,
       CatalogFeedOptions{std::chrono::milliseconds(c.catalog_check_ms),

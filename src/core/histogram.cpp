@@ -5,8 +5,9 @@
 
 namespace sealhook {
 
-Histogram::Histogram(std::vector<int64_t> bounds_ms)
+Histogram::Histogram(std::vector<int64_t> bounds_ms, double divisor)
     : bounds_ms_(std::move(bounds_ms)),
+      divisor_(divisor),
       buckets_(std::make_unique<std::atomic<uint64_t>[]>(bounds_ms_.size() + 1)) {
   assert(std::is_sorted(bounds_ms_.begin(), bounds_ms_.end()));
 }
@@ -22,7 +23,7 @@ void Histogram::observe_ms(int64_t value_ms) {
 Histogram::Snapshot Histogram::snapshot() const {
   Snapshot s;
   s.bounds_s.reserve(bounds_ms_.size());
-  for (int64_t b : bounds_ms_) s.bounds_s.push_back(static_cast<double>(b) / 1000.0);
+  for (int64_t b : bounds_ms_) s.bounds_s.push_back(static_cast<double>(b) / divisor_);
   s.cumulative.reserve(bounds_ms_.size() + 1);
   uint64_t running = 0;
   for (size_t i = 0; i <= bounds_ms_.size(); ++i) {
@@ -30,7 +31,7 @@ Histogram::Snapshot Histogram::snapshot() const {
     s.cumulative.push_back(running);
   }
   s.count = running;
-  s.sum_s = static_cast<double>(sum_ms_.load(std::memory_order_relaxed)) / 1000.0;
+  s.sum_s = static_cast<double>(sum_ms_.load(std::memory_order_relaxed)) / divisor_;
   return s;
 }
 

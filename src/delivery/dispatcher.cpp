@@ -36,7 +36,8 @@ Dispatcher::Dispatcher(Queue& queue, Sender& sender, const Registry& registry, J
       options_(options),
       io_(io),
       strand_(asio::make_strand(io)),
-      timer_(strand_) {}
+      timer_(strand_),
+      concurrency_(options_.concurrency) {}
 
 Dispatcher::~Dispatcher() { stop(); }
 
@@ -174,15 +175,28 @@ void Dispatcher::attempt(Lease&& lease) {
     finish(std::move(lease), poison, SendResult{}, now, [this] { inflight_--; });
     return;
   }
+  std::optional<uint64_t> slot;  // adaptive concurrency: the round of the slot taken
+  if (const Endpoint& e = endpoint->endpoint;
+      concurrency_.options().enabled && e.ordering != Ordering::kOrdered && !d.ordered) {
+    auto a = concurrency_.acquire(e.id, now);
+    if (!a.go) {  // waits in the queue: for a free slot, or the time a Retry-After gave
+      (a.held ? counters_.deferred_retry_after : counters_.deferred_concurrency)++;
+      defer(std::move(lease), a.wait_ms);
+      return;
+    }
+    counters_.concurrency_limit.observe(a.limit);
+    slot = a.round;
+  }
   if (const Endpoint& e = endpoint->endpoint; e.rate_milli_per_s > 0) {
     const double per_second = static_cast<double>(e.rate_milli_per_s) / 1000;
     auto shared = std::make_shared<Lease>(std::move(lease));
-    Queue::Admitted admitted = [this, shared, endpoint, now](int64_t turn) {
+    Queue::Admitted admitted = [this, shared, endpoint, now, slot](int64_t turn) {
       if (turn > 0) {  // waits in the queue for its turn
         counters_.deferred_rate++;
+        if (slot) concurrency_.give_back(endpoint->endpoint.id);
         return defer(std::move(*shared), turn);
       }
-      send(std::move(*shared), endpoint, now);
+      send(std::move(*shared), endpoint, now, slot);
     };
     // A shared limit answers on the queue's thread: the attempt goes on on an io thread.
     Queue::Admitted on_io = [this, admitted](int64_t turn) {
@@ -192,19 +206,21 @@ void Dispatcher::attempt(Lease&& lease) {
     admitted(limiter_.admit(e.id, d.id, per_second, e.rate_burst, now));
     return;
   }
-  send(std::move(lease), std::move(endpoint), now);
+  send(std::move(lease), std::move(endpoint), now, slot);
 }
 
-void Dispatcher::send(Lease&& lease, EndpointPtr endpoint, int64_t now) {
+void Dispatcher::send(Lease&& lease, EndpointPtr endpoint, int64_t now,
+                      std::optional<uint64_t> slot) {
   const QueuedDelivery& d = *lease.delivery;
   int max_attempts = endpoint->endpoint.max_attempts;
   SendRequest request = build_request(d, *endpoint, now, options_.attempt_timeout);
   AttemptTrace trace(options_.tracer, d, lease.attempt(), request);
   counters_.attempts++;
   sender_.send(std::move(request), [this, lease = std::move(lease), max_attempts, now,
-                                    trace = std::move(trace),
-                                    endpoint = std::move(endpoint)](SendResult r) mutable {
+                                    trace = std::move(trace), endpoint = std::move(endpoint),
+                                    slot](SendResult r) mutable {
     const int64_t at = clock_.now_ms();
+    if (slot) concurrency_.release(endpoint->endpoint.id, *slot, r, at);
     Outcome outcome = classify(r, lease.handouts, max_attempts, policy_, at);
     if (r.status == 410) gone(*lease.delivery);  // a failed attempt, and no more until enabled
     if (options_.health != nullptr) {

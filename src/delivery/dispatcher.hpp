@@ -13,10 +13,12 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "catalog/registry.hpp"
 #include "core/clock.hpp"
 #include "delivery/attempt.hpp"
+#include "delivery/concurrency_limiter.hpp"
 #include "delivery/delivery_metrics.hpp"
 #include "delivery/endpoint_health.hpp"
 #include "delivery/rate_limiter.hpp"
@@ -50,14 +52,20 @@ struct DispatcherOptions {
       nullptr;
   // Told of every attempt's answer, to disable an endpoint that keeps failing; unset: none is.
   EndpointHealthTracker* health = nullptr;
+  // Adaptive concurrency per unordered endpoint (its `max` is --max-inflight-per-endpoint).
+  ConcurrencyOptions concurrency{};
 };
 
 struct DispatcherCounters {
   std::atomic<uint64_t> attempts{0}, delivered{0}, retried{0}, dead{0}, leases_lost{0};
-  std::atomic<uint64_t> held_unknown{0};       // deliveries held for an endpoint not yet loaded
-  std::atomic<uint64_t> deferred_disabled{0};  // hand-outs given back: endpoint disabled
-  std::atomic<uint64_t> deferred_rate{0};      // hand-outs given back: over the rate limit
-  AttemptMetrics attempts_by;                  // answer classes and the histograms
+  std::atomic<uint64_t> held_unknown{0};          // deliveries held for an endpoint not yet loaded
+  std::atomic<uint64_t> deferred_disabled{0};     // hand-outs given back: endpoint disabled
+  std::atomic<uint64_t> deferred_rate{0};         // hand-outs given back: over the rate limit
+  std::atomic<uint64_t> deferred_concurrency{0};  // ...: its endpoint's concurrency limit reached
+  std::atomic<uint64_t> deferred_retry_after{0};  // ...: its endpoint asked for a pause
+  // The concurrency limit of the endpoint each attempt went to, at its start (unordered ones).
+  Histogram concurrency_limit{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}, 1.0};
+  AttemptMetrics attempts_by;  // answer classes and the histograms
 };
 
 class Dispatcher {
@@ -81,11 +89,13 @@ class Dispatcher {
     return all > reserved ? all - reserved : 0;
   }
   const DispatcherCounters& counters() const { return counters_; }
+  const ConcurrencyLimiter& concurrency() const { return concurrency_; }
 
  private:
   void attempt(Lease&& lease);
-  // The attempt itself, once its endpoint may be sent to (on an io thread).
-  void send(Lease&& lease, EndpointPtr endpoint, int64_t now);
+  // The attempt itself, once its endpoint may be sent to (on an io thread); `slot`: the round of
+  // the concurrency slot it holds (none for an ordered endpoint, or adaptive concurrency off).
+  void send(Lease&& lease, EndpointPtr endpoint, int64_t now, std::optional<uint64_t> slot);
   // A delivery for an endpoint the catalog has not loaded yet waits for the catalog feed.
   void hold(Lease&& lease, int64_t now);
   // A delivery for a disabled endpoint, or over its endpoint's rate limit, goes back to the
@@ -135,6 +145,7 @@ class Dispatcher {
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer timer_;
   RateLimiter limiter_;
+  ConcurrencyLimiter concurrency_;
 };
 
 }  // namespace sealhook::delivery

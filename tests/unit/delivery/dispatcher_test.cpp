@@ -14,6 +14,7 @@ class ScriptedSender final : public Sender {
   void send(SendRequest request, std::function<void(SendResult)> done) override {
     sent.push_back(std::move(request));
     pending.push_back(std::move(done));
+    in_flight_at_arrival.push_back(pending.size());
   }
   // Answers the oldest unanswered request.
   void answer(int status, std::optional<std::string> retry_after = std::nullopt) {
@@ -23,6 +24,7 @@ class ScriptedSender final : public Sender {
   }
   std::vector<SendRequest> sent;
   std::vector<std::function<void(SendResult)>> pending;
+  std::vector<size_t> in_flight_at_arrival;  // per request sent: how many were unanswered
 };
 
 std::string header(const SendRequest& r, std::string_view name) {
@@ -136,7 +138,7 @@ class DispatcherTest : public ::testing::Test {
   }
 
   ManualClock clock{1'700'000'000'000};
-  MemoryQueue queue{QueueOptions{.capacity = 1000, .max_inflight_per_endpoint = 64}, clock};
+  MemoryQueue queue{QueueOptions{.capacity = 5000, .max_inflight_per_endpoint = 64}, clock};
   ScriptedSender sender;
   Registry registry;
   std::unique_ptr<Store> store;
@@ -440,6 +442,76 @@ TEST_F(DispatcherTest, AsyncAckRefusedAsUnreachableIsTriedAgainNotDropped) {
   EXPECT_EQ(record("msg_r").status, DeliveryStatus::kDelivered);
   EXPECT_EQ(d.counters().leases_lost.load(), 0u);
   d.stop();
+}
+
+// A receiver that answers 503 to a request that arrives while more than 4 are in flight, each
+// answer 5 ms after the one before: adaptive concurrency settles near 4 in flight, and nothing
+// is dead-lettered (the 503s are retried, the deliveries over the limit wait unspent). Then the
+// same receiver never overloaded: the limit climbs back to its maximum, 64.
+TEST_F(DispatcherTest, AdaptiveConcurrencySettlesNearWhatTheReceiverTakesAndClimbsBack) {
+  add_endpoint("ep_c", Ordering::kUnordered, 6);
+  constexpr int kEvents = 600;
+  for (int i = 0; i < kEvents; ++i) publish("c" + std::to_string(i), "ep_c");
+  size_t answered = 0, overloaded = 0;
+  // Answers the oldest request: 503 if it arrived with more than `capacity` in flight.
+  auto answer_oldest = [&](size_t capacity) {
+    const size_t at_arrival =
+        sender.in_flight_at_arrival[sender.sent.size() - sender.pending.size()];
+    const bool over = at_arrival > capacity;
+    overloaded += over ? 1 : 0;
+    answered++;
+    clock.advance_ms(5);
+    sender.answer(over ? 503 : 200);
+  };
+  auto drive = [&](size_t capacity, auto done) {
+    for (int step = 0; step < 200'000 && !done(); ++step) {
+      if (!sender.pending.empty()) {
+        answer_oldest(capacity);
+      } else {  // nothing in flight: time passes to the next retry or recheck
+        clock.advance_ms(50);
+        dispatcher->pump();
+      }
+      run_posted();
+    }
+  };
+  auto delivered = [&] { return dispatcher->counters().delivered.load(); };
+  drive(4, [&] { return delivered() == kEvents; });
+  ASSERT_EQ(delivered(), kEvents);
+  EXPECT_EQ(dispatcher->counters().dead.load(), 0u);
+  // After the first rounds (64 at once, then 32, 16, 8), the requests arrive near 4 in flight:
+  // the later half's arrivals average between 2 and 5, and few were refused.
+  const auto& seen = sender.in_flight_at_arrival;
+  const size_t half = seen.size() / 2;
+  double sum = 0;
+  size_t over = 0;
+  for (size_t i = half; i < seen.size(); ++i) {
+    sum += static_cast<double>(seen[i]);
+    over += seen[i] > 4 ? 1 : 0;
+  }
+  const double mean = sum / static_cast<double>(seen.size() - half);
+  // AIMD probes: each climb past 4 costs a refusal or two, then the limit halves.
+  EXPECT_GE(mean, 2.5);
+  EXPECT_LE(mean, 5.0);
+  EXPECT_LT(static_cast<double>(over), static_cast<double>(seen.size() - half) / 3)
+      << "of " << seen.size() - half << " later requests, " << over << " arrived over 4";
+  EXPECT_LE(*std::max_element(seen.begin() + static_cast<ptrdiff_t>(half), seen.end()), 8u);
+  EXPECT_GT(dispatcher->counters().deferred_concurrency.load(), 0u);
+  EXPECT_EQ(queue.stats().depth, 0u);
+  // Now it takes everything: the limit climbs back to 64, one a round of fast 2xx (from 4, some
+  // 2,000 of them).
+  const uint64_t before = delivered();
+  for (int i = 0; i < 2500; ++i) publish("d" + std::to_string(i), "ep_c");
+  size_t most = 0;
+  drive(1000, [&] {
+    most = std::max(most, sender.pending.size());
+    return delivered() == before + 2500;
+  });
+  EXPECT_EQ(delivered(), before + 2500);
+  EXPECT_EQ(most, 64u);
+  EXPECT_EQ(dispatcher->concurrency().limit("ep_c"), 64);
+  EXPECT_EQ(dispatcher->concurrency().reduced(), 0u);
+  auto limits = dispatcher->counters().concurrency_limit.snapshot();
+  EXPECT_EQ(limits.count, dispatcher->counters().attempts.load());  // one per attempt
 }
 
 }  // namespace
