@@ -50,6 +50,8 @@ import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ADMIN = "bench-admin-token-0123456789abcdef"
+# Fields added to every endpoint the bench creates for its tenants (--endpoint-json).
+ENDPOINT_EXTRA = {}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # scenario -> (tenants, live endpoints per tenant, dead endpoint?, default events)
@@ -501,7 +503,8 @@ def onboard_tenant(base, i, public_jwk, urls):
     key = t["api_key"]
     call("POST", base + "/v1/keys", key, {"public_key": public_jwk})
     call("PUT", base + "/v1/subscriptions", key, {"event_types": ["*"]})
-    secrets = [call("POST", base + "/v1/endpoints", key, {"url": u})["secret"] for u in urls]
+    secrets = [call("POST", base + "/v1/endpoints", key, {"url": u, **ENDPOINT_EXTRA})["secret"]
+               for u in urls]
     return {"id": t["id"], "key": key, "secrets": secrets}
 
 
@@ -1160,10 +1163,18 @@ def main():
                    help="trace every delivery: serve (and workers) export OTLP/HTTP to a loopback "
                         "sink (bench/otlp_sink.py) with OTEL_TRACES_SAMPLER=always_on; the summary "
                         "reports the spans it received")
+    p.add_argument("--endpoint-json", default="",
+                   help="a JSON object merged into every endpoint of the measured tenants, e.g. "
+                        "'{\"rate_limit\": {\"per_second\": 1000000, \"burst\": 1000000}}'")
     p.add_argument("--binary", default=os.path.join(ROOT, "build", "sealhook"))
     p.add_argument("--tool", default=os.path.join(ROOT, "build", "sealhook-bench"))
     a = p.parse_args()
 
+    if a.endpoint_json:
+        try:
+            ENDPOINT_EXTRA.update(json.loads(a.endpoint_json))
+        except (ValueError, TypeError, AttributeError) as e:
+            p.error(f"--endpoint-json must be a JSON object: {e}")
     scenarios = list(SCENARIOS) if a.scenario == "all" else a.scenario.split(",")
     keys = a.key_type.split(",")
     payloads = [int(x) for x in a.payload_bytes.split(",")]

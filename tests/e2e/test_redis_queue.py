@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from conftest import ROOT
+from redis_faults import TEST_FSYNC
 from test_durability import (delivered_events, list_all, pending_all, publish_all,
                              stop_and_count_duplicates, wait_until)
 
@@ -15,8 +16,8 @@ from test_durability import (delivered_events, list_all, pending_all, publish_al
 @pytest.fixture
 def redis_url(tmp_path):
     env_file = str(tmp_path / "redis.env")
-    out = subprocess.run([os.path.join(ROOT, "scripts", "start-redis.sh"), "--env-file", env_file],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run([os.path.join(ROOT, "scripts", "start-redis.sh"), "--env-file", env_file,
+                          *TEST_FSYNC], check=True, capture_output=True, text=True).stdout
     url = dict(line.split("=", 1) for line in out.split())["REDIS_URL"]
     yield url
     subprocess.run([os.path.join(ROOT, "scripts", "stop-redis.sh"), "--env-file", env_file],
