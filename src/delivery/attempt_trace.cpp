@@ -7,7 +7,7 @@ namespace sealhook::delivery {
 namespace {
 
 // url.full without the query (it may hold a customer's token) and with the port spelled out.
-void add_url(trace::Attributes& a, const std::string& url) {
+void add_url(trace::SpanAttributes& a, const std::string& url) {
   auto parsed = parse_url(url);
   if (!parsed) return;
   const std::string path = parsed->target.substr(0, parsed->target.find('?'));

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -17,7 +18,11 @@ enum class SpanKind { kInternal = 1, kServer = 2, kClient = 3, kProducer = 4, kC
 enum class StatusCode { kUnset = 0, kOk = 1, kError = 2 };
 
 using AttributeValue = std::variant<std::string, int64_t>;
+// A resource's attributes (OTEL_RESOURCE_ATTRIBUTES names them at run time).
 using Attributes = std::vector<std::pair<std::string, AttributeValue>>;
+// A span's: their keys are the code's own string literals (semantic-convention names), never
+// copied, so that a span on the hot path allocates for its values only.
+using SpanAttributes = std::vector<std::pair<std::string_view, AttributeValue>>;
 
 struct Span {
   SpanContext context;
@@ -26,7 +31,7 @@ struct Span {
   SpanKind kind = SpanKind::kInternal;
   uint64_t start_ns = 0;
   uint64_t end_ns = 0;
-  Attributes attributes;
+  SpanAttributes attributes;
   StatusCode status = StatusCode::kUnset;
   std::string status_message;
 };
