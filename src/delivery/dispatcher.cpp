@@ -175,7 +175,7 @@ void Dispatcher::attempt(Lease&& lease) {
     finish(std::move(lease), poison, SendResult{}, now, [this] { inflight_--; });
     return;
   }
-  std::optional<uint64_t> slot;  // adaptive concurrency: the round of the slot taken
+  std::optional<ConcurrencyLimiter::Admission> slot;  // adaptive concurrency: the slot taken
   if (const Endpoint& e = endpoint->endpoint;
       concurrency_.options().enabled && e.ordering != Ordering::kOrdered && !d.ordered) {
     auto a = concurrency_.acquire(e.id, now);
@@ -184,8 +184,7 @@ void Dispatcher::attempt(Lease&& lease) {
       defer(std::move(lease), a.wait_ms);
       return;
     }
-    counters_.concurrency_limit.observe(a.limit);
-    slot = a.round;
+    slot = a;
   }
   if (const Endpoint& e = endpoint->endpoint; e.rate_milli_per_s > 0) {
     const double per_second = static_cast<double>(e.rate_milli_per_s) / 1000;
@@ -210,17 +209,18 @@ void Dispatcher::attempt(Lease&& lease) {
 }
 
 void Dispatcher::send(Lease&& lease, EndpointPtr endpoint, int64_t now,
-                      std::optional<uint64_t> slot) {
+                      std::optional<ConcurrencyLimiter::Admission> slot) {
   const QueuedDelivery& d = *lease.delivery;
   int max_attempts = endpoint->endpoint.max_attempts;
   SendRequest request = build_request(d, *endpoint, now, options_.attempt_timeout);
   AttemptTrace trace(options_.tracer, d, lease.attempt(), request);
   counters_.attempts++;
+  if (slot) counters_.concurrency_limit.observe(slot->limit);
   sender_.send(std::move(request), [this, lease = std::move(lease), max_attempts, now,
                                     trace = std::move(trace), endpoint = std::move(endpoint),
                                     slot](SendResult r) mutable {
     const int64_t at = clock_.now_ms();
-    if (slot) concurrency_.release(endpoint->endpoint.id, *slot, r, at);
+    if (slot) concurrency_.release(endpoint->endpoint.id, slot->round, r, at);
     Outcome outcome = classify(r, lease.handouts, max_attempts, policy_, at);
     if (r.status == 410) gone(*lease.delivery);  // a failed attempt, and no more until enabled
     if (options_.health != nullptr) {

@@ -93,9 +93,10 @@ class Dispatcher {
 
  private:
   void attempt(Lease&& lease);
-  // The attempt itself, once its endpoint may be sent to (on an io thread); `slot`: the round of
-  // the concurrency slot it holds (none for an ordered endpoint, or adaptive concurrency off).
-  void send(Lease&& lease, EndpointPtr endpoint, int64_t now, std::optional<uint64_t> slot);
+  // The attempt itself, once its endpoint may be sent to (on an io thread); `slot`: the
+  // concurrency slot it holds (none for an ordered endpoint, or adaptive concurrency off).
+  void send(Lease&& lease, EndpointPtr endpoint, int64_t now,
+            std::optional<ConcurrencyLimiter::Admission> slot);
   // A delivery for an endpoint the catalog has not loaded yet waits for the catalog feed.
   void hold(Lease&& lease, int64_t now);
   // A delivery for a disabled endpoint, or over its endpoint's rate limit, goes back to the
