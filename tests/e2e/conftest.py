@@ -3,7 +3,6 @@ a real SQLite store in a temp dir, real HTTP. No mocks."""
 import itertools
 import json
 import os
-import queue
 import re
 import signal
 import socket
@@ -35,13 +34,14 @@ class Proc:
     def __init__(self, args, env=None, cwd=None):
         self.p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True, env=env, cwd=cwd)
-        self.out, self.err = queue.Queue(), queue.Queue()
         self.out_lines, self.err_lines = [], []
         self.lock = threading.Lock()
         self.cond = threading.Condition(self.lock)
-        for stream, q, lines in ((self.p.stdout, self.out, self.out_lines),
-                                 (self.p.stderr, self.err, self.err_lines)):
-            threading.Thread(target=self._pump, args=(stream, lines), daemon=True).start()
+        self.pumps = [threading.Thread(target=self._pump, args=(stream, lines), daemon=True)
+                      for stream, lines in ((self.p.stdout, self.out_lines),
+                                            (self.p.stderr, self.err_lines))]
+        for t in self.pumps:
+            t.start()
 
     def _pump(self, stream, lines):
         for line in stream:
@@ -57,7 +57,9 @@ class Proc:
         with self.cond:
             while not predicate(self):
                 left = deadline - time.monotonic()
-                if left <= 0 or (self.p.poll() is not None and not predicate(self)):
+                # Exited, and every line it wrote read (the pumps lag behind the exit).
+                ended = self.p.poll() is not None and not any(t.is_alive() for t in self.pumps)
+                if left <= 0 or (ended and not predicate(self)):
                     raise AssertionError(f"no {what} (exit {self.p.poll()}); stdout={self.out_lines[-5:]} "
                                          f"stderr={self.err_lines[-5:]}")
                 self.cond.wait(min(left, 0.5))
@@ -85,7 +87,13 @@ class Proc:
             except subprocess.TimeoutExpired:
                 self.p.kill()
                 self.p.wait()
+        self.drain_output()
         return self.p.returncode
+
+    def drain_output(self, timeout=10):
+        """After the exit: waits until the pumps have read every line the process wrote."""
+        for t in self.pumps:
+            t.join(timeout)
 
 
 class Server:
