@@ -6,7 +6,7 @@ ARGS ?=
 FUZZ_SECONDS ?= 30
 FUZZERS ?=
 
-.PHONY: deps build run test ctest-release build-rest test-unit test-asan run-asan fuzz demo bench format format-check clean
+.PHONY: deps build run test ctest-release build-rest asan-beside test-unit test-asan run-asan fuzz demo bench format format-check clean
 
 deps:
 	@scripts/install-deps.sh
@@ -22,17 +22,17 @@ run: build
 # again under AddressSanitizer + UndefinedBehaviorSanitizer (clang), and the fuzzers, built in
 # that same tree, each for FUZZ_SECONDS plus their regression inputs.
 # The release tests mostly wait on sockets and child processes (the e2e suite keeps about half a
-# core busy), so while they run, the rest of the build (the release bench targets, then the asan
-# tree) goes on beside them at low priority; make's --output-sync prints each of the two whole.
-# Each phase prints when it starts (`== HH:MM:SS phase`), so a slow CI run says where it went.
+# core busy), so while they run, the rest goes on beside them at low priority: the release bench
+# targets, the asan tree, then the asan unit tests and the fuzzers (each asan test starts its own
+# redis-server, Kafka broker and PostgreSQL, on other free ports). make's --output-sync prints
+# each of the two whole, when it ends. Each phase prints when it starts (`== HH:MM:SS phase`), so
+# a slow CI run says where it went.
 test: deps format-check
 	@echo "== $$(date +%T) release build"
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS) --target $(RELEASE_TEST_TARGETS)
-	@echo "== $$(date +%T) release tests, beside the bench and asan builds"
-	@$(MAKE) --no-print-directory -j2 --output-sync=target ctest-release build-rest
-	@echo "== $$(date +%T) asan unit tests and fuzzers"
-	@$(MAKE) --no-print-directory run-asan
+	@echo "== $$(date +%T) release tests, beside the bench and asan builds and the asan tests"
+	@$(MAKE) --no-print-directory -j2 --output-sync=target ctest-release asan-beside
 	@echo "== $$(date +%T) done"
 
 # What the release ctest run needs: the server (e2e) and every test binary.
@@ -48,6 +48,12 @@ build-rest:
 	@cmake --preset asan >/dev/null
 	@nice -n 19 cmake --build --preset asan -j $(JOBS) --target unit_tests fuzz_targets
 	@echo "== $$(date +%T) bench and asan builds finished"
+
+# After build-rest, the asan unit tests and the fuzzers, at low priority too.
+asan-beside: build-rest
+	@echo "== $$(date +%T) asan unit tests and fuzzers"
+	@nice -n 19 $(MAKE) --no-print-directory run-asan
+	@echo "== $$(date +%T) asan unit tests and fuzzers finished"
 
 test-unit: deps
 	@cmake --preset release >/dev/null

@@ -32,7 +32,9 @@ void QueueContract::SetUp() {
     GTEST_SKIP() << GetParam().name << " cannot: " << skip->second;
   std::string name = std::string(info->test_suite_name()) + "_" + info->name();
   std::replace(name.begin(), name.end(), '/', '_');
-  dir_ = (std::filesystem::temp_directory_path() / ("sealhook-contract-" + name)).string();
+  dir_ = (std::filesystem::temp_directory_path() /
+          ("sealhook-contract-" + std::to_string(::getpid()) + "-" + name))
+             .string();
   std::filesystem::remove_all(dir_);
   std::filesystem::create_directories(dir_);
   open(options_);

@@ -26,7 +26,8 @@ int count_rows(const std::string& path, const char* table) {
 }
 
 TEST(SqliteQueueCrash, KilledProcessLosesNothingAndItsHandOutsStayCounted) {
-  auto dir = std::filesystem::temp_directory_path() / "sealhook-queue-crash";
+  auto dir = std::filesystem::temp_directory_path() /
+             ("sealhook-queue-crash-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   SqliteQueueOptions o;

@@ -2,6 +2,7 @@
 // came while a commit was being written) rounds start at least the gap apart, so that commits
 // carry more each; a queue that waited for work commits it at once, whatever the gap.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -21,7 +22,7 @@ class SqliteQueueRound : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("sealhook-queue-round-" +
+           ("sealhook-queue-round-" + std::to_string(::getpid()) + "-" +
             std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);

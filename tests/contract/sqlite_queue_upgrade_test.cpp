@@ -2,6 +2,7 @@
 // opens, keeps every delivery, and counts the bytes it holds.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -25,7 +26,8 @@ constexpr const char* kVersion1 =
     "PRAGMA user_version = 1;";
 
 TEST(SqliteQueueUpgrade, AVersion1FileKeepsItsDeliveriesAndCountsTheirBytes) {
-  auto dir = std::filesystem::temp_directory_path() / "sealhook-queue-upgrade";
+  auto dir = std::filesystem::temp_directory_path() /
+             ("sealhook-queue-upgrade-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "queue.db").string();
@@ -53,6 +55,8 @@ TEST(SqliteQueueUpgrade, AVersion1FileKeepsItsDeliveriesAndCountsTheirBytes) {
   auto again = SqliteQueue::open(o, clock);  // now a version-2 file
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ((*again)->stats().depth, 0u);
+  again->reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // load lasted: ~14 KB per delivery here, 560 MB for this test). Restarted, it holds what comes
 // while a checkpoint runs: tens of MB at this test's pace (far above serve's).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -14,7 +15,7 @@ namespace {
 
 TEST(SqliteQueueWal, StaysBoundedUnderALoadThatNeverPauses) {
   namespace fs = std::filesystem;
-  auto dir = fs::temp_directory_path() / "sealhook-queue-wal";
+  auto dir = fs::temp_directory_path() / ("sealhook-queue-wal-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   ManualClock clock{1'000};

@@ -1,6 +1,7 @@
 // What is particular to the queue factory; the queue contract itself (every backend) is in
 // tests/contract/.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -17,7 +18,8 @@ TEST(QueueFactory, KnowsSqliteMemoryAndRedisAndRefusesTheRest) {
   ASSERT_TRUE(memory.ok());
   EXPECT_FALSE((*memory)->durable());
 
-  auto dir = std::filesystem::temp_directory_path() / "sealhook-queue-factory";
+  auto dir = std::filesystem::temp_directory_path() /
+             ("sealhook-queue-factory-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   c.kind = "sqlite";
   c.path = (dir / "q.db").string();
