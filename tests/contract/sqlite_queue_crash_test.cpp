@@ -9,6 +9,7 @@
 #include <map>
 
 #include "queue/sqlite/sqlite_queue.hpp"
+#include "unit/store/test_util.hpp"
 
 namespace sealhook {
 namespace {
@@ -26,13 +27,10 @@ int count_rows(const std::string& path, const char* table) {
 }
 
 TEST(SqliteQueueCrash, KilledProcessLosesNothingAndItsHandOutsStayCounted) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("sealhook-queue-crash-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  testing::TempDir dir;
   SqliteQueueOptions o;
   o.queue = QueueOptions{.capacity = 1000, .max_inflight_per_endpoint = 2};
-  o.path = (dir / "queue.db").string();
+  o.path = (dir.path() / "queue.db").string();
   ManualClock clock;
 
   pid_t child = fork();
@@ -90,8 +88,6 @@ TEST(SqliteQueueCrash, KilledProcessLosesNothingAndItsHandOutsStayCounted) {
   ASSERT_TRUE((*q)->sync().ok());
   EXPECT_EQ(count_rows(o.path, "deliveries"), 0);
   EXPECT_EQ(count_rows(o.path, "bodies"), 0);
-  q->reset();
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

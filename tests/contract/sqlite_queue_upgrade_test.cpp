@@ -2,11 +2,11 @@
 // opens, keeps every delivery, and counts the bytes it holds.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <filesystem>
 
 #include "queue/sqlite/sqlite_queue.hpp"
+#include "unit/store/test_util.hpp"
 
 namespace sealhook {
 namespace {
@@ -26,11 +26,8 @@ constexpr const char* kVersion1 =
     "PRAGMA user_version = 1;";
 
 TEST(SqliteQueueUpgrade, AVersion1FileKeepsItsDeliveriesAndCountsTheirBytes) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("sealhook-queue-upgrade-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  const std::string path = (dir / "queue.db").string();
+  testing::TempDir dir;
+  const std::string path = (dir.path() / "queue.db").string();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, kVersion1, nullptr, nullptr, nullptr), SQLITE_OK);
@@ -55,8 +52,6 @@ TEST(SqliteQueueUpgrade, AVersion1FileKeepsItsDeliveriesAndCountsTheirBytes) {
   auto again = SqliteQueue::open(o, clock);  // now a version-2 file
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ((*again)->stats().depth, 0u);
-  again->reset();
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -4,23 +4,21 @@
 // load lasted: ~14 KB per delivery here, 560 MB for this test). Restarted, it holds what comes
 // while a checkpoint runs: tens of MB at this test's pace (far above serve's).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 
 #include "queue/sqlite/sqlite_queue.hpp"
+#include "unit/store/test_util.hpp"
 
 namespace sealhook {
 namespace {
 
 TEST(SqliteQueueWal, StaysBoundedUnderALoadThatNeverPauses) {
   namespace fs = std::filesystem;
-  auto dir = fs::temp_directory_path() / ("sealhook-queue-wal-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  testing::TempDir dir;
   ManualClock clock{1'000};
   SqliteQueueOptions o;
-  o.path = (dir / "queue.db").string();
+  o.path = (dir.path() / "queue.db").string();
   auto q = SqliteQueue::open(o, clock);
   ASSERT_TRUE(q) << q.error().message;
   constexpr int kDeliveries = 40'000, kAtOnce = 8;
@@ -46,7 +44,7 @@ TEST(SqliteQueueWal, StaysBoundedUnderALoadThatNeverPauses) {
       got += static_cast<int>(leases.size());
     }
     std::error_code ec;
-    largest = std::max(largest, fs::file_size(dir / "queue.db-wal", ec));
+    largest = std::max(largest, fs::file_size(dir.path() / "queue.db-wal", ec));
   }
   // The file keeps its largest size (it is reused from its start, not truncated): that is
   // the bound, a fraction of what the load wrote (560 MB unbounded). Under CI, with the asan
@@ -54,8 +52,6 @@ TEST(SqliteQueueWal, StaysBoundedUnderALoadThatNeverPauses) {
   // were seen there (2026-12-03), tens of MB when the machine is idle.
   EXPECT_LT(largest, uintmax_t{400} << 20) << "the WAL grew with the load";
   EXPECT_GT(largest, uintmax_t{0});
-  q->reset();
-  fs::remove_all(dir);
 }
 
 }  // namespace

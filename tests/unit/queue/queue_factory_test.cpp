@@ -1,10 +1,10 @@
 // What is particular to the queue factory; the queue contract itself (every backend) is in
 // tests/contract/.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 
+#include "../store/test_util.hpp"
 #include "queue/queue.hpp"
 
 namespace sealhook {
@@ -18,11 +18,9 @@ TEST(QueueFactory, KnowsSqliteMemoryAndRedisAndRefusesTheRest) {
   ASSERT_TRUE(memory.ok());
   EXPECT_FALSE((*memory)->durable());
 
-  auto dir = std::filesystem::temp_directory_path() /
-             ("sealhook-queue-factory-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  testing::TempDir tmp;
   c.kind = "sqlite";
-  c.path = (dir / "q.db").string();
+  c.path = (tmp.path() / "queue" / "q.db").string();  // its directory is made
   auto sqlite = make_queue(c, clock);
   ASSERT_TRUE(sqlite.ok()) << sqlite.error().message;
   EXPECT_TRUE((*sqlite)->durable());
@@ -30,7 +28,6 @@ TEST(QueueFactory, KnowsSqliteMemoryAndRedisAndRefusesTheRest) {
   EXPECT_EQ(std::filesystem::status(c.path).permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   sqlite->reset();
-  std::filesystem::remove_all(dir);
 
   c.path.clear();
   EXPECT_EQ(make_queue(c, clock).error().code, "invalid_queue");  // sqlite needs a file

@@ -1,5 +1,6 @@
 #pragma once
-// Shared fixtures for the store tests: a temporary directory and sample records.
+// Shared fixtures for the store tests (TempDir for the queue tests too): a temporary directory and
+// sample records.
 #include <gtest/gtest.h>
 
 #include <filesystem>
